@@ -1,0 +1,171 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { resolvePaths } from './config.js';
+import { VisorError } from './errors.js';
+import { indexSources, type IndexOptions, type IndexSummary } from './ingest/indexer.js';
+import { PathLedger } from './ingest/path-ledger.js';
+import type { MobileNetOptions } from './models/mobilenet.js';
+import { MOBILENET_V2_INT8 } from './models/registry.js';
+import type { ImageEncoder } from './models/types.js';
+import { searchByImage, searchSimilarTo, type ImageQueryOptions } from './search/image-search.js';
+import type { SearchResult } from './search/results.js';
+import { LanceStore, type AnnSettings } from './store/lance-store.js';
+import type { MetaColumnType } from './store/types.js';
+import { acquireWriteLock } from './store/write-lock.js';
+
+export interface OpenOptions {
+  /** Index folder (default: VISOR_DB, else ~/.local/share/visor/index). */
+  db?: string;
+  /** Create the index when missing (default false: reading a missing index is an error). */
+  create?: boolean;
+  model?: MobileNetOptions;
+  ann?: Partial<AnnSettings>;
+}
+
+export interface CollectionStats {
+  db: string;
+  items: number;
+  files: number;
+  /** Paths beyond the first for content stored once. */
+  duplicatePaths: number;
+  imageModel: string;
+  dimension: number;
+  schemaVersion: number;
+  createdAt: string;
+  search: 'exact' | 'ann';
+  annIndex: { type: string; indexedRows: number; unindexedRows: number } | null;
+  metaColumns: Record<string, MetaColumnType>;
+  bytesOnDisk: number;
+}
+
+export interface RemoveSummary {
+  removedPaths: number;
+  removedItems: number;
+  notIndexed: string[];
+}
+
+function diskUsage(dir: string): number {
+  let total = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) total += fs.statSync(path.join(e.parentPath, e.name)).size;
+  }
+  return total;
+}
+
+/**
+ * A searchable image collection: its index on disk and the models that fill and query it.
+ * Models load on first use, so opening an index to read stats or remove paths is instant.
+ */
+export class Collection {
+  private encoder: Promise<ImageEncoder> | null = null;
+
+  private constructor(
+    readonly db: string,
+    readonly store: LanceStore,
+    private readonly modelOptions: MobileNetOptions,
+  ) {}
+
+  static async open(opts: OpenOptions = {}): Promise<Collection> {
+    const db = path.resolve(opts.db ?? resolvePaths().defaultDb);
+    const store = await LanceStore.open(db, {
+      dimension: 1280,
+      numClasses: 1000,
+      imageModel: MOBILENET_V2_INT8.id,
+      create: opts.create ?? false,
+      ann: opts.ann,
+    });
+    return new Collection(db, store, opts.model ?? {});
+  }
+
+  /** The image model, loaded once. */
+  imageEncoder(overrides: MobileNetOptions = {}): Promise<ImageEncoder> {
+    this.encoder ??= import('./models/mobilenet.js').then(({ MobileNetV2 }) =>
+      MobileNetV2.load({ ...this.modelOptions, ...overrides }),
+    );
+    return this.encoder;
+  }
+
+  /** Adds or refreshes folders, image files and catalogues (CSV, TSV, JSON Lines, JSON). */
+  async index(sources: readonly string[], opts: IndexOptions = {}): Promise<IndexSummary> {
+    if (sources.length === 0) throw new VisorError('QUERY_INVALID', 'nothing to index: give folders, images or catalogues');
+    const release = acquireWriteLock(this.db);
+    try {
+      // Decoding shares the cores with inference: spinning inference threads would starve it.
+      return await indexSources(this.store, () => this.imageEncoder({ spinning: false }), sources, opts);
+    } finally {
+      release();
+    }
+  }
+
+  /** Images most like `image` (a path or the file's bytes). */
+  async searchImage(image: string | Buffer, opts: ImageQueryOptions = {}): Promise<SearchResult[]> {
+    const bytes = typeof image === 'string' ? await readQueryImage(image) : image;
+    return searchByImage(this.store, await this.imageEncoder(), bytes, opts);
+  }
+
+  /** Images most like an indexed item. */
+  async searchSimilar(id: string, opts: ImageQueryOptions = {}): Promise<SearchResult[]> {
+    return searchSimilarTo(this.store, id, opts);
+  }
+
+  /** Removes paths (files, or everything under a folder) from the index. */
+  async remove(targets: readonly string[]): Promise<RemoveSummary> {
+    const release = acquireWriteLock(this.db);
+    try {
+      const ledger = new PathLedger();
+      const wanted = targets.map((t) => path.resolve(t));
+      const states = await this.store.fileStates();
+      const hit = new Set<string>();
+      let removedPaths = 0;
+      for (const s of states) {
+        const t = wanted.find((w) => s.path === w || s.path.startsWith(w.endsWith(path.sep) ? w : w + path.sep));
+        if (t) {
+          ledger.detach(s.id, s.path);
+          hit.add(t);
+          removedPaths++;
+        }
+      }
+      const { deletedItems } = await ledger.apply(this.store);
+      if (removedPaths > 0) await this.store.optimize();
+      return { removedPaths, removedItems: deletedItems, notIndexed: wanted.filter((w) => !hit.has(w)) };
+    } finally {
+      release();
+    }
+  }
+
+  async stats(): Promise<CollectionStats> {
+    const s = await this.store.stats();
+    const m = this.store.manifest;
+    return {
+      db: this.db,
+      items: s.items,
+      files: s.files,
+      duplicatePaths: s.files - s.items,
+      imageModel: m.imageModel,
+      dimension: m.dimension,
+      schemaVersion: m.schemaVersion,
+      createdAt: m.createdAt,
+      search: s.annIndex ? 'ann' : 'exact',
+      annIndex: s.annIndex,
+      metaColumns: s.metaColumns,
+      bytesOnDisk: diskUsage(this.db),
+    };
+  }
+
+  async close(): Promise<void> {
+    const enc = this.encoder;
+    this.encoder = null;
+    if (enc) await (await enc).close();
+    await this.store.close();
+  }
+}
+
+async function readQueryImage(file: string): Promise<Buffer> {
+  try {
+    return await fs.promises.readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new VisorError('IMAGE_UNREADABLE', `cannot read query image ${file}: ${why}`, { cause: e });
+  }
+}

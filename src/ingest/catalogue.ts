@@ -1,0 +1,114 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { VisorError, errorMessage } from '../errors.js';
+import { metaColumnName } from '../store/columns.js';
+import type { MetaColumnType, MetaRecord } from '../store/types.js';
+import type { CrawlProblem } from './crawl.js';
+
+/** A catalogue: a table of images (one per row) with any columns the user keeps about them. */
+export interface Catalogue {
+  file: string;
+  entries: Array<{ path: string; meta: MetaRecord }>;
+  /** Column name (as stored) → type inferred from all its values. */
+  columns: Record<string, MetaColumnType>;
+  problems: CrawlProblem[];
+}
+
+const CATALOGUE_EXTENSIONS = new Set(['.csv', '.tsv', '.jsonl', '.ndjson', '.json']);
+const PATH_COLUMNS = ['path', 'file', 'filename', 'file_name', 'filepath', 'file_path', 'image', 'image_path', 'img', 'picture'];
+
+export function isCatalogueFile(p: string): boolean {
+  return CATALOGUE_EXTENSIONS.has(path.extname(p).toLowerCase());
+}
+
+type RawRow = Record<string, unknown>;
+
+function parseRows(text: string, ext: string): RawRow[] {
+  if (ext === '.jsonl' || ext === '.ndjson') {
+    return text
+      .split(/\r?\n/)
+      .map((line, i) => [line.trim(), i + 1] as const)
+      .filter(([line]) => line.length > 0)
+      .map(([line, n]) => {
+        try {
+          return JSON.parse(line) as RawRow;
+        } catch (e) {
+          throw new VisorError('CATALOGUE_INVALID', `line ${n}: not JSON (${errorMessage(e)})`);
+        }
+      });
+  }
+  if (ext === '.json') {
+    const data = JSON.parse(text) as unknown;
+    if (!Array.isArray(data)) throw new VisorError('CATALOGUE_INVALID', 'a JSON catalogue must be an array of objects');
+    return data as RawRow[];
+  }
+  return parse(text, {
+    columns: true,
+    bom: true,
+    skip_empty_lines: true,
+    trim: true,
+    relax_column_count: true,
+    delimiter: ext === '.tsv' ? '\t' : ',',
+  }) as RawRow[];
+}
+
+function scalar(v: unknown): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'object') return JSON.stringify(v);
+  const s = String(v).trim();
+  return s === '' ? null : s;
+}
+
+/**
+ * Reads a CSV, TSV, JSON Lines or JSON catalogue. Image paths are relative to the catalogue's
+ * folder unless absolute. A column is numeric when every non-empty value is a number, so
+ * filters like "price < 20" compare numbers, not text.
+ */
+export async function readCatalogue(file: string): Promise<Catalogue> {
+  const abs = path.resolve(file);
+  const ext = path.extname(abs).toLowerCase();
+  let rows: RawRow[];
+  try {
+    rows = parseRows(await fs.readFile(abs, 'utf8'), ext);
+  } catch (e) {
+    if (e instanceof VisorError) throw new VisorError(e.code, `${abs}: ${e.message}`);
+    throw new VisorError('CATALOGUE_INVALID', `cannot read catalogue ${abs}: ${errorMessage(e)}`, { cause: e });
+  }
+  const fields = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const pathField = PATH_COLUMNS.map((c) => fields.find((f) => f.trim().toLowerCase() === c)).find((f) => f !== undefined);
+  if (!pathField) {
+    throw new VisorError('CATALOGUE_INVALID', `${abs}: no image path column; name one of: ${PATH_COLUMNS.join(', ')}`);
+  }
+  const metaFields = fields.filter((f) => f !== pathField);
+  const names = new Map(metaFields.map((f) => [f, metaColumnName(f)]));
+  const columns: Record<string, MetaColumnType> = {};
+  for (const f of metaFields) {
+    const values = rows.map((r) => scalar(r[f])).filter((v): v is string => v !== null);
+    columns[names.get(f)!] = values.length > 0 && values.every((v) => Number.isFinite(Number(v))) ? 'number' : 'string';
+  }
+  const base = path.dirname(abs);
+  const seen = new Set<string>();
+  const catalogue: Catalogue = { file: abs, entries: [], columns, problems: [] };
+  rows.forEach((row, i) => {
+    const rel = scalar(row[pathField]);
+    if (!rel) {
+      catalogue.problems.push({ path: `${abs}:${i + 2}`, reason: 'catalogue row has no image path' });
+      return;
+    }
+    const p = path.resolve(base, rel);
+    if (seen.has(p)) {
+      catalogue.problems.push({ path: p, reason: 'listed twice in the catalogue; first row kept' });
+      return;
+    }
+    seen.add(p);
+    const meta: MetaRecord = {};
+    for (const f of metaFields) {
+      const col = names.get(f)!;
+      const v = scalar(row[f]);
+      meta[col] = v === null ? null : columns[col] === 'number' ? Number(v) : v;
+    }
+    catalogue.entries.push({ path: p, meta });
+  });
+  return catalogue;
+}

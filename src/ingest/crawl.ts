@@ -1,0 +1,112 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/** Extensions of formats sharp (libvips) decodes; other files are ignored unless asked for. */
+export const IMAGE_EXTENSIONS = new Set([
+  '.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.gif', '.avif', '.heic', '.heif',
+  '.tif', '.tiff', '.svg', '.jp2', '.jxl',
+]);
+
+export interface FoundFile {
+  /** Absolute path as reached from the root (through symlinks, not resolved). */
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface CrawlProblem {
+  path: string;
+  reason: string;
+}
+
+export interface CrawlOptions {
+  /** Include files and folders whose name starts with '.' (default false). */
+  hidden?: boolean;
+  /** Try every file, not only known image extensions (default false). */
+  allFiles?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface CrawlResult {
+  files: FoundFile[];
+  problems: CrawlProblem[];
+  /** Regular files skipped because their extension is not an image format. */
+  ignored: number;
+}
+
+function reasonFor(e: unknown, what: string): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return `${what}: permission denied`;
+  if (code === 'ENOENT') return `${what}: vanished while scanning`;
+  if (code === 'ELOOP') return `${what}: too many levels of symbolic links`;
+  return `${what}: ${(e as Error).message}`;
+}
+
+/**
+ * Walks folders (or takes single files) and lists candidate images. Symbolic links are
+ * followed, but a folder already visited (by its device and inode) is not entered again, so
+ * link loops end. Nothing here throws for one bad entry: it becomes a problem and the walk goes on.
+ */
+export async function crawl(roots: readonly string[], opts: CrawlOptions = {}): Promise<CrawlResult> {
+  const result: CrawlResult = { files: [], problems: [], ignored: 0 };
+  const visited = new Set<string>();
+  const wanted = (name: string) => opts.allFiles || IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
+
+  const visitFile = (p: string, st: import('node:fs').Stats, explicit: boolean): void => {
+    if (!st.isFile()) {
+      result.problems.push({ path: p, reason: 'not a regular file' });
+      return;
+    }
+    if (!explicit && !wanted(p)) {
+      result.ignored++;
+      return;
+    }
+    result.files.push({ path: p, size: st.size, mtimeMs: st.mtimeMs });
+  };
+
+  const walk = async (dir: string, st: import('node:fs').Stats): Promise<void> => {
+    const key = `${st.dev}:${st.ino}`;
+    if (visited.has(key)) return; // a symlink loop, or the same folder reached twice
+    visited.add(key);
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      result.problems.push({ path: dir, reason: reasonFor(e, 'cannot read folder') });
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (opts.signal?.aborted) return;
+      if (!opts.hidden && entry.name.startsWith('.')) continue;
+      const p = path.join(dir, entry.name);
+      let est: import('node:fs').Stats;
+      try {
+        est = await fs.stat(p); // follows symlinks
+      } catch (e) {
+        if (entry.isSymbolicLink() && (e as NodeJS.ErrnoException).code === 'ENOENT') {
+          if (wanted(entry.name)) result.problems.push({ path: p, reason: 'broken symbolic link' });
+        } else {
+          result.problems.push({ path: p, reason: reasonFor(e, 'cannot read') });
+        }
+        continue;
+      }
+      if (est.isDirectory()) await walk(p, est);
+      else if (est.isFile() || wanted(entry.name)) visitFile(p, est, false);
+    }
+  };
+
+  for (const root of roots) {
+    const abs = path.resolve(root);
+    let st: import('node:fs').Stats;
+    try {
+      st = await fs.stat(abs);
+    } catch (e) {
+      result.problems.push({ path: abs, reason: reasonFor(e, 'cannot read') });
+      continue;
+    }
+    if (st.isDirectory()) await walk(abs, st);
+    else visitFile(abs, st, true);
+  }
+  return result;
+}

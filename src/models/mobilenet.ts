@@ -1,0 +1,174 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import * as ort from 'onnxruntime-node';
+import {
+  bypassInputQuantizer,
+  decodeModel,
+  encodeModel,
+  exposeTensorAsOutput,
+  firstConsumer,
+  ONNX_UINT8,
+  readScalar,
+  type OnnxModel,
+} from './onnx-graph.js';
+import { MOBILENET_V2_INT8 } from './registry.js';
+import type { ImageEmbeddings, ImageEncoder } from './types.js';
+import { resolveModel, type ResolveOptions } from './resolve.js';
+
+export interface ImageNetClass {
+  index: number;
+  /** WordNet 3.0 noun synset id, e.g. n02099601. */
+  wnid: string;
+  label: string;
+}
+
+export interface MobileNetOptions extends ResolveOptions {
+  /** Inference threads (default: all cores). */
+  threads?: number;
+  /**
+   * Let idle inference threads spin. Fastest for inference alone; off when decoding shares the
+   * cores, since spinning threads steal the time the decoders need.
+   */
+  spinning?: boolean;
+}
+
+const SIZE = 224;
+const PIXELS = SIZE * SIZE;
+const FEATURE_TENSOR = '472_quantized';
+const FEATURE_DIM = 1280;
+const NUM_CLASSES = 1000;
+// torchvision's ImageNet normalisation, which this model was trained with.
+const MEAN = [0.485, 0.456, 0.406];
+const STD = [0.229, 0.224, 0.225];
+
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * One table per channel mapping a pixel byte straight to the model's quantized input, computed
+ * in float32 exactly as normalise-then-QuantizeLinear would (so features are bit-identical).
+ */
+function quantizationTables(scale: number, zeroPoint: number): Uint8Array[] {
+  const f = Math.fround;
+  return [0, 1, 2].map((c) => {
+    const table = new Uint8Array(256);
+    for (let v = 0; v < 256; v++) {
+      const x = f(f(f(v / 255) - f(MEAN[c]!)) / f(STD[c]!));
+      table[v] = Math.max(0, Math.min(255, roundHalfEven(f(x / f(scale))) + zeroPoint));
+    }
+    return table;
+  });
+}
+
+/** The features are uint8 with a zero point stored beside the layer that consumes them. */
+function featureZeroPoint(model: OnnxModel): number {
+  const consumer = firstConsumer(model, FEATURE_TENSOR);
+  const zeroName = consumer?.inputs[2];
+  if (!zeroName) throw new Error(`cannot find the quantization of ${FEATURE_TENSOR}`);
+  return readScalar(model, zeroName);
+}
+
+/**
+ * MobileNetV2 (ImageNet, int8): the 1280-d global-average-pooled features and the 1000 class
+ * probabilities from one run, with the features exposed as an extra graph output at load time.
+ */
+export class MobileNetV2 implements ImageEncoder {
+  static readonly spec = MOBILENET_V2_INT8;
+  readonly id = MOBILENET_V2_INT8.id;
+  readonly inputSize = SIZE;
+  readonly featureDim = FEATURE_DIM;
+  readonly numClasses = NUM_CLASSES;
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly inputName: string,
+    private readonly tables: Uint8Array[],
+    private readonly featureZero: number,
+    readonly classes: readonly ImageNetClass[],
+  ) {}
+
+  static async load(opts: MobileNetOptions = {}): Promise<MobileNetV2> {
+    const files = await resolveModel(MOBILENET_V2_INT8, opts);
+    const model = decodeModel(fs.readFileSync(files['mobilenetv2-12-int8.onnx']!));
+    exposeTensorAsOutput(model, FEATURE_TENSOR, ONNX_UINT8, ['N', FEATURE_DIM]);
+    const q = bypassInputQuantizer(model, ['N', 3, SIZE, SIZE]);
+    const threads = opts.threads ?? os.availableParallelism();
+    const session = await ort.InferenceSession.create(encodeModel(model), {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      extra: { session: { intra_op: { allow_spinning: opts.spinning === false ? '0' : '1' } } },
+    });
+    const labels = JSON.parse(fs.readFileSync(files['imagenet_labels.json']!, 'utf8')) as Array<[string, string]>;
+    if (labels.length !== NUM_CLASSES) throw new Error(`imagenet_labels.json has ${labels.length} classes, expected ${NUM_CLASSES}`);
+    const classes = labels.map(([wnid, label], index) => ({ index, wnid, label: label.replace(/_/g, ' ') }));
+    return new MobileNetV2(session, q.input, quantizationTables(q.scale, q.zeroPoint), featureZeroPoint(model), classes);
+  }
+
+  /** A batch buffer for `n` images, to be filled with `pack`. */
+  newBatch(n: number): Uint8Array {
+    return new Uint8Array(n * 3 * PIXELS);
+  }
+
+  /** Writes one image (RGB, inputSize², row-major) into slot `slot` of a batch, in NCHW order. */
+  pack(batch: Uint8Array, slot: number, rgb: Uint8Array): void {
+    if (rgb.length !== PIXELS * 3) throw new Error(`expected ${PIXELS * 3} bytes of RGB, got ${rgb.length}`);
+    const [t0, t1, t2] = this.tables as [Uint8Array, Uint8Array, Uint8Array];
+    const base = slot * 3 * PIXELS;
+    const g = base + PIXELS;
+    const b = base + 2 * PIXELS;
+    for (let p = 0, q = 0; p < PIXELS; p++, q += 3) {
+      batch[base + p] = t0[rgb[q]!]!;
+      batch[g + p] = t1[rgb[q + 1]!]!;
+      batch[b + p] = t2[rgb[q + 2]!]!;
+    }
+  }
+
+  /** Runs the first `count` slots of a packed batch. */
+  async run(batch: Uint8Array, count: number): Promise<ImageEmbeddings> {
+    const input = new ort.Tensor('uint8', batch.subarray(0, count * 3 * PIXELS), [count, 3, SIZE, SIZE]);
+    const out = await this.session.run({ [this.inputName]: input });
+    const rawFeatures = out[FEATURE_TENSOR]!.data as Uint8Array;
+    const logits = out.output!.data as Float32Array;
+    const features = new Float32Array(count * FEATURE_DIM);
+    const probs = new Float32Array(count * NUM_CLASSES);
+    for (let i = 0; i < count; i++) {
+      // The features' quantization scale is one constant, so L2-normalising makes it irrelevant.
+      let norm = 0;
+      for (let j = 0; j < FEATURE_DIM; j++) {
+        const v = rawFeatures[i * FEATURE_DIM + j]! - this.featureZero;
+        features[i * FEATURE_DIM + j] = v;
+        norm += v * v;
+      }
+      const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+      for (let j = 0; j < FEATURE_DIM; j++) features[i * FEATURE_DIM + j]! *= inv;
+      softmaxInto(logits, probs, i * NUM_CLASSES, NUM_CLASSES);
+    }
+    return { count, features, probs };
+  }
+
+  /** Convenience for a few images: pack and run. */
+  async embed(images: Uint8Array[]): Promise<ImageEmbeddings> {
+    const batch = this.newBatch(images.length);
+    images.forEach((img, i) => this.pack(batch, i, img));
+    return this.run(batch, images.length);
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function softmaxInto(logits: Float32Array, out: Float32Array, offset: number, n: number): void {
+  let max = -Infinity;
+  for (let j = 0; j < n; j++) max = Math.max(max, logits[offset + j]!);
+  let sum = 0;
+  for (let j = 0; j < n; j++) {
+    const e = Math.exp(logits[offset + j]! - max);
+    out[offset + j] = e;
+    sum += e;
+  }
+  for (let j = 0; j < n; j++) out[offset + j]! /= sum;
+}

@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { resolvePaths, type VisorPaths } from '../config.js';
+import { VisorError } from '../errors.js';
+import { downloadVerified, type DownloadProgress } from './download.js';
+import type { ModelFileSpec, ModelSpec } from './registry.js';
+
+export interface ResolveOptions {
+  paths?: VisorPaths;
+  /** Fetch missing files (default: true unless offline). */
+  download?: boolean;
+  onDownloadStart?: (file: ModelFileSpec) => void;
+  onDownloadProgress?: (file: ModelFileSpec, p: DownloadProgress) => void;
+}
+
+export type ResolvedModel = Record<string, string>;
+
+export type FileLocation =
+  | { state: 'found'; path: string; where: 'models-path' | 'cache' }
+  | { state: 'missing'; cachePath: string };
+
+export function modelCacheDir(spec: ModelSpec, paths: VisorPaths): string {
+  return path.join(paths.cacheDir, 'models', spec.id);
+}
+
+function candidates(spec: ModelSpec, file: ModelFileSpec, paths: VisorPaths): Array<{ p: string; where: 'models-path' | 'cache' }> {
+  const list: Array<{ p: string; where: 'models-path' | 'cache' }> = [];
+  for (const dir of paths.modelsPath) {
+    list.push({ p: path.join(dir, spec.id, file.name), where: 'models-path' });
+    list.push({ p: path.join(dir, file.name), where: 'models-path' });
+  }
+  list.push({ p: path.join(modelCacheDir(spec, paths), file.name), where: 'cache' });
+  return list;
+}
+
+/**
+ * Looks for one file of a model, in the models search path first, then the cache. A file of
+ * the wrong size is an error rather than skipped: silently using another model is worse.
+ */
+export function locateModelFile(spec: ModelSpec, file: ModelFileSpec, paths: VisorPaths): FileLocation {
+  for (const { p, where } of candidates(spec, file, paths)) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      continue;
+    }
+    if (!st.isFile()) continue;
+    if (st.size !== file.size) {
+      throw new VisorError(
+        'MODEL_SIZE_MISMATCH',
+        `${p} is ${st.size} bytes but ${spec.id}/${file.name} should be ${file.size}; remove it or fix VISOR_MODELS_PATH`,
+      );
+    }
+    return { state: 'found', path: p, where };
+  }
+  return { state: 'missing', cachePath: path.join(modelCacheDir(spec, paths), file.name) };
+}
+
+/** Absolute paths of every file of `spec`, downloading (and verifying) what is missing. */
+export async function resolveModel(spec: ModelSpec, opts: ResolveOptions = {}): Promise<ResolvedModel> {
+  const paths = opts.paths ?? resolvePaths();
+  const allowDownload = opts.download ?? !paths.offline;
+  const out: ResolvedModel = {};
+  for (const file of spec.files) {
+    const loc = locateModelFile(spec, file, paths);
+    if (loc.state === 'found') {
+      out[file.name] = loc.path;
+      continue;
+    }
+    if (!allowDownload) {
+      const searched = [...paths.modelsPath, modelCacheDir(spec, paths)].join(', ');
+      throw new VisorError(
+        'MODEL_NOT_FOUND',
+        `model file ${spec.id}/${file.name} not found (searched: ${searched}) and downloads are off; ` +
+          `set VISOR_MODELS_PATH to a folder holding ${spec.id}/, or run 'visor models pull ${spec.id}' with network access`,
+      );
+    }
+    opts.onDownloadStart?.(file);
+    await downloadVerified({
+      url: file.url,
+      dest: loc.cachePath,
+      sha256: file.sha256,
+      size: file.convert ? undefined : file.size,
+      convert: file.convert,
+      onProgress: (p) => opts.onDownloadProgress?.(file, p),
+    });
+    out[file.name] = loc.cachePath;
+  }
+  return out;
+}

@@ -1,0 +1,25 @@
+/** Batch output of an image encoder: row i of each matrix belongs to image i. */
+export interface ImageEmbeddings {
+  count: number;
+  /** count × featureDim, each row L2-normalised. */
+  features: Float32Array;
+  /** count × numClasses class probabilities (empty when the model has no classifier). */
+  probs: Float32Array;
+}
+
+/**
+ * What indexing and search need from an image model. Decoded pixels are packed into a batch
+ * buffer as they arrive, so the model's own layout work is spread over the decode time.
+ */
+export interface ImageEncoder {
+  readonly id: string;
+  /** Square input side in pixels. */
+  readonly inputSize: number;
+  readonly featureDim: number;
+  readonly numClasses: number;
+  newBatch(n: number): Uint8Array;
+  /** Writes one RGB image (inputSize², row-major) into slot `slot` of a batch. */
+  pack(batch: Uint8Array, slot: number, rgb: Uint8Array): void;
+  run(batch: Uint8Array, count: number): Promise<ImageEmbeddings>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,457 @@
+import fs from 'node:fs';
+import * as lancedb from '@lancedb/lancedb';
+import * as arrow from 'apache-arrow';
+import { VisorError, errorMessage } from '../errors.js';
+import { CORE_COLUMNS, CORE_COLUMN_SET } from './columns.js';
+import { ExactKernel } from './exact-kernel.js';
+import { float16ToFloat32, float32ToFloat16 } from './float16.js';
+import { readManifest, SCHEMA_VERSION, writeManifest, type Manifest } from './manifest.js';
+import type {
+  FileState,
+  ItemWithVectors,
+  MetaColumnType,
+  MetaRecord,
+  StoredItem,
+  StoreStats,
+  VectorHit,
+  VectorSearchOptions,
+  VectorStore,
+} from './types.js';
+
+const TABLE = 'items';
+
+const CORE = CORE_COLUMN_SET;
+const SUMMARY_COLUMNS = CORE_COLUMNS.filter((c) => c !== 'vector' && c !== 'probs');
+
+export interface AnnSettings {
+  /** Build an ANN index once the collection holds this many items; below it search is exact. */
+  threshold: number;
+  /** Candidates re-scored exactly per result wanted (LanceDB refine factor). */
+  refineFactor: number;
+  /** IVF partitions probed per query. */
+  nprobes: number;
+  /** HNSW search breadth. */
+  ef: number;
+}
+
+export const DEFAULT_ANN: AnnSettings = { threshold: 50_000, refineFactor: 10, nprobes: 20, ef: 100 };
+
+export interface LanceStoreOptions {
+  /** Dimension of the image features, and the model that made them, for a new index. */
+  dimension: number;
+  numClasses: number;
+  imageModel: string;
+  /** Create the index if the folder holds none (default true). */
+  create?: boolean;
+  ann?: Partial<AnnSettings>;
+}
+
+function fsl(dim: number, type: arrow.DataType): arrow.FixedSizeList {
+  return new arrow.FixedSizeList(dim, new arrow.Field('item', type, true));
+}
+
+function coreSchema(dim: number, classes: number): arrow.Schema {
+  const list = (t: arrow.DataType) => new arrow.List(new arrow.Field('item', t, true));
+  return new arrow.Schema([
+    new arrow.Field('id', new arrow.Utf8(), false),
+    new arrow.Field('path', new arrow.Utf8(), false),
+    new arrow.Field('paths', list(new arrow.Utf8()), false),
+    new arrow.Field('file_sizes', list(new arrow.Float64()), false),
+    new arrow.Field('file_mtimes', list(new arrow.Float64()), false),
+    new arrow.Field('vector', fsl(dim, new arrow.Float32()), false),
+    // Half precision halves the largest column; probabilities need no more.
+    new arrow.Field('probs', fsl(classes, new arrow.Float16()), false),
+    new arrow.Field('img_width', new arrow.Int32(), false),
+    new arrow.Field('img_height', new arrow.Int32(), false),
+    new arrow.Field('img_format', new arrow.Utf8(), false),
+    new arrow.Field('indexed_at', new arrow.Float64(), false),
+    new arrow.Field('meta', new arrow.Utf8(), false),
+  ]);
+}
+
+const HEX_ID = /^[0-9a-f]{8,64}$/;
+
+function idList(ids: readonly string[]): string {
+  for (const id of ids) if (!HEX_ID.test(id)) throw new VisorError('QUERY_INVALID', `not an item id: ${JSON.stringify(id)}`);
+  return ids.map((id) => `'${id}'`).join(', ');
+}
+
+function toNumberArray(v: unknown): number[] {
+  if (v == null) return [];
+  const arr = (v as { toArray?: () => ArrayLike<unknown> }).toArray?.() ?? (v as ArrayLike<unknown>);
+  return Array.from(arr, (x) => Number(x));
+}
+
+function toStringArray(v: unknown): string[] {
+  if (v == null) return [];
+  const arr = (v as { toArray?: () => ArrayLike<unknown> }).toArray?.() ?? (v as ArrayLike<unknown>);
+  return Array.from(arr, (x) => String(x));
+}
+
+interface FlatCache {
+  version: number;
+  ids: string[];
+  rowOf: Map<string, number>;
+  matrix: Float32Array;
+}
+
+/** The embedded store: one LanceDB table, one row per unique image content. */
+export class LanceStore implements VectorStore {
+  private flat: FlatCache | null = null;
+  private kernel: ExactKernel | null = null;
+  private readonly ann: AnnSettings;
+
+  private constructor(
+    readonly dir: string,
+    private readonly db: lancedb.Connection,
+    private readonly table: lancedb.Table,
+    readonly manifest: Manifest,
+    ann: Partial<AnnSettings> | undefined,
+  ) {
+    this.ann = { ...DEFAULT_ANN, ...ann };
+  }
+
+  get dimension(): number {
+    return this.manifest.dimension;
+  }
+
+  static async open(dir: string, opts: LanceStoreOptions): Promise<LanceStore> {
+    let manifest = readManifest(dir);
+    if (!manifest) {
+      if (opts.create === false) {
+        throw new VisorError('INDEX_EMPTY', `no Visor index at ${dir}; create one with 'visor index <folder>'`);
+      }
+      if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
+        throw new VisorError('INDEX_INCOMPATIBLE', `${dir} is not empty and holds no Visor index; choose another --db`);
+      }
+      manifest = {
+        format: 'visor-index',
+        schemaVersion: SCHEMA_VERSION,
+        imageModel: opts.imageModel,
+        dimension: opts.dimension,
+        numClasses: opts.numClasses,
+        createdAt: new Date().toISOString(),
+        settings: {},
+      };
+    } else if (manifest.imageModel !== opts.imageModel || manifest.dimension !== opts.dimension) {
+      throw new VisorError(
+        'INDEX_INCOMPATIBLE',
+        `index at ${dir} was built with ${manifest.imageModel} (${manifest.dimension}-d); ` +
+          `it cannot be searched with ${opts.imageModel} (${opts.dimension}-d)`,
+      );
+    }
+    // Readers re-check for commits by other processes (an indexer running beside a server).
+    const db = await lancedb.connect(dir, { readConsistencyInterval: 1 });
+    const names = await db.tableNames();
+    const table = names.includes(TABLE)
+      ? await db.openTable(TABLE)
+      : await db.createEmptyTable(TABLE, coreSchema(manifest.dimension, manifest.numClasses));
+    if (!fs.existsSync(`${dir}/visor.json`)) writeManifest(dir, manifest);
+    return new LanceStore(dir, db, table, manifest, opts.ann);
+  }
+
+  /** Persists collection-level settings (kept in visor.json). */
+  saveSettings(settings: Record<string, unknown>): void {
+    this.manifest.settings = { ...this.manifest.settings, ...settings };
+    writeManifest(this.dir, this.manifest);
+  }
+
+  async count(): Promise<number> {
+    return this.table.countRows();
+  }
+
+  async fileStates(): Promise<FileState[]> {
+    const rows = await this.table.query().select(['id', 'paths', 'file_sizes', 'file_mtimes']).toArray();
+    const out: FileState[] = [];
+    for (const r of rows) {
+      const paths = toStringArray(r.paths);
+      const sizes = toNumberArray(r.file_sizes);
+      const mtimes = toNumberArray(r.file_mtimes);
+      paths.forEach((p, i) => out.push({ path: p, id: String(r.id), size: sizes[i] ?? -1, mtimeMs: mtimes[i] ?? -1 }));
+    }
+    return out;
+  }
+
+  private rowToItem(r: Record<string, unknown>): StoredItem {
+    return {
+      id: String(r.id),
+      path: String(r.path),
+      paths: toStringArray(r.paths),
+      fileSizes: toNumberArray(r.file_sizes),
+      fileMtimes: toNumberArray(r.file_mtimes),
+      width: Number(r.img_width),
+      height: Number(r.img_height),
+      format: String(r.img_format),
+      indexedAt: Number(r.indexed_at),
+      // The JSON column is the record as given; typed columns are for filtering.
+      meta: JSON.parse(String(r.meta ?? '{}')) as MetaRecord,
+    };
+  }
+
+  async getItems(ids: readonly string[]): Promise<StoredItem[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.table.query().where(`id IN (${idList(ids)})`).select([...SUMMARY_COLUMNS]).toArray();
+    const byId = new Map(rows.map((r) => [String(r.id), this.rowToItem(r)]));
+    return ids.map((id) => byId.get(id)).filter((x): x is StoredItem => x !== undefined);
+  }
+
+  async getItemsWithVectors(ids: readonly string[]): Promise<ItemWithVectors[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.table.query().where(`id IN (${idList(ids)})`).toArray();
+    const byId = new Map<string, ItemWithVectors>();
+    for (const r of rows) {
+      const item = this.rowToItem(r);
+      const vector = Float32Array.from((r.vector as { toArray(): Float32Array }).toArray());
+      const probs = float16ToFloat32((r.probs as { toArray(): Uint16Array }).toArray());
+      byId.set(item.id, { ...item, vector, probs });
+    }
+    return ids.map((id) => byId.get(id)).filter((x): x is ItemWithVectors => x !== undefined);
+  }
+
+  /**
+   * The table's schema rebuilt with this module's Arrow classes: LanceDB loads the CommonJS
+   * build of apache-arrow, whose type objects the ESM build does not recognise.
+   */
+  private async writeSchema(metaCols: Record<string, MetaColumnType>): Promise<arrow.Schema> {
+    const core = coreSchema(this.dimension, this.manifest.numClasses);
+    const lanceFields = (await this.table.schema()).fields;
+    return new arrow.Schema(
+      lanceFields.map((f) => {
+        const c = core.fields.find((x) => x.name === f.name);
+        if (c) return c;
+        return new arrow.Field(f.name, metaCols[f.name] === 'number' ? new arrow.Float64() : new arrow.Utf8(), true);
+      }),
+    );
+  }
+
+  /** Builds the Arrow batch column by column from typed arrays: no per-number conversion. */
+  private async toArrowTable(items: readonly ItemWithVectors[]): Promise<arrow.Table> {
+    const metaCols = await this.metaColumns();
+    const schema = await this.writeSchema(metaCols);
+    const n = items.length;
+    const dim = this.dimension;
+    const classes = this.manifest.numClasses;
+    const vectors = new Float32Array(n * dim);
+    const probs = new Uint16Array(n * classes);
+    items.forEach((it, i) => {
+      if (it.vector.length !== dim) throw new Error(`vector of ${it.vector.length} dims, index holds ${dim}`);
+      vectors.set(it.vector, i * dim);
+      float32ToFloat16(it.probs, probs, i * classes);
+    });
+    const column = (name: string, values: unknown[]) => arrow.vectorFromArray(values, schema.fields.find((f) => f.name === name)!.type).data[0]!;
+    const fixed = (name: string, width: number, values: Float32Array | Uint16Array) => {
+      const type = schema.fields.find((f) => f.name === name)!.type as arrow.FixedSizeList;
+      const child = arrow.makeData({ type: type.children[0]!.type, length: n * width, nullCount: 0, data: values } as never);
+      return arrow.makeData({ type, length: n, nullCount: 0, child } as never);
+    };
+    const byName: Record<string, arrow.Data> = {
+      id: column('id', items.map((i) => i.id)),
+      path: column('path', items.map((i) => i.path)),
+      paths: column('paths', items.map((i) => i.paths)),
+      file_sizes: column('file_sizes', items.map((i) => i.fileSizes)),
+      file_mtimes: column('file_mtimes', items.map((i) => i.fileMtimes)),
+      vector: fixed('vector', dim, vectors),
+      probs: fixed('probs', classes, probs),
+      img_width: column('img_width', items.map((i) => i.width)),
+      img_height: column('img_height', items.map((i) => i.height)),
+      img_format: column('img_format', items.map((i) => i.format)),
+      indexed_at: column('indexed_at', items.map((i) => i.indexedAt)),
+      meta: column('meta', items.map((i) => JSON.stringify(i.meta))),
+    };
+    for (const [c, type] of Object.entries(metaCols)) {
+      byName[c] = column(
+        c,
+        items.map((it) => {
+          const v = it.meta[c];
+          if (v == null) return null;
+          if (type === 'string') return String(v);
+          const num = typeof v === 'number' ? v : Number(v);
+          return Number.isFinite(num) ? num : null; // the raw text stays in the meta column
+        }),
+      );
+    }
+    const children = schema.fields.map((f) => {
+      const d = byName[f.name];
+      if (!d) throw new Error(`no data for column ${f.name}`);
+      return d;
+    });
+    const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, nullCount: 0, children });
+    return new arrow.Table([new arrow.RecordBatch(schema, struct)]);
+  }
+
+  async upsert(items: readonly ItemWithVectors[]): Promise<void> {
+    if (items.length === 0) return;
+    const data = await this.toArrowTable(items);
+    const existing = new Set((await this.getItems(items.map((i) => i.id))).map((i) => i.id));
+    if (existing.size === 0) {
+      await this.table.add(data); // the common case: new content, no join needed
+    } else {
+      await this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
+    }
+  }
+
+  async deleteItems(ids: readonly string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      await this.table.delete(`id IN (${idList(ids.slice(i, i + 500))})`);
+    }
+  }
+
+  async metaColumns(): Promise<Record<string, MetaColumnType>> {
+    const schema = await this.table.schema();
+    const out: Record<string, MetaColumnType> = {};
+    for (const f of schema.fields) {
+      if (CORE.has(f.name)) continue;
+      // Compare type ids, not classes: the schema comes from LanceDB's own copy of apache-arrow.
+      out[f.name] = f.type.typeId === arrow.Type.Utf8 || f.type.typeId === arrow.Type.LargeUtf8 ? 'string' : 'number';
+    }
+    return out;
+  }
+
+  async ensureMetaColumns(columns: Record<string, MetaColumnType>): Promise<void> {
+    const have = await this.metaColumns();
+    const add = Object.entries(columns)
+      .filter(([name]) => !(name in have) && !CORE.has(name))
+      .map(([name, type]) => ({ name, valueSql: type === 'number' ? 'CAST(NULL AS DOUBLE)' : 'CAST(NULL AS STRING)' }));
+    if (add.length > 0) await this.table.addColumns(add);
+  }
+
+  private async annIndex(): Promise<{ name: string; type: string; indexedRows: number; unindexedRows: number } | null> {
+    const indices = await this.table.listIndices();
+    const vec = indices.find((i) => i.columns.includes('vector'));
+    if (!vec) return null;
+    const st = await this.table.indexStats(vec.name);
+    return { name: vec.name, type: vec.indexType, indexedRows: st?.numIndexedRows ?? 0, unindexedRows: st?.numUnindexedRows ?? 0 };
+  }
+
+  private async whereIds(where: string): Promise<Set<string>> {
+    try {
+      const rows = await this.table.query().where(where).select(['id']).toArray();
+      return new Set(rows.map((r) => String(r.id)));
+    } catch (e) {
+      throw new VisorError('FILTER_INVALID', `invalid filter ${JSON.stringify(where)}: ${errorMessage(e).split('\n')[0]}`, { cause: e });
+    }
+  }
+
+  /** All vectors in memory for exact search; reloaded when the table has changed. */
+  private async flatCache(): Promise<FlatCache> {
+    const version = await this.table.version();
+    if (this.flat && this.flat.version === version) return this.flat;
+    this.flat = null; // let the old matrix go before allocating the new one
+    const dim = this.dimension;
+    const n = await this.table.countRows();
+    const matrix = new Float32Array(n * dim);
+    const ids: string[] = [];
+    const tbl = (await this.table.query().select(['id', 'vector']).toArrow()) as unknown as arrow.Table;
+    for (const batch of tbl.batches) {
+      const idCol = batch.getChild('id')!;
+      let row = 0; // row within this batch, across the vector column's chunks
+      for (const d of batch.getChild('vector')!.data) {
+        const child = d.children[0]!;
+        const values = child.values as Float32Array;
+        const start = child.offset + d.offset * dim;
+        matrix.set(values.subarray(start, start + d.length * dim), ids.length * dim);
+        for (let i = 0; i < d.length; i++) ids.push(String(idCol.get(row + i)));
+        row += d.length;
+      }
+    }
+    const rowOf = new Map(ids.map((id, i) => [id, i]));
+    this.flat = { version, ids, rowOf, matrix };
+    return this.flat;
+  }
+
+  private async exactTopK(queries: Float32Array, count: number, opts: VectorSearchOptions): Promise<VectorHit[][]> {
+    const flat = await this.flatCache();
+    const n = flat.ids.length;
+    if (n === 0) return Array.from({ length: count }, () => []);
+    const bias = new Float32Array(n);
+    if (opts.where) {
+      bias.fill(-Infinity);
+      for (const id of await this.whereIds(opts.where)) {
+        const row = flat.rowOf.get(id);
+        if (row !== undefined) bias[row] = 0;
+      }
+    }
+    for (const id of opts.exclude ?? []) {
+      const row = flat.rowOf.get(id);
+      if (row !== undefined) bias[row] = -Infinity;
+    }
+    this.kernel ??= await ExactKernel.create();
+    const top = await this.kernel.topK(queries, count, flat.matrix, n, bias, opts.k);
+    const out: VectorHit[][] = [];
+    for (let q = 0; q < count; q++) {
+      const hits: VectorHit[] = [];
+      for (let j = 0; j < top.k; j++) {
+        const score = top.scores[q * top.k + j]!;
+        if (score === -Infinity) break; // filtered out: fewer matches than k
+        hits.push({ id: flat.ids[top.rows[q * top.k + j]!]!, score });
+      }
+      out.push(hits);
+    }
+    return out;
+  }
+
+  async search(query: Float32Array, opts: VectorSearchOptions): Promise<VectorHit[]> {
+    if (query.length !== this.dimension) {
+      throw new VisorError('QUERY_INVALID', `query vector has ${query.length} dims, index holds ${this.dimension}`);
+    }
+    const ann = opts.exact ? null : await this.annIndex();
+    if (!ann) return (await this.exactTopK(query, 1, opts))[0]!;
+    const extra = opts.exclude?.size ?? 0;
+    let q = this.table
+      .vectorSearch(Array.from(query))
+      .column('vector')
+      .distanceType('cosine')
+      .nprobes(this.ann.nprobes)
+      .ef(Math.max(this.ann.ef, opts.k + extra))
+      .refineFactor(this.ann.refineFactor)
+      .select(['id'])
+      .limit(opts.k + extra);
+    if (opts.where) q = q.where(opts.where);
+    let rows: Array<Record<string, unknown>>;
+    try {
+      rows = await q.toArray();
+    } catch (e) {
+      if (opts.where) throw new VisorError('FILTER_INVALID', `invalid filter ${JSON.stringify(opts.where)}: ${errorMessage(e).split('\n')[0]}`, { cause: e });
+      throw e;
+    }
+    return rows
+      .map((r) => ({ id: String(r.id), score: 1 - Number(r._distance) }))
+      .filter((h) => !opts.exclude?.has(h.id))
+      .slice(0, opts.k);
+  }
+
+  async searchMany(queries: Float32Array, count: number, opts: VectorSearchOptions): Promise<VectorHit[][]> {
+    return this.exactTopK(queries, count, opts);
+  }
+
+  async optimize(): Promise<void> {
+    // Keep ten minutes of old versions: a reader may still be on one.
+    await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 10 * 60_000) });
+    const n = await this.table.countRows();
+    if (n >= this.ann.threshold && !(await this.annIndex())) {
+      await this.table.createIndex('vector', {
+        config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: Math.max(1, Math.round(n / 100_000)) }),
+      });
+    }
+  }
+
+  async stats(): Promise<StoreStats> {
+    const ann = await this.annIndex();
+    const states = await this.fileStates();
+    return {
+      items: await this.table.countRows(),
+      files: states.length,
+      annIndex: ann ? { type: ann.type, indexedRows: ann.indexedRows, unindexedRows: ann.unindexedRows } : null,
+      metaColumns: await this.metaColumns(),
+      version: await this.table.version(),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.flat = null;
+    await this.kernel?.close();
+    this.kernel = null;
+    this.table.close();
+    this.db.close();
+  }
+}

@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { VisorError } from '../errors.js';
+
+/**
+ * `visor.json` beside the tables: what an index was built with. Checked on open so an index
+ * made by another model or a newer Visor is refused with a reason, not misread.
+ */
+export interface Manifest {
+  format: 'visor-index';
+  /** Bumped when the table layout changes; older indexes are migrated on open. */
+  schemaVersion: number;
+  imageModel: string;
+  dimension: number;
+  numClasses: number;
+  createdAt: string;
+  /** Free-form settings later features keep with the collection. */
+  settings: Record<string, unknown>;
+}
+
+export const SCHEMA_VERSION = 1;
+const FILE = 'visor.json';
+
+export function manifestPath(dir: string): string {
+  return path.join(dir, FILE);
+}
+
+export function readManifest(dir: string): Manifest | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(manifestPath(dir), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  const m = JSON.parse(text) as Manifest;
+  if (m.format !== 'visor-index') {
+    throw new VisorError('INDEX_INCOMPATIBLE', `${manifestPath(dir)} is not a Visor index manifest`);
+  }
+  if (m.schemaVersion > SCHEMA_VERSION) {
+    throw new VisorError(
+      'INDEX_INCOMPATIBLE',
+      `index at ${dir} has schema version ${m.schemaVersion}; this Visor reads up to ${SCHEMA_VERSION} — upgrade Visor`,
+    );
+  }
+  m.settings ??= {};
+  return m;
+}
+
+/** Written to a temporary file and renamed, so a crash never leaves half a manifest. */
+export function writeManifest(dir: string, m: Manifest): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = `${manifestPath(dir)}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(m, null, 2)}\n`);
+  fs.renameSync(tmp, manifestPath(dir));
+}
