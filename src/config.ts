@@ -1,25 +1,37 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 /**
- * Where Visor looks for things. Every value can be set by an environment variable so that
- * tests, CI and users configure it the same way; library callers may override per call.
+ * Where Visor looks for things. Each value comes from, in order: an environment variable, a
+ * `visor.config.json` in the working directory, a per-user default.
  */
 export interface VisorPaths {
-  /** Directories searched for model files before the cache (VISOR_MODELS_PATH, ':'-separated). */
+  /** Folders searched for model files before the cache (VISOR_MODELS_PATH, ':'-separated). */
   modelsPath: string[];
   /** Per-user cache for downloaded models (VISOR_CACHE_DIR, else $XDG_CACHE_HOME/visor). */
   cacheDir: string;
   /** Default index location (VISOR_DB, else $XDG_DATA_HOME/visor/index). */
   defaultDb: string;
-  /** Directories searched for evaluation data sets (VISOR_DATASETS_PATH, ':'-separated). */
+  /** Folders searched for evaluation data sets (VISOR_DATASETS_PATH, ':'-separated). */
   datasetsPath: string[];
   /** Never touch the network (VISOR_OFFLINE=1). */
   offline: boolean;
 }
 
-function splitPathList(value: string | undefined): string[] {
-  if (!value) return [];
+/** The keys a `visor.config.json` may set; relative paths are relative to the file. */
+export interface ConfigFile {
+  modelsPath?: string[];
+  datasetsPath?: string[];
+  cacheDir?: string;
+  db?: string;
+  offline?: boolean;
+}
+
+export const CONFIG_FILE = 'visor.config.json';
+
+function splitPathList(value: string | undefined): string[] | undefined {
+  if (!value) return undefined;
   return value
     .split(path.delimiter)
     .map((p) => p.trim())
@@ -27,17 +39,47 @@ function splitPathList(value: string | undefined): string[] {
     .map((p) => path.resolve(p));
 }
 
-function xdg(name: 'XDG_CACHE_HOME' | 'XDG_DATA_HOME', fallback: string): string {
-  const v = process.env[name];
+function xdg(name: 'XDG_CACHE_HOME' | 'XDG_DATA_HOME', fallback: string, env: NodeJS.ProcessEnv): string {
+  const v = env[name];
   return v && path.isAbsolute(v) ? v : path.join(os.homedir(), fallback);
 }
 
-export function resolvePaths(env: NodeJS.ProcessEnv = process.env): VisorPaths {
+export function readConfigFile(dir: string): ConfigFile {
+  const file = path.join(dir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return {};
+  }
+  let raw: ConfigFile;
+  try {
+    raw = JSON.parse(text) as ConfigFile;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const abs = (p: string) => path.resolve(dir, p);
   return {
-    modelsPath: splitPathList(env.VISOR_MODELS_PATH),
-    cacheDir: env.VISOR_CACHE_DIR ? path.resolve(env.VISOR_CACHE_DIR) : path.join(xdg('XDG_CACHE_HOME', '.cache'), 'visor'),
-    defaultDb: env.VISOR_DB ? path.resolve(env.VISOR_DB) : path.join(xdg('XDG_DATA_HOME', '.local/share'), 'visor', 'index'),
-    datasetsPath: splitPathList(env.VISOR_DATASETS_PATH),
-    offline: env.VISOR_OFFLINE === '1' || env.VISOR_OFFLINE === 'true',
+    modelsPath: raw.modelsPath?.map(abs),
+    datasetsPath: raw.datasetsPath?.map(abs),
+    cacheDir: raw.cacheDir ? abs(raw.cacheDir) : undefined,
+    db: raw.db ? abs(raw.db) : undefined,
+    offline: raw.offline,
+  };
+}
+
+export function resolvePaths(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): VisorPaths {
+  const file = readConfigFile(cwd);
+  const offlineEnv = env.VISOR_OFFLINE;
+  return {
+    modelsPath: splitPathList(env.VISOR_MODELS_PATH) ?? file.modelsPath ?? [],
+    cacheDir: env.VISOR_CACHE_DIR
+      ? path.resolve(env.VISOR_CACHE_DIR)
+      : (file.cacheDir ?? path.join(xdg('XDG_CACHE_HOME', '.cache', env), 'visor')),
+    defaultDb: env.VISOR_DB
+      ? path.resolve(env.VISOR_DB)
+      : (file.db ?? path.join(xdg('XDG_DATA_HOME', '.local/share', env), 'visor', 'index')),
+    datasetsPath: splitPathList(env.VISOR_DATASETS_PATH) ?? file.datasetsPath ?? [],
+    offline: offlineEnv !== undefined ? offlineEnv === '1' || offlineEnv === 'true' : (file.offline ?? false),
   };
 }

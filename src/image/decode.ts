@@ -1,12 +1,9 @@
 import sharp, { type Metadata } from 'sharp';
 import { VisorError, errorMessage } from '../errors.js';
 
-export interface DecodeLimits {
-  /** Images with more pixels than this are refused before decoding (decompression bombs). */
-  maxPixels: number;
-}
+import type { DecodeLimits } from './limits.js';
 
-export const DEFAULT_MAX_PIXELS = 200_000_000; // a 200-megapixel camera frame still passes
+export { DEFAULT_MAX_PIXELS, type DecodeLimits } from './limits.js';
 
 /** RGB pixels at the model's input size, with what we learned about the source image. */
 export interface ModelInput {

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_MAX_PIXELS } from '../image/decode.js';
+import { DEFAULT_MAX_PIXELS } from '../image/limits.js';
 import type { ImageEncoder } from '../models/types.js';
 import type { FileState, ItemWithVectors, MetaColumnType, MetaRecord, VectorStore } from '../store/types.js';
 import { isCatalogueFile, readCatalogue } from './catalogue.js';

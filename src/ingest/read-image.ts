@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
-import { decodeForModel, type DecodeLimits, type ModelInput } from '../image/decode.js';
+import type { ModelInput } from '../image/decode.js';
+import type { DecodeLimits } from '../image/limits.js';
 import { errorMessage, isVisorError } from '../errors.js';
 
 export interface ReadLimits extends DecodeLimits {
@@ -9,6 +10,10 @@ export interface ReadLimits extends DecodeLimits {
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+// sharp loads libvips (~60 ms): only runs that decode something pay for it.
+let decoder: Promise<typeof import('../image/decode.js')> | null = null;
+const loadDecoder = () => (decoder ??= import('../image/decode.js'));
 
 /** Content id: the first 128 bits of the file's sha256, as hex. */
 export function contentId(bytes: Uint8Array): string {
@@ -52,6 +57,7 @@ export async function readImageFile(
   const id = contentId(bytes);
   if (isKnown(id)) return { kind: 'known', id, bytes: bytes.length };
   try {
+    const { decodeForModel } = await loadDecoder();
     return { kind: 'decoded', id, bytes: bytes.length, input: await decodeForModel(bytes, modelSize, limits) };
   } catch (e) {
     return { kind: 'failed', reason: isVisorError(e) ? e.message : `cannot decode (${errorMessage(e)})` };

@@ -1,12 +1,14 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as lancedb from '@lancedb/lancedb';
-import * as arrow from 'apache-arrow';
+import type * as Arrow from 'apache-arrow';
 import { VisorError, errorMessage } from '../errors.js';
 import { CORE_COLUMNS, CORE_COLUMN_SET } from './columns.js';
 import { ExactKernel } from './exact-kernel.js';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
 import { readManifest, SCHEMA_VERSION, writeManifest, type Manifest } from './manifest.js';
 import type {
+  BatchHits,
   FileState,
   ItemWithVectors,
   MetaColumnType,
@@ -18,6 +20,10 @@ import type {
   VectorStore,
 } from './types.js';
 
+// The CommonJS build, the one LanceDB itself loads: one copy in memory, and Arrow objects
+// that LanceDB's instanceof checks recognise.
+const arrow = createRequire(import.meta.url)('apache-arrow') as typeof Arrow;
+
 const TABLE = 'items';
 
 const CORE = CORE_COLUMN_SET;
@@ -26,6 +32,8 @@ const SUMMARY_COLUMNS = CORE_COLUMNS.filter((c) => c !== 'vector' && c !== 'prob
 export interface AnnSettings {
   /** Build an ANN index once the collection holds this many items; below it search is exact. */
   threshold: number;
+  /** Rows per IVF partition when the index is built (partitions = rows / this, at least 1). */
+  rowsPerPartition: number;
   /** Candidates re-scored exactly per result wanted (LanceDB refine factor). */
   refineFactor: number;
   /** IVF partitions probed per query. */
@@ -34,7 +42,7 @@ export interface AnnSettings {
   ef: number;
 }
 
-export const DEFAULT_ANN: AnnSettings = { threshold: 50_000, refineFactor: 10, nprobes: 20, ef: 100 };
+export const DEFAULT_ANN: AnnSettings = { threshold: 50_000, rowsPerPartition: 100_000, refineFactor: 10, nprobes: 20, ef: 100 };
 
 export interface LanceStoreOptions {
   /** Dimension of the image features, and the model that made them, for a new index. */
@@ -46,12 +54,12 @@ export interface LanceStoreOptions {
   ann?: Partial<AnnSettings>;
 }
 
-function fsl(dim: number, type: arrow.DataType): arrow.FixedSizeList {
+function fsl(dim: number, type: Arrow.DataType): Arrow.FixedSizeList {
   return new arrow.FixedSizeList(dim, new arrow.Field('item', type, true));
 }
 
-function coreSchema(dim: number, classes: number): arrow.Schema {
-  const list = (t: arrow.DataType) => new arrow.List(new arrow.Field('item', t, true));
+function coreSchema(dim: number, classes: number): Arrow.Schema {
+  const list = (t: Arrow.DataType) => new arrow.List(new arrow.Field('item', t, true));
   return new arrow.Schema([
     new arrow.Field('id', new arrow.Utf8(), false),
     new arrow.Field('path', new arrow.Utf8(), false),
@@ -208,26 +216,10 @@ export class LanceStore implements VectorStore {
     return ids.map((id) => byId.get(id)).filter((x): x is ItemWithVectors => x !== undefined);
   }
 
-  /**
-   * The table's schema rebuilt with this module's Arrow classes: LanceDB loads the CommonJS
-   * build of apache-arrow, whose type objects the ESM build does not recognise.
-   */
-  private async writeSchema(metaCols: Record<string, MetaColumnType>): Promise<arrow.Schema> {
-    const core = coreSchema(this.dimension, this.manifest.numClasses);
-    const lanceFields = (await this.table.schema()).fields;
-    return new arrow.Schema(
-      lanceFields.map((f) => {
-        const c = core.fields.find((x) => x.name === f.name);
-        if (c) return c;
-        return new arrow.Field(f.name, metaCols[f.name] === 'number' ? new arrow.Float64() : new arrow.Utf8(), true);
-      }),
-    );
-  }
-
   /** Builds the Arrow batch column by column from typed arrays: no per-number conversion. */
-  private async toArrowTable(items: readonly ItemWithVectors[]): Promise<arrow.Table> {
+  private async toArrowTable(items: readonly ItemWithVectors[]): Promise<Arrow.Table> {
     const metaCols = await this.metaColumns();
-    const schema = await this.writeSchema(metaCols);
+    const schema = (await this.table.schema()) as unknown as Arrow.Schema;
     const n = items.length;
     const dim = this.dimension;
     const classes = this.manifest.numClasses;
@@ -240,11 +232,11 @@ export class LanceStore implements VectorStore {
     });
     const column = (name: string, values: unknown[]) => arrow.vectorFromArray(values, schema.fields.find((f) => f.name === name)!.type).data[0]!;
     const fixed = (name: string, width: number, values: Float32Array | Uint16Array) => {
-      const type = schema.fields.find((f) => f.name === name)!.type as arrow.FixedSizeList;
+      const type = schema.fields.find((f) => f.name === name)!.type as Arrow.FixedSizeList;
       const child = arrow.makeData({ type: type.children[0]!.type, length: n * width, nullCount: 0, data: values } as never);
       return arrow.makeData({ type, length: n, nullCount: 0, child } as never);
     };
-    const byName: Record<string, arrow.Data> = {
+    const byName: Record<string, Arrow.Data> = {
       id: column('id', items.map((i) => i.id)),
       path: column('path', items.map((i) => i.path)),
       paths: column('paths', items.map((i) => i.paths)),
@@ -301,8 +293,7 @@ export class LanceStore implements VectorStore {
     const out: Record<string, MetaColumnType> = {};
     for (const f of schema.fields) {
       if (CORE.has(f.name)) continue;
-      // Compare type ids, not classes: the schema comes from LanceDB's own copy of apache-arrow.
-      out[f.name] = f.type.typeId === arrow.Type.Utf8 || f.type.typeId === arrow.Type.LargeUtf8 ? 'string' : 'number';
+      out[f.name] = arrow.DataType.isUtf8(f.type) || arrow.DataType.isLargeUtf8(f.type) ? 'string' : 'number';
     }
     return out;
   }
@@ -341,7 +332,7 @@ export class LanceStore implements VectorStore {
     const n = await this.table.countRows();
     const matrix = new Float32Array(n * dim);
     const ids: string[] = [];
-    const tbl = (await this.table.query().select(['id', 'vector']).toArrow()) as unknown as arrow.Table;
+    const tbl = (await this.table.query().select(['id', 'vector']).toArrow()) as unknown as Arrow.Table;
     for (const batch of tbl.batches) {
       const idCol = batch.getChild('id')!;
       let row = 0; // row within this batch, across the vector column's chunks
@@ -359,10 +350,10 @@ export class LanceStore implements VectorStore {
     return this.flat;
   }
 
-  private async exactTopK(queries: Float32Array, count: number, opts: VectorSearchOptions): Promise<VectorHit[][]> {
+  private async exactTopK(queries: Float32Array, count: number, opts: VectorSearchOptions): Promise<BatchHits> {
     const flat = await this.flatCache();
     const n = flat.ids.length;
-    if (n === 0) return Array.from({ length: count }, () => []);
+    if (n === 0) return { count, k: 0, rows: new Int32Array(0), scores: new Float32Array(0), ids: flat.ids };
     const bias = new Float32Array(n);
     if (opts.where) {
       bias.fill(-Infinity);
@@ -377,17 +368,7 @@ export class LanceStore implements VectorStore {
     }
     this.kernel ??= await ExactKernel.create();
     const top = await this.kernel.topK(queries, count, flat.matrix, n, bias, opts.k);
-    const out: VectorHit[][] = [];
-    for (let q = 0; q < count; q++) {
-      const hits: VectorHit[] = [];
-      for (let j = 0; j < top.k; j++) {
-        const score = top.scores[q * top.k + j]!;
-        if (score === -Infinity) break; // filtered out: fewer matches than k
-        hits.push({ id: flat.ids[top.rows[q * top.k + j]!]!, score });
-      }
-      out.push(hits);
-    }
-    return out;
+    return { count, k: top.k, rows: top.rows, scores: top.scores, ids: flat.ids };
   }
 
   async search(query: Float32Array, opts: VectorSearchOptions): Promise<VectorHit[]> {
@@ -395,7 +376,12 @@ export class LanceStore implements VectorStore {
       throw new VisorError('QUERY_INVALID', `query vector has ${query.length} dims, index holds ${this.dimension}`);
     }
     const ann = opts.exact ? null : await this.annIndex();
-    if (!ann) return (await this.exactTopK(query, 1, opts))[0]!;
+    if (!ann) {
+      const top = await this.exactTopK(query, 1, opts);
+      const hits: VectorHit[] = [];
+      for (let j = 0; j < top.k && top.scores[j] !== -Infinity; j++) hits.push({ id: top.ids[top.rows[j]!]!, score: top.scores[j]! });
+      return hits;
+    }
     const extra = opts.exclude?.size ?? 0;
     let q = this.table
       .vectorSearch(Array.from(query))
@@ -420,19 +406,34 @@ export class LanceStore implements VectorStore {
       .slice(0, opts.k);
   }
 
-  async searchMany(queries: Float32Array, count: number, opts: VectorSearchOptions): Promise<VectorHit[][]> {
+  async searchMany(queries: Float32Array, count: number, opts: VectorSearchOptions): Promise<BatchHits> {
     return this.exactTopK(queries, count, opts);
+  }
+
+  async vectors(): Promise<{ ids: readonly string[]; matrix: Float32Array }> {
+    const flat = await this.flatCache();
+    return { ids: flat.ids, matrix: flat.matrix };
   }
 
   async optimize(): Promise<void> {
     // Keep ten minutes of old versions: a reader may still be on one.
     await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 10 * 60_000) });
     const n = await this.table.countRows();
-    if (n >= this.ann.threshold && !(await this.annIndex())) {
-      await this.table.createIndex('vector', {
-        config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: Math.max(1, Math.round(n / 100_000)) }),
-      });
-    }
+    if (n >= this.ann.threshold && !(await this.annIndex())) await this.buildAnnIndex();
+  }
+
+  /** (Re)builds the approximate index over the vectors now stored. */
+  async buildAnnIndex(): Promise<void> {
+    const n = await this.table.countRows();
+    await this.table.createIndex('vector', {
+      config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: Math.max(1, Math.round(n / this.ann.rowsPerPartition)) }),
+      replace: true,
+    });
+  }
+
+  /** Changes query-time ANN settings (nprobes, ef, refine) for later searches. */
+  tuneAnn(settings: Partial<Pick<AnnSettings, 'nprobes' | 'ef' | 'refineFactor'>>): void {
+    Object.assign(this.ann, settings);
   }
 
   async stats(): Promise<StoreStats> {

@@ -49,6 +49,16 @@ export interface VectorHit {
   score: number;
 }
 
+/** Results of many queries at once, in flat arrays: row j of query q is `ids[rows[q * k + j]]`. */
+export interface BatchHits {
+  count: number;
+  /** Results per query (fewer real ones where a filter matched less: their score is -Infinity). */
+  k: number;
+  rows: Int32Array;
+  scores: Float32Array;
+  ids: readonly string[];
+}
+
 export interface VectorSearchOptions {
   k: number;
   /** SQL filter over item columns, e.g. "category = 'bottle' AND price < 20". */
@@ -80,7 +90,9 @@ export interface VectorStore {
   metaColumns(): Promise<Record<string, MetaColumnType>>;
   search(query: Float32Array, opts: VectorSearchOptions): Promise<VectorHit[]>;
   /** Many queries at once, exact: what evaluations and batch jobs use. */
-  searchMany(queries: Float32Array, count: number, opts: VectorSearchOptions): Promise<VectorHit[][]>;
+  searchMany(queries: Float32Array, count: number, opts: VectorSearchOptions): Promise<BatchHits>;
+  /** Every stored vector, row i belonging to ids[i] (evaluations, training, exports). */
+  vectors(): Promise<{ ids: readonly string[]; matrix: Float32Array }>;
   /** Compacts storage and builds or refreshes the ANN index when the collection is large. */
   optimize(): Promise<void>;
   stats(): Promise<StoreStats>;

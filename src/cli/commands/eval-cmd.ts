@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import { VisorError } from '../../errors.js';
+import { printJson, table } from '../output.js';
+import { createProgress, type ProgressMode } from '../progress.js';
+import type { GlobalOptions } from '../run.js';
+
+export interface EvalCommandOptions extends GlobalOptions {
+  limit?: number;
+  out?: string;
+  progress: ProgressMode;
+}
+
+export const EVAL_DATASETS = ['cifar10'] as const;
+
+const pct = (x: number) => x.toFixed(4);
+
+export async function evalCommand(dataset: string, o: EvalCommandOptions): Promise<void> {
+  if (!(EVAL_DATASETS as readonly string[]).includes(dataset)) {
+    throw new VisorError('QUERY_INVALID', `unknown evaluation ${JSON.stringify(dataset)}; available: ${EVAL_DATASETS.join(', ')}`);
+  }
+  const { evalCifar10 } = await import('../../eval/cifar10.js');
+  const indexing = createProgress(o.progress);
+  const searching = createProgress(o.progress, 'queries');
+  const report = await evalCifar10({
+    db: o.db,
+    limit: o.limit,
+    onIndexProgress: (p) => p.phase === 'embedding' && indexing.update({ phase: 'indexing', done: p.done, total: p.total }),
+    onSearchProgress: (done, total) => {
+      indexing.stop();
+      searching.update({ phase: 'searching', done, total });
+    },
+  });
+  indexing.stop();
+  searching.stop();
+  if (o.out) fs.writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
+  if (o.json) return printJson(report);
+  const m = report.metrics;
+  process.stdout.write(
+    `${report.protocol}\n${report.queries} queries, ${report.gallery} gallery images each\n\n` +
+      `${table([
+        ['mAP@1000', pct(m.mapAt1000)],
+        ['mAP@all', pct(m.mapAll)],
+        ['P@10', pct(m.precisionAt10)],
+        ['R-Precision', pct(m.rPrecision)],
+        ['R@1 (top hit same class)', pct(m.recallAt1)],
+      ])}\n\n` +
+      `time: ${report.seconds.total.toFixed(1)} s (indexing ${report.seconds.index.toFixed(1)} s, searching ${report.seconds.search.toFixed(1)} s)\n`,
+  );
+}

@@ -1,0 +1,30 @@
+import { Collection } from '../../collection.js';
+import { formatBytes, printJson, table } from '../output.js';
+import type { GlobalOptions } from '../run.js';
+
+export async function statsCommand(o: GlobalOptions): Promise<void> {
+  const collection = await Collection.open({ db: o.db });
+  try {
+    const s = await collection.stats();
+    if (o.json) return printJson(s);
+    const cols = Object.entries(s.metaColumns).map(([k, t]) => `${k} (${t})`).join(', ') || 'none';
+    const search = s.annIndex
+      ? `approximate (${s.annIndex.type}, ${s.annIndex.indexedRows} indexed, ${s.annIndex.unindexedRows} pending), exact re-scoring`
+      : 'exact';
+    process.stdout.write(
+      `${table([
+        ['index', s.db],
+        ['images', String(s.items)],
+        ['files', `${s.files} (${s.duplicatePaths} duplicate paths)`],
+        ['image model', `${s.imageModel} (${s.dimension}-d)`],
+        ['search', search],
+        ['catalogue columns', cols],
+        ['size on disk', formatBytes(s.bytesOnDisk)],
+        ['schema version', String(s.schemaVersion)],
+        ['created', s.createdAt],
+      ])}\n`,
+    );
+  } finally {
+    await collection.close();
+  }
+}

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+import { createRequire } from 'node:module';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { runCommand, type GlobalOptions } from './run.js';
+
+// Each command's module (and the models, sharp, LanceDB behind it) loads only when that
+// command runs, so `visor --help` and quick commands start fast.
+const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    return n;
+  };
+}
+
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}
+
+const progressOption = () =>
+  new Option('--progress <mode>', 'progress display on stderr').choices(['auto', 'bar', 'lines', 'json', 'none']).default('auto');
+
+const program = new Command()
+  .name('visor')
+  .description('Multi-modal image search: index folders and catalogues of images, then search them.')
+  .version(version)
+  .option('--db <dir>', 'index folder (default: $VISOR_DB, else ~/.local/share/visor/index)')
+  .option('--json', 'machine-readable output on stdout')
+  .showHelpAfterError('(run with --help for usage)');
+
+function globals(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals<GlobalOptions>();
+}
+
+program
+  .command('index')
+  .description('add folders, image files or catalogues (CSV/TSV/JSONL/JSON) to the index, or bring them up to date')
+  .argument('<sources...>', 'folders, images, or catalogue files (a column path/file/image plus any others)')
+  .option('--hidden', 'include hidden files and folders')
+  .option('--all-files', 'try every file, not only image extensions')
+  .option('--batch-size <n>', 'images per model run', positiveInt('--batch-size'))
+  .option('--max-pixels <n>', 'refuse images with more pixels (decompression bombs)', positiveInt('--max-pixels'))
+  .option('--max-file-mb <n>', 'skip files larger than this', positiveInt('--max-file-mb'))
+  .addOption(progressOption())
+  .action(async (sources: string[], _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/index-cmd.js')).indexCommand(sources, cmd.optsWithGlobals()));
+  });
+
+program
+  .command('search')
+  .description('find images like a query image (--image) or an indexed image (--like)')
+  .argument('[text...]', 'text query')
+  .option('-i, --image <file>', 'query image')
+  .option('--like <id>', 'an indexed image id ("more like this")')
+  .option('-k, --k <n>', 'number of results', positiveInt('-k'), 10)
+  .option('--offset <n>', 'skip this many results (paging)', nonNegativeInt, 0)
+  .option('-w, --where <sql>', "filter on catalogue columns, e.g. \"category = 'bottle' AND price < 20\"")
+  .option('--exact', 'exhaustive search even when an approximate index exists')
+  .option('--exclude-self', 'leave the query image itself out of the results')
+  .action(async (text: string[], _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/search-cmd.js')).searchCommand(text, cmd.optsWithGlobals()));
+  });
+
+program
+  .command('stats')
+  .description('what the index holds')
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/stats-cmd.js')).statsCommand(o));
+  });
+
+program
+  .command('remove')
+  .description('remove files, or everything under folders, from the index (the files themselves are untouched)')
+  .argument('<paths...>', 'indexed files or folders')
+  .action(async (paths: string[], _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/remove-cmd.js')).removeCommand(paths, o));
+  });
+
+program
+  .command('eval')
+  .description('run a standard retrieval benchmark through the normal index and search path')
+  .argument('<dataset>', 'cifar10')
+  .option('--limit <n>', 'evaluate on a class-balanced subset of n images', positiveInt('--limit'))
+  .option('--out <file>', 'also write the report as JSON to this file')
+  .addOption(progressOption())
+  .action(async (dataset: string, _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/eval-cmd.js')).evalCommand(dataset, cmd.optsWithGlobals()));
+  });
+
+const models = program.command('models').description('the models Visor uses: list, download, verify');
+models
+  .command('list')
+  .description('known models and whether their files are here')
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/models-cmd.js')).modelsListCommand(o));
+  });
+models
+  .command('pull')
+  .description('download a model and verify its sha256')
+  .argument('<id>')
+  .action(async (id: string, _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/models-cmd.js')).modelsPullCommand(id, o));
+  });
+models
+  .command('verify')
+  .description('check the sha256 of local model files')
+  .argument('[id]')
+  .action(async (id: string | undefined, _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/models-cmd.js')).modelsVerifyCommand(id, o));
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,37 @@
+import { isVisorError, errorMessage, type VisorErrorCode } from '../errors.js';
+
+/** Exit codes: 0 done, 1 failed, 2 the command line or its input was wrong, 130 interrupted. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+const USAGE_CODES = new Set<VisorErrorCode>([
+  'QUERY_INVALID',
+  'FILTER_INVALID',
+  'CATALOGUE_INVALID',
+  'IMAGE_INVALID',
+  'IMAGE_UNREADABLE',
+  'NOT_FOUND',
+  'INDEX_EMPTY',
+  'DATASET_NOT_FOUND',
+]);
+
+export interface GlobalOptions {
+  db?: string;
+  json?: boolean;
+}
+
+/**
+ * Runs a command body and turns failures into one clear line (or a JSON error object with
+ * --json) and an exit code. Stack traces only with VISOR_DEBUG=1.
+ */
+export async function runCommand(json: boolean | undefined, body: () => Promise<number | void>): Promise<void> {
+  try {
+    const code = await body();
+    process.exitCode = code ?? EXIT.ok;
+  } catch (e) {
+    const code = isVisorError(e) ? e.code : 'INTERNAL';
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code, message: errorMessage(e) } })}\n`);
+    else process.stderr.write(`visor: ${errorMessage(e)}\n`);
+    if (process.env.VISOR_DEBUG === '1') console.error(e);
+    process.exitCode = isVisorError(e) && USAGE_CODES.has(e.code) ? EXIT.usage : EXIT.failed;
+  }
+}
