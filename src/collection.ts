@@ -2,16 +2,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { resolvePaths } from './config.js';
 import { VisorError } from './errors.js';
+import { EmbedPool } from './ingest/embed-pool.js';
 import { indexSources, type IndexOptions, type IndexSummary } from './ingest/indexer.js';
 import { PathLedger } from './ingest/path-ledger.js';
 import type { MobileNetOptions } from './models/mobilenet.js';
 import { MOBILENET_V2_INT8 } from './models/registry.js';
+import { resolveModel } from './models/resolve.js';
+import { DEFAULT_MAX_PIXELS } from './image/limits.js';
 import type { ImageEncoder } from './models/types.js';
-import { searchByImage, searchSimilarTo, type ImageQueryOptions } from './search/image-search.js';
+import type { ImageQueryOptions } from './search/image-search.js';
 import type { SearchResult } from './search/results.js';
 import { LanceStore, type AnnSettings } from './store/lance-store.js';
 import type { MetaColumnType } from './store/types.js';
 import { acquireWriteLock } from './store/write-lock.js';
+
+export interface CollectionIndexOptions extends IndexOptions {
+  /** Embedding worker threads (default: one per core). */
+  workers?: number;
+  /** Images per model run in each worker (default 8). */
+  batchSize?: number;
+}
 
 export interface OpenOptions {
   /** Index folder (default: VISOR_DB, else ~/.local/share/visor/index). */
@@ -58,6 +68,7 @@ function diskUsage(dir: string): number {
  */
 export class Collection {
   private encoder: Promise<ImageEncoder> | null = null;
+  private pool: { promise: Promise<EmbedPool>; key: string } | null = null;
 
   private constructor(
     readonly db: string,
@@ -85,13 +96,46 @@ export class Collection {
     return this.encoder;
   }
 
+  /**
+   * The embedding workers, started once and kept for later index() calls (a server adding
+   * images, a watcher): starting them costs a model load per worker.
+   */
+  embeddingPool(opts: { workers?: number; batchSize?: number; maxPixels?: number } = {}): Promise<EmbedPool> {
+    const key = JSON.stringify([opts.workers, opts.batchSize, opts.maxPixels]);
+    if (this.pool?.key === key) return this.pool.promise;
+    const previous = this.pool?.promise;
+    const promise = (async () => {
+      await previous?.then((p) => p.close()).catch(() => undefined);
+      // Resolved (downloaded if need be) here, where progress can be shown; workers then find the files.
+      await resolveModel(MOBILENET_V2_INT8, this.modelOptions);
+      const { paths, download } = this.modelOptions;
+      return EmbedPool.start({
+        workers: opts.workers,
+        batchSize: opts.batchSize,
+        maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS,
+        model: { paths, download },
+      });
+    })();
+    this.pool = { promise, key };
+    promise.catch(() => {
+      if (this.pool?.promise === promise) this.pool = null;
+    });
+    return promise;
+  }
+
+  /** Starts the embedding workers now rather than on the first image that needs them. */
+  async warmUp(opts: { workers?: number; batchSize?: number; maxPixels?: number } = {}): Promise<void> {
+    await this.embeddingPool(opts);
+  }
+
   /** Adds or refreshes folders, image files and catalogues (CSV, TSV, JSON Lines, JSON). */
-  async index(sources: readonly string[], opts: IndexOptions = {}): Promise<IndexSummary> {
+  async index(sources: readonly string[], opts: CollectionIndexOptions = {}): Promise<IndexSummary> {
     if (sources.length === 0) throw new VisorError('QUERY_INVALID', 'nothing to index: give folders, images or catalogues');
     const release = acquireWriteLock(this.db);
     try {
-      // Decoding shares the cores with inference: spinning inference threads would starve it.
-      return await indexSources(this.store, () => this.imageEncoder({ spinning: false }), sources, opts);
+      const start = ({ maxPixels }: { maxPixels: number }) =>
+        this.embeddingPool({ workers: opts.workers, batchSize: opts.batchSize, maxPixels: opts.maxPixels === undefined ? undefined : maxPixels });
+      return await indexSources(this.store, start, sources, opts);
     } finally {
       release();
     }
@@ -100,11 +144,13 @@ export class Collection {
   /** Images most like `image` (a path or the file's bytes). */
   async searchImage(image: string | Buffer, opts: ImageQueryOptions = {}): Promise<SearchResult[]> {
     const bytes = typeof image === 'string' ? await readQueryImage(image) : image;
+    const { searchByImage } = await import('./search/image-search.js'); // loads sharp: only when searching by image
     return searchByImage(this.store, await this.imageEncoder(), bytes, opts);
   }
 
   /** Images most like an indexed item. */
   async searchSimilar(id: string, opts: ImageQueryOptions = {}): Promise<SearchResult[]> {
+    const { searchSimilarTo } = await import('./search/image-search.js');
     return searchSimilarTo(this.store, id, opts);
   }
 
@@ -154,8 +200,11 @@ export class Collection {
 
   async close(): Promise<void> {
     const enc = this.encoder;
+    const pool = this.pool?.promise;
     this.encoder = null;
+    this.pool = null;
     if (enc) await (await enc).close();
+    if (pool) await (await pool.catch(() => null))?.close();
     await this.store.close();
   }
 }

@@ -43,6 +43,7 @@ program
   .option('--hidden', 'include hidden files and folders')
   .option('--all-files', 'try every file, not only image extensions')
   .option('--batch-size <n>', 'images per model run', positiveInt('--batch-size'))
+  .option('--workers <n>', 'embedding threads (default: one per core)', positiveInt('--workers'))
   .option('--max-pixels <n>', 'refuse images with more pixels (decompression bombs)', positiveInt('--max-pixels'))
   .option('--max-file-mb <n>', 'skip files larger than this', positiveInt('--max-file-mb'))
   .addOption(progressOption())

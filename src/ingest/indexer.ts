@@ -1,23 +1,23 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MAX_PIXELS } from '../image/limits.js';
-import type { ImageEncoder } from '../models/types.js';
 import type { FileState, ItemWithVectors, MetaColumnType, MetaRecord, VectorStore } from '../store/types.js';
 import { isCatalogueFile, readCatalogue } from './catalogue.js';
 import { mapUnordered } from './concurrent.js';
 import { crawl, type CrawlProblem } from './crawl.js';
 import { PathLedger, type PathRecord } from './path-ledger.js';
-import { DEFAULT_MAX_FILE_BYTES, describeReadFailure, readImageFile, type ReadOutcome } from './read-image.js';
+import type { EmbedOutcome, EmbedPool } from './embed-pool.js';
+import { DEFAULT_MAX_FILE_BYTES, describeReadFailure, readAndHash } from './read-image.js';
 
 export interface IndexOptions {
   /** Include hidden files and folders (default false). */
   hidden?: boolean;
   /** Try every file, not only image extensions (default false). */
   allFiles?: boolean;
-  /** Images per model run (default 16). */
-  batchSize?: number;
-  /** Files read and decoded ahead of the model (default 4 × batchSize). */
+  /** Files read ahead of the embedding workers (default 64). */
   readAhead?: number;
+  /** Embedded images per commit to the store (default 256): fewer, larger commits are cheaper. */
+  commitSize?: number;
   maxPixels?: number;
   maxFileBytes?: number;
   /** Stop cleanly: the current batch is committed, the rest is left for the next run. */
@@ -62,13 +62,10 @@ interface Candidate extends PathRecord {
   meta?: MetaRecord;
 }
 
-interface PendingItem {
-  id: string;
+/** Content being embedded: paths with the same bytes found meanwhile join its records. */
+interface InFlight {
   records: PathRecord[];
   meta: MetaRecord;
-  width: number;
-  height: number;
-  format: string;
 }
 
 function sameMeta(a: MetaRecord, b: MetaRecord): boolean {
@@ -114,23 +111,27 @@ async function gather(sources: readonly string[], opts: IndexOptions) {
   return { candidates, skipped, columns, folderScopes, catalogueScopes, ignored };
 }
 
+/** Gives the embedding workers, started on first need; the caller owns (and closes) them. */
+export type StartEmbedding = (opts: { maxPixels: number }) => Promise<EmbedPool>;
+
 /**
  * Brings the index up to date with folders, files and catalogues: embeds new or changed
- * images, records duplicates, drops what disappeared. Each batch is committed atomically, so
- * an interrupted run loses at most the batch in flight and the next run resumes from there.
- * The encoder is only loaded when something needs embedding.
+ * images, records duplicates, drops what disappeared. Embedded rows are committed in
+ * batches, each atomically, so an interrupted run loses at most what was not yet committed
+ * and the next run resumes from there. The model is only loaded when something needs embedding.
  */
 export async function indexSources(
   store: VectorStore,
-  loadEncoder: () => Promise<ImageEncoder>,
+  startEmbedding: StartEmbedding,
   sources: readonly string[],
   opts: IndexOptions = {},
 ): Promise<IndexSummary> {
   const started = performance.now();
   const aborted = () => opts.signal?.aborted === true;
-  const batchSize = Math.max(1, opts.batchSize ?? 16);
-  const readAhead = Math.max(batchSize, opts.readAhead ?? batchSize * 4);
-  const limits = { maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS, maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES };
+  const readAhead = Math.max(1, opts.readAhead ?? 64);
+  const commitSize = Math.max(1, opts.commitSize ?? 256);
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
 
   const report = (p: Omit<IndexProgress, 'embedded' | 'duplicates' | 'skipped'>) =>
     opts.onProgress?.({ ...p, embedded: summary.indexed, duplicates: summary.duplicates, skipped: summary.skipped.length });
@@ -190,98 +191,95 @@ export async function indexSources(
     summary.metadataUpdated = rewritten.length;
   }
 
-  // Embedding: files are read and decoded ahead (libuv threads) while the model runs.
-  let encoder: ImageEncoder | null = null;
-  let buffer: Uint8Array | null = null;
-  let batch: PendingItem[] = [];
-  const pending = new Map<string, PendingItem>();
-  const committed = new Set<string>();
+  // Embedding: the main thread reads and hashes; workers decode and run the model.
+  let pool: Promise<EmbedPool> | null = null;
+  const inFlight = new Map<string, InFlight>();
+  const stored = new Set<string>(); // embedded this run (committed or about to be)
+  let unwritten: ItemWithVectors[] = [];
   let writing: Promise<void> = Promise.resolve();
   let done = 0;
 
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0 || !encoder || !buffer) return;
-    const items = batch;
-    batch = [];
-    const emb = await encoder.run(buffer, items.length);
-    const now = Date.now();
-    const rows: ItemWithVectors[] = items.map((it, i) => ({
-      id: it.id,
-      path: it.records[0]!.path,
-      paths: it.records.map((r) => r.path),
-      fileSizes: it.records.map((r) => r.size),
-      fileMtimes: it.records.map((r) => r.mtimeMs),
-      width: it.width,
-      height: it.height,
-      format: it.format,
-      indexedAt: now,
-      meta: it.meta,
-      vector: emb.features.slice(i * encoder!.featureDim, (i + 1) * encoder!.featureDim),
-      probs: emb.probs.slice(i * encoder!.numClasses, (i + 1) * encoder!.numClasses),
-    }));
-    for (const it of items) {
-      pending.delete(it.id);
-      committed.add(it.id);
-    }
-    // One write in flight: it overlaps the next batch's decoding and inference.
+  // One write in flight: it overlaps further reading and embedding.
+  const commit = async (): Promise<void> => {
     await writing;
-    writing = store.upsert(rows).then(() => {
+    const rows = unwritten;
+    unwritten = [];
+    if (rows.length === 0) return;
+    writing = store.insert(rows).then(() => {
       summary.indexed += rows.length;
       report({ phase: 'embedding', done, total: todo.length });
     });
   };
 
-  const isKnown = (id: string) => knownIds.has(id) || pending.has(id) || committed.has(id);
-  const handle = async (c: Candidate, out: ReadOutcome): Promise<void> => {
-    done++;
-    for (const s of byPath.get(c.path) ?? []) {
-      if (out.kind === 'failed' || s.id !== out.id) ledger.detach(s.id, c.path);
-    }
-    if (out.kind === 'failed') {
-      skip({ path: c.path, reason: out.reason });
-      return;
-    }
+  type Step =
+    | { c: Candidate; kind: 'failed'; reason: string }
+    | { c: Candidate; kind: 'known'; id: string }
+    | { c: Candidate; kind: 'joined'; id: string }
+    | { c: Candidate; kind: 'embedded'; id: string; result: EmbedOutcome };
+
+  const readOne = async (c: Candidate): Promise<Step> => {
+    const r = await readAndHash(c.path, c.size, maxFileBytes);
+    if (r.kind === 'failed') return { c, kind: 'failed', reason: r.reason };
     const rec: PathRecord = { path: c.path, size: c.size, mtimeMs: c.mtimeMs };
-    const inBatch = pending.get(out.id);
-    if (inBatch) {
-      inBatch.records.push(rec);
+    if (knownIds.has(r.id) || stored.has(r.id)) return { c, kind: 'known', id: r.id };
+    const same = inFlight.get(r.id);
+    if (same) {
+      same.records.push(rec);
+      return { c, kind: 'joined', id: r.id };
+    }
+    inFlight.set(r.id, { records: [rec], meta: c.meta ?? {} });
+    pool ??= startEmbedding({ maxPixels });
+    const result = await (await pool).embed(r.id, r.bytes);
+    return { c, kind: 'embedded', id: r.id, result };
+  };
+
+  const handle = async (step: Step): Promise<void> => {
+    done++;
+    const { c } = step;
+    const newId = step.kind === 'failed' ? null : step.id;
+    for (const s of byPath.get(c.path) ?? []) if (s.id !== newId) ledger.detach(s.id, c.path);
+    if (step.kind === 'failed') return skip({ path: c.path, reason: step.reason });
+    if (step.kind === 'joined') {
       summary.duplicates++;
       return;
     }
-    if (out.kind === 'known' || isKnown(out.id)) {
-      if (!byPath.get(c.path)?.some((s) => s.id === out.id)) summary.duplicates++;
-      ledger.attach(out.id, rec);
+    if (step.kind === 'known') {
+      if (!byPath.get(c.path)?.some((s) => s.id === step.id)) summary.duplicates++;
+      ledger.attach(step.id, { path: c.path, size: c.size, mtimeMs: c.mtimeMs });
       return;
     }
-    encoder ??= await loadEncoder();
-    buffer ??= encoder.newBatch(batchSize);
-    const item: PendingItem = {
-      id: out.id,
-      records: [rec],
-      meta: c.meta ?? {},
-      width: out.input.width,
-      height: out.input.height,
-      format: out.input.format,
-    };
-    encoder.pack(buffer, batch.length, out.input.pixels);
-    batch.push(item);
-    pending.set(item.id, item);
-    if (batch.length === batchSize) await flush();
+    const item = inFlight.get(step.id)!;
+    inFlight.delete(step.id);
+    const r = step.result;
+    if (!r.ok) {
+      // Every path that had these bytes fails the same way; they were not duplicates after all.
+      for (const rec of item.records) skip({ path: rec.path, reason: r.reason });
+      summary.duplicates -= item.records.length - 1;
+      return;
+    }
+    stored.add(step.id);
+    unwritten.push({
+      id: step.id,
+      path: item.records[0]!.path,
+      paths: item.records.map((x) => x.path),
+      fileSizes: item.records.map((x) => x.size),
+      fileMtimes: item.records.map((x) => x.mtimeMs),
+      width: r.width,
+      height: r.height,
+      format: r.format,
+      indexedAt: Date.now(),
+      meta: item.meta,
+      vector: r.vector,
+      probs: r.probs,
+    });
+    if (unwritten.length >= commitSize) await commit();
   };
 
   if (todo.length > 0) {
     report({ phase: 'embedding', done: 0, total: todo.length });
-    // The encoder's input size is needed to decode; load it before the first read.
-    encoder = await loadEncoder();
-    const size = encoder.inputSize;
-    const results = mapUnordered(
-      todo,
-      readAhead,
-      async (c) => ({ c, out: await readImageFile(c.path, c.size, size, limits, isKnown) }),
-      aborted,
-    );
-    for await (const { c, out } of results) await handle(c, out);
-    await flush();
+    // The pool belongs to the caller, who may keep it for the next run.
+    for await (const step of mapUnordered(todo, readAhead, readOne, aborted)) await handle(step);
+    await commit();
     await writing;
   }
   summary.interrupted = aborted() && done < todo.length;

@@ -1,19 +1,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
-import type { ModelInput } from '../image/decode.js';
-import type { DecodeLimits } from '../image/limits.js';
-import { errorMessage, isVisorError } from '../errors.js';
-
-export interface ReadLimits extends DecodeLimits {
-  /** Files larger than this are not read (default 256 MiB). */
-  maxFileBytes: number;
-}
+import { errorMessage } from '../errors.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
-
-// sharp loads libvips (~60 ms): only runs that decode something pay for it.
-let decoder: Promise<typeof import('../image/decode.js')> | null = null;
-const loadDecoder = () => (decoder ??= import('../image/decode.js'));
 
 /** Content id: the first 128 bits of the file's sha256, as hex. */
 export function contentId(bytes: Uint8Array): string {
@@ -29,37 +18,19 @@ export function describeReadFailure(e: unknown): string {
   return `cannot read file (${errorMessage(e)})`;
 }
 
-export type ReadOutcome =
-  | { kind: 'failed'; reason: string }
-  | { kind: 'known'; id: string; bytes: number }
-  | { kind: 'decoded'; id: string; bytes: number; input: ModelInput };
+export type ReadOutcome = { kind: 'failed'; reason: string } | { kind: 'read'; id: string; bytes: Buffer };
 
-/**
- * Reads, hashes and — unless the content is already known — decodes one file. Never throws:
- * every failure comes back with a reason a user can act on.
- */
-export async function readImageFile(
-  file: string,
-  size: number,
-  modelSize: number,
-  limits: ReadLimits,
-  isKnown: (id: string) => boolean,
-): Promise<ReadOutcome> {
-  if (size > limits.maxFileBytes) {
-    return { kind: 'failed', reason: `file too large (${(size / 2 ** 20).toFixed(0)} MiB, limit ${(limits.maxFileBytes / 2 ** 20).toFixed(0)} MiB)` };
+/** Reads and hashes one file. Never throws: a failure comes back with a reason to show. */
+export async function readAndHash(file: string, size: number, maxFileBytes: number): Promise<ReadOutcome> {
+  if (size === 0) return { kind: 'failed', reason: 'empty file' };
+  if (size > maxFileBytes) {
+    return { kind: 'failed', reason: `file too large (${(size / 2 ** 20).toFixed(0)} MiB, limit ${(maxFileBytes / 2 ** 20).toFixed(0)} MiB)` };
   }
-  let bytes: Buffer;
   try {
-    bytes = await fs.readFile(file);
+    const bytes = await fs.readFile(file);
+    if (bytes.length === 0) return { kind: 'failed', reason: 'empty file' };
+    return { kind: 'read', id: contentId(bytes), bytes };
   } catch (e) {
     return { kind: 'failed', reason: describeReadFailure(e) };
-  }
-  const id = contentId(bytes);
-  if (isKnown(id)) return { kind: 'known', id, bytes: bytes.length };
-  try {
-    const { decodeForModel } = await loadDecoder();
-    return { kind: 'decoded', id, bytes: bytes.length, input: await decodeForModel(bytes, modelSize, limits) };
-  } catch (e) {
-    return { kind: 'failed', reason: isVisorError(e) ? e.message : `cannot decode (${errorMessage(e)})` };
   }
 }

@@ -85,6 +85,8 @@ export interface VectorStore {
   getItemsWithVectors(ids: readonly string[]): Promise<ItemWithVectors[]>;
   /** Inserts or replaces whole items, atomically: after a crash either all are stored or none. */
   upsert(items: readonly ItemWithVectors[]): Promise<void>;
+  /** Appends items the caller knows are new (no lookup of existing ids), atomically. */
+  insert(items: readonly ItemWithVectors[]): Promise<void>;
   deleteItems(ids: readonly string[]): Promise<void>;
   ensureMetaColumns(columns: Record<string, MetaColumnType>): Promise<void>;
   metaColumns(): Promise<Record<string, MetaColumnType>>;

@@ -8,6 +8,7 @@ export interface IndexCommandOptions extends GlobalOptions {
   hidden?: boolean;
   allFiles?: boolean;
   batchSize?: number;
+  workers?: number;
   maxPixels?: number;
   maxFileMb?: number;
   progress: ProgressMode;
@@ -49,6 +50,7 @@ export async function indexCommand(sources: string[], o: IndexCommandOptions): P
       hidden: o.hidden,
       allFiles: o.allFiles,
       batchSize: o.batchSize,
+      workers: o.workers,
       maxPixels: o.maxPixels,
       maxFileBytes: o.maxFileMb !== undefined ? o.maxFileMb * 2 ** 20 : undefined,
       signal: abort.signal,
