@@ -1,0 +1,15 @@
+/** Visor's public library API. The `visor` CLI is a thin layer over these. */
+export { Collection, type CollectionIndexOptions, type CollectionStats, type OpenOptions, type RemoveSummary } from './collection.js';
+export { resolvePaths, type VisorPaths } from './config.js';
+export { VisorError, isVisorError, type VisorErrorCode } from './errors.js';
+export type { IndexOptions, IndexProgress, IndexSummary } from './ingest/indexer.js';
+export type { SearchOptions, SearchResult } from './search/results.js';
+export type { ImageQueryOptions } from './search/image-search.js';
+export { MobileNetV2, type ImageNetClass, type MobileNetOptions } from './models/mobilenet.js';
+export type { ImageEmbeddings, ImageEncoder } from './models/types.js';
+export { listModels, findModel, type ModelSpec, type ModelFileSpec } from './models/registry.js';
+export { resolveModel } from './models/resolve.js';
+export { LanceStore, DEFAULT_ANN, type AnnSettings } from './store/lance-store.js';
+export type { VectorStore, StoredItem, VectorHit, BatchHits, MetaRecord } from './store/types.js';
+export * as metrics from './eval/metrics.js';
+export { evalCifar10, type Cifar10Report } from './eval/cifar10.js';
