@@ -44,7 +44,8 @@ export async function decodeForModel(bytes: Buffer, size: number, limits: Decode
   const opts = { limitInputPixels: limits.maxPixels, failOn: 'truncated' as const, autoOrient: true };
   let meta: Metadata;
   try {
-    meta = await sharp(bytes, opts).metadata();
+    // Header only, no pixels: the limit is checked just below, with the sizes in the message.
+    meta = await sharp(bytes, { ...opts, limitInputPixels: false }).metadata();
   } catch (e) {
     throw new VisorError('IMAGE_INVALID', describeDecodeFailure(e), { cause: e });
   }

@@ -23,35 +23,60 @@ export function isCatalogueFile(p: string): boolean {
 }
 
 type RawRow = Record<string, unknown>;
+/** A parsed row with the line it starts on, for messages that point at the file. */
+interface LocatedRow {
+  row: RawRow;
+  line: number;
+}
 
-function parseRows(text: string, ext: string): RawRow[] {
+function asRow(v: unknown, where: string): RawRow {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new VisorError('CATALOGUE_INVALID', `${where}: each row must be a JSON object, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`);
+  }
+  return v as RawRow;
+}
+
+function parseRows(text: string, ext: string): LocatedRow[] {
+  text = text.replace(/^\uFEFF/, ''); // a byte-order mark is not part of the data
   if (ext === '.jsonl' || ext === '.ndjson') {
-    return text
-      .split(/\r?\n/)
-      .map((line, i) => [line.trim(), i + 1] as const)
-      .filter(([line]) => line.length > 0)
-      .map(([line, n]) => {
-        try {
-          return JSON.parse(line) as RawRow;
-        } catch (e) {
-          throw new VisorError('CATALOGUE_INVALID', `line ${n}: not JSON (${errorMessage(e)})`);
-        }
-      });
+    const out: LocatedRow[] = [];
+    text.split(/\r?\n/).forEach((raw, i) => {
+      const line = raw.trim();
+      if (line.length === 0) return;
+      let v: unknown;
+      try {
+        v = JSON.parse(line);
+      } catch (e) {
+        throw new VisorError('CATALOGUE_INVALID', `line ${i + 1}: not JSON (${errorMessage(e)})`);
+      }
+      out.push({ row: asRow(v, `line ${i + 1}`), line: i + 1 });
+    });
+    return out;
   }
   if (ext === '.json') {
     const data = JSON.parse(text) as unknown;
     if (!Array.isArray(data)) throw new VisorError('CATALOGUE_INVALID', 'a JSON catalogue must be an array of objects');
-    return data as RawRow[];
+    return data.map((v, i) => ({ row: asRow(v, `item ${i + 1}`), line: i + 1 }));
   }
-  return parse(text, {
+  const records = parse(text, {
     columns: true,
-    bom: true,
     skip_empty_lines: true,
     trim: true,
     relax_column_count: true,
     delimiter: ext === '.tsv' ? '\t' : ',',
-  }) as RawRow[];
+    info: true,
+  }) as Array<{ record: RawRow; info: { lines: number } }>;
+  // csv-parse counts the line where a record ends; quoted cells may span lines, so report the start.
+  let next = 2;
+  return records.map(({ record, info }) => {
+    const located = { row: record, line: next };
+    next = info.lines + 1;
+    return located;
+  });
 }
+
+/** Decimal numbers only: "0x10", "1e", "Infinity" stay text. */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 function scalar(v: unknown): string | null {
   if (v === undefined || v === null) return null;
@@ -68,32 +93,42 @@ function scalar(v: unknown): string | null {
 export async function readCatalogue(file: string): Promise<Catalogue> {
   const abs = path.resolve(file);
   const ext = path.extname(abs).toLowerCase();
-  let rows: RawRow[];
+  let located: LocatedRow[];
   try {
-    rows = parseRows(await fs.readFile(abs, 'utf8'), ext);
+    located = parseRows(await fs.readFile(abs, 'utf8'), ext);
   } catch (e) {
     if (e instanceof VisorError) throw new VisorError(e.code, `${abs}: ${e.message}`);
     throw new VisorError('CATALOGUE_INVALID', `cannot read catalogue ${abs}: ${errorMessage(e)}`, { cause: e });
   }
+  const rows = located.map((l) => l.row);
   const fields = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const pathField = PATH_COLUMNS.map((c) => fields.find((f) => f.trim().toLowerCase() === c)).find((f) => f !== undefined);
   if (!pathField) {
     throw new VisorError('CATALOGUE_INVALID', `${abs}: no image path column; name one of: ${PATH_COLUMNS.join(', ')}`);
   }
   const metaFields = fields.filter((f) => f !== pathField);
-  const names = new Map(metaFields.map((f) => [f, metaColumnName(f)]));
+  // Distinct headers that sanitise to one name ("Price", "price ") keep their data: price, price_2.
+  const names = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const f of metaFields) {
+    const base = metaColumnName(f);
+    let name = base;
+    for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
+    taken.add(name);
+    names.set(f, name);
+  }
   const columns: Record<string, MetaColumnType> = {};
   for (const f of metaFields) {
     const values = rows.map((r) => scalar(r[f])).filter((v): v is string => v !== null);
-    columns[names.get(f)!] = values.length > 0 && values.every((v) => Number.isFinite(Number(v))) ? 'number' : 'string';
+    columns[names.get(f)!] = values.length > 0 && values.every((v) => DECIMAL.test(v)) ? 'number' : 'string';
   }
   const base = path.dirname(abs);
   const seen = new Set<string>();
   const catalogue: Catalogue = { file: abs, entries: [], columns, problems: [] };
-  rows.forEach((row, i) => {
+  located.forEach(({ row, line }) => {
     const rel = scalar(row[pathField]);
     if (!rel) {
-      catalogue.problems.push({ path: `${abs}:${i + 2}`, reason: 'catalogue row has no image path' });
+      catalogue.problems.push({ path: `${abs}:${line}`, reason: 'catalogue row has no image path' });
       return;
     }
     const p = path.resolve(base, rel);

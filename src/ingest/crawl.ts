@@ -107,7 +107,8 @@ export async function crawl(roots: readonly string[], opts: CrawlOptions = {}): 
     try {
       st = await fs.stat(abs);
     } catch (e) {
-      result.problems.push({ path: abs, reason: reasonFor(e, 'cannot read') });
+      const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+      result.problems.push({ path: abs, reason: missing ? 'no such file or folder' : reasonFor(e, 'cannot read') });
       continue;
     }
     if (st.isDirectory()) await walk(abs, st);

@@ -244,7 +244,9 @@ export async function indexSources(
       return;
     }
     if (step.kind === 'known') {
-      if (!byPath.get(c.path)?.some((s) => s.id === step.id)) summary.duplicates++;
+      // Same path, same bytes (only the time changed): unchanged; otherwise a duplicate.
+      if (byPath.get(c.path)?.some((s) => s.id === step.id)) summary.unchanged++;
+      else summary.duplicates++;
       ledger.attach(step.id, { path: c.path, size: c.size, mtimeMs: c.mtimeMs });
       return;
     }
@@ -275,14 +277,16 @@ export async function indexSources(
     if (unwritten.length >= commitSize) await commit();
   };
 
-  if (todo.length > 0) {
+  if (todo.length > 0 && !aborted()) {
     report({ phase: 'embedding', done: 0, total: todo.length });
     // The pool belongs to the caller, who may keep it for the next run.
     for await (const step of mapUnordered(todo, readAhead, readOne, aborted)) await handle(step);
     await commit();
     await writing;
   }
-  summary.interrupted = aborted() && done < todo.length;
+  // Stopped at any point — even while scanning, when the file list is partial — means nothing
+  // unseen may be taken for deleted: removals wait for a complete run.
+  summary.interrupted = aborted();
 
   report({ phase: 'finishing', done, total: todo.length });
   if (!summary.interrupted) {

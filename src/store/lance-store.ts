@@ -407,7 +407,7 @@ export class LanceStore implements VectorStore {
       // LanceDB asks HNSW for limit × refineFactor candidates; ef must cover them.
       .ef(Math.max(this.ann.ef, (opts.k + extra) * Math.max(1, this.ann.refineFactor)))
       .refineFactor(this.ann.refineFactor)
-      .select(['id'])
+      .select(['id', '_distance'])
       .limit(opts.k + extra);
     if (opts.where) q = q.where(opts.where);
     let rows: Array<Record<string, unknown>>;

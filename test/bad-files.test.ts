@@ -1,0 +1,170 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flickrTestImages, tempDir } from './fixtures.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+
+function visor(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env }, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(buf: Buffer): number {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+
+/** A few hundred bytes that claim a 30000×30000 RGB image (900 MP): a decompression bomb's header. */
+function bombPng(): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(30_000, 0);
+  ihdr.writeUInt32BE(30_000, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // colour type: RGB
+  ihdr[10] = 0; // compression
+  ihdr[11] = 0; // filter
+  ihdr[12] = 0; // no interlace
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', zlib.deflateSync(Buffer.alloc(4096))),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** A valid JPEG start (SOI + JFIF APP0) followed by deterministic noise. */
+function corruptJpeg(): Buffer {
+  const head = Buffer.from([
+    0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+  ]);
+  let s = 12345;
+  const noise = Buffer.alloc(8192);
+  for (let i = 0; i < noise.length; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    noise[i] = s >>> 24;
+  }
+  return Buffer.concat([head, noise]);
+}
+
+interface Skip {
+  path: string;
+  reason: string;
+}
+
+describe('bad files in a folder (CLI)', () => {
+  const tmp = tempDir('visor-bad-');
+  const photos = path.join(tmp.dir, 'photos');
+  const db = path.join(tmp.dir, 'db');
+  const asRoot = process.getuid?.() === 0;
+  /** Bad file path → the reason its skip must give. */
+  const expected = new Map<string, RegExp>();
+  let goodCount = 0;
+
+  beforeAll(() => {
+    fs.mkdirSync(photos);
+    const sources = flickrTestImages(14);
+    for (const f of sources.slice(0, 10)) fs.copyFileSync(f, path.join(photos, path.basename(f)));
+    goodCount = 10;
+
+    const corrupt = path.join(photos, 'corrupt.jpg');
+    fs.writeFileSync(corrupt, corruptJpeg());
+    expected.set(corrupt, /corrupt|truncated|not an image/);
+
+    const truncated = path.join(photos, 'truncated.jpg');
+    const whole = fs.readFileSync(sources[10]!);
+    fs.writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length / 2)));
+    expected.set(truncated, /truncated/);
+
+    const empty = path.join(photos, 'empty.jpg');
+    fs.writeFileSync(empty, '');
+    expected.set(empty, /empty/);
+
+    const notes = path.join(photos, 'notes.jpg');
+    fs.writeFileSync(notes, 'Shopping list:\n- milk\n- eggs\n'.repeat(20));
+    expected.set(notes, /not an image/);
+
+    const locked = path.join(photos, 'locked.jpg');
+    fs.copyFileSync(sources[11]!, locked);
+    if (asRoot) {
+      // root reads a chmod 000 file anyway: here it is simply one more good image.
+      goodCount++;
+    } else {
+      fs.chmodSync(locked, 0o000);
+      expected.set(locked, /permission denied/);
+    }
+
+    const bomb = path.join(photos, 'bomb.png');
+    fs.writeFileSync(bomb, bombPng());
+    expected.set(bomb, /too large/);
+
+    const gone = path.join(photos, 'gone.jpg');
+    fs.symlinkSync(path.join(tmp.dir, 'no-such-file.jpg'), gone);
+    expected.set(gone, /broken symbolic link/);
+
+    const fifo = path.join(photos, 'fifo.jpg');
+    execFileSync('mkfifo', [fifo]);
+    expected.set(fifo, /not a regular file/);
+  });
+  afterAll(() => {
+    try {
+      fs.chmodSync(path.join(photos, 'locked.jpg'), 0o644);
+    } catch {
+      // already gone
+    }
+    tmp.cleanup();
+  });
+
+  function checkSkipped(skipped: Skip[]): void {
+    const byPath = new Map(skipped.map((s) => [s.path, s.reason]));
+    for (const [p, re] of expected) {
+      expect(byPath.has(p), `${path.basename(p)} should be skipped`).toBe(true);
+      expect(byPath.get(p), `reason for ${path.basename(p)}`).toMatch(re);
+    }
+    expect(skipped).toHaveLength(expected.size);
+  }
+
+  it('indexes the good images, skips each bad one with a specific reason, and stores no half-written row', () => {
+    const r = visor(['--db', db, 'index', photos, '--json', '--progress', 'none']);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as { indexed: number; skipped: Skip[]; totalItems: number; interrupted: boolean };
+    expect(summary.interrupted).toBe(false);
+    expect(summary.indexed).toBe(goodCount);
+    expect(summary.totalItems).toBe(goodCount);
+    checkSkipped(summary.skipped);
+
+    const stats = visor(['--db', db, 'stats', '--json']);
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ items: goodCount, files: goodCount });
+  });
+
+  it('re-running indexes nothing new and reports the same bad files again', () => {
+    const r = visor(['--db', db, 'index', photos, '--json', '--progress', 'none']);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as { indexed: number; unchanged: number; skipped: Skip[]; totalItems: number };
+    expect(summary.indexed).toBe(0);
+    expect(summary.unchanged).toBe(goodCount);
+    expect(summary.totalItems).toBe(goodCount);
+    checkSkipped(summary.skipped);
+    expect(JSON.parse(visor(['--db', db, 'stats', '--json']).stdout)).toMatchObject({ items: goodCount, files: goodCount });
+  });
+});
