@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_PIXELS, decodeForModel, describeDecodeFailure, type ModelInput } from '../src/image/decode.js';
+import { DEFAULT_MAX_PIXELS, decodeForModel, describeDecodeFailure, looksTruncated, type ModelInput } from '../src/image/decode.js';
 import { VisorError } from '../src/errors.js';
 import { flickrTestImages } from './fixtures.js';
 
@@ -353,5 +353,21 @@ describe('describeDecodeFailure', () => {
       'corrupt image (pngload_buffer: libpng read error)',
     );
     expect(describeDecodeFailure('not an Error')).toBe('corrupt image (not an Error)');
+  });
+});
+
+describe('looksTruncated', () => {
+  it('tells complete files from cut ones by their end markers, whatever libvips says', async () => {
+    const jpeg = fs.readFileSync(flickrTestImages(1)[0]!);
+    const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#3a6' } }).png().toBuffer();
+    const gif = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } }).gif().toBuffer();
+    const webp = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00f' } }).webp().toBuffer();
+    for (const whole of [jpeg, png, gif, webp]) {
+      expect(looksTruncated(whole)).toBe(false);
+      expect(looksTruncated(whole.subarray(0, Math.floor(whole.length * 0.7)))).toBe(true);
+    }
+    expect(looksTruncated(Buffer.from('plain text'))).toBe(false);
+    const e = await decodeForModel(png.subarray(0, png.length - 20), 224, { maxPixels: DEFAULT_MAX_PIXELS }).catch((x: unknown) => x);
+    expect((e as VisorError).message).toBe('truncated image data');
   });
 });

@@ -22,6 +22,29 @@ sharp.cache(false);
 
 const WHITE = { r: 255, g: 255, b: 255 };
 
+/**
+ * Whether the bytes end before the format's end marker. Checked from the bytes themselves
+ * because libvips keeps its error text in a shared buffer that concurrent decodes can clear.
+ */
+export function looksTruncated(bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  const tail = (k: number) => bytes.subarray(Math.max(0, n - k));
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+    // JPEG: the end-of-image marker, possibly followed by a little padding.
+    const t = tail(64);
+    for (let i = t.length - 2; i >= 0; i--) if (t[i] === 0xff && t[i + 1] === 0xd9) return false;
+    return true;
+  }
+  if (n >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
+    return !Buffer.from(tail(16)).includes('IEND');
+  }
+  if (bytes[0] === 0x47 && bytes[1] === 0x49 && bytes[2] === 0x46) return bytes[n - 1] !== 0x3b; // GIF trailer
+  if (n >= 12 && Buffer.from(bytes.subarray(0, 4)).toString('latin1') === 'RIFF') {
+    return Buffer.from(bytes.buffer, bytes.byteOffset, n).readUInt32LE(4) + 8 > n; // WebP: RIFF size
+  }
+  return false;
+}
+
 /** A reason a user can act on, from libvips' wording. */
 export function describeDecodeFailure(e: unknown): string {
   const msg = errorMessage(e);
@@ -41,13 +64,16 @@ export function describeDecodeFailure(e: unknown): string {
  */
 export async function decodeForModel(bytes: Buffer, size: number, limits: DecodeLimits): Promise<ModelInput> {
   if (bytes.length === 0) throw new VisorError('IMAGE_INVALID', 'empty file');
+  const fail = (e: unknown): never => {
+    throw new VisorError('IMAGE_INVALID', looksTruncated(bytes) ? 'truncated image data' : describeDecodeFailure(e), { cause: e });
+  };
   const opts = { limitInputPixels: limits.maxPixels, failOn: 'truncated' as const, autoOrient: true };
   let meta: Metadata;
   try {
     // Header only, no pixels: the limit is checked just below, with the sizes in the message.
     meta = await sharp(bytes, { ...opts, limitInputPixels: false }).metadata();
   } catch (e) {
-    throw new VisorError('IMAGE_INVALID', describeDecodeFailure(e), { cause: e });
+    return fail(e);
   }
   const width = meta.autoOrient?.width ?? meta.width ?? 0;
   const height = meta.autoOrient?.height ?? meta.height ?? 0;
@@ -68,7 +94,7 @@ export async function decodeForModel(bytes: Buffer, size: number, limits: Decode
       .raw({ depth: 'uchar' })
       .toBuffer();
   } catch (e) {
-    throw new VisorError('IMAGE_INVALID', describeDecodeFailure(e), { cause: e });
+    return fail(e);
   }
   if (pixels.length !== size * size * 3) {
     throw new VisorError('IMAGE_INVALID', `decoder returned ${pixels.length} bytes, expected ${size * size * 3}`);
