@@ -24,6 +24,13 @@ export interface ModelSpec {
   licence: string;
   homepage: string;
   files: ModelFileSpec[];
+  /**
+   * How the files are laid out and loaded: 'hf-onnx' is a vision–language model in the
+   * Hugging Face ONNX layout (ClipModel); absent for the built-in MobileNetV2.
+   */
+  format?: 'hf-onnx';
+  /** For a model added from a local folder: the folder, where its files stay. */
+  folder?: string;
 }
 
 /**
