@@ -97,7 +97,7 @@ program
     await runCommand(o.json, async () => (await import('./commands/eval-cmd.js')).evalCommand(dataset, cmd.optsWithGlobals()));
   });
 
-const models = program.command('models').description('the models Visor uses: list, download, verify');
+const models = program.command('models').description('the models Visor uses: list, download, verify, add');
 models
   .command('list')
   .description('known models and whether their files are here')
@@ -120,6 +120,18 @@ models
   .action(async (id: string | undefined, _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/models-cmd.js')).modelsVerifyCommand(id, o));
+  });
+
+models
+  .command('add')
+  .description('use a local model folder (Hugging Face ONNX layout: configs, tokenizer.json, onnx/vision_model*.onnx, onnx/text_model*.onnx)')
+  .argument('<folder>')
+  .requiredOption('--format <format>', 'layout of the folder: hf-onnx')
+  .option('--id <id>', "id to use it under (default: the folder's name)")
+  .option('--variant <precision>', 'ONNX precision when the folder holds several: quantized, fp32, int8, uint8')
+  .action(async (folder: string, _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/models-cmd.js')).modelsAddCommand(folder, cmd.optsWithGlobals()));
   });
 
 await program.parseAsync(process.argv);
