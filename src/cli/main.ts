@@ -46,6 +46,7 @@ program
   .option('--workers <n>', 'embedding threads (default: one per core)', positiveInt('--workers'))
   .option('--max-pixels <n>', 'refuse images with more pixels (decompression bombs)', positiveInt('--max-pixels'))
   .option('--max-file-mb <n>', 'skip files larger than this', positiveInt('--max-file-mb'))
+  .option('--model <id|folder>', 'also embed with a vision–language model (e.g. clip-vit-b32, or a model folder) for text search')
   .addOption(progressOption())
   .action(async (sources: string[], _o, cmd: Command) => {
     const o = globals(cmd);

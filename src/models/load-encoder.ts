@@ -8,6 +8,8 @@ import type { ImageEncoder } from './types.js';
 export interface ImageEncoderOptions extends MobileNetOptions {
   /** Registry or added model id (default: MobileNetV2). */
   id?: string;
+  /** A CLIP-family model used straight from its folder (Hugging Face ONNX layout); `id` names it. */
+  folder?: string;
 }
 
 /**
@@ -15,7 +17,11 @@ export interface ImageEncoderOptions extends MobileNetOptions {
  * (built in or added from a folder). Only the image tower is loaded.
  */
 export async function loadImageEncoder(opts: ImageEncoderOptions = {}): Promise<ImageEncoder> {
-  const { id = MOBILENET_V2_INT8.id, ...rest } = opts;
+  const { id = MOBILENET_V2_INT8.id, folder, ...rest } = opts;
+  if (folder) {
+    const { ClipModel } = await import('./clip/clip-model.js');
+    return (await ClipModel.load(folder, { ...rest, id, towers: ['image'] })).imageEncoder();
+  }
   if (id === MOBILENET_V2_INT8.id) {
     const { MobileNetV2 } = await import('./mobilenet.js');
     return MobileNetV2.load(rest);

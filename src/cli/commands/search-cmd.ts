@@ -22,7 +22,7 @@ export interface SearchCommandOptions extends GlobalOptions {
 /** "visual=1,keywords=0.5" → weights; unknown names are an error, not silently ignored. */
 export function parseWeights(spec: string | undefined): Partial<SignalWeights> | undefined {
   if (!spec) return undefined;
-  const known = ['visual', 'concepts', 'keywords', 'joint', 'negative'];
+  const known = ['visual', 'concepts', 'keywords', 'joint', 'clip', 'negative'];
   const out: Partial<SignalWeights> = {};
   for (const part of spec.split(',')) {
     const [name, value] = part.split('=').map((x) => x.trim());
@@ -41,6 +41,7 @@ function reason(why: MatchReason): string {
   if (why.keywords) parts.push(`words: ${why.keywords.words.join(', ') || '(stem)'}`);
   for (const c of why.concepts ?? []) parts.push(`${c.concept} ${c.score.toFixed(2)}`);
   if (why.joint !== undefined) parts.push(`text model ${why.joint.toFixed(2)}`);
+  if (why.clip !== undefined) parts.push(`clip ${why.clip.toFixed(2)}`);
   if (why.penalised?.length) parts.push(`resembles ${why.penalised.join(', ')}`);
   return parts.join('; ');
 }
