@@ -151,6 +151,8 @@ describe('suite (c): tiny CLIP towers through index → search', () => {
     const text = visor(['--db', cliDb, 'search', 'dog']);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/clip -?0\.\d\d/);
+    const byImage = visor(['--db', cliDb, '--json', 'search', '--image', all[2]!.file, '--space', 'tiny-clip', '-k', '1']);
+    expect(JSON.parse(byImage.stdout)).toMatchObject({ results: [{ path: all[2]!.file, why: { clip: expect.closeTo(1, 5) } }] });
     const stats = visor(['--db', cliDb, 'stats']);
     expect(stats.stdout).toMatch(/space tiny-clip\s+tiny-clip \(512-d, 12 images\)/);
     const bad = visor(['--db', cliDb, 'index', photos, '--model', 'no-such-model']);

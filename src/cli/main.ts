@@ -70,6 +70,7 @@ program
   .addOption(new Option('--fusion <method>', 'how signals combine').choices(['rrf', 'score']))
   .option('--exact', 'exhaustive search even when an approximate index exists')
   .option('--exclude-self', 'leave query images that are themselves indexed out of the results')
+  .option('--space <name>', 'with one --image: compare in this embedding space (e.g. clip-vit-b32) instead of the image features')
   .action(async (text: string[], _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/search-cmd.js')).searchCommand(text, cmd.optsWithGlobals()));

@@ -589,8 +589,16 @@ export class LanceStore implements VectorStore {
       }
       return;
     }
+    // The table exists before the manifest names it.
+    const table = SpaceTable.open(this.db, name, info.dimension);
+    this.spaceTables.set(name, table);
+    try {
+      await table;
+    } catch (e) {
+      this.spaceTables.delete(name);
+      throw e;
+    }
     this.manifest.spaces = { ...this.manifest.spaces, [name]: { ...info, createdAt: new Date().toISOString() } };
-    await this.space(name); // the table exists before the manifest names it
     writeManifest(this.dir, this.manifest);
   }
 
