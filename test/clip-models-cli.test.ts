@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIP_VIT_B32, MOBILENET_V2_INT8 } from '../src/models/registry.js';
-import { CLIP_TOKENIZER_DIR, MODELS_DIR, tempDir } from './fixtures.js';
+import { CLIP_TOKENIZER_DIR, MODELS_DIR, flickrTestImages, tempDir } from './fixtures.js';
 import { writeTinyClipFolder } from './tiny-clip.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -169,6 +169,19 @@ describe('visor models: verified downloads from a mirror (VISOR_MODEL_BASE_URL),
     const list = await visor(['models', 'list', '--json'], env, cwd);
     const clip = JSON.parse(list.stdout).find((m: { id: string }) => m.id === 'clip-vit-b32');
     expect(clip.files.map((f: { state: string }) => f.state)).toEqual(['found', 'found', 'found', 'missing', 'missing']);
+  });
+
+  it('visor index --model fetches the model first and, refused, creates no index and keeps nothing of the bad file', async () => {
+    const photos = path.join(tmp.dir, 'photos');
+    fs.mkdirSync(photos);
+    for (const f of flickrTestImages(2)) fs.copyFileSync(f, path.join(photos, path.basename(f)));
+    const db = path.join(tmp.dir, 'index-db');
+    const idx = await visor(['--db', db, '--json', 'index', photos, '--model', 'clip-vit-b32', '--progress', 'none'], env, cwd);
+    expect(idx.code).toBe(1);
+    expect(JSON.parse(idx.stdout).error).toMatchObject({ code: 'MODEL_CHECKSUM_MISMATCH', message: expect.stringContaining(clipFile('onnx/vision_model_quantized.onnx').sha256) });
+    expect(idx.stderr).toContain(`downloading onnx/vision_model_quantized.onnx from ${env.VISOR_MODEL_BASE_URL}/Xenova/clip-vit-base-patch32/resolve/`);
+    expect(fs.existsSync(db)).toBe(false);
+    expect(filesUnder(path.join(cache, 'models', 'clip-vit-b32'))).toEqual(['config.json', 'preprocessor_config.json', 'tokenizer.json']);
   });
 
   it('adds a local model folder, lists it and verifies its files', async () => {

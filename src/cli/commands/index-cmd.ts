@@ -55,6 +55,8 @@ async function fetchModel(ref: string, mode: ProgressMode): Promise<void> {
 }
 
 export async function indexCommand(sources: string[], o: IndexCommandOptions): Promise<number> {
+  // Before the index is created: a model that cannot be had leaves no empty index behind.
+  if (o.model !== undefined) await fetchModel(o.model, o.progress);
   const collection = await Collection.open({ db: o.db, create: true });
   const abort = new AbortController();
   const onSigint = () => {
@@ -66,7 +68,6 @@ export async function indexCommand(sources: string[], o: IndexCommandOptions): P
   process.on('SIGTERM', onSigint);
   const progress = createProgress(o.progress);
   try {
-    if (o.model !== undefined) await fetchModel(o.model, o.progress);
     const summary = await collection.index(sources, {
       hidden: o.hidden,
       allFiles: o.allFiles,
