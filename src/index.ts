@@ -1,8 +1,9 @@
 /** Visor's public library API. The `visor` CLI is a thin layer over these. */
-export { Collection, type CollectionIndexOptions, type CollectionStats, type OpenOptions, type RemoveSummary } from './collection.js';
+export { Collection, type CollectionIndexOptions, type CollectionIndexSummary, type CollectionStats, type OpenOptions, type RemoveSummary } from './collection.js';
 export { resolvePaths, type VisorPaths } from './config.js';
 export { VisorError, isVisorError, type VisorErrorCode } from './errors.js';
 export type { IndexOptions, IndexProgress, IndexSummary } from './ingest/indexer.js';
+export type { SpaceFillSummary } from './ingest/space-fill.js';
 export type { SearchOptions, SearchResult } from './search/results.js';
 export type { ImageQueryOptions } from './search/image-search.js';
 export { MobileNetV2, type ImageNetClass, type MobileNetOptions } from './models/mobilenet.js';
