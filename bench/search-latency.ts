@@ -35,7 +35,7 @@ const { ExactKernel } = await import('../src/store/exact-kernel.js');
  * The ANN settings Visor ships: the benchmark runs with exactly these, and DEFAULT_ANN in
  * src/store/lance-store.ts must hold the same values (checked below).
  */
-const SHIPPED_ANN: Omit<AnnSettings, 'threshold'> = { rowsPerPartition: 20_000, nprobes: 12, ef: 100, refineFactor: 10 };
+const SHIPPED_ANN: Omit<AnnSettings, 'threshold'> = { rowsPerPartition: 20_000, nprobes: 12, ef: 40, refineFactor: 3 };
 
 const DIM = 1280;
 const CLASSES = 1000;

@@ -48,6 +48,7 @@ interface Cache {
  */
 export class SpaceTable {
   private cache: Cache | null = null;
+  private annKnown: { version: number; has: boolean } | null = null;
 
   private constructor(
     readonly name: string,
@@ -137,7 +138,12 @@ export class SpaceTable {
   }
 
   async hasAnnIndex(): Promise<boolean> {
-    return (await this.table.listIndices()).some((i) => i.columns.includes('vector'));
+    // Asked on every query; listing indices takes milliseconds on a large table.
+    const version = await this.table.version();
+    if (this.annKnown?.version !== version) {
+      this.annKnown = { version, has: (await this.table.listIndices()).some((i) => i.columns.includes('vector')) };
+    }
+    return this.annKnown.has;
   }
 
   /** Approximate nearest neighbours by cosine (only once an ANN index exists). */
