@@ -88,13 +88,40 @@ program
 program
   .command('eval')
   .description('run a standard retrieval benchmark through the normal index and search path')
-  .argument('<dataset>', 'cifar10')
+  .argument('<dataset>', 'cifar10 | css')
   .option('--limit <n>', 'evaluate on a class-balanced subset of n images', positiveInt('--limit'))
+  .option('--queries <n>', 'css: queries per split (default 16000)', positiveInt('--queries'))
+  .option('--epochs <n>', 'css: training epochs', positiveInt('--epochs'))
+  .addOption(new Option('--encoder <kind>', 'css: image encoder').choices(['cnn', 'mobilenet-pooled', 'mobilenet-spatial']))
+  .option('--keep <dir>', 'css: generate the data set into this folder and keep it')
   .option('--out <file>', 'also write the report as JSON to this file')
   .addOption(progressOption())
   .action(async (dataset: string, _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/eval-cmd.js')).evalCommand(dataset, cmd.optsWithGlobals()));
+  });
+
+const train = program.command('train').description('train models on your own data');
+train
+  .command('compose')
+  .description('train an image+text composition model on (reference image, modification text, target image) triplets')
+  .requiredOption('--triplets <file>', 'CSV/TSV with reference, text and target columns')
+  .option('--images <dir>', "folder the triplets' image paths are relative to (default: the triplets file's folder)")
+  .requiredOption('--out <file>', 'where to save the model (e.g. shop.compose)')
+  .addOption(new Option('--fusion <kind>', 'fusion module: TIRG gated residual, or MLP on the concatenation').choices(['tirg', 'concat']).default('tirg'))
+  .addOption(
+    new Option('--encoder <kind>', 'image encoder: a small CNN trained with the rest, or frozen MobileNetV2 features with a learned projection')
+      .choices(['cnn', 'mobilenet-pooled', 'mobilenet-spatial'])
+      .default('cnn'),
+  )
+  .option('--epochs <n>', 'passes over the triplets', positiveInt('--epochs'))
+  .option('--batch-size <n>', 'triplets per step', positiveInt('--batch-size'))
+  .option('--lr <rate>', 'peak learning rate', parseFloat)
+  .option('--seed <n>', 'random seed', nonNegativeInt)
+  .addOption(progressOption())
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/train-cmd.js')).trainComposeCommand(cmd.optsWithGlobals()));
   });
 
 const models = program.command('models').description('the models Visor uses: list, download, verify');

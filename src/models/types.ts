@@ -5,6 +5,8 @@ export interface ImageEmbeddings {
   features: Float32Array;
   /** count × numClasses class probabilities (empty when the model has no classifier). */
   probs: Float32Array;
+  /** A quantized spatial feature map per image, when the encoder was asked for one. */
+  spatial?: Uint8Array;
 }
 
 /**

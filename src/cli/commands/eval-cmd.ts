@@ -6,11 +6,15 @@ import type { GlobalOptions } from '../run.js';
 
 export interface EvalCommandOptions extends GlobalOptions {
   limit?: number;
+  queries?: number;
+  epochs?: number;
+  encoder?: string;
+  keep?: string;
   out?: string;
   progress: ProgressMode;
 }
 
-export const EVAL_DATASETS = ['cifar10'] as const;
+export const EVAL_DATASETS = ['cifar10', 'css'] as const;
 
 const pct = (x: number) => x.toFixed(4);
 
@@ -18,6 +22,7 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
   if (!(EVAL_DATASETS as readonly string[]).includes(dataset)) {
     throw new VisorError('QUERY_INVALID', `unknown evaluation ${JSON.stringify(dataset)}; available: ${EVAL_DATASETS.join(', ')}`);
   }
+  if (dataset === 'css') return (await import('./eval-css-cmd.js')).evalCssCommand(o);
   const { evalCifar10 } = await import('../../eval/cifar10.js');
   const indexing = createProgress(o.progress);
   const searching = createProgress(o.progress, 'queries');
