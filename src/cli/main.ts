@@ -62,6 +62,11 @@ program
   .option('--not-image <file>', 'image whose look results should avoid (repeatable)', collect, [])
   .option('--like <id>', 'indexed image id to find more like (repeatable)', collect, [])
   .option('--unlike <id>', 'indexed image id to move away from (repeatable)', collect, [])
+  .option('--more-like <id>', 'same as --like', collect, [])
+  .option('--less-like <id>', 'same as --unlike', collect, [])
+  .option('-t, --text <words>', 'with --image or --like: how the results should differ from it ("with a red ball"), a composed query; alone: words to search for')
+  .option('--compose-model <file>', 'trained composition model for --image/--text (visor train compose --encoder mobilenet-pooled)')
+  .option('--compose-weight <w>', 'zero-shot composition: weight of --text against the image (default 1)', parseFloat)
   .option('-k, --k <n>', 'number of results', positiveInt('-k'), 10)
   .option('--offset <n>', 'skip this many results (paging)', nonNegativeInt, 0)
   .option('-w, --where <sql>', "filter on catalogue columns, e.g. \"category = 'bottle' AND price < 20\"")
@@ -127,7 +132,7 @@ train
   .addOption(progressOption())
   .action(async (_o, cmd: Command) => {
     const o = globals(cmd);
-    await runCommand(o.json, async () => (await import('./commands/train-cmd.js')).trainComposeCommand(cmd.optsWithGlobals()));
+    await runCommand(o.json, async () => (await import('./commands/train-compose-cmd.js')).trainComposeCommand(cmd.optsWithGlobals()));
   });
 
 const models = program.command('models').description('the models Visor uses: list, download, verify');

@@ -71,7 +71,7 @@ export async function prepareImages(triplets: readonly Triplet[], kind: ImageEnc
 
 /**
  * Trains a composition model on (reference, text, target) triplets: the image encoder, a text
- * encoder over the triplets' words and word pairs, and the fusion module, with a soft triplet
+ * encoder over the triplets' words and word pairs, and the fusion module, with a triplet
  * loss. The library behind `visor train compose`.
  */
 export async function trainComposition(triplets: readonly Triplet[], opts: TrainCompositionOptions = {}): Promise<ComposeModel> {

@@ -76,16 +76,17 @@ function epochOrder(groups: readonly number[][], random: () => number): Int32Arr
 }
 
 /**
- * Soft triplet loss (TIRG's, after Hermans et al.): for each query q with target t⁺ and every
- * other image t⁻ of the batch (the other targets and all references, the query's own reference
- * included), log(1 + exp(‖κq − κt⁺‖² − ‖κq − κt⁻‖²)) on unit vectors with a learned scale κ.
- * Candidates that are the target's own image are masked out.
+ * Batch classification loss (TIRG's, a softmax over the batch; InfoNCE): each query q must pick
+ * its target t⁺ among every other image of the batch (the other targets and all references, its
+ * own reference included): −log softmax(κ·cos(q, ·))[t⁺] with a learned scale κ. Candidates that
+ * are the target's own image are masked out. (A soft triplet loss, softplus(κ²(cos⁻ − cos⁺)), was
+ * tried first: its learned scale fell to zero, where the loss is ln 2 whatever the ranking.)
  */
-function softTripletLoss(q: tf.Tensor2D, candidates: tf.Tensor2D, positive: tf.Tensor1D, mask: tf.Tensor2D, scale: tf.Tensor): tf.Scalar {
+function batchSoftmaxLoss(q: tf.Tensor2D, candidates: tf.Tensor2D, positive: tf.Tensor1D, mask: tf.Tensor2D, scale: tf.Tensor): tf.Scalar {
   const sims = matMulFast(q, tf.transpose(candidates)); // [B, 2B]
-  // ‖a−b‖² = 2 − 2·cos for unit vectors, so the distance difference is 2κ²(cos⁻ − cos⁺).
-  const margin = tf.mul(tf.sub(sims, tf.expandDims(positive, 1)), tf.mul(2, tf.square(scale)));
-  return tf.div(tf.sum(tf.mul(tf.softplus(margin), mask)), tf.sum(mask)) as tf.Scalar;
+  const masked = tf.add(tf.mul(sims, scale), tf.mul(tf.sub(1, mask), -1e4));
+  const logits = tf.concat([tf.expandDims(tf.mul(positive, scale), 1), masked], 1);
+  return tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.mul(positive, scale))) as tf.Scalar;
 }
 
 /**
@@ -141,7 +142,7 @@ export async function trainNetwork(
           const q = l2Normalize(fuse(cfg, params, refs, encodeTextFeatures(params, tText)));
           const cands = l2Normalize(feats);
           const positive = tf.sum(tf.mul(q, tf.slice(cands, [0, 0], [bs, cfg.dim])), 1) as tf.Tensor1D;
-          return softTripletLoss(q, cands, positive, mask, params['loss.scale']!);
+          return batchSoftmaxLoss(q, cands, positive, mask, params['loss.scale']!);
         },
         true,
         vars,

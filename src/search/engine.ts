@@ -19,6 +19,8 @@ export interface MatchReason {
   joint?: number;
   /** Negative terms this item resembles (they pushed it down). */
   penalised?: string[];
+  /** Score of the composed query (reference images changed by the text). */
+  composed?: number;
 }
 
 export interface RankedResult extends SearchResult {
@@ -106,6 +108,15 @@ export class SearchEngine {
     if (!Number.isInteger(offset) || offset < 0) throw new VisorError('QUERY_INVALID', `offset must be a non-negative integer, got ${offset}`);
     const w: SignalWeights = { ...DEFAULT_WEIGHTS, ...query.weights };
     const text = parseQueryText(query.text ?? '');
+    // A composed query's own words: positive ones change the reference, negative ones join the rest.
+    const composeText = query.compose ? parseQueryText(query.compose.text) : null;
+    if (composeText) {
+      if (composeText.positive.length === 0) throw new VisorError('QUERY_INVALID', 'a composed query needs words saying how the results should differ from the image');
+      if ((query.images ?? []).length + (query.like ?? []).length === 0) {
+        throw new VisorError('QUERY_INVALID', 'a composed query needs a reference: an image or an item to find more like');
+      }
+      text.negative.push(...composeText.negative);
+    }
     const images = (query.images ?? []).map(asWeighted);
     const notImages = (query.notImages ?? []).map(asWeighted);
     const like = query.like ?? [];
@@ -154,7 +165,7 @@ export class SearchEngine {
     const visualNeg = !toward && away ? normalise(away) : null; // words, but images to avoid
 
     // Image terms only: the store's own search (ANN past its threshold) is the fastest path.
-    if (visualPos && text.positive.length === 0 && text.negative.length === 0) {
+    if (visualPos && text.positive.length === 0 && text.negative.length === 0 && !composeText) {
       const hits = await store.search(visualPos, { k: k + offset, where: query.where, exact: query.exact, exclude });
       const results = await hydrate(store, hits, offset);
       return {
@@ -169,7 +180,17 @@ export class SearchEngine {
     const n = ids.length;
     const signals: Array<SignalScores & { name: keyof SignalWeights | 'negative'; label?: string }> = [];
     const reports: SignalReport[] = [];
-    const visual = visualPos ? (await store.scoreAll('vector', visualPos, 1)).scores : null;
+    // A composed query replaces the visual signal: the reference is part of it.
+    let composed: Float32Array | null = null;
+    if (composeText && visualPos) {
+      const { composedScores } = await import('../compose/search-signal.js');
+      const c = await composedScores(store, visualPos, composeText.positive.join(' '), query.compose);
+      composed = c.scores;
+      signals.push({ name: 'composed', scores: composed, weight: w.composed, polarity: 1, depth: n });
+      const note = c.ignored.length ? `${c.method}; not used: ${c.ignored.join(', ')}` : c.method;
+      reports.push({ name: 'composed', understood: c.used.length > 0, note });
+    }
+    const visual = visualPos && !composed ? (await store.scoreAll('vector', visualPos, 1)).scores : null;
     if (visual) {
       signals.push({ name: 'visual', scores: visual, weight: w.visual, polarity: 1, depth: n });
       reports.push({ name: 'visual', understood: true });
@@ -241,6 +262,7 @@ export class SearchEngine {
       const row = rowOfPage.get(res.id)!;
       const why: MatchReason = {};
       if (visual) why.visual = visual[row];
+      if (composed) why.composed = composed[row];
       const kw = signals.find((s) => s.name === 'keywords');
       if (kw && kw.scores[row]! > 0) why.keywords = { score: kw.scores[row]!, words: matchedWords(textTerms.flatMap(wordsOf), textOf(res.path, res.meta)) };
       for (const sig of this.deps.textSignals ?? []) {

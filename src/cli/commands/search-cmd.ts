@@ -10,6 +10,11 @@ export interface SearchCommandOptions extends GlobalOptions {
   notImage: string[];
   like: string[];
   unlike: string[];
+  moreLike: string[];
+  lessLike: string[];
+  text?: string;
+  composeModel?: string;
+  composeWeight?: number;
   k: number;
   offset: number;
   where?: string;
@@ -22,7 +27,7 @@ export interface SearchCommandOptions extends GlobalOptions {
 /** "visual=1,keywords=0.5" → weights; unknown names are an error, not silently ignored. */
 export function parseWeights(spec: string | undefined): Partial<SignalWeights> | undefined {
   if (!spec) return undefined;
-  const known = ['visual', 'concepts', 'keywords', 'joint', 'negative'];
+  const known = ['visual', 'concepts', 'keywords', 'joint', 'negative', 'composed'];
   const out: Partial<SignalWeights> = {};
   for (const part of spec.split(',')) {
     const [name, value] = part.split('=').map((x) => x.trim());
@@ -41,6 +46,7 @@ function reason(why: MatchReason): string {
   if (why.keywords) parts.push(`words: ${why.keywords.words.join(', ') || '(stem)'}`);
   for (const c of why.concepts ?? []) parts.push(`${c.concept} ${c.score.toFixed(2)}`);
   if (why.joint !== undefined) parts.push(`text model ${why.joint.toFixed(2)}`);
+  if (why.composed !== undefined) parts.push(`composed ${why.composed.toFixed(2)}`);
   if (why.penalised?.length) parts.push(`resembles ${why.penalised.join(', ')}`);
   return parts.join('; ');
 }
@@ -65,12 +71,21 @@ function printResults(r: SearchResponse): void {
 }
 
 export async function searchCommand(words: string[], o: SearchCommandOptions): Promise<void> {
+  const like = [...o.like, ...(o.moreLike ?? [])];
+  const unlike = [...o.unlike, ...(o.lessLike ?? [])];
+  // --text beside a reference (an image, a liked item) says how to change it: a composed query.
+  const composing = o.text !== undefined && o.image.length + like.length > 0;
+  if (!composing && (o.composeModel !== undefined || o.composeWeight !== undefined)) {
+    throw new VisorError('QUERY_INVALID', '--compose-model and --compose-weight need a composed query: --image (or --like) with --text');
+  }
+  const plain = [...words, ...(composing || o.text === undefined ? [] : [o.text])].join(' ').trim();
   const query: Query = {
-    text: words.join(' ').trim() || undefined,
+    text: plain || undefined,
     images: o.image,
     notImages: o.notImage,
-    like: o.like,
-    unlike: o.unlike,
+    like,
+    unlike,
+    compose: composing ? { text: o.text!, weight: o.composeWeight, model: o.composeModel } : undefined,
     where: o.where,
     k: o.k,
     offset: o.offset,

@@ -6,7 +6,6 @@ import type { FusionKind, ImageEncoderKind } from '../../compose/network.js';
 import { prepareImageInputs } from '../../compose/image-inputs.js';
 import { prepareImages, trainComposition, type TrainCompositionOptions } from '../../compose/train-composition.js';
 import type { Triplet } from '../../compose/triplets.js';
-import { weightedQuery } from '../../search/query-algebra.js';
 import { ExactKernel } from '../../store/exact-kernel.js';
 import { summarize } from '../metrics.js';
 import { generateCss, type CssGenerateOptions, type CssQuery, type CssSplit } from './generate.js';
@@ -156,15 +155,17 @@ export async function evalCss(opts: CssEvalOptions = {}): Promise<CssReport> {
     );
     const settings: TrainCompositionOptions = { encoder, prepared, epochs: opts.epochs, batchSize: opts.batchSize, learningRate: opts.learningRate };
     const train = (fusion: FusionKind) =>
-      phase(`train ${fusion}`, async () => {
+      (async () => {
         const m = await trainComposition(trainTriplets, {
           ...settings,
           fusion,
-          onProgress: (p) => opts.onProgress?.(`train ${fusion}`, p.done, p.total, { loss: p.loss ?? NaN, epoch: p.epoch ?? 0 }),
+          thread: true,
+          // The models advance together: one progress line (the first) stands for all.
+          onProgress: fusion === (opts.fusions ?? ['tirg'])[0] ? (p) => opts.onProgress?.('train', p.done, p.total, { loss: p.loss ?? NaN, epoch: p.epoch ?? 0 }) : undefined,
         });
         models.push(m);
         return m;
-      });
+      })();
     const test = splitEval(data.test, data.imagesDir);
     // Training queries for choosing the zero-shot weight, scored against the training gallery.
     const tune = splitEval(data.train, data.imagesDir, 2000);
@@ -183,18 +184,24 @@ export async function evalCss(opts: CssEvalOptions = {}): Promise<CssReport> {
     };
 
     let imageOnlyFrom: ComposeModel | null = null;
-    for (const fusion of opts.fusions ?? ['tirg', 'concat']) {
-      const m = await train(fusion);
+    // Every model trains at once, each in its own worker thread (TensorFlow.js's WASM backend
+    // computes on one core): on two cores three models take about 1.5× the time of one.
+    const fusions = opts.fusions ?? ['tirg', 'concat'];
+    const trained = Promise.all([...fusions, 'text-only' as const].map((f) => train(f)));
+    trained.catch(() => undefined);
+    const all = await phase('train (all models in parallel)', () => trained);
+    for (const [i, fusion] of fusions.entries()) {
+      const m = all[i]!;
       record(fusion, m);
       const figures = await phase(`evaluate ${fusion}`, async () => {
         const { gallery, queries } = await composed(m, test);
         return score(kernel, queries, gallery, m.dim, test.refRows, test.targetRows, test.kinds);
       });
-      methods.push({ name: `composed (${fusion === 'tirg' ? 'TIRG gated residual' : 'concat MLP, DenseBert4Ret-style'})`, description: `trained ${encoder} image encoder + text encoder + ${fusion} fusion, soft triplet loss`, ...figures });
+      methods.push({ name: `composed (${fusion === 'tirg' ? 'TIRG gated residual' : 'concat MLP, DenseBert4Ret-style'})`, description: `trained ${encoder} image encoder + text encoder + ${fusion} fusion, batch softmax loss over the triplets`, ...figures });
       imageOnlyFrom ??= m;
     }
 
-    const textModel = await train('text-only');
+    const textModel = all.at(-1)!;
     record('text-only', textModel);
     const baselines = await phase('evaluate baselines', async () => {
       const out: CssMethodResult[] = [];
@@ -213,11 +220,18 @@ export async function evalCss(opts: CssEvalOptions = {}): Promise<CssReport> {
       });
       // Zero-shot composition: no fusion module; the reference embedding plus λ × the text's
       // embedding in the same space, λ chosen on training queries.
+      // Both inputs are unit rows; the sum is re-normalised, so ranking by cosine is unaffected by scale.
       const zeroShot = (imgs: Float32Array, texts: Float32Array, refRows: Int32Array, dim: number, weight: number) => {
         const out = new Float32Array(refRows.length * dim);
         refRows.forEach((r, i) => {
-          const q = weightedQuery([{ vector: imgs.subarray(r * dim, (r + 1) * dim) }, { vector: texts.subarray(i * dim, (i + 1) * dim), weight }]);
-          out.set(q, i * dim);
+          let norm = 0;
+          for (let d = 0; d < dim; d++) {
+            const v = imgs[r * dim + d]! + weight * texts[i * dim + d]!;
+            out[i * dim + d] = v;
+            norm += v * v;
+          }
+          const inv = 1 / Math.sqrt(norm || 1);
+          for (let d = 0; d < dim; d++) out[i * dim + d]! *= inv;
         });
         return out;
       };
