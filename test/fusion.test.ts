@@ -41,3 +41,13 @@ describe('fusion', () => {
     expect(f[2]).toBe(-Infinity);
   });
 });
+
+describe('topIndices with a mask', () => {
+  it('fills all m places from the unmasked items (masked ones take no place in the top m)', () => {
+    const s = Float32Array.from({ length: 40 }, (_, i) => i);
+    const mask = new Uint8Array(40).fill(1);
+    mask[39] = 0; // the best item is excluded (a query's own image, a feedback item)
+    expect(Array.from(topIndices(s, 5, -Infinity, mask))).toEqual([38, 37, 36, 35, 34]);
+    expect(Array.from(topIndices(s, 5, -Infinity, new Uint8Array(40)))).toEqual([]);
+  });
+});

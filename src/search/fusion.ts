@@ -26,8 +26,9 @@ export function topIndices(scores: Float32Array, m: number, floor = -Infinity, m
   let candidates: number[] = [];
   if (m < n / 4) {
     // Threshold at the m-th best value first: sorting a copy of the floats is native and fast.
-    const sorted = Float32Array.from(scores).sort();
-    const threshold = Math.max(floor, sorted[Math.max(0, n - m)]!);
+    // Masked-out items are left out of the copy, or they would take places in the top m.
+    const sorted = (mask ? scores.filter((_, i) => mask[i]) : Float32Array.from(scores)).sort();
+    const threshold = Math.max(floor, sorted[Math.max(0, sorted.length - m)] ?? Infinity);
     for (let i = 0; i < n; i++) if (scores[i]! >= threshold && scores[i]! > floor && (!mask || mask[i])) candidates.push(i);
   } else {
     for (let i = 0; i < n; i++) if (scores[i]! > floor && (!mask || mask[i])) candidates.push(i);
