@@ -24,3 +24,6 @@ export {
   type ClassAncestor,
   type ImageNetWordNetEntry,
 } from './concepts/concept-space.js';
+export type { ComposeSpec } from './compose/search-signal.js';
+/** Image+text composition (training, models, the CSS benchmark); loads TensorFlow.js, so on demand. */
+export const loadCompose = () => import('./compose/public.js');

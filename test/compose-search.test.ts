@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collection } from '../src/collection.js';
 import { conceptTextVector } from '../src/compose/search-signal.js';
+import { trainComposition } from '../src/compose/train-composition.js';
 import { flickrTestImages, tempDir } from './fixtures.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -77,6 +78,27 @@ describe('composed queries, negative terms and feedback in a collection', () => 
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(redRanks(noRed.results))).toBeGreaterThan(mean(redRanks(composed.results)) + 5);
     expect(noRed.results.at(-1)!.why.penalised).toEqual(['-red']);
+  });
+
+  it('library: a trained mobilenet-pooled model composes over the vectors the index stores', async () => {
+    // Toy triplets over the indexed photos (the mechanics, not the quality: see compose.test.ts).
+    const triplets = files.slice(0, 32).map((f, i) => ({ reference: f, text: i % 2 ? 'more red' : 'more blue', target: files[(i + 1) % 32]! }));
+    const model = await trainComposition(triplets, { encoder: 'mobilenet-pooled', epochs: 2, batchSize: 16, dim: 64 });
+    try {
+      const file = path.join(tmp.dir, 'toy.compose');
+      model.save(file);
+      for (const m of [model, file]) {
+        const r = await c.search({ images: [files[3]!], compose: { text: 'more red', model: m }, k: 5 });
+        expect(r.signals.find((s) => s.name === 'composed')).toMatchObject({ understood: true, note: 'trained' });
+        expect(r.results).toHaveLength(5);
+        expect(Math.abs(r.results[0]!.why.composed!)).toBeLessThanOrEqual(1.0001);
+      }
+      const pixels = await trainComposition(triplets.slice(0, 8), { encoder: 'cnn', epochs: 1, batchSize: 8, dim: 16 });
+      await expect(c.search({ images: [files[3]!], compose: { text: 'more red', model: pixels }, k: 5 })).rejects.toThrow(/mobilenet-pooled/);
+      pixels.dispose();
+    } finally {
+      model.dispose();
+    }
   });
 
   it('CLI: --image with --text is a composed query; --more-like/--less-like move the ranking', () => {

@@ -137,7 +137,6 @@ export async function trainNetwork(
       const cost = optimizer.minimize(
         () => {
           const feats = encodeImages(cfg, params, x);
-          const targets = tf.slice(feats, [0, 0], [bs, cfg.dim]);
           const refs = tf.slice(feats, [bs, 0], [bs, cfg.dim]);
           const q = l2Normalize(fuse(cfg, params, refs, encodeTextFeatures(params, tText)));
           const cands = l2Normalize(feats);
