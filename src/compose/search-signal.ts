@@ -28,6 +28,11 @@ export interface ComposeSpec {
   model?: string | ComposeModel;
 }
 
+/** Reads words as concepts with class weights (the search engine's concept signal, `ConceptSignal.interpret`). */
+export interface ConceptReader {
+  interpret(words: readonly string[]): { terms: Array<{ term: string; classes: Map<number, number> }>; unknown: string[] };
+}
+
 export interface ComposedScores {
   scores: Float32Array;
   /** Words that moved the query (zero-shot: nouns with a visual concept). */
@@ -56,7 +61,17 @@ function conceptSpace(): Promise<ConceptSpace> {
  * visual concept, its most frequent such sense's classes share 1/terms, so ⟨t, p⟩ is the mean
  * over the nouns of the probability mass an image puts on each.
  */
-export async function conceptTextVector(text: string, classes: number): Promise<{ vector: Float32Array; used: string[]; ignored: string[] }> {
+export async function conceptTextVector(text: string, classes: number, reader?: ConceptReader): Promise<{ vector: Float32Array; used: string[]; ignored: string[] }> {
+  if (reader) {
+    // The same reading as text search (sense frequencies, fallbacks, function words), each term's weights summing to 1.
+    const { terms, unknown } = reader.interpret([text]);
+    const vector = new Float32Array(classes);
+    for (const t of terms) {
+      const total = [...t.classes.values()].reduce((a, b) => a + b, 0) || 1;
+      for (const [c, w] of t.classes) vector[c]! += w / total / terms.length;
+    }
+    return { vector, used: terms.map((t) => t.term), ignored: unknown };
+  }
   const cs = await conceptSpace();
   const tokens = (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((t) => !STOP.has(t));
   const vector = new Float32Array(classes);
@@ -77,11 +92,11 @@ export async function conceptTextVector(text: string, classes: number): Promise<
 }
 
 /** Composed scores for every indexed item, aligned with `store.vectors().ids`. */
-export async function composedScores(store: LanceStore, reference: Float32Array, text: string, spec: Omit<ComposeSpec, 'text'> = {}): Promise<ComposedScores> {
+export async function composedScores(store: LanceStore, reference: Float32Array, text: string, spec: Omit<ComposeSpec, 'text'> = {}, reader?: ConceptReader): Promise<ComposedScores> {
   if (spec.model !== undefined) return trainedScores(store, reference, text, spec.model);
   const weight = spec.weight ?? 1;
   if (!Number.isFinite(weight) || weight < 0) throw new VisorError('QUERY_INVALID', `the composition weight must be a finite number ≥ 0, got ${weight}`);
-  const { vector, used, ignored } = await conceptTextVector(text, store.manifest.numClasses);
+  const { vector, used, ignored } = await conceptTextVector(text, store.manifest.numClasses, reader);
   const visual = (await store.scoreAll('vector', reference, 1)).scores;
   if (used.length === 0 || weight === 0) return { scores: visual, used, ignored, method: 'zero-shot' };
   const mass = (await store.scoreAll('probs', vector, 1)).scores;

@@ -21,13 +21,15 @@ export interface SignalWeights {
   keywords: number;
   /** Text through a trained joint text–image model, when the collection has one. */
   joint: number;
+  /** Text through a pretrained vision–language model (CLIP), when the index has its space. */
+  clip: number;
   /** How strongly negative terms (-word, not-images, less-like items) push results down. */
   negative: number;
   /** A composed query ("this image, but …": the images moved by the text; `Query.compose`). */
   composed: number;
 }
 
-export const DEFAULT_WEIGHTS: SignalWeights = { visual: 1, concepts: 1, keywords: 1, joint: 1, negative: 1, composed: 1 };
+export const DEFAULT_WEIGHTS: SignalWeights = { visual: 1, concepts: 1, keywords: 1, joint: 1, clip: 1, negative: 1, composed: 1 };
 
 export interface Query {
   /** Words; `-word` or `-"two words"` are negative terms; quotes keep phrases together. */
@@ -54,6 +56,12 @@ export interface Query {
    * (docs/compose.md). `text` above is still fused beside it; `-word`s here are negative terms.
    */
   compose?: ComposeSpec;
+  /**
+   * Ranking only: results carry id, rank and score but no stored record (path, metadata) and no
+   * reasons. For evaluations and bulk re-ranking, where reading a thousand records per query
+   * would cost more than the search.
+   */
+  lean?: boolean;
 }
 
 export interface ParsedText {

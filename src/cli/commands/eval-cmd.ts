@@ -12,9 +12,12 @@ export interface EvalCommandOptions extends GlobalOptions {
   keep?: string;
   out?: string;
   progress: ProgressMode;
+  zeroShot?: boolean;
+  split?: 'test' | 'dev';
+  k?: number;
 }
 
-export const EVAL_DATASETS = ['cifar10', 'css'] as const;
+export const EVAL_DATASETS = ['cifar10', 'cifar10-zeroshot', 'flickr8k', 'tags', 'css'] as const;
 
 const pct = (x: number) => x.toFixed(4);
 
@@ -23,6 +26,7 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
     throw new VisorError('QUERY_INVALID', `unknown evaluation ${JSON.stringify(dataset)}; available: ${EVAL_DATASETS.join(', ')}`);
   }
   if (dataset === 'css') return (await import('./eval-css-cmd.js')).evalCssCommand(o);
+  if (dataset !== 'cifar10') return (await import('./eval-zeroshot-cmd.js')).evalZeroShotCommand(dataset, o);
   const { evalCifar10 } = await import('../../eval/cifar10.js');
   const indexing = createProgress(o.progress);
   const searching = createProgress(o.progress, 'queries');
