@@ -63,14 +63,13 @@ function conceptSpace(): Promise<ConceptSpace> {
  */
 export async function conceptTextVector(text: string, classes: number, reader?: ConceptReader): Promise<{ vector: Float32Array; used: string[]; ignored: string[] }> {
   if (reader) {
-    // The same reading as text search (sense frequencies, fallbacks, function words), each term's weights summing to 1.
+    // The same reading as text search (senses weighted by frequency, fallbacks): a class's weight
+    // is the share of the word's senses that cover it, so ⟨t, p⟩ stays a probability mass.
     const { terms, unknown } = reader.interpret([text]);
     const vector = new Float32Array(classes);
-    for (const t of terms) {
-      const total = [...t.classes.values()].reduce((a, b) => a + b, 0) || 1;
-      for (const [c, w] of t.classes) vector[c]! += w / total / terms.length;
-    }
-    return { vector, used: terms.map((t) => t.term), ignored: unknown };
+    for (const t of terms) for (const [c, w] of t.classes) vector[c]! += w / terms.length;
+    const { FUNCTION_WORDS } = await import('../search/concept-signal.js');
+    return { vector, used: terms.map((t) => t.term), ignored: unknown.filter((w) => !FUNCTION_WORDS.has(w)) };
   }
   const cs = await conceptSpace();
   const tokens = (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((t) => !STOP.has(t));
