@@ -107,7 +107,7 @@ program
   .addOption(new Option('--split <name>', 'flickr8k and tags: which split').choices(['test', 'dev']).default('test'))
   .option('-k, --k <n>', 'tags: tags per image', positiveInt('-k'), 5)
   .option('--queries <n>', 'css: queries per split (default 16000)', positiveInt('--queries'))
-  .option('--epochs <n>', 'css: training epochs', positiveInt('--epochs'))
+  .option('--epochs <n>', 'css: training epochs (default 8)', positiveInt('--epochs'))
   .addOption(new Option('--encoder <kind>', 'css: image encoder').choices(['cnn', 'mobilenet-pooled', 'mobilenet-spatial']))
   .option('--keep <dir>', 'css: generate the data set into this folder and keep it')
   .option('--out <file>', 'also write the report as JSON to this file')
