@@ -10,7 +10,9 @@ import { MOBILENET_V2_INT8 } from './models/registry.js';
 import { resolveModel } from './models/resolve.js';
 import { DEFAULT_MAX_PIXELS } from './image/limits.js';
 import type { ImageEncoder } from './models/types.js';
+import type { SearchEngine, SearchResponse, TextSignal } from './search/engine.js';
 import type { ImageQueryOptions } from './search/image-search.js';
+import type { Query } from './search/query.js';
 import type { SearchResult } from './search/results.js';
 import { LanceStore, type AnnSettings } from './store/lance-store.js';
 import type { MetaColumnType } from './store/types.js';
@@ -69,6 +71,9 @@ function diskUsage(dir: string): number {
 export class Collection {
   private encoder: Promise<ImageEncoder> | null = null;
   private pool: { promise: Promise<EmbedPool>; key: string } | null = null;
+  private engine: Promise<SearchEngine> | null = null;
+  /** Text signals beyond keywords (visual concepts, trained joint models), registered by features. */
+  readonly textSignals: TextSignal[] = [];
 
   private constructor(
     readonly db: string,
@@ -139,6 +144,22 @@ export class Collection {
     } finally {
       release();
     }
+  }
+
+  /**
+   * The general search: words (with -negative terms), query images, items to move towards or
+   * away from, filters and weights, fused into one ranking with a reason per result.
+   */
+  async search(query: Query): Promise<SearchResponse> {
+    this.engine ??= import('./search/engine.js').then(
+      ({ SearchEngine }) =>
+        new SearchEngine({
+          store: this.store,
+          encoder: () => this.imageEncoder(),
+          textSignals: this.textSignals,
+        }),
+    );
+    return (await this.engine).search(query);
   }
 
   /** Images most like `image` (a path or the file's bytes). */

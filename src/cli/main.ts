@@ -52,17 +52,23 @@ program
     await runCommand(o.json, async () => (await import('./commands/index-cmd.js')).indexCommand(sources, cmd.optsWithGlobals()));
   });
 
+const collect = (v: string, prev: string[]) => [...prev, v];
+
 program
   .command('search')
-  .description('find images like a query image (--image) or an indexed image (--like)')
-  .argument('[text...]', 'text query')
-  .option('-i, --image <file>', 'query image')
-  .option('--like <id>', 'an indexed image id ("more like this")')
+  .description('find images by words, by example images, or both; "-word" and --not-image push results away')
+  .argument('[text...]', 'words; -word or -"two words" are negative terms')
+  .option('-i, --image <file>', 'query image (repeat for several)', collect, [])
+  .option('--not-image <file>', 'image whose look results should avoid (repeatable)', collect, [])
+  .option('--like <id>', 'indexed image id to find more like (repeatable)', collect, [])
+  .option('--unlike <id>', 'indexed image id to move away from (repeatable)', collect, [])
   .option('-k, --k <n>', 'number of results', positiveInt('-k'), 10)
   .option('--offset <n>', 'skip this many results (paging)', nonNegativeInt, 0)
   .option('-w, --where <sql>', "filter on catalogue columns, e.g. \"category = 'bottle' AND price < 20\"")
+  .option('--weights <list>', 'signal weights, e.g. visual=1,concepts=1,keywords=0.5,negative=1')
+  .addOption(new Option('--fusion <method>', 'how signals combine').choices(['rrf', 'score']))
   .option('--exact', 'exhaustive search even when an approximate index exists')
-  .option('--exclude-self', 'leave the query image itself out of the results')
+  .option('--exclude-self', 'leave query images that are themselves indexed out of the results')
   .action(async (text: string[], _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/search-cmd.js')).searchCommand(text, cmd.optsWithGlobals()));
