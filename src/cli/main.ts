@@ -69,6 +69,9 @@ program
   .addOption(new Option('--fusion <method>', 'how signals combine').choices(['rrf', 'score']))
   .option('--exact', 'exhaustive search even when an approximate index exists')
   .option('--exclude-self', 'leave query images that are themselves indexed out of the results')
+  .option('--narrow', "search the query image's predicted categories first (after 'visor categorize')")
+  .option('--localize', "compare the objects, not the whole images (after 'visor localize')")
+  .option('--rerank', 're-rank the top results by silhouette overlap (after \'visor localize\')')
   .action(async (text: string[], _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/search-cmd.js')).searchCommand(text, cmd.optsWithGlobals()));
@@ -94,13 +97,52 @@ program
 program
   .command('eval')
   .description('run a standard retrieval benchmark through the normal index and search path')
-  .argument('<dataset>', 'cifar10')
+  .argument('<dataset>', 'cifar10, cifar10-classify (category stage), objects (localisation stage)')
   .option('--limit <n>', 'evaluate on a class-balanced subset of n images', positiveInt('--limit'))
   .option('--out <file>', 'also write the report as JSON to this file')
   .addOption(progressOption())
   .action(async (dataset: string, _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/eval-cmd.js')).evalCommand(dataset, cmd.optsWithGlobals()));
+  });
+
+program
+  .command('localize')
+  .description('find the object in every image: silhouettes and object features for --localize/--rerank searches')
+  .option('--method <name>', 'activation, border, activation+colour or combined+colour (default activation+colour)')
+  .option('--batch-size <n>', 'images per model run', positiveInt('--batch-size'))
+  .addOption(progressOption())
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/domain-cmd.js')).localizeCommand(cmd.optsWithGlobals()));
+  });
+
+program
+  .command('categorize')
+  .description('give every image a category (its catalogue value, else predicted) so searches narrow to it')
+  .requiredOption('--model <file>', "a classifier from 'visor train classify'")
+  .option('--column <name>', 'catalogue column whose values override predictions')
+  .option('--force', 'redo images already categorised by this classifier')
+  .addOption(progressOption())
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/domain-cmd.js')).categorizeCommand(cmd.optsWithGlobals()));
+  });
+
+const train = program.command('train').description('train models on the collection');
+train
+  .command('classify')
+  .description('category classifier on the stored image features, from a catalogue column (cross-validated, calibrated)')
+  .requiredOption('--column <name>', 'catalogue column holding the categories')
+  .requiredOption('--out <file>', 'where to write the classifier (JSON)')
+  .option('--folds <n>', 'cross-validation folds', positiveInt('--folds'), 5)
+  .option('--epochs <n>', 'training epochs', positiveInt('--epochs'))
+  .option('--l2 <x>', 'L2 penalty', Number)
+  .option('--no-plot', 'do not write the confusion matrix SVG')
+  .addOption(progressOption())
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/domain-cmd.js')).trainClassifyCommand(cmd.optsWithGlobals()));
   });
 
 const models = program.command('models').description('the models Visor uses: list, download, verify');
