@@ -104,7 +104,7 @@ try {
     const catRows: Parameters<typeof side.writeCategories>[0][number][] = [];
     for (let r = start; r < Math.min(ITEMS, start + CHUNK); r++) {
       const src = real[r % real.length]!;
-      const id = `pad${r.toString(16).padStart(29, '0')}`;
+      const id = `fade${r.toString(16).padStart(28, '0')}`; // 32 hex digits, like content ids
       const p = `/synthetic/${r}.jpg`;
       items.push({ ...src, id, path: p, paths: [p], fileSizes: [0], fileMtimes: [0], vector: noisy(src.vector, rng) });
       const o = objectRow.get(src.id)!;

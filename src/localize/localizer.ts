@@ -9,11 +9,12 @@ import { activationMap, borderContrast, colourRefine, normalizeRange, resizeBili
  * - `activation`: the model's summed last-layer activations, upsampled, Otsu threshold;
  * - `border`: distance from the border's colours (a product on a plain backdrop), Otsu;
  * - `activation+colour`: the activation map as a prior, refined by a colour model;
+ * - `border+colour`: the border-contrast map as a prior, refined by a colour model;
  * - `combined+colour`: geometric mean of the activation and border maps as the prior, refined.
  */
-export type LocalizeMethod = 'activation' | 'border' | 'activation+colour' | 'combined+colour';
+export type LocalizeMethod = 'activation' | 'border' | 'activation+colour' | 'border+colour' | 'combined+colour';
 
-export const LOCALIZE_METHODS: readonly LocalizeMethod[] = ['activation', 'border', 'activation+colour', 'combined+colour'];
+export const LOCALIZE_METHODS: readonly LocalizeMethod[] = ['activation', 'border', 'activation+colour', 'border+colour', 'combined+colour'];
 export const DEFAULT_LOCALIZE_METHOD: LocalizeMethod = 'activation+colour';
 
 /** Side of the square working resolution masks are computed at. */
@@ -56,6 +57,8 @@ export function saliencyMap(method: LocalizeMethod, img: Rgb, acts: ActivationIn
       return normalizeRange(borderContrast(img));
     case 'activation+colour':
       return colourRefine(img, activation());
+    case 'border+colour':
+      return colourRefine(img, normalizeRange(borderContrast(img)));
     case 'combined+colour': {
       const a = activation();
       const b = normalizeRange(borderContrast(img));
