@@ -109,7 +109,7 @@ program
 program
   .command('localize')
   .description('find the object in every image: silhouettes and object features for --localize/--rerank searches')
-  .option('--method <name>', 'activation, border, activation+colour or combined+colour (default activation+colour)')
+  .option('--method <name>', 'activation, border, activation+colour, border+colour or combined+colour (default border+colour)')
   .option('--batch-size <n>', 'images per model run', positiveInt('--batch-size'))
   .addOption(progressOption())
   .action(async (_o, cmd: Command) => {

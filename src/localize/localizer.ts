@@ -15,7 +15,7 @@ import { activationMap, borderContrast, colourRefine, normalizeRange, resizeBili
 export type LocalizeMethod = 'activation' | 'border' | 'activation+colour' | 'border+colour' | 'combined+colour';
 
 export const LOCALIZE_METHODS: readonly LocalizeMethod[] = ['activation', 'border', 'activation+colour', 'border+colour', 'combined+colour'];
-export const DEFAULT_LOCALIZE_METHOD: LocalizeMethod = 'activation+colour';
+export const DEFAULT_LOCALIZE_METHOD: LocalizeMethod = 'border+colour';
 
 /** Side of the square working resolution masks are computed at. */
 export const WORK_SIDE = 112;
