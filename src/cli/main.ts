@@ -120,7 +120,8 @@ program
 program
   .command('categorize')
   .description('give every image a category (its catalogue value, else predicted) so searches narrow to it')
-  .requiredOption('--model <file>', "a classifier from 'visor train classify'")
+  .option('--model <file>', "a classifier from 'visor train classify'")
+  .option('--zero-shot <names>', 'no labels: comma-separated category names, read through WordNet onto ImageNet classes')
   .option('--column <name>', 'catalogue column whose values override predictions')
   .option('--force', 'redo images already categorised by this classifier')
   .addOption(progressOption())

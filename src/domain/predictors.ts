@@ -4,17 +4,26 @@ import { CategoryClassifier, type CategoryPredictor } from '../classify/category
 
 /**
  * Where a collection's category predictor comes from, as recorded in its settings. `trained`
- * is a classifier file from `visor train classify`. Other kinds plug in through
- * `registerPredictorKind` — the intended one is a zero-shot concept classifier for collections
- * with no labels (ImageNet concepts mapped to category names through WordNet), which needs no
- * training and implements the same CategoryPredictor interface.
+ * is a classifier file from `visor train classify`; `zero-shot` maps category names to ImageNet
+ * classes through WordNet (no labels needed, see classify/zero-shot.ts). Other kinds plug in
+ * through `registerPredictorKind`.
  */
-export type PredictorSpec = { kind: 'trained'; file: string } | { kind: string; [option: string]: unknown };
+export type PredictorSpec =
+  | { kind: 'trained'; file: string }
+  | { kind: 'zero-shot'; categories: string[] }
+  | { kind: string; [option: string]: unknown };
 
 export type PredictorLoader = (spec: PredictorSpec) => Promise<CategoryPredictor>;
 
 const loaders = new Map<string, PredictorLoader>([
   ['trained', async (spec) => CategoryClassifier.load(path.resolve(String((spec as { file: string }).file)))],
+  [
+    'zero-shot',
+    async (spec) => {
+      const { ZeroShotPredictor } = await import('../classify/zero-shot.js');
+      return ZeroShotPredictor.create((spec as { categories: string[] }).categories);
+    },
+  ],
 ]);
 
 /** Makes a new kind of predictor available to `visor categorize` and narrowing. */

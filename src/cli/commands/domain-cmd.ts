@@ -83,7 +83,9 @@ export async function trainClassifyCommand(o: TrainClassifyOptions): Promise<voi
 }
 
 export interface CategorizeOptions extends GlobalOptions {
-  model: string;
+  model?: string;
+  /** Comma-separated category names for the zero-shot predictor (instead of --model). */
+  zeroShot?: string;
   column?: string;
   force?: boolean;
   progress: ProgressMode;
@@ -91,13 +93,17 @@ export interface CategorizeOptions extends GlobalOptions {
 
 /** `visor categorize`: a category for every image (catalogue value, else predicted); turns narrowing on. */
 export async function categorizeCommand(o: CategorizeOptions): Promise<void> {
+  if (!o.model === !o.zeroShot) throw new VisorError('QUERY_INVALID', 'give either --model <classifier file> or --zero-shot <names>');
+  const predictor = o.model
+    ? { kind: 'trained' as const, file: path.resolve(o.model) }
+    : { kind: 'zero-shot' as const, categories: o.zeroShot!.split(',').map((c) => c.trim()).filter(Boolean) };
   const collection = await Collection.open({ db: o.db });
   const { DomainPipeline } = await import('../../domain/pipeline.js');
   const pipeline = await DomainPipeline.open(collection.store);
   try {
     const progress = createProgress(o.progress);
     const s = await pipeline.categorizeItems({
-      predictor: { kind: 'trained', file: path.resolve(o.model) },
+      predictor,
       catalogueColumn: o.column ?? null,
       force: o.force,
       onProgress: (p) => progress.update({ phase: p.stage, done: p.done, total: p.total }),
@@ -182,9 +188,11 @@ export async function domainEvalCommand(name: 'cifar10-classify' | 'objects', o:
       `${r.protocol}\n${r.items} images\n\n${table([
         [`classifier accuracy (${r.classification.folds}-fold CV)`, f4(r.classification.accuracy)],
         ['balanced accuracy', f4(r.classification.balancedAccuracy)],
+        ['zero-shot accuracy (names only, no labels)', f4(r.classification.zeroShotAccuracy)],
         ['mAP@1000 plain', f4(rt.plain.mapAt1000)],
         ['mAP@1000 narrowed (catalogue categories)', f4(rt.narrowedCatalogue.mapAt1000)],
         ['mAP@1000 narrowed (predicted categories)', f4(rt.narrowedPredicted.mapAt1000)],
+        ['mAP@1000 narrowed (zero-shot categories)', f4(rt.narrowedZeroShot.mapAt1000)],
         ['queries narrowed', f4(rt.narrowedShare)],
         ...(r.latency
           ? [
