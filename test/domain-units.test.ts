@@ -5,6 +5,7 @@ import { expectedCalibrationError, fitTemperature } from '../src/classify/calibr
 import { CategoryClassifier, crossValidate, trainCategoryClassifier } from '../src/classify/category-classifier.js';
 import { stratifiedFolds } from '../src/classify/cross-validate.js';
 import { softmaxRows } from '../src/classify/softmax.js';
+import { ZeroShotPredictor } from '../src/classify/zero-shot.js';
 import { chooseCategories, NARROW_BONUS, narrowingBias } from '../src/domain/narrow.js';
 import { rerankBySilhouette, type Candidate } from '../src/domain/rerank.js';
 import { confusionMatrixSvg, precisionRecallSvg } from '../src/eval/svg.js';
@@ -95,7 +96,7 @@ describe('plots', () => {
 });
 
 describe('category classifier on real image features', () => {
-  it('cross-validates, calibrates, and round-trips through its file', async () => {
+  it('cross-validates, calibrates, round-trips through its file; zero-shot from names alone', async () => {
     // 3 CIFAR-10 classes × 24 images, embedded with the real model.
     const classes = ['automobile', 'bird', 'ship'];
     const files = classes.flatMap((c) =>
@@ -118,6 +119,17 @@ describe('category classifier on real image features', () => {
     expect(cv.accuracy).toBeGreaterThan(0.7); // chance: 0.33
     expect(cv.confusion.flat().reduce((s, v) => s + v, 0)).toBe(72);
     expect(cv.models).toHaveLength(3);
+
+    // No labels at all: the category names through WordNet onto ImageNet's classes.
+    const zs = await ZeroShotPredictor.create(classes);
+    const zp = zs.predict(rows);
+    let zsCorrect = 0;
+    files.forEach((f, i) => {
+      const p = Array.from(zp.subarray(i * 3, i * 3 + 3));
+      if (p.indexOf(Math.max(...p)) === classes.indexOf(f.label)) zsCorrect++;
+    });
+    expect(zsCorrect / files.length).toBeGreaterThan(0.5);
+    await expect(ZeroShotPredictor.create(['ship', 'zzgloop'])).rejects.toThrow(/no ImageNet class is known under "zzgloop"/);
 
     const { classifier } = trainCategoryClassifier(rows, labels, { folds: 3, epochs: 15, column: 'kind' });
     expect(classifier.temperature).toBeGreaterThan(0);
