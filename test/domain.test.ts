@@ -75,6 +75,16 @@ describe('domain stages through the CLI', () => {
     expect(text.stdout).toMatch(/^object: found/m);
   });
 
+  it('runs the prepared stages on images indexed later', async () => {
+    const more = await generateObjectScenes(path.join(tmp.dir, 'more'), flickrTestImages(60).slice(40), { perObject: 1, seed: 9 });
+    const r = visor(['--db', db, 'index', path.join(tmp.dir, 'more'), '--json', '--progress', 'none']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.indexed).toBe(more.length);
+    expect(s.domain[0]).toMatch(/^localised 8 new/);
+    expect(s.domain[1]).toBe('categorised 8 new');
+  });
+
   it('evaluates the localisation benchmark and writes its plots', () => {
     const out = path.join(tmp.dir, 'eval', 'objects.json');
     const r = visor(['--db', path.join(tmp.dir, 'bench'), 'eval', 'objects', '--limit', '2', '--out', out, '--json', '--progress', 'none']);

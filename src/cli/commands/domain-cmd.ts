@@ -82,6 +82,35 @@ export async function trainClassifyCommand(o: TrainClassifyOptions): Promise<voi
   }
 }
 
+/**
+ * After indexing: runs the domain stages the collection has prepared on images that lack them.
+ * Returns a line per stage run, or undefined when none is prepared (nothing is loaded then).
+ */
+export async function refreshDomainStages(collection: Collection, mode: ProgressMode): Promise<string[] | undefined> {
+  const { domainSettings } = await import('../../domain/settings.js');
+  const settings = domainSettings(collection.store);
+  if (!settings.localize && !settings.categorize) return undefined;
+  const { DomainPipeline } = await import('../../domain/pipeline.js');
+  const pipeline = await DomainPipeline.open(collection.store);
+  const progress = createProgress(mode);
+  const lines: string[] = [];
+  try {
+    const onProgress = (p: { stage: string; done: number; total: number }) => progress.update({ phase: p.stage, done: p.done, total: p.total });
+    if (settings.localize) {
+      const s = await pipeline.localizeItems({ method: settings.localize.method, onProgress });
+      lines.push(`localised ${s.localized} new (${s.found} with an object found)${s.failed.length ? `, ${s.failed.length} failed` : ''}`);
+    }
+    if (settings.categorize) {
+      const s = await pipeline.categorizeItems({ predictor: settings.categorize.predictor, catalogueColumn: settings.categorize.catalogueColumn, onProgress });
+      lines.push(`categorised ${s.categorized} new`);
+    }
+    return lines;
+  } finally {
+    progress.stop();
+    await pipeline.close();
+  }
+}
+
 export interface CategorizeOptions extends GlobalOptions {
   model?: string;
   /** Comma-separated category names for the zero-shot predictor (instead of --model). */
