@@ -3,7 +3,7 @@ import { VisorError } from '../errors.js';
 import { fitTemperature } from './calibrate.js';
 import { stratifiedFolds, splitFold, takeRows } from './cross-validate.js';
 import { buildInputs, DEFAULT_INPUTS, fitStandardizer, standardize, type ClassifierInput, type FeatureRows, type Standardizer } from './features.js';
-import { linearForward, softmaxRows, trainSoftmax, type LinearLayer, type SoftmaxTrainOptions } from './softmax.js';
+import { DEFAULT_EPOCHS, linearForward, softmaxRows, trainSoftmax, type LinearLayer, type SoftmaxTrainOptions } from './softmax.js';
 
 /**
  * Anything that turns an item's stored features into probabilities over named categories.
@@ -187,7 +187,7 @@ function trainingRecord(opts: TrainClassifierOptions, items: number): Record<str
   return {
     items,
     l2: opts.l2 ?? 1e-3,
-    epochs: opts.epochs ?? 40,
+    epochs: opts.epochs ?? DEFAULT_EPOCHS,
     learningRate: opts.learningRate ?? 1e-3,
     batchSize: opts.batchSize ?? 128,
     balanced: opts.balanced ?? true,
