@@ -10,6 +10,9 @@ import { MOBILENET_V2_INT8 } from './models/registry.js';
 import { resolveModel } from './models/resolve.js';
 import { DEFAULT_MAX_PIXELS } from './image/limits.js';
 import type { ImageEncoder } from './models/types.js';
+import type { ConceptSpace } from './concepts/concept-space.js';
+import type { Tag, TagOptions, Tagger } from './concepts/tags.js';
+import type { ConceptSignal, ConceptSignalOptions } from './search/concept-signal.js';
 import type { SearchEngine, SearchResponse, TextSignal } from './search/engine.js';
 import type { ImageQueryOptions } from './search/image-search.js';
 import type { Query } from './search/query.js';
@@ -32,6 +35,8 @@ export interface OpenOptions {
   create?: boolean;
   model?: MobileNetOptions;
   ann?: Partial<AnnSettings>;
+  /** Text search through the image model's visual concepts (default on); false turns it off. */
+  concepts?: ConceptSignalOptions | false;
 }
 
 export interface CollectionStats {
@@ -72,6 +77,7 @@ export class Collection {
   private encoder: Promise<ImageEncoder> | null = null;
   private pool: { promise: Promise<EmbedPool>; key: string } | null = null;
   private engine: Promise<SearchEngine> | null = null;
+  private concepts: Promise<{ space: ConceptSpace; tagger: Tagger; signal: ConceptSignal }> | null = null;
   /** Text signals beyond keywords (visual concepts, trained joint models), registered by features. */
   readonly textSignals: TextSignal[] = [];
 
@@ -79,6 +85,7 @@ export class Collection {
     readonly db: string,
     readonly store: LanceStore,
     private readonly modelOptions: MobileNetOptions,
+    private readonly conceptOptions: ConceptSignalOptions | false = {},
   ) {}
 
   static async open(opts: OpenOptions = {}): Promise<Collection> {
@@ -90,7 +97,7 @@ export class Collection {
       create: opts.create ?? false,
       ann: opts.ann,
     });
-    return new Collection(db, store, opts.model ?? {});
+    return new Collection(db, store, opts.model ?? {}, opts.concepts ?? {});
   }
 
   /** The image model, loaded once. */
@@ -151,15 +158,50 @@ export class Collection {
    * away from, filters and weights, fused into one ranking with a reason per result.
    */
   async search(query: Query): Promise<SearchResponse> {
-    this.engine ??= import('./search/engine.js').then(
-      ({ SearchEngine }) =>
-        new SearchEngine({
-          store: this.store,
-          encoder: () => this.imageEncoder(),
-          textSignals: this.textSignals,
-        }),
-    );
+    this.engine ??= (async () => {
+      const { SearchEngine } = await import('./search/engine.js');
+      if (this.conceptOptions !== false && !this.textSignals.some((s) => s.name === 'concepts')) {
+        this.textSignals.unshift((await this.conceptModel()).signal);
+      }
+      return new SearchEngine({ store: this.store, encoder: () => this.imageEncoder(), textSignals: this.textSignals });
+    })();
+    this.engine.catch(() => (this.engine = null));
     return (await this.engine).search(query);
+  }
+
+  /**
+   * The concept space (WordNet over the image model's classes), its text signal and its tagger,
+   * loaded once. Needs only the class list, not the image model.
+   */
+  conceptModel(): Promise<{ space: ConceptSpace; tagger: Tagger; signal: ConceptSignal }> {
+    this.concepts ??= (async () => {
+      const [{ imagenetClasses }, { loadConceptSpace }, { Tagger }, { ConceptSignal }] = await Promise.all([
+        import('./models/mobilenet.js'),
+        import('./concepts/concept-space.js'),
+        import('./concepts/tags.js'),
+        import('./search/concept-signal.js'),
+      ]);
+      const space = await loadConceptSpace(await imagenetClasses(this.modelOptions));
+      return { space, tagger: new Tagger(space), signal: new ConceptSignal(space, this.store, this.conceptOptions || {}, () => this.store.vectors()) };
+    })();
+    this.concepts.catch(() => (this.concepts = null));
+    return this.concepts;
+  }
+
+  /** Words that describe an image (a path, its bytes, or an indexed item's id), best first. */
+  async tags(image: string | Buffer | { id: string }, opts: TagOptions = {}): Promise<Tag[]> {
+    const { tagger } = await this.conceptModel();
+    let probs: Float32Array;
+    if (typeof image === 'object' && !Buffer.isBuffer(image)) {
+      const [item] = await this.store.getItemsWithVectors([image.id]);
+      if (!item) throw new VisorError('NOT_FOUND', `no item with id ${image.id}`);
+      probs = item.probs;
+    } else {
+      const bytes = typeof image === 'string' ? await readQueryImage(image) : image;
+      const { encodeImage } = await import('./search/image-search.js');
+      probs = (await encodeImage(await this.imageEncoder(), bytes)).probs;
+    }
+    return tagger.tags(probs, opts);
   }
 
   /** Images most like `image` (a path or the file's bytes). */

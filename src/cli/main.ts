@@ -97,8 +97,11 @@ program
 program
   .command('eval')
   .description('run a standard retrieval benchmark through the normal index and search path')
-  .argument('<dataset>', 'cifar10, cifar10-classify (category stage), objects (localisation stage)')
-  .option('--limit <n>', 'evaluate on a class-balanced subset of n images', positiveInt('--limit'))
+  .argument('<dataset>', 'cifar10 | cifar10-zeroshot | flickr8k --zero-shot | tags | cifar10-classify (category stage) | objects (localisation stage)')
+  .option('--limit <n>', 'evaluate on a subset of n images (objects: n images per object)', positiveInt('--limit'))
+  .option('--zero-shot', 'flickr8k: text search with no trained model (concepts and keywords)')
+  .addOption(new Option('--split <name>', 'flickr8k and tags: which split').choices(['test', 'dev']).default('test'))
+  .option('-k, --k <n>', 'tags: tags per image', positiveInt('-k'), 5)
   .option('--out <file>', 'also write the report as JSON to this file')
   .addOption(progressOption())
   .action(async (dataset: string, _o, cmd: Command) => {
@@ -144,6 +147,22 @@ train
   .action(async (_o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/domain-cmd.js')).trainClassifyCommand(cmd.optsWithGlobals()));
+  });
+
+program
+  .command('tags')
+  .description('words that describe images: visual concepts with their broader terms, and confidence')
+  .argument('<images...>', 'image files (or indexed item ids with --id)')
+  .option('-k, --k <n>', 'tags per image', positiveInt('-k'), 5)
+  .option('--id', 'the arguments are indexed item ids')
+  .option('--min-confidence <p>', 'leave out tags below this confidence (0–1)', (v) => {
+    const n = Number(v);
+    if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be between 0 and 1');
+    return n;
+  })
+  .action(async (images: string[], _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/tags-cmd.js')).tagsCommand(images, cmd.optsWithGlobals()));
   });
 
 const models = program.command('models').description('the models Visor uses: list, download, verify');

@@ -44,6 +44,12 @@ export interface Query {
   weights?: Partial<SignalWeights>;
   /** How signals combine: reciprocal-rank ('rrf', default) or standardised scores ('score'). */
   fusion?: 'rrf' | 'score';
+  /**
+   * Ranking only: results carry id, rank and score but no stored record (path, metadata) and no
+   * reasons. For evaluations and bulk re-ranking, where reading a thousand records per query
+   * would cost more than the search.
+   */
+  lean?: boolean;
 }
 
 export interface ParsedText {

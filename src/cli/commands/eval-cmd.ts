@@ -8,9 +8,12 @@ export interface EvalCommandOptions extends GlobalOptions {
   limit?: number;
   out?: string;
   progress: ProgressMode;
+  zeroShot?: boolean;
+  split?: 'test' | 'dev';
+  k?: number;
 }
 
-export const EVAL_DATASETS = ['cifar10', 'cifar10-classify', 'objects'] as const;
+export const EVAL_DATASETS = ['cifar10', 'cifar10-zeroshot', 'flickr8k', 'tags', 'cifar10-classify', 'objects'] as const;
 
 const pct = (x: number) => x.toFixed(4);
 
@@ -21,6 +24,7 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
   if (dataset === 'cifar10-classify' || dataset === 'objects') {
     return (await import('./domain-cmd.js')).domainEvalCommand(dataset, o);
   }
+  if (dataset !== 'cifar10') return (await import('./eval-zeroshot-cmd.js')).evalZeroShotCommand(dataset, o);
   const { evalCifar10 } = await import('../../eval/cifar10.js');
   const indexing = createProgress(o.progress);
   const searching = createProgress(o.progress, 'queries');

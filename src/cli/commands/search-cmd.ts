@@ -65,7 +65,7 @@ function printResults(r: SearchResponse): void {
     rows.push([String(x.rank), score, displayPath(x.path) + dup, reason(x.why), formatMeta(x.meta, 40)]);
   }
   process.stdout.write(`${table(rows)}\n`);
-  for (const s of r.signals.filter((s) => !s.understood && s.note)) process.stderr.write(`note: ${s.name}: ${s.note}\n`);
+  for (const s of r.signals.filter((s) => s.note)) process.stderr.write(`note: ${s.name}: ${s.note}\n`);
 }
 
 export async function searchCommand(words: string[], o: SearchCommandOptions): Promise<void> {
