@@ -46,6 +46,7 @@ program
   .option('--workers <n>', 'embedding threads (default: one per core)', positiveInt('--workers'))
   .option('--max-pixels <n>', 'refuse images with more pixels (decompression bombs)', positiveInt('--max-pixels'))
   .option('--max-file-mb <n>', 'skip files larger than this', positiveInt('--max-file-mb'))
+  .option('--model <id|folder>', 'also embed with a vision–language model (e.g. clip-vit-b32, or a model folder) for text search')
   .addOption(progressOption())
   .action(async (sources: string[], _o, cmd: Command) => {
     const o = globals(cmd);
@@ -69,6 +70,7 @@ program
   .addOption(new Option('--fusion <method>', 'how signals combine').choices(['rrf', 'score']))
   .option('--exact', 'exhaustive search even when an approximate index exists')
   .option('--exclude-self', 'leave query images that are themselves indexed out of the results')
+  .option('--space <name>', 'with one --image: compare in this embedding space (e.g. clip-vit-b32) instead of the image features')
   .option('--narrow', "search the query image's predicted categories first (after 'visor categorize')")
   .option('--localize', "compare the objects, not the whole images (after 'visor localize')")
   .option('--rerank', 're-rank the top results by silhouette overlap (after \'visor localize\')')
@@ -165,7 +167,7 @@ program
     await runCommand(o.json, async () => (await import('./commands/tags-cmd.js')).tagsCommand(images, cmd.optsWithGlobals()));
   });
 
-const models = program.command('models').description('the models Visor uses: list, download, verify');
+const models = program.command('models').description('the models Visor uses: list, download, verify, add');
 models
   .command('list')
   .description('known models and whether their files are here')
@@ -188,6 +190,18 @@ models
   .action(async (id: string | undefined, _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/models-cmd.js')).modelsVerifyCommand(id, o));
+  });
+
+models
+  .command('add')
+  .description('use a local model folder (Hugging Face ONNX layout: configs, tokenizer.json, onnx/vision_model*.onnx, onnx/text_model*.onnx)')
+  .argument('<folder>')
+  .requiredOption('--format <format>', 'layout of the folder: hf-onnx')
+  .option('--id <id>', "id to use it under (default: the folder's name)")
+  .option('--variant <precision>', 'ONNX precision when the folder holds several: quantized, fp32, int8, uint8')
+  .action(async (folder: string, _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/models-cmd.js')).modelsAddCommand(folder, cmd.optsWithGlobals()));
   });
 
 await program.parseAsync(process.argv);

@@ -17,6 +17,8 @@ export interface MatchReason {
   concepts?: Array<{ term: string; concept: string; score: number; top: Array<{ label: string; p: number }> }>;
   /** Trained text–image model similarity. */
   joint?: number;
+  /** Vision–language model (CLIP) similarity of the words to the image. */
+  clip?: number;
   /** Negative terms this item resembles (they pushed it down). */
   penalised?: string[];
 }
@@ -42,7 +44,7 @@ export interface SearchResponse {
 
 /** A text signal: turns query words into a score per item, and explains a score. */
 export interface TextSignal {
-  readonly name: 'concepts' | 'joint';
+  readonly name: 'concepts' | 'joint' | 'clip';
   /** Scores for the given words, aligned with `ids`; null when none of the words means anything to it. */
   score(words: string[], ids: readonly string[]): Promise<{ scores: Float32Array; note?: string; floor?: number } | null>;
   explain?(words: string[], row: number): Promise<MatchReason[keyof MatchReason]>;

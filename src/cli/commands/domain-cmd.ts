@@ -260,6 +260,7 @@ export async function domainSearchCommand(words: string[], o: import('./search-c
   if (o.image.length !== 1 || words.length > 0 || o.like.length > 0 || o.notImage.length > 0 || o.unlike.length > 0) {
     throw new VisorError('QUERY_INVALID', '--narrow, --localize and --rerank take exactly one --image and no words or other examples');
   }
+  if (o.space !== undefined) throw new VisorError('QUERY_INVALID', '--space cannot be combined with --narrow, --localize or --rerank (they use the image features)');
   const { readQueryImage } = await import('../../collection.js');
   const bytes = await readQueryImage(o.image[0]!);
   const collection = await Collection.open({ db: o.db });
