@@ -70,7 +70,7 @@ export async function trainClassifyCommand(o: TrainClassifyOptions): Promise<voi
     process.stdout.write(
       `${table([
         ['classifier', `${classifier.id} → ${displayPath(out)}`],
-        ['trained on', `${data.rows.count} images with a ${o.column} (${data.unlabelled} without), ${cv.categories.length} categories`],
+        ['trained on', `${data.rows.count} images labelled in ${o.column} (${data.unlabelled} without a label), ${cv.categories.length} categories`],
         [`${cv.folds}-fold CV accuracy`, f4(cv.accuracy)],
         ['balanced accuracy', f4(cv.balancedAccuracy)],
         ['temperature', classifier.temperature.toFixed(3)],
