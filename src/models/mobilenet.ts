@@ -7,6 +7,7 @@ import {
   encodeModel,
   exposeTensorAsOutput,
   firstConsumer,
+  ONNX_FLOAT,
   ONNX_UINT8,
   readScalar,
   type OnnxModel,
@@ -35,6 +36,11 @@ export interface MobileNetOptions extends ResolveOptions {
    * that need to know where things are in the image (composition training). Default false.
    */
   spatial?: boolean;
+  /**
+   * Also return the last convolution's activations (1280 × 7 × 7 a image, before pooling) for
+   * localisation. Off by default: they are 49 times the size of the features.
+   */
+  activationMaps?: boolean;
 }
 
 const SIZE = 224;
@@ -44,6 +50,9 @@ const FEATURE_TENSOR = '472_quantized';
 const SPATIAL_TENSOR = '624_quantized';
 export const SPATIAL_SHAPE = [320, 7, 7] as const;
 const FEATURE_DIM = 1280;
+// The last convolution's output, dequantized (the graph computes it for a Shape op).
+const MAP_TENSOR = '627';
+const MAP_SIDE = 7;
 const NUM_CLASSES = 1000;
 // torchvision's ImageNet normalisation, which this model was trained with.
 const MEAN = [0.485, 0.456, 0.406];
@@ -104,6 +113,7 @@ export class MobileNetV2 implements ImageEncoder {
     const model = decodeModel(fs.readFileSync(files['mobilenetv2-12-int8.onnx']!));
     exposeTensorAsOutput(model, FEATURE_TENSOR, ONNX_UINT8, ['N', FEATURE_DIM]);
     if (opts.spatial) exposeTensorAsOutput(model, SPATIAL_TENSOR, ONNX_UINT8, ['N', ...SPATIAL_SHAPE]);
+    if (opts.activationMaps) exposeTensorAsOutput(model, MAP_TENSOR, ONNX_FLOAT, ['N', FEATURE_DIM, MAP_SIDE, MAP_SIDE]);
     const q = bypassInputQuantizer(model, ['N', 3, SIZE, SIZE]);
     const threads = opts.threads ?? os.availableParallelism();
     const session = await ort.InferenceSession.create(encodeModel(model), {
@@ -157,7 +167,9 @@ export class MobileNetV2 implements ImageEncoder {
       softmaxInto(logits, probs, i * NUM_CLASSES, NUM_CLASSES);
     }
     const spatial = out[SPATIAL_TENSOR]?.data as Uint8Array | undefined;
-    return spatial ? { count, features, probs, spatial } : { count, features, probs };
+    const map = out[MAP_TENSOR];
+    const maps = map ? { data: map.data as Float32Array, channels: FEATURE_DIM, height: MAP_SIDE, width: MAP_SIDE } : undefined;
+    return { count, features, probs, ...(spatial ? { spatial } : {}), ...(maps ? { maps } : {}) };
   }
 
   /** Convenience for a few images: pack and run. */

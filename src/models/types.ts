@@ -9,6 +9,8 @@ export interface ImageEmbeddings {
   probs: Float32Array;
   /** A quantized spatial feature map per image, when the encoder was asked for one. */
   spatial?: Uint8Array;
+  /** count × channels × height × width activations, when the encoder was asked for them. */
+  maps?: { data: Float32Array; channels: number; height: number; width: number };
 }
 
 /**

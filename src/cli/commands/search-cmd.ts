@@ -23,6 +23,10 @@ export interface SearchCommandOptions extends GlobalOptions {
   weights?: string;
   fusion?: 'rrf' | 'score';
   space?: string;
+  /** Domain stages (one query image only); see domain-cmd.ts. */
+  narrow?: boolean;
+  localize?: boolean;
+  rerank?: boolean;
 }
 
 /** "visual=1,keywords=0.5" → weights; unknown names are an error, not silently ignored. */
@@ -73,6 +77,7 @@ function printResults(r: SearchResponse): void {
 }
 
 export async function searchCommand(words: string[], o: SearchCommandOptions): Promise<void> {
+  if (o.narrow || o.localize || o.rerank) return (await import('./domain-cmd.js')).domainSearchCommand(words, o);
   const like = [...o.like, ...(o.moreLike ?? [])];
   const unlike = [...o.unlike, ...(o.lessLike ?? [])];
   // --text beside a reference (an image, a liked item) says how to change it: a composed query.
