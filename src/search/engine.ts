@@ -118,7 +118,7 @@ export class SearchEngine {
     // Query images and items become vectors in the image-feature space.
     const { encodeImage } = await import('./image-search.js');
     const encoded = await Promise.all(
-      [...images, ...notImages].map(async (t) => ({ ...t, ...(await encodeImage(await this.deps.encoder(), await readImage(t.image))) })),
+      [...images, ...notImages].map(async (t) => ({ ...t, ...(await encodeImage(await this.deps.encoder(), await readImage(t.image), query.maxPixels)) })),
     );
     const pos = encoded.slice(0, images.length);
     const neg = encoded.slice(images.length);
@@ -233,7 +233,8 @@ export class SearchEngine {
     const rows = topIndices(fused, k + offset, -Infinity, mask);
 
     const page = Array.from(rows.slice(offset));
-    const hits = page.map((r) => ({ id: ids[r]!, score: fused[r]! }));
+    // hydrate() skips the first `offset` hits itself.
+    const hits = Array.from(rows, (r) => ({ id: ids[r]!, score: fused[r]! }));
     const results = await hydrate(store, hits, offset);
     const rowOfPage = new Map(page.map((r) => [ids[r]!, r]));
     const explained: RankedResult[] = [];

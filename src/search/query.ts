@@ -44,6 +44,8 @@ export interface Query {
   weights?: Partial<SignalWeights>;
   /** How signals combine: reciprocal-rank ('rrf', default) or standardised scores ('score'). */
   fusion?: 'rrf' | 'score';
+  /** Query images with more pixels are refused before decoding (default DEFAULT_MAX_PIXELS). */
+  maxPixels?: number;
 }
 
 export interface ParsedText {
