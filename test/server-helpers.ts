@@ -3,15 +3,28 @@ import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
-/** Flickr8k test captions: the first caption of each image, by file name. */
-export function firstCaptions(): Map<string, string> {
+/** Flickr8k test captions: all five of each image, in caption order, by file name. */
+export function allCaptions(): Map<string, string[]> {
   const file = path.resolve(import.meta.dirname, '..', '..', 'shared', 'datasets', 'flickr8k-test1k', 'captions_test1k.csv');
-  const out = new Map<string, string>();
+  const out = new Map<string, string[]>();
   for (const line of fs.readFileSync(file, 'utf8').split('\n').slice(1)) {
     const m = /^([^,]+),(\d+),(.*)$/.exec(line.trim());
-    if (m && m[2] === '0') out.set(m[1]!, m[3]!.replace(/^"|"$/g, '').replace(/""/g, '"').trim());
+    if (!m) continue;
+    const list = out.get(m[1]!) ?? [];
+    list[Number(m[2])] = m[3]!.replace(/^"|"$/g, '').replace(/""/g, '"').trim();
+    out.set(m[1]!, list);
   }
   return out;
+}
+
+/** The first caption of each image, by file name (what the test catalogues index). */
+export function firstCaptions(): Map<string, string> {
+  return new Map([...allCaptions()].map(([f, c]) => [f, c[0] ?? '']));
+}
+
+/** Captions 2–5 of each image: the index never sees them, so they judge results independently. */
+export function otherCaptions(): Map<string, string[]> {
+  return new Map([...allCaptions()].map(([f, c]) => [f, c.slice(1)]));
 }
 
 /** A catalogue (path,title) giving each image its first caption as title. */

@@ -26,8 +26,10 @@ export function topIndices(scores: Float32Array, m: number, floor = -Infinity, m
   let candidates: number[] = [];
   if (m < n / 4) {
     // Threshold at the m-th best value first: sorting a copy of the floats is native and fast.
-    const sorted = Float32Array.from(scores).sort();
-    const threshold = Math.max(floor, sorted[Math.max(0, n - m)]!);
+    // Over the admitted rows only: a filter must not leave fewer than m of them above the threshold.
+    const pool = mask ? scores.filter((_, i) => mask[i] === 1) : Float32Array.from(scores);
+    const sorted = pool.sort();
+    const threshold = Math.max(floor, sorted[Math.max(0, pool.length - m)] ?? Infinity);
     for (let i = 0; i < n; i++) if (scores[i]! >= threshold && scores[i]! > floor && (!mask || mask[i])) candidates.push(i);
   } else {
     for (let i = 0; i < n; i++) if (scores[i]! > floor && (!mask || mask[i])) candidates.push(i);

@@ -329,7 +329,10 @@ function renderFilters() {
       'aria-label': 'Value',
       type: type === 'number' ? 'number' : 'text',
       step: 'any',
-      oninput: (e) => (f.value = e.target.value),
+      oninput: (e) => {
+        f.value = e.target.value;
+        renderFilterCount();
+      },
       onkeydown: (e) => {
         if (e.key === 'Enter') {
           e.preventDefault();
@@ -354,6 +357,10 @@ function renderFilters() {
     return el('li', {}, [col, op, value, remove]);
   });
   $('filter-rows').replaceChildren(...rows);
+  renderFilterCount();
+}
+
+function renderFilterCount() {
   const active = state.filters.filter((f) => f.value.trim() !== '').length;
   $('filter-count').textContent = active ? String(active) : '';
 }
