@@ -57,7 +57,12 @@ export function fuse(signals: readonly SignalScores[], n: number, method: Fusion
     const floor = s.floor ?? -Infinity;
     if (method === 'rrf') {
       const order = topIndices(s.scores, s.depth ?? 1000, floor);
-      order.forEach((row, rank) => {
+      // Tied scores share the best rank: ten items with the same title are equally good keyword
+      // matches, and their storage order must not decide the fused ranking.
+      let rank = 0;
+      order.forEach((row, i) => {
+        const prev = i > 0 ? s.scores[order[i - 1]!]! : NaN;
+        if (!(Math.abs(s.scores[row]! - prev) <= 1e-6 * Math.abs(prev))) rank = i;
         fused[row]! += (s.polarity * s.weight) / (RRF_K + rank + 1);
         if (s.polarity > 0) evidence[row] = 1;
       });

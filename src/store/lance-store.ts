@@ -459,11 +459,14 @@ export class LanceStore implements VectorStore {
     }
   }
 
-  private async ensureTextIndex(): Promise<void> {
-    const indices = await this.table.listIndices();
-    if (indices.some((i) => i.columns.includes('search_text'))) return;
+  private async textIndexName(): Promise<string | undefined> {
+    return (await this.table.listIndices()).find((i) => i.columns.includes('search_text'))?.name;
+  }
+
+  private async buildTextIndex(): Promise<void> {
     await this.table.createIndex('search_text', {
       config: lancedb.Index.fts({ stem: true, language: 'English', removeStopWords: true, lowercase: true, asciiFolding: true, withPosition: false }),
+      replace: true,
     });
   }
 
@@ -513,10 +516,15 @@ export class LanceStore implements VectorStore {
   }
 
   async optimize(): Promise<void> {
+    // LanceDB 0.30 (lance-index 7.0.0) can panic merging a full-text index after rows were
+    // updated or deleted (lance issues #7313, #8310): the text index is rebuilt from scratch
+    // instead of merged. Short texts make that cheap; keyword search meanwhile scans unindexed.
+    const text = await this.textIndexName();
+    if (text) await this.table.dropIndex(text);
     // Keep ten minutes of old versions: a reader may still be on one.
     await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 10 * 60_000) });
     const n = await this.table.countRows();
-    if (n > 0) await this.ensureTextIndex(); // later rows are merged in by optimize() above
+    if (n > 0) await this.buildTextIndex();
     if (n >= this.ann.threshold && !(await this.annIndex())) await this.buildAnnIndex();
   }
 
