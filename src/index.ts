@@ -24,3 +24,10 @@ export {
   type ClassAncestor,
   type ImageNetWordNetEntry,
 } from './concepts/concept-space.js';
+export type { RunningServer, StartOptions } from './server/start.js';
+export type { ServerOptions, RateLimitOptions } from './server/options.js';
+
+/** Serves an index over HTTP (the search page and the JSON API); see docs/server.md. Fastify loads only when called. */
+export async function startServer(opts?: import('./server/start.js').StartOptions): Promise<import('./server/start.js').RunningServer> {
+  return (await import('./server/start.js')).startServer(opts);
+}

@@ -18,7 +18,12 @@ const ARTIFACTS = path.resolve(import.meta.dirname, '..', 'test-artifacts');
 /** A dog photo of the test split (README's example query). */
 const DOG_PHOTO = path.join(FLICKR_TEST_IMAGES, '909808296_23c427022d.jpg');
 
-describe.skipIf(!fs.existsSync(CHROMIUM))('search page in a real browser (1,000 Flickr8k test images)', () => {
+const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM) {
+  console.warn(`SKIPPED: the browser tests need Debian's chromium at ${CHROMIUM} (apt-get install chromium, or set VISOR_CHROMIUM)`);
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('search page in a real browser (1,000 Flickr8k test images)', () => {
   const tmp = tempDir('visor-web-');
   let server: RunningServer;
   let browser: BrowserContext;
