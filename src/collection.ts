@@ -200,6 +200,11 @@ export class Collection {
     }
   }
 
+  /** The index's version: it changes with every write (answers cached under one stay valid until then). */
+  async version(): Promise<number> {
+    return this.store.version();
+  }
+
   /** Indexed items by id (content hash), in the order asked; unknown ids are left out. */
   async items(ids: readonly string[]): Promise<StoredItem[]> {
     return this.store.getItems(ids);

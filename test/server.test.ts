@@ -87,6 +87,15 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
     expect(page2[0].rank).toBe(6);
   });
 
+  it('answers a repeated search from its cache, whatever the order of the fields', async () => {
+    const before = (await json(await fetch(`${base}/api/status`))).body.searchCache;
+    const a = await json(await post({ text: 'shirt', k: 4, where: 'price > 0' }));
+    const b = await json(await post({ where: 'price > 0', k: 4, text: 'shirt' }));
+    expect(b.body).toEqual(a.body);
+    const after = (await json(await fetch(`${base}/api/status`))).body.searchCache;
+    expect(after).toMatchObject({ capacity: 256, hits: before.hits + 1, misses: before.misses + 1 });
+  });
+
   it('says when a query is not understood', async () => {
     const { status, body } = await json(await post({ text: 'qwxzv' }));
     expect(status).toBe(200);
@@ -153,6 +162,8 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
   it('adds and removes images with the API key, keeping uploads inside the index folder', async () => {
     const bytes = await sharp(files[0]).flop().jpeg().toBuffer(); // new content: a mirrored photo
     const id = contentId(bytes);
+    // Answered, and cached, before the add: the add must make the cache forget it.
+    expect((await json(await post({ text: 'mirror' }))).body.understood).toBe(false);
     const noKey = await fetch(`${base}/api/items`, { method: 'POST', body: form([{ field: 'image', bytes, name: 'mirror dress.jpg' }]) });
     expect(noKey.status).toBe(401);
     const added = await json(await fetch(`${base}/api/items`, { method: 'POST', headers: auth, body: form([{ field: 'image', bytes, name: '../../mirror dress.jpg' }]) }));

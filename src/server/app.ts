@@ -15,6 +15,7 @@ import { itemRoutes } from './routes/items.js';
 import { searchRoutes } from './routes/search.js';
 import { statusRoutes } from './routes/status.js';
 import { schemas } from './schemas.js';
+import { SearchCache } from './search-cache.js';
 import { securityHeaders } from './security-headers.js';
 import { Thumbnails } from './thumbnails.js';
 import { WriteQueue } from './write-queue.js';
@@ -43,6 +44,7 @@ export async function buildApp(collection: Collection, options: ServerOptions): 
     collection,
     options,
     thumbnails: new Thumbnails(path.join(collection.db, 'thumbs'), options.maxPixels),
+    searchCache: new SearchCache(options.searchCacheSize),
     writes: new WriteQueue(),
     uploadsDir: path.join(collection.db, 'uploads'),
     version,

@@ -1,5 +1,6 @@
 import type { Collection } from '../collection.js';
 import type { ServerOptions } from './options.js';
+import type { SearchCache } from './search-cache.js';
 import type { Thumbnails } from './thumbnails.js';
 import type { WriteQueue } from './write-queue.js';
 
@@ -8,6 +9,7 @@ export interface ServerContext {
   collection: Collection;
   options: ServerOptions;
   thumbnails: Thumbnails;
+  searchCache: SearchCache;
   writes: WriteQueue;
   /** Where uploaded images are kept once added (inside the index folder: the index owns them). */
   uploadsDir: string;

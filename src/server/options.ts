@@ -19,6 +19,8 @@ export interface ServerOptions {
   rateLimit: RateLimitOptions;
   /** Pino logging of each request (off by default: a local tool should not fill the terminal). */
   logRequests: boolean;
+  /** Answers to recent JSON searches kept per index version (0: none); see SearchCache. */
+  searchCacheSize: number;
 }
 
 export interface RateLimitOptions {
@@ -44,6 +46,7 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   corsOrigins: [],
   rateLimit: { max: 600, uploadMax: 60, windowMs: 60_000, exemptLoopback: true },
   logRequests: false,
+  searchCacheSize: 256,
 };
 
 /** Shortest API key accepted: a guessable key is no protection on a network. */
@@ -81,8 +84,9 @@ export function resolveServerOptions(given: Partial<ServerOptions> = {}): Server
         'set VISOR_API_KEY (or --api-key), or listen on 127.0.0.1',
     );
   }
-  for (const [name, v] of Object.entries({ port: o.port, maxUploadBytes: o.maxUploadBytes, maxPixels: o.maxPixels, maxJsonBytes: o.maxJsonBytes })) {
-    if (!Number.isInteger(v) || v < 0 || (name !== 'port' && v === 0) || (name === 'port' && v > 65535)) {
+  for (const [name, v] of Object.entries({ port: o.port, maxUploadBytes: o.maxUploadBytes, maxPixels: o.maxPixels, maxJsonBytes: o.maxJsonBytes, searchCacheSize: o.searchCacheSize })) {
+    const zeroOk = name === 'port' || name === 'searchCacheSize';
+    if (!Number.isInteger(v) || v < 0 || (!zeroOk && v === 0) || (name === 'port' && v > 65535)) {
       throw new VisorError('QUERY_INVALID', `${name} out of range: ${v}`);
     }
   }

@@ -7,6 +7,7 @@ export interface ServeCommandOptions extends GlobalOptions {
   maxUploadMb: number;
   maxPixels: number;
   rateLimit: number;
+  searchCache: number;
   corsOrigin: string[];
   create?: boolean;
   log?: boolean;
@@ -27,6 +28,7 @@ export async function serveCommand(o: ServeCommandOptions): Promise<void> {
     rateLimit: { max: o.rateLimit, uploadMax: Math.max(1, Math.ceil(o.rateLimit / 10)), windowMs: 60_000, exemptLoopback: true },
     corsOrigins: o.corsOrigin,
     logRequests: o.log ?? false,
+    searchCacheSize: o.searchCache,
     warmUp: true,
   });
   const stats = await server.collection.stats();

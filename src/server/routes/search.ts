@@ -44,6 +44,18 @@ export function toQuery(body: SearchRequest, uploads: Record<string, Upload[]>, 
   };
 }
 
+/** The same request however its fields were ordered (the schema has already applied defaults). */
+export function cacheKey(body: SearchRequest): string {
+  const sorted = (o: object): unknown =>
+    Object.fromEntries(
+      Object.entries(o)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, v && typeof v === 'object' && !Array.isArray(v) ? sorted(v) : v]),
+    );
+  return JSON.stringify(sorted(body));
+}
+
 export function searchRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { collection, options } = ctx;
   const isUpload = (contentType: string | undefined) => /^multipart\//i.test(contentType ?? '');
@@ -80,7 +92,10 @@ export function searchRoutes(app: FastifyInstance, ctx: ServerContext): void {
       for (const field of ['image', 'notImage']) {
         if ((uploads[field]?.length ?? 0) > MAX_QUERY_IMAGES) throw new HttpError(400, 'QUERY_INVALID', `at most ${MAX_QUERY_IMAGES} files in "${field}"`);
       }
-      return collection.search(toQuery(request.body as SearchRequest, uploads, options.maxPixels));
+      const body = request.body as SearchRequest;
+      const query = toQuery(body, uploads, options.maxPixels);
+      if (query.images?.length || query.notImages?.length) return collection.search(query);
+      return ctx.searchCache.get(cacheKey(body), await collection.version(), () => collection.search(query));
     },
   );
 

@@ -42,6 +42,11 @@ export function statusRoutes(app: FastifyInstance, ctx: ServerContext): void {
               schemaVersion: { type: 'integer' },
               createdAt: { type: 'string' },
               writesPending: { type: 'integer', description: 'index changes (adds, removals) queued or running' },
+              searchCache: {
+                type: 'object',
+                description: 'answers to recent JSON searches, kept until the index changes',
+                properties: { capacity: { type: 'integer' }, size: { type: 'integer' }, hits: { type: 'integer' }, misses: { type: 'integer' } },
+              },
               limits: {
                 type: 'object',
                 properties: { maxUploadBytes: { type: 'integer' }, maxPixels: { type: 'integer' }, maxK: { type: 'integer' } },
@@ -55,6 +60,7 @@ export function statusRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async () => ({
       ...(await collection.stats()),
       writesPending: writes.size,
+      searchCache: { capacity: ctx.searchCache.capacity, size: ctx.searchCache.size, hits: ctx.searchCache.hits, misses: ctx.searchCache.misses },
       limits: { maxUploadBytes: options.maxUploadBytes, maxPixels: options.maxPixels, maxK: MAX_K },
     }),
   );
