@@ -11,6 +11,7 @@ import { allCaptions, firstCaptions, otherCaptions, writeCaptionCatalogue } from
 // Browser globals, for the functions Playwright runs inside the page (this file runs in Node).
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 declare const DataTransfer: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const ClipboardEvent: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Debian's chromium (`apt-get install chromium`; .ci/run installs it). */
 const CHROMIUM = process.env.VISOR_CHROMIUM ?? '/usr/bin/chromium';
@@ -189,6 +190,31 @@ describe.skipIf(!HAVE_CHROMIUM)('search page in a real browser (1,000 Flickr8k t
     await shot('5-filter');
     await page.locator('#filter-rows button').click(); // remove the filter again
     await expect.poll(() => page.locator('#filter-count').textContent()).toBe('');
+  });
+
+  it('picks an image with the camera button (the file chooser), and takes a pasted one', async () => {
+    await page.fill('#q', '');
+    const file = flickrTestImages(10)[9]!;
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.locator('#pick').click()]);
+    await chooser.setFiles(file);
+    await page.waitForFunction((id) => document.querySelector('.card')?.dataset.id === id, contentId(fs.readFileSync(file)));
+    await settled();
+    await page.locator('#query-images button').click();
+    await expect.poll(() => page.locator('#query-images img').count()).toBe(0);
+
+    const pasted = flickrTestImages(11)[10]!;
+    await page.evaluate(
+      ({ b64 }) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'image.png', { type: 'image/jpeg' }));
+        document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true }));
+      },
+      { b64: fs.readFileSync(pasted).toString('base64') },
+    );
+    await page.waitForFunction((id) => document.querySelector('.card')?.dataset.id === id, contentId(fs.readFileSync(pasted)));
+    await settled();
+    await page.locator('#query-images button').click(); // back to words only
+    await expect.poll(() => page.locator('#query-images img').count()).toBe(0);
   });
 
   it('pages, and fits a phone-sized screen', async () => {
