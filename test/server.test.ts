@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -273,6 +274,27 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
       expect(r.status).toBe(200);
       expect(r.body.results).toHaveLength(3);
     });
+  });
+
+  it('stops promptly: a request in flight is answered, then its keep-alive connection does not hold the server open', async () => {
+    const other = await startServer({ db, host: '127.0.0.1', port: 0 });
+    const u = new URL(other.url);
+    const body = '{"text":"dress"}';
+    // A request whose body is still arriving when the server is told to stop.
+    const req = http.request({ host: u.hostname, port: u.port, path: '/api/search', method: 'POST', agent: new http.Agent({ keepAlive: true }), headers: { 'content-type': 'application/json', 'content-length': body.length } });
+    const answered = new Promise<number>((resolve, reject) => {
+      req.on('response', (res) => res.resume().on('end', () => resolve(res.statusCode ?? 0)));
+      req.on('error', reject);
+    });
+    req.write(body.slice(0, 5));
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    const closed = other.close();
+    await new Promise((r) => setTimeout(r, 100));
+    req.end(body.slice(5));
+    expect(await answered).toBe(200);
+    await closed;
+    expect(performance.now() - t0).toBeLessThan(5000); // not the 72-s keep-alive timeout
   });
 
   describe('security options', () => {

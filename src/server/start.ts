@@ -36,7 +36,16 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       collection,
       url: `http://${host}:${port}`,
       async close() {
-        await app.close();
+        // Requests in flight finish; a keep-alive connection is closed as soon as it falls idle
+        // (Node closes only those idle when closing starts, and a browser's would otherwise hold
+        // the process for the keep-alive timeout); whatever is still open after 10 s is cut.
+        const started = Date.now();
+        const sweep = setInterval(() => (Date.now() - started > 10_000 ? app.server.closeAllConnections() : app.server.closeIdleConnections()), 50);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(sweep);
+        }
         await collection.close();
       },
     };
