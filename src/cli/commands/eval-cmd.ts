@@ -8,9 +8,12 @@ export interface EvalCommandOptions extends GlobalOptions {
   limit?: number;
   out?: string;
   progress: ProgressMode;
+  zeroShot?: boolean;
+  split?: 'test' | 'dev';
+  k?: number;
 }
 
-export const EVAL_DATASETS = ['cifar10'] as const;
+export const EVAL_DATASETS = ['cifar10', 'cifar10-zeroshot', 'flickr8k', 'tags'] as const;
 
 const pct = (x: number) => x.toFixed(4);
 
@@ -18,6 +21,7 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
   if (!(EVAL_DATASETS as readonly string[]).includes(dataset)) {
     throw new VisorError('QUERY_INVALID', `unknown evaluation ${JSON.stringify(dataset)}; available: ${EVAL_DATASETS.join(', ')}`);
   }
+  if (dataset !== 'cifar10') return (await import('./eval-zeroshot-cmd.js')).evalZeroShotCommand(dataset, o);
   const { evalCifar10 } = await import('../../eval/cifar10.js');
   const indexing = createProgress(o.progress);
   const searching = createProgress(o.progress, 'queries');
