@@ -13,13 +13,14 @@
  *
  * Requests: POST /api/search with JSON bodies, k = 24 (a page of the web page), cycled through
  * 81 distinct queries: the ten class names, their plurals (stemming), five two-word queries,
- * two with a negative term, each at offsets 0, 24 and 48. A 5-second warm-up (10 clients) runs
- * first and is not counted. Every response must be a 200 whose JSON says understood:true with
+ * two with a negative term, each at offsets 0, 24 and 48. Each body once (one at a time, timed and
+ * printed: the cost of one full search), then a 5-second warm-up (10 clients), neither
+ * counted. Every response must be a 200 whose JSON says understood:true with
  * 24 results; anything else counts as an error.
  *
  * The server keeps answers to recent JSON searches per index version (--search-cache, 256 by
- * default), so after the first round most of these requests are answered from it; the figures
- * printed say how many. `-- --search-cache 0` measures every request as a full search.
+ * default), so with it on every timed request is answered from it (the figures printed say so):
+ * that measures the HTTP layer, not the engine. `-- --search-cache 0` measures every request as a full search.
  *
  * Target: 0 errors, p99 latency ≤ 200 ms.
  *
@@ -132,6 +133,15 @@ const { url, child } = await startServe(db);
 try {
   console.log(`server: ${url} (visor serve, ${CACHE === undefined ? 'default settings' : `--search-cache ${CACHE}`}); ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(2)} before the run`);
   console.log(`queries (${BODIES.length} bodies, cycled): ${TEXTS.map((t) => JSON.stringify(t)).join(', ')} × offset 0, ${K}, ${2 * K}; k = ${K}`);
+  // Every distinct request once, then 5 s of load, none of it counted: the timed run measures
+  // the steady state (with the answer cache on, every request of it is a cache hit).
+  const t0 = performance.now();
+  for (const body of BODIES) {
+    const res = await fetch(`${url}/api/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    if (!res.ok) throw new Error(`warm-up: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+  }
+  console.log(`warm-up: each of the ${BODIES.length} bodies once, one at a time: ${((performance.now() - t0) / BODIES.length).toFixed(1)} ms per search`);
   await run(url, 10, WARMUP_S, false);
   console.log(`load: ${CONNECTIONS} connections for ${DURATION} s…`);
   const r = await run(url, CONNECTIONS, DURATION, true);
@@ -151,7 +161,7 @@ try {
   );
   lines.push(`load average  ${os.loadavg()[0]!.toFixed(2)} after the run (${os.cpus().length} cores; the load generator runs on the same machine)`);
   console.log(lines.join('\n'));
-  const pass = errors <= TARGET.errors && lat.p99 <= TARGET.p99Ms;
+  const pass = r.requests.total > 0 && errors <= TARGET.errors && lat.p99 <= TARGET.p99Ms;
   console.log(`target        0 errors, p99 ≤ ${TARGET.p99Ms} ms: ${pass ? 'PASS' : 'FAIL'}`);
   process.exitCode = pass ? 0 : 1;
 } finally {
