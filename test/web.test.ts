@@ -103,7 +103,7 @@ describe.skipIf(!HAVE_CHROMIUM)('search page in a real browser (1,000 Flickr8k t
     expect(judged.length).toBeGreaterThanOrEqual(9);
     const why = await page.locator('.card').first().locator('.why li').allTextContents();
     expect(why).toContain('words: dog');
-    await page.waitForFunction(() => [...document.querySelectorAll('.card img')].slice(0, 6).every((i: { complete: boolean; naturalWidth: number }) => i.complete && i.naturalWidth > 0));
+    await page.waitForFunction(() => [...document.querySelectorAll('.card img')].slice(0, 10).every((i: { complete: boolean; naturalWidth: number }) => i.complete && i.naturalWidth > 0));
     await shot('1-text-dog');
   });
 
@@ -132,7 +132,7 @@ describe.skipIf(!HAVE_CHROMIUM)('search page in a real browser (1,000 Flickr8k t
     const ids = await page.locator('.card').evaluateAll((cards) => cards.slice(1, 11).map((c) => c.dataset.id));
     expect(ids).toHaveLength(10);
     expect(ids.filter((id) => judgedDog(allCaptions(), id)).length).toBeGreaterThanOrEqual(6);
-    await page.waitForFunction(() => [...document.querySelectorAll('.card img')].slice(0, 6).every((i: { complete: boolean; naturalWidth: number }) => i.complete && i.naturalWidth > 0));
+    await page.waitForFunction(() => [...document.querySelectorAll('.card img')].slice(0, 10).every((i: { complete: boolean; naturalWidth: number }) => i.complete && i.naturalWidth > 0));
     await shot('2-image-drop');
   });
 
