@@ -398,7 +398,7 @@ export class Collection {
   }
 }
 
-async function readQueryImage(file: string): Promise<Buffer> {
+export async function readQueryImage(file: string): Promise<Buffer> {
   try {
     return await fs.promises.readFile(file);
   } catch (e) {

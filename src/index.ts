@@ -29,6 +29,11 @@ export {
   type ClassAncestor,
   type ImageNetWordNetEntry,
 } from './concepts/concept-space.js';
+export { DomainPipeline, type DomainSearchOptions, type DomainSearchResponse, type DomainResult } from './domain/pipeline.js';
+export { registerPredictorKind, type PredictorSpec } from './domain/predictors.js';
+export { CategoryClassifier, crossValidate, trainCategoryClassifier, type CategoryPredictor } from './classify/category-classifier.js';
+export { evalCifar10Classify, type Cifar10ClassifyReport } from './eval/cifar10-classify.js';
+export { evalObjects, type ObjectsEvalReport } from './eval/objects.js';
 export type { RunningServer, StartOptions } from './server/start.js';
 export type { ServerOptions, RateLimitOptions } from './server/options.js';
 

@@ -71,6 +71,9 @@ program
   .option('--exact', 'exhaustive search even when an approximate index exists')
   .option('--exclude-self', 'leave query images that are themselves indexed out of the results')
   .option('--space <name>', 'with one --image: compare in this embedding space (e.g. clip-vit-b32) instead of the image features')
+  .option('--narrow', "search the query image's predicted categories first (after 'visor categorize')")
+  .option('--localize', "compare the objects, not the whole images (after 'visor localize')")
+  .option('--rerank', 're-rank the top results by silhouette overlap (after \'visor localize\')')
   .action(async (text: string[], _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/search-cmd.js')).searchCommand(text, cmd.optsWithGlobals()));
@@ -96,8 +99,8 @@ program
 program
   .command('eval')
   .description('run a standard retrieval benchmark through the normal index and search path')
-  .argument('<dataset>', 'cifar10 | cifar10-zeroshot | flickr8k --zero-shot | tags')
-  .option('--limit <n>', 'evaluate on a subset of n images', positiveInt('--limit'))
+  .argument('<dataset>', 'cifar10 | cifar10-zeroshot | flickr8k --zero-shot | tags | cifar10-classify (category stage) | objects (localisation stage)')
+  .option('--limit <n>', 'evaluate on a subset of n images (objects: n images per object)', positiveInt('--limit'))
   .option('--zero-shot', 'flickr8k: text search with no trained model (concepts and keywords)')
   .addOption(new Option('--split <name>', 'flickr8k and tags: which split').choices(['test', 'dev']).default('test'))
   .option('-k, --k <n>', 'tags: tags per image', positiveInt('-k'), 5)
@@ -124,6 +127,46 @@ program
   .action(async (_o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/serve-cmd.js')).serveCommand(cmd.optsWithGlobals()));
+  });
+
+program
+  .command('localize')
+  .description('find the object in every image: silhouettes and object features for --localize/--rerank searches')
+  .option('--method <name>', 'activation, border, activation+colour, border+colour or combined+colour (default border+colour)')
+  .option('--batch-size <n>', 'images per model run', positiveInt('--batch-size'))
+  .addOption(progressOption())
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/domain-cmd.js')).localizeCommand(cmd.optsWithGlobals()));
+  });
+
+program
+  .command('categorize')
+  .description('give every image a category (its catalogue value, else predicted) so searches narrow to it')
+  .option('--model <file>', "a classifier from 'visor train classify'")
+  .option('--zero-shot <names>', 'no labels: comma-separated category names, read through WordNet onto ImageNet classes')
+  .option('--column <name>', 'catalogue column whose values override predictions')
+  .option('--force', 'redo images already categorised by this classifier')
+  .addOption(progressOption())
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/domain-cmd.js')).categorizeCommand(cmd.optsWithGlobals()));
+  });
+
+const train = program.command('train').description('train models on the collection');
+train
+  .command('classify')
+  .description('category classifier on the stored image features, from a catalogue column (cross-validated, calibrated)')
+  .requiredOption('--column <name>', 'catalogue column holding the categories')
+  .requiredOption('--out <file>', 'where to write the classifier (JSON)')
+  .option('--folds <n>', 'cross-validation folds', positiveInt('--folds'), 5)
+  .option('--epochs <n>', 'training epochs', positiveInt('--epochs'))
+  .option('--l2 <x>', 'L2 penalty', Number)
+  .option('--no-plot', 'do not write the confusion matrix SVG')
+  .addOption(progressOption())
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/domain-cmd.js')).trainClassifyCommand(cmd.optsWithGlobals()));
   });
 
 program

@@ -382,6 +382,11 @@ export class LanceStore implements VectorStore {
     }
   }
 
+  /** Ids of the items matching an SQL filter over item columns. */
+  async matchingIds(where: string): Promise<Set<string>> {
+    return this.whereIds(where);
+  }
+
   /** All vectors in memory for exact search; reloaded when the table has changed. */
   private async flatCache(): Promise<FlatCache> {
     const version = await this.table.version();
@@ -591,6 +596,22 @@ export class LanceStore implements VectorStore {
   /** Changes query-time ANN settings (nprobes, ef, refine) for later searches. */
   tuneAnn(settings: Partial<Pick<AnnSettings, 'nprobes' | 'ef' | 'refineFactor'>>): void {
     Object.assign(this.ann, settings);
+  }
+
+  /**
+   * Another table in the same database folder, created with `schema` when missing. Optional
+   * features keep their per-item data there, keyed by item id, so the items table, and
+   * indexes made without those features, stay as they are.
+   */
+  async sideTable(name: string, schema: Arrow.Schema): Promise<LanceDB.Table> {
+    if (name === TABLE) throw new Error(`${TABLE} is the items table`);
+    const names = await this.db.tableNames();
+    return names.includes(name) ? this.db.openTable(name) : this.db.createEmptyTable(name, schema);
+  }
+
+  /** Whether a side table exists (without creating it). */
+  async hasSideTable(name: string): Promise<boolean> {
+    return (await this.db.tableNames()).includes(name);
   }
 
   async stats(): Promise<StoreStats> {

@@ -83,8 +83,11 @@ export async function indexCommand(sources: string[], o: IndexCommandOptions): P
       onSpaceProgress: (p) => progress.update({ phase: p.space, done: p.done, total: p.total }),
     });
     progress.stop();
-    if (o.json) printJson({ db: collection.db, ...summary });
+    // Domain stages the collection has prepared (localize, categorize) run on the new images too.
+    const domain = summary.interrupted ? undefined : await (await import('./domain-cmd.js')).refreshDomainStages(collection, o.progress);
+    if (o.json) printJson({ db: collection.db, ...summary, ...(domain ? { domain } : {}) });
     else printSummary(summary, collection.db);
+    if (domain && !o.json) process.stdout.write(`Domain stages: ${domain.join('; ')}\n`);
     return summary.interrupted ? EXIT.interrupted : EXIT.ok;
   } finally {
     progress.stop();

@@ -18,6 +18,10 @@ export interface SearchCommandOptions extends GlobalOptions {
   weights?: string;
   fusion?: 'rrf' | 'score';
   space?: string;
+  /** Domain stages (one query image only); see domain-cmd.ts. */
+  narrow?: boolean;
+  localize?: boolean;
+  rerank?: boolean;
 }
 
 /** "visual=1,keywords=0.5" → weights; unknown names are an error, not silently ignored. */
@@ -67,6 +71,7 @@ function printResults(r: SearchResponse): void {
 }
 
 export async function searchCommand(words: string[], o: SearchCommandOptions): Promise<void> {
+  if (o.narrow || o.localize || o.rerank) return (await import('./domain-cmd.js')).domainSearchCommand(words, o);
   const query: Query = {
     text: words.join(' ').trim() || undefined,
     images: o.image,
