@@ -265,7 +265,7 @@ export class Collection {
         import('./search/concept-signal.js'),
       ]);
       const space = await loadConceptSpace(await imagenetClasses(this.modelOptions));
-      return { space, tagger: new Tagger(space), signal: new ConceptSignal(space, this.store, this.conceptOptions || {}, () => this.store.vectors()) };
+      return { space, tagger: new Tagger(space), signal: new ConceptSignal(space, this.store, this.conceptOptions || {}, () => this.store.vectors(), (q) => this.store.scoreAll('vector', q, 1)) };
     })();
     this.concepts.catch(() => (this.concepts = null));
     return this.concepts;
