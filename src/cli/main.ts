@@ -144,6 +144,24 @@ train
   });
 
 program
+  .command('serve')
+  .description('serve the index over HTTP: a search page in the browser and a JSON API (/api/openapi.json)')
+  .option('--host <address>', 'address to listen on; anything but loopback needs an API key', '127.0.0.1')
+  .option('--port <n>', 'port to listen on (0: any free port)', nonNegativeInt, 8080)
+  .option('--api-key <key>', 'bearer key for writes (and for everything off loopback); prefer $VISOR_API_KEY')
+  .option('--max-upload-mb <n>', 'largest upload per request', positiveInt('--max-upload-mb'), 20)
+  .option('--max-pixels <n>', 'refuse uploaded images with more pixels', positiveInt('--max-pixels'), 50_000_000)
+  .option('--rate-limit <n>', 'requests per minute per non-loopback client (uploads: a tenth); 0 turns it off', nonNegativeInt, 600)
+  .option('--search-cache <n>', 'answers to recent searches kept until the index changes; 0 turns the cache off', nonNegativeInt, 256)
+  .option('--cors-origin <origin>', 'allow this origin to call the API from a browser (repeatable); none by default', collect, [])
+  .option('--create', 'start with an empty index when --db holds none (add images through the API)')
+  .option('--log', 'log every request (JSON lines on stdout)')
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/serve-cmd.js')).serveCommand(cmd.optsWithGlobals()));
+  });
+
+program
   .command('localize')
   .description('find the object in every image: silhouettes and object features for --localize/--rerank searches')
   .option('--method <name>', 'activation, border, activation+colour, border+colour or combined+colour (default border+colour)')

@@ -50,6 +50,8 @@ export interface Query {
   weights?: Partial<SignalWeights>;
   /** How signals combine: reciprocal-rank ('rrf', default) or standardised scores ('score'). */
   fusion?: 'rrf' | 'score';
+  /** Query images with more pixels are refused before decoding (default DEFAULT_MAX_PIXELS). */
+  maxPixels?: number;
   /**
    * A composed query: the query images (and liked items) changed as this text says ("with a red
    * ball"), one query rather than separate signals; zero-shot, or through a trained model
