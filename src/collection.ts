@@ -10,8 +10,9 @@ import { MOBILENET_V2_INT8 } from './models/registry.js';
 import { resolveModel } from './models/resolve.js';
 import { DEFAULT_MAX_PIXELS } from './image/limits.js';
 import type { ImageEncoder } from './models/types.js';
+import type { JointModel } from './models/joint-model.js';
 import type { ImageQueryOptions } from './search/image-search.js';
-import type { SearchResult } from './search/results.js';
+import type { SearchOptions, SearchResult } from './search/results.js';
 import { LanceStore, type AnnSettings } from './store/lance-store.js';
 import type { MetaColumnType } from './store/types.js';
 import { acquireWriteLock } from './store/write-lock.js';
@@ -69,6 +70,7 @@ function diskUsage(dir: string): number {
 export class Collection {
   private encoder: Promise<ImageEncoder> | null = null;
   private pool: { promise: Promise<EmbedPool>; key: string } | null = null;
+  private joint: { ref: string; promise: Promise<JointModel> } | null = null;
 
   private constructor(
     readonly db: string,
@@ -154,6 +156,46 @@ export class Collection {
     return searchSimilarTo(this.store, id, opts);
   }
 
+  /**
+   * Records the joint text–image model this collection is searched with by text (kept in
+   * visor.json as an absolute path with its sha256), after checking it reads this index's features.
+   */
+  async setTextModel(ref: string): Promise<{ file: string; sha256: string; name: string }> {
+    const { resolveJointModel } = await import('./models/resolve.js');
+    const { readJointHeader } = await import('./models/joint-format.js');
+    const file = resolveJointModel(ref);
+    const header = readJointHeader(file);
+    if (header.imageModel !== this.store.manifest.imageModel) {
+      throw new VisorError('INDEX_INCOMPATIBLE', `${file} reads ${header.imageModel} features; this index holds ${this.store.manifest.imageModel}`);
+    }
+    const sha256 = (await import('node:crypto')).createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    this.store.saveSettings({ textModel: file, textModelSha256: sha256 });
+    return { file, sha256, name: header.name };
+  }
+
+  /** The joint model for text queries: `ref` if given, else the one recorded by setTextModel. */
+  textModel(ref?: string): Promise<JointModel> {
+    const chosen = ref ?? (this.store.manifest.settings.textModel as string | undefined);
+    if (!chosen) {
+      return Promise.reject(
+        new VisorError('QUERY_INVALID', "text search needs a joint model: 'visor index <dir> --text-model <file.joint>' or --text-model <file.joint>"),
+      );
+    }
+    if (this.joint?.ref !== chosen) {
+      const previous = this.joint?.promise;
+      void previous?.then((m) => m.close()).catch(() => undefined);
+      this.joint = { ref: chosen, promise: import('./models/joint-model.js').then(({ JointModel }) => JointModel.load(chosen)) };
+    }
+    return this.joint.promise;
+  }
+
+  /** Images best described by a sentence, ranked in the joint text–image space. */
+  async searchText(text: string, opts: SearchOptions & { textModel?: string } = {}): Promise<SearchResult[]> {
+    const model = await this.textModel(opts.textModel);
+    const { searchByText } = await import('./search/text-search.js');
+    return searchByText(this.store, model, text, opts);
+  }
+
   /** Removes paths (files, or everything under a folder) from the index. */
   async remove(targets: readonly string[]): Promise<RemoveSummary> {
     const release = acquireWriteLock(this.db);
@@ -201,8 +243,11 @@ export class Collection {
   async close(): Promise<void> {
     const enc = this.encoder;
     const pool = this.pool?.promise;
+    const joint = this.joint?.promise;
     this.encoder = null;
     this.pool = null;
+    this.joint = null;
+    if (joint) (await joint.catch(() => null))?.close();
     if (enc) await (await enc).close();
     if (pool) await (await pool.catch(() => null))?.close();
     await this.store.close();

@@ -46,6 +46,7 @@ program
   .option('--workers <n>', 'embedding threads (default: one per core)', positiveInt('--workers'))
   .option('--max-pixels <n>', 'refuse images with more pixels (decompression bombs)', positiveInt('--max-pixels'))
   .option('--max-file-mb <n>', 'skip files larger than this', positiveInt('--max-file-mb'))
+  .option('--text-model <file>', 'joint text–image model (.joint file or name) for text search of this index')
   .addOption(progressOption())
   .action(async (sources: string[], _o, cmd: Command) => {
     const o = globals(cmd);
@@ -63,6 +64,7 @@ program
   .option('-w, --where <sql>', "filter on catalogue columns, e.g. \"category = 'bottle' AND price < 20\"")
   .option('--exact', 'exhaustive search even when an approximate index exists')
   .option('--exclude-self', 'leave the query image itself out of the results')
+  .option('--text-model <file>', 'joint text–image model for a text query (default: the one the index was given)')
   .action(async (text: string[], _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/search-cmd.js')).searchCommand(text, cmd.optsWithGlobals()));
@@ -88,13 +90,62 @@ program
 program
   .command('eval')
   .description('run a standard retrieval benchmark through the normal index and search path')
-  .argument('<dataset>', 'cifar10')
+  .argument('<dataset>', 'cifar10 | flickr8k')
   .option('--limit <n>', 'evaluate on a class-balanced subset of n images', positiveInt('--limit'))
+  .option('--text-model <file>', 'flickr8k: the joint text–image model to evaluate (.joint file or name)')
+  .addOption(new Option('--split <split>', 'flickr8k: the 1k test split, or dev for model selection').choices(['test', 'dev']).default('test'))
   .option('--out <file>', 'also write the report as JSON to this file')
   .addOption(progressOption())
   .action(async (dataset: string, _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/eval-cmd.js')).evalCommand(dataset, cmd.optsWithGlobals()));
+  });
+
+function positiveNumber(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+    return n;
+  };
+}
+
+const train = program.command('train').description('train models from your own data');
+train
+  .command('joint')
+  .description('learn a joint text–image embedding from captioned images (for text search and captioning)')
+  .option('--captions <file>', 'training captions: CSV with image and caption columns, one caption per row')
+  .option('--images <dir>', 'folder the image names are relative to (default: beside the CSV, or its images/)')
+  .option('--dev <file>', 'dev captions CSV: settings and the stopping epoch are chosen on it')
+  .option('--dev-images <dir>', 'folder of the dev images (default: --images)')
+  .option('--flickr8k', 'train on the Flickr8k train split and select on its dev split (data sets search path)')
+  .requiredOption('--out <file>', 'the model file to write (.joint)')
+  .option('--epochs <n>', 'most epochs (early stopping on dev may end sooner)', positiveInt('--epochs'))
+  .option('--patience <n>', 'stop after this many epochs without a better dev score', positiveInt('--patience'))
+  .option('--batch-size <n>', 'pairs per step', positiveInt('--batch-size'))
+  .option('--lr <x>', 'peak learning rate', positiveNumber('--lr'))
+  .addOption(new Option('--loss <name>', 'ranking loss').choices(['infonce', 'vse']))
+  .addOption(new Option('--encoder <name>', 'text encoder').choices(['mean', 'attn', 'gru']))
+  .option('--dimension <n>', 'size of the joint space', positiveInt('--dimension'))
+  .option('--seed <n>', 'random seed (same seed, same model)', nonNegativeInt)
+  .option('--no-probs', 'do not feed the image model class probabilities to the image head')
+  .option('--no-flip', 'no mirrored-image augmentation')
+  .option('--no-bigrams', 'words only, no word-pair tokens')
+  .addOption(progressOption())
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/train-cmd.js')).trainJointCommand(cmd.optsWithGlobals()));
+  });
+
+program
+  .command('caption')
+  .description('the captions of a corpus that best describe a photo (image → text)')
+  .argument('<image>', 'the photo')
+  .requiredOption('--corpus <file>', 'candidate captions: CSV with a caption column, or one caption per line')
+  .option('--text-model <file>', 'joint text–image model (default: the one the index was given)')
+  .option('-k, --k <n>', 'number of captions', positiveInt('-k'), 5)
+  .action(async (image: string, _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/caption-cmd.js')).captionCommand(image, cmd.optsWithGlobals()));
   });
 
 const models = program.command('models').description('the models Visor uses: list, download, verify');

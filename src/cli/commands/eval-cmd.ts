@@ -7,10 +7,12 @@ import type { GlobalOptions } from '../run.js';
 export interface EvalCommandOptions extends GlobalOptions {
   limit?: number;
   out?: string;
+  textModel?: string;
+  split?: 'test' | 'dev';
   progress: ProgressMode;
 }
 
-export const EVAL_DATASETS = ['cifar10'] as const;
+export const EVAL_DATASETS = ['cifar10', 'flickr8k'] as const;
 
 const pct = (x: number) => x.toFixed(4);
 
@@ -18,6 +20,7 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
   if (!(EVAL_DATASETS as readonly string[]).includes(dataset)) {
     throw new VisorError('QUERY_INVALID', `unknown evaluation ${JSON.stringify(dataset)}; available: ${EVAL_DATASETS.join(', ')}`);
   }
+  if (dataset === 'flickr8k') return evalFlickr8kCommand(o);
   const { evalCifar10 } = await import('../../eval/cifar10.js');
   const indexing = createProgress(o.progress);
   const searching = createProgress(o.progress, 'queries');
@@ -45,5 +48,30 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
         ['R@1 (top hit same class)', pct(m.recallAt1)],
       ])}\n\n` +
       `time: ${report.seconds.total.toFixed(1)} s (indexing ${report.seconds.index.toFixed(1)} s, searching ${report.seconds.search.toFixed(1)} s)\n`,
+  );
+}
+
+const r1 = (x: number) => x.toFixed(1);
+
+async function evalFlickr8kCommand(o: EvalCommandOptions): Promise<void> {
+  if (!o.textModel) throw new VisorError('QUERY_INVALID', 'flickr8k evaluates a joint text–image model: give --text-model <file.joint>');
+  const { evalFlickr8k } = await import('../../eval/flickr8k.js');
+  const indexing = createProgress(o.progress);
+  const report = await evalFlickr8k({
+    textModel: o.textModel,
+    db: o.db,
+    split: o.split,
+    limit: o.limit,
+    onIndexProgress: (p) => p.phase === 'embedding' && indexing.update({ phase: 'indexing', done: p.done, total: p.total }),
+  });
+  indexing.stop();
+  if (o.out) fs.writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
+  if (o.json) return printJson(report);
+  const row = (name: string, m: typeof report.textToImage) => [name, r1(m.r1), r1(m.r5), r1(m.r10), String(m.medianRank), r1(m.meanRank)];
+  process.stdout.write(
+    `${report.protocol}\nmodel: ${report.model.name} (${report.model.file}), ${report.model.dimension}-d\n\n` +
+      `${table([['direction', 'R@1', 'R@5', 'R@10', 'median rank', 'mean rank'], row('text→image', report.textToImage), row('image→text', report.imageToText)])}\n` +
+      `R-sum ${r1(report.rsum)}\n\n` +
+      `time: ${report.seconds.total.toFixed(1)} s (indexing ${report.seconds.index.toFixed(1)} s, encoding ${report.seconds.encode.toFixed(1)} s, ranking ${report.seconds.search.toFixed(1)} s)\n`,
   );
 }

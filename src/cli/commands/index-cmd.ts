@@ -11,6 +11,7 @@ export interface IndexCommandOptions extends GlobalOptions {
   workers?: number;
   maxPixels?: number;
   maxFileMb?: number;
+  textModel?: string;
   progress: ProgressMode;
 }
 
@@ -46,6 +47,8 @@ export async function indexCommand(sources: string[], o: IndexCommandOptions): P
   process.on('SIGTERM', onSigint);
   const progress = createProgress(o.progress);
   try {
+    // Checked before any image is read: a wrong model file should not cost an indexing run.
+    const textModel = o.textModel ? await collection.setTextModel(o.textModel) : undefined;
     const summary = await collection.index(sources, {
       hidden: o.hidden,
       allFiles: o.allFiles,
@@ -59,8 +62,11 @@ export async function indexCommand(sources: string[], o: IndexCommandOptions): P
         progress.update({ phase: 'indexing', done: p.done, total: p.total, detail: { duplicates: p.duplicates, skipped: p.skipped } }),
     });
     progress.stop();
-    if (o.json) printJson({ db: collection.db, ...summary });
-    else printSummary(summary, collection.db);
+    if (o.json) printJson({ db: collection.db, ...summary, ...(textModel ? { textModel } : {}) });
+    else {
+      printSummary(summary, collection.db);
+      if (textModel) process.stdout.write(`Text search: ${textModel.name} (${displayPath(textModel.file)}, sha256 ${textModel.sha256.slice(0, 12)}…)\n`);
+    }
     return summary.interrupted ? EXIT.interrupted : EXIT.ok;
   } finally {
     progress.stop();

@@ -12,6 +12,7 @@ export interface SearchCommandOptions extends GlobalOptions {
   where?: string;
   exact?: boolean;
   excludeSelf?: boolean;
+  textModel?: string;
 }
 
 function printResults(results: SearchResult[]): void {
@@ -29,18 +30,17 @@ function printResults(results: SearchResult[]): void {
 
 export async function searchCommand(words: string[], o: SearchCommandOptions): Promise<void> {
   const text = words.join(' ').trim();
-  if (!o.image && !o.like) {
-    throw new VisorError(
-      'QUERY_INVALID',
-      text ? 'text search is not available in this version: search with --image <file> or --like <id>' : 'give a query: --image <file> or --like <id>',
-    );
-  }
-  if (o.image && o.like) throw new VisorError('QUERY_INVALID', 'give either --image or --like, not both');
+  if (!o.image && !o.like && !text) throw new VisorError('QUERY_INVALID', 'give a query: text, --image <file> or --like <id>');
+  if ([o.image, o.like, text].filter(Boolean).length > 1) throw new VisorError('QUERY_INVALID', 'give one query: text, --image or --like');
   const collection = await Collection.open({ db: o.db });
   try {
     const opts = { k: o.k, offset: o.offset, where: o.where, exact: o.exact, excludeSelf: o.excludeSelf };
-    const results = o.image ? await collection.searchImage(o.image, opts) : await collection.searchSimilar(o.like!, opts);
-    if (o.json) printJson({ query: { image: o.image, like: o.like, ...opts }, results });
+    const results = text
+      ? await collection.searchText(text, { ...opts, textModel: o.textModel })
+      : o.image
+        ? await collection.searchImage(o.image, opts)
+        : await collection.searchSimilar(o.like!, opts);
+    if (o.json) printJson({ query: { text: text || undefined, image: o.image, like: o.like, ...opts }, results });
     else printResults(results);
   } finally {
     await collection.close();
