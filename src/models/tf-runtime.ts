@@ -29,6 +29,44 @@ export function loadTf(): Promise<Tf> {
 interface WasmBackend {
   makeOutput(shape: number[], dtype: string): TF.TensorInfo;
   typedArrayFromHeap(t: TF.TensorInfo): Float32Array | Int32Array;
+  disposeData(dataId: object): void;
+}
+
+/**
+ * The WASM BatchMatMul is far slower with a transposed operand (here 708 ms against 20 ms for
+ * a 2280×128 by 128×1024 product with transposeA, 323 ms against 47 ms with transposeB), and
+ * every gradient of a dense layer is such a product. Transposing explicitly first, then
+ * multiplying, takes the fast path.
+ */
+function fastTransposedMatMul(tf: Tf): void {
+  const matMul = tf.getKernel('BatchMatMul', 'wasm');
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  if (!matMul || !transpose) return;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    setupFunc: matMul.setupFunc,
+    kernelFunc: (args) => {
+      const { a, b } = args.inputs as { a: TF.TensorInfo; b: TF.TensorInfo };
+      const attrs = args.attrs as { transposeA: boolean; transposeB: boolean };
+      if (!attrs.transposeA && !attrs.transposeB) return matMul.kernelFunc(args);
+      const t = (x: TF.TensorInfo): TF.TensorInfo => {
+        const rank = x.shape.length;
+        const perm = [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
+        return transpose.kernelFunc({ inputs: { x }, attrs: { perm }, backend: args.backend }) as TF.TensorInfo;
+      };
+      const at = attrs.transposeA ? t(a) : a;
+      const bt = attrs.transposeB ? t(b) : b;
+      try {
+        return matMul.kernelFunc({ inputs: { a: at, b: bt }, attrs: { ...attrs, transposeA: false, transposeB: false }, backend: args.backend });
+      } finally {
+        const backend = args.backend as unknown as WasmBackend;
+        if (at !== a) backend.disposeData(at.dataId);
+        if (bt !== b) backend.disposeData(bt.dataId);
+      }
+    },
+  });
 }
 
 /**
@@ -37,6 +75,7 @@ interface WasmBackend {
  * thousand token rows.
  */
 function registerMissingWasmKernels(tf: Tf): void {
+  fastTransposedMatMul(tf);
   if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
   tf.registerKernel({
     kernelName: 'UnsortedSegmentSum',
