@@ -75,7 +75,8 @@ describe('joint embedding training (smoke, a few hundred pairs)', () => {
     expect(header.format).toBe('visor-joint');
     expect(header.version).toBe(1);
     expect(header.imageModel).toBe('mobilenetv2-12-int8');
-    expect(header.tokenizer.vocab.length).toBe(trained.tokenizer.vocabSize);
+    expect(header.members[0]!.tokenizer.vocab.length).toBe(trained.tokenizer.vocabSize);
+    expect(header.dimension).toBe(128);
 
     const model = await JointModel.load(file);
     expect(model.dimension).toBe(128);
@@ -88,7 +89,7 @@ describe('joint embedding training (smoke, a few hundred pairs)', () => {
     const im = model.encodeImages(f.features.subarray(0, 3 * 1280), f.probs.subarray(0, 3 * 1000), 3);
     expect(im.length).toBe(3 * 128);
     // Same answer as the model in memory, and the caption of image 0 prefers image 0 to most others.
-    const again = await JointModel.fromTensors(header, new Map([...trained.tensors].map(([k, v]) => [k, v.data])));
+    const again = await JointModel.fromTensors(header, new Map([...trained.tensors].map(([k, v]) => [`m0.${k}`, v.data])));
     expect(Array.from(again.encodeText(['a dog runs in the snow']))).toEqual(Array.from(t.subarray(0, 128)));
     model.close();
     again.close();

@@ -123,7 +123,7 @@ train
   .option('--patience <n>', 'stop after this many epochs without a better dev score', positiveInt('--patience'))
   .option('--batch-size <n>', 'pairs per step', positiveInt('--batch-size'))
   .option('--lr <x>', 'peak learning rate', positiveNumber('--lr'))
-  .addOption(new Option('--loss <name>', 'ranking loss').choices(['infonce', 'vse']))
+  .addOption(new Option('--loss <name>', 'ranking loss; both: one network each, saved as an ensemble').choices(['infonce', 'vse', 'both']))
   .addOption(new Option('--encoder <name>', 'text encoder').choices(['mean', 'attn', 'gru']))
   .option('--dimension <n>', 'size of the joint space', positiveInt('--dimension'))
   .option('--seed <n>', 'random seed (same seed, same model)', nonNegativeInt)

@@ -16,6 +16,11 @@ import type { JointArchitecture } from './joint-net.js';
  * The header is plain JSON so a person (or another language) can read what a model is
  * without loading it; the format version is checked on load, and files written by a newer
  * Visor are refused with a reason rather than misread.
+ *
+ * A model is one or more members (an ensemble, e.g. one network per loss): each has its own
+ * architecture, tokenizer and tensors (names prefixed `m<i>.`); the model's vector is the
+ * concatenation of the members' unit vectors, each scaled by 1/√members, so it is a unit
+ * vector too and its inner products are the mean of the members' cosines.
  */
 export const JOINT_MAGIC = 'VISORJNT';
 export const JOINT_FORMAT_VERSION = 1;
@@ -35,13 +40,23 @@ export interface JointHeader {
   createdAt: string;
   /** The image model whose outputs the image head reads; features from another model would be meaningless. */
   imageModel: string;
-  architecture: JointArchitecture;
-  tokenizer: WordTokenizerSpec;
+  /** Size of the model's vectors: the sum of the members' dimensions. */
+  dimension: number;
+  members: JointMember[];
   /** How it was trained and what it scored on the dev split (informative). */
   training: Record<string, unknown>;
   tensors: TensorEntry[];
   /** sha256 of the weights section, checked on load. */
   weightsSha256: string;
+}
+
+export interface JointMember {
+  /** Prefix of this member's tensor names, e.g. "m0.". */
+  prefix: string;
+  architecture: JointArchitecture;
+  tokenizer: WordTokenizerSpec;
+  /** How the member was trained (loss, settings, dev figures); informative. */
+  training?: Record<string, unknown>;
 }
 
 export interface JointFile {

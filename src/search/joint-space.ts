@@ -37,6 +37,6 @@ export async function storedImageOutputs(store: VectorStore, numClasses: number)
  * against. (Computed on demand; a named embedding space kept in the index can replace this.)
  */
 export async function jointImageMatrix(store: VectorStore, model: JointModel): Promise<{ ids: readonly string[]; matrix: Float32Array }> {
-  const out = await storedImageOutputs(store, model.usesProbs ? model.header.architecture.image.numClasses : 0);
+  const out = await storedImageOutputs(store, model.numClasses);
   return { ids: out.ids, matrix: model.encodeImages(out.features, model.usesProbs ? out.probs : undefined, out.count) };
 }

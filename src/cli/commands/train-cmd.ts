@@ -17,7 +17,7 @@ export interface TrainJointOptions extends GlobalOptions {
   patience?: number;
   batchSize?: number;
   lr?: number;
-  loss?: JointTrainConfig['loss'];
+  loss?: JointTrainConfig['loss'] | 'both';
   encoder?: JointTrainConfig['encoder'];
   dimension?: number;
   seed?: number;
@@ -38,7 +38,7 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
       patience: o.patience,
       batchSize: o.batchSize,
       lr: o.lr,
-      loss: o.loss,
+      loss: o.loss === 'both' ? undefined : o.loss,
       encoder: o.encoder,
       dimension: o.dimension,
       seed: o.seed,
@@ -63,6 +63,7 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
       dev: o.flickr8k ? { flickr8k: 'dev' } : o.dev ? { captions: o.dev, images: o.devImages ?? o.images } : undefined,
       out: path.resolve(o.out),
       config,
+      losses: o.loss === 'both' ? ['infonce', 'vse'] : undefined,
       onFeatures: (split, done, total) => features.update({ phase: `features ${split}`, done, total }),
       hooks: {
         signal: abort.signal,
@@ -82,7 +83,7 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
       },
     });
     training.stop();
-    const t = s.trained;
+    const t = s.members[0]!;
     const summary = {
       out: s.out,
       sha256: s.sha256,
@@ -90,24 +91,28 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
       vocabulary: t.tokenizer.vocabSize,
       epochs: t.history.length,
       bestEpoch: t.bestEpoch,
-      dev: t.best ?? null,
+      dev: s.dev,
+      members: s.members.map((m) => ({ loss: m.config.loss, epochs: m.history.length, bestEpoch: m.bestEpoch, dev: m.best ?? null, seconds: m.seconds })),
       seconds: s.seconds,
       features: s.features,
       interrupted: abort.signal.aborted,
     };
     if (o.json) printJson(summary);
     else {
-      const d = t.best;
+      const d = s.dev;
       process.stdout.write(
         `Saved ${s.out}\n  sha256 ${s.sha256}\n` +
           `${table([
             ['pairs', `${s.pairs.train} train, ${s.pairs.dev} dev`],
             ['vocabulary', String(t.tokenizer.vocabSize)],
-            ['epochs', `${t.history.length} run, best ${t.bestEpoch}`],
+            ...s.members.map((m) => [
+              `${m.config.loss}`,
+              `${m.history.length} epochs, best ${m.bestEpoch}` + (m.best ? `, dev R-sum ${f1(m.best.rsum)}` : ''),
+            ]),
             ...(d
               ? [
-                  ['dev text→image', `R@1 ${f1(d.textToImage.r1)}  R@5 ${f1(d.textToImage.r5)}  R@10 ${f1(d.textToImage.r10)}  median rank ${d.textToImage.medianRank}`],
-                  ['dev image→text', `R@1 ${f1(d.imageToText.r1)}  R@5 ${f1(d.imageToText.r5)}  R@10 ${f1(d.imageToText.r10)}  median rank ${d.imageToText.medianRank}`],
+                  [`dev text→image${s.members.length > 1 ? ' (ensemble)' : ''}`, `R@1 ${f1(d.textToImage.r1)}  R@5 ${f1(d.textToImage.r5)}  R@10 ${f1(d.textToImage.r10)}  median rank ${d.textToImage.medianRank}`],
+                  [`dev image→text${s.members.length > 1 ? ' (ensemble)' : ''}`, `R@1 ${f1(d.imageToText.r1)}  R@5 ${f1(d.imageToText.r5)}  R@10 ${f1(d.imageToText.r10)}  median rank ${d.imageToText.medianRank}`],
                 ]
               : []),
             ['time', `features ${s.seconds.features.toFixed(1)} s, training ${s.seconds.training.toFixed(1)} s`],
