@@ -14,7 +14,10 @@ export interface JointTrainConfig {
   epochs: number;
   patience: number;
   batchSize: number;
-  /** Peak learning rate (Adam), reached after one epoch of linear warm-up, then cosine decay. */
+  /**
+   * Peak learning rate (Adam), reached after one epoch of linear warm-up, then cosine decay.
+   * Default per loss (see LOSS_LR): the hinge loss is noisier and wants a smaller step.
+   */
   lr: number;
   loss: LossName;
   /** VSE++ hinge margin. */
@@ -41,8 +44,8 @@ export interface JointTrainConfig {
 
 export const DEFAULT_JOINT_CONFIG: JointTrainConfig = {
   seed: 1,
-  epochs: 30,
-  patience: 4,
+  epochs: 12,
+  patience: 3,
   batchSize: 128,
   lr: 1e-3,
   loss: 'infonce',
@@ -62,6 +65,9 @@ export const DEFAULT_JOINT_CONFIG: JointTrainConfig = {
   maxTokens: 64,
   flip: true,
 };
+
+/** Default peak learning rate per loss, chosen on the Flickr8k dev split (docs/joint.md). */
+export const LOSS_LR: Record<LossName, number> = { infonce: 1e-3, vse: 5e-4 };
 
 export interface TrainSplit {
   set: PairedSet;
@@ -184,7 +190,8 @@ export function evaluateSplit(tf: Tf, params: Params, a: JointArchitecture, toke
  * early stopping on dev R-sum (the best epoch's weights are returned).
  */
 export async function trainJoint(train: TrainSplit, dev: TrainSplit | null, config: Partial<JointTrainConfig> = {}, hooks: TrainHooks = {}): Promise<TrainedJoint> {
-  const c: JointTrainConfig = { ...DEFAULT_JOINT_CONFIG, ...config };
+  const loss = config.loss ?? DEFAULT_JOINT_CONFIG.loss;
+  const c: JointTrainConfig = { ...DEFAULT_JOINT_CONFIG, lr: LOSS_LR[loss], ...config };
   const t0 = performance.now();
   const tf = await loadTf();
   const tokenizer = WordTokenizer.fit(train.set.captions, { minCount: c.minCount, bigrams: c.bigrams, maxTokens: c.maxTokens });
