@@ -11,7 +11,9 @@ import { resolveModel } from './models/resolve.js';
 import { DEFAULT_MAX_PIXELS } from './image/limits.js';
 import type { ImageEncoder } from './models/types.js';
 import type { JointModel } from './models/joint-model.js';
+import type { SearchEngine, SearchResponse, TextSignal } from './search/engine.js';
 import type { ImageQueryOptions } from './search/image-search.js';
+import type { Query } from './search/query.js';
 import type { SearchOptions, SearchResult } from './search/results.js';
 import { LanceStore, type AnnSettings } from './store/lance-store.js';
 import type { MetaColumnType } from './store/types.js';
@@ -71,6 +73,11 @@ export class Collection {
   private encoder: Promise<ImageEncoder> | null = null;
   private pool: { promise: Promise<EmbedPool>; key: string } | null = null;
   private joint: { ref: string; promise: Promise<JointModel> } | null = null;
+  /** Joint model chosen for this session (useTextModel), over the one the index records. */
+  private jointRef: string | undefined;
+  private engine: Promise<SearchEngine> | null = null;
+  /** Text signals beyond keywords (visual concepts, trained joint models), registered by features. */
+  readonly textSignals: TextSignal[] = [];
 
   private constructor(
     readonly db: string,
@@ -143,6 +150,27 @@ export class Collection {
     }
   }
 
+  /**
+   * The general search: words (with -negative terms), query images, items to move towards or
+   * away from, filters and weights, fused into one ranking with a reason per result.
+   */
+  async search(query: Query): Promise<SearchResponse> {
+    // The joint model joins the text signals once the index (or this session) names one.
+    if (!this.textSignals.some((t) => t.name === 'joint') && (this.jointRef ?? this.store.manifest.settings.textModel)) {
+      const { JointTextSignal } = await import('./search/joint-signal.js');
+      this.textSignals.push(new JointTextSignal(this.store, () => this.textModel()));
+    }
+    this.engine ??= import('./search/engine.js').then(
+      ({ SearchEngine }) =>
+        new SearchEngine({
+          store: this.store,
+          encoder: () => this.imageEncoder(),
+          textSignals: this.textSignals,
+        }),
+    );
+    return (await this.engine).search(query);
+  }
+
   /** Images most like `image` (a path or the file's bytes). */
   async searchImage(image: string | Buffer, opts: ImageQueryOptions = {}): Promise<SearchResult[]> {
     const bytes = typeof image === 'string' ? await readQueryImage(image) : image;
@@ -173,9 +201,14 @@ export class Collection {
     return { file, sha256, name: header.name };
   }
 
-  /** The joint model for text queries: `ref` if given, else the one recorded by setTextModel. */
+  /** Searches by text with this joint model in this session, whatever the index records. */
+  useTextModel(ref: string): void {
+    this.jointRef = ref;
+  }
+
+  /** The joint model for text queries: `ref` if given, else useTextModel's, else the one recorded by setTextModel. */
   textModel(ref?: string): Promise<JointModel> {
-    const chosen = ref ?? (this.store.manifest.settings.textModel as string | undefined);
+    const chosen = ref ?? this.jointRef ?? (this.store.manifest.settings.textModel as string | undefined);
     if (!chosen) {
       return Promise.reject(
         new VisorError('QUERY_INVALID', "text search needs a joint model: 'visor index <dir> --text-model <file.joint>' or --text-model <file.joint>"),

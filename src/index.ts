@@ -13,3 +13,14 @@ export { LanceStore, DEFAULT_ANN, type AnnSettings } from './store/lance-store.j
 export type { VectorStore, StoredItem, VectorHit, BatchHits, MetaRecord } from './store/types.js';
 export * as metrics from './eval/metrics.js';
 export { evalCifar10, type Cifar10Report } from './eval/cifar10.js';
+export { loadWordNet, type WordNet, type Synset, type Sense, type Ancestor } from './concepts/wordnet.js';
+export {
+  ConceptSpace,
+  loadConceptSpace,
+  GENERIC_CONCEPTS,
+  IMAGENET_WN31,
+  type ConceptCandidate,
+  type PhraseMatch,
+  type ClassAncestor,
+  type ImageNetWordNetEntry,
+} from './concepts/concept-space.js';

@@ -74,7 +74,7 @@ describe('visor CLI', () => {
     expect(JSON.parse(badFilter.stdout).error.code).toBe('FILTER_INVALID');
     const noQuery = visor(['--db', db, 'search']);
     expect(noQuery.code).toBe(2);
-    expect(noQuery.stderr).toMatch(/give a query/);
+    expect(noQuery.stderr).toMatch(/give something to search for/);
     const badK = visor(['--db', db, 'search', '--image', files[0]!, '-k', 'zero']);
     expect(badK.code).not.toBe(0);
     expect(badK.stderr).toMatch(/-k must be a positive integer/);

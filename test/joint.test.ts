@@ -167,11 +167,15 @@ describe('visor train joint / index --text-model / search text / caption / eval 
     expect(c.status, c.stderr).toBe(0);
     expect(JSON.parse(c.stdout).results).toHaveLength(3);
 
-    const e = run(['eval', 'flickr8k', '--text-model', out, '--split', 'dev', '--limit', '50', '--json', '--progress', 'none']);
+    const e = run(['eval', 'flickr8k', '--text-model', out, '--split', 'dev', '--limit', '50', '--fused', '--json', '--progress', 'none']);
     expect(e.status, e.stderr).toBe(0);
     const report = JSON.parse(e.stdout);
     expect(report.textToImage.queries).toBe(250);
     expect(report.imageToText.queries).toBe(50);
     expect(report.textToImage.r10).toBeGreaterThanOrEqual(report.textToImage.r1);
+    // The same captions through the search engine, the joint model as one fused text signal.
+    expect(report.fused.textToImage.queries).toBe(250);
+    expect(report.fused.understood.joint).toBe(250);
+    expect(report.fused.textToImage.r10).toBeGreaterThan(20); // chance: 10 of 50 images
   });
 });

@@ -53,17 +53,23 @@ program
     await runCommand(o.json, async () => (await import('./commands/index-cmd.js')).indexCommand(sources, cmd.optsWithGlobals()));
   });
 
+const collect = (v: string, prev: string[]) => [...prev, v];
+
 program
   .command('search')
-  .description('find images like a query image (--image) or an indexed image (--like)')
-  .argument('[text...]', 'text query')
-  .option('-i, --image <file>', 'query image')
-  .option('--like <id>', 'an indexed image id ("more like this")')
+  .description('find images by words, by example images, or both; "-word" and --not-image push results away')
+  .argument('[text...]', 'words; -word or -"two words" are negative terms')
+  .option('-i, --image <file>', 'query image (repeat for several)', collect, [])
+  .option('--not-image <file>', 'image whose look results should avoid (repeatable)', collect, [])
+  .option('--like <id>', 'indexed image id to find more like (repeatable)', collect, [])
+  .option('--unlike <id>', 'indexed image id to move away from (repeatable)', collect, [])
   .option('-k, --k <n>', 'number of results', positiveInt('-k'), 10)
   .option('--offset <n>', 'skip this many results (paging)', nonNegativeInt, 0)
   .option('-w, --where <sql>', "filter on catalogue columns, e.g. \"category = 'bottle' AND price < 20\"")
+  .option('--weights <list>', 'signal weights, e.g. visual=1,concepts=1,keywords=0.5,negative=1')
+  .addOption(new Option('--fusion <method>', 'how signals combine').choices(['rrf', 'score']))
   .option('--exact', 'exhaustive search even when an approximate index exists')
-  .option('--exclude-self', 'leave the query image itself out of the results')
+  .option('--exclude-self', 'leave query images that are themselves indexed out of the results')
   .option('--text-model <file>', 'joint text–image model for a text query (default: the one the index was given)')
   .action(async (text: string[], _o, cmd: Command) => {
     const o = globals(cmd);
@@ -94,6 +100,9 @@ program
   .option('--limit <n>', 'evaluate on a class-balanced subset of n images', positiveInt('--limit'))
   .option('--text-model <file>', 'flickr8k: the joint text–image model to evaluate (.joint file or name)')
   .addOption(new Option('--split <split>', 'flickr8k: the 1k test split, or dev for model selection').choices(['test', 'dev']).default('test'))
+  .option('--fused', 'flickr8k: also rank text→image through the search engine, the joint model fused with concepts and keywords')
+  .option('--weights <list>', 'flickr8k --fused: signal weights, e.g. joint=1,concepts=0.5,keywords=1')
+  .addOption(new Option('--fusion <method>', 'flickr8k --fused: how signals combine').choices(['rrf', 'score']))
   .option('--out <file>', 'also write the report as JSON to this file')
   .addOption(progressOption())
   .action(async (dataset: string, _o, cmd: Command) => {

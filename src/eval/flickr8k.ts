@@ -5,6 +5,8 @@ import { Collection } from '../collection.js';
 import type { IndexProgress } from '../ingest/indexer.js';
 import { JointModel } from '../models/joint-model.js';
 import { jointImageMatrix } from '../search/joint-space.js';
+import type { FusionMethod } from '../search/fusion.js';
+import type { SignalWeights } from '../search/query.js';
 import { ExactKernel } from '../store/exact-kernel.js';
 import { summarizeRanks, type CrossModalMetrics } from './cross-modal.js';
 import { loadFlickr8k } from './datasets.js';
@@ -19,6 +21,24 @@ export interface Flickr8kOptions {
   /** Only the first n images of the split (smoke tests); the protocol uses all of them. */
   limit?: number;
   onIndexProgress?: (p: IndexProgress) => void;
+  /**
+   * Also rank the images for every caption through Collection.search, the joint model fused
+   * with the other text signals (concepts, keywords): text→image only, results to FUSED_DEPTH.
+   */
+  fused?: { weights?: Partial<SignalWeights>; fusion?: FusionMethod };
+  onSearchProgress?: (done: number, total: number) => void;
+}
+
+/** Results asked of each fused search; a caption whose image is not among them counts as rank depth + 1. */
+export const FUSED_DEPTH = 100;
+
+export interface FusedReport {
+  /** medianRank is exact while ≤ depth; meanRank is a lower bound. */
+  textToImage: CrossModalMetrics;
+  depth: number;
+  fusion: string;
+  /** Per signal, the captions it understood (had evidence for). */
+  understood: Record<string, number>;
 }
 
 export interface Flickr8kReport {
@@ -27,7 +47,8 @@ export interface Flickr8kReport {
   textToImage: CrossModalMetrics;
   imageToText: CrossModalMetrics;
   rsum: number;
-  seconds: { index: number; encode: number; search: number; total: number };
+  fused?: FusedReport;
+  seconds: { index: number; encode: number; search: number; fused?: number; total: number };
 }
 
 /**
@@ -101,6 +122,27 @@ export async function evalFlickr8k(opts: Flickr8kOptions): Promise<Flickr8kRepor
     const searchSeconds = (performance.now() - t2) / 1000;
     const a = summarizeRanks(t2iRanks);
     const b = summarizeRanks(i2tRanks);
+
+    let fused: FusedReport | undefined;
+    const t3 = performance.now();
+    if (opts.fused) {
+      collection.useTextModel(model.file);
+      const pathOfRow = new Map([...rowOfPath].map(([p, r]) => [r, p]));
+      const ranks = new Float64Array(captions.length);
+      const understood: Record<string, number> = {};
+      let method = '';
+      for (let q = 0; q < captions.length; q++) {
+        const r = await collection.search({ text: captions[q], k: FUSED_DEPTH, weights: opts.fused.weights, fusion: opts.fused.fusion, exact: true });
+        method = r.fusion;
+        for (const s of r.signals) if (s.understood) understood[s.name] = (understood[s.name] ?? 0) + 1;
+        const want = pathOfRow.get(captionRow[q]!)!;
+        const at = r.results.findIndex((x) => x.path === want || x.paths.includes(want));
+        ranks[q] = at >= 0 ? at + 1 : FUSED_DEPTH + 1;
+        opts.onSearchProgress?.(q + 1, captions.length);
+      }
+      fused = { textToImage: summarizeRanks(ranks), depth: FUSED_DEPTH, fusion: opts.fused.fusion ?? method, understood };
+    }
+    const fusedSeconds = opts.fused ? (performance.now() - t3) / 1000 : undefined;
     return {
       protocol:
         `Flickr8k ${split === 'test' ? '1k test' : 'dev'}: text→image, ${captions.length} caption queries vs ${n} images (one relevant); ` +
@@ -109,7 +151,8 @@ export async function evalFlickr8k(opts: Flickr8kOptions): Promise<Flickr8kRepor
       textToImage: a,
       imageToText: b,
       rsum: a.r1 + a.r5 + a.r10 + b.r1 + b.r5 + b.r10,
-      seconds: { index: indexSeconds, encode: encodeSeconds, search: searchSeconds, total: (performance.now() - started) / 1000 },
+      fused,
+      seconds: { index: indexSeconds, encode: encodeSeconds, search: searchSeconds, fused: fusedSeconds, total: (performance.now() - started) / 1000 },
     };
   } finally {
     await kernel.close();

@@ -1,7 +1,7 @@
 
 import { resolvePaths, type VisorPaths } from '../config.js';
 import { VisorError } from '../errors.js';
-import { WordTokenizer } from '../text/word-tokenizer.js';
+import { UNK, WordTokenizer } from '../text/word-tokenizer.js';
 import { readJointFile, type JointHeader } from './joint-format.js';
 import { encodeImageInput, encodeTokens, imageInput, parameterShapes, type JointArchitecture, type Params } from './joint-net.js';
 import { resolveJointModel } from './resolve.js';
@@ -88,6 +88,11 @@ export class JointModel {
     const d = m.architecture.dimension;
     const scale = 1 / Math.sqrt(this.members.length);
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[(start + i) * D + m.offset + j] = y[i * d + j]! * scale;
+  }
+
+  /** Whether any word of `text` is in a member's vocabulary (otherwise its vector says nothing). */
+  knows(text: string): boolean {
+    return this.members.some((m) => m.tokenizer.encode(text).some((id) => id !== UNK));
   }
 
   get name(): string {

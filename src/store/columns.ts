@@ -12,6 +12,7 @@ export const CORE_COLUMNS = [
   'img_format',
   'indexed_at',
   'meta',
+  'search_text',
 ] as const;
 
 export const CORE_COLUMN_SET: ReadonlySet<string> = new Set<string>(CORE_COLUMNS);

@@ -10,7 +10,7 @@ const { onnx } = onnxProto;
  * faster than a JavaScript loop, and TopK avoids sorting every score in JavaScript.
  * `bias` adds a per-row term before ranking; -Infinity removes a row (filters, exclusions).
  */
-function buildGraph(): Uint8Array {
+function buildGraph(withTopK = true): Uint8Array {
   const F = onnx.TensorProto.DataType.FLOAT;
   const I64 = onnx.TensorProto.DataType.INT64;
   const vi = (name: string, type: number, dims: Array<number | string>) =>
@@ -21,7 +21,7 @@ function buildGraph(): Uint8Array {
   const graph = onnx.GraphProto.create({
     name: 'exact_topk',
     input: [vi('queries', F, ['B', 'D']), vi('matrix', F, ['N', 'D']), vi('bias', F, ['N']), vi('k', I64, [1])],
-    output: [vi('scores', F, ['B', 'K']), vi('indices', I64, ['B', 'K'])],
+    output: withTopK ? [vi('scores', F, ['B', 'K']), vi('indices', I64, ['B', 'K'])] : [vi('all_scores', F, ['B', 'N'])],
     node: [
       onnx.NodeProto.create({
         opType: 'Gemm',
@@ -29,9 +29,10 @@ function buildGraph(): Uint8Array {
         output: ['all_scores'],
         attribute: [onnx.AttributeProto.create({ name: 'transB', type: onnx.AttributeProto.AttributeType.INT, i: 1 })],
       }),
-      onnx.NodeProto.create({ opType: 'TopK', input: ['all_scores', 'k'], output: ['scores', 'indices'] }),
+      ...(withTopK ? [onnx.NodeProto.create({ opType: 'TopK', input: ['all_scores', 'k'], output: ['scores', 'indices'] })] : []),
     ],
   });
+  if (!withTopK) graph.input.pop(); // no k
   const model = onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph });
   return onnx.ModelProto.encode(model).finish();
 }
@@ -45,11 +46,29 @@ export interface TopK {
 }
 
 export class ExactKernel {
-  private constructor(private readonly session: ort.InferenceSession) {}
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly scorer: ort.InferenceSession,
+  ) {}
 
   static async create(threads = os.availableParallelism()): Promise<ExactKernel> {
-    const session = await ort.InferenceSession.create(buildGraph(), { intraOpNumThreads: threads, interOpNumThreads: 1 });
-    return new ExactKernel(session);
+    const opts = { intraOpNumThreads: threads, interOpNumThreads: 1 };
+    const [session, scorer] = await Promise.all([
+      ort.InferenceSession.create(buildGraph(true), opts),
+      ort.InferenceSession.create(buildGraph(false), opts),
+    ]);
+    return new ExactKernel(session, scorer);
+  }
+
+  /** Every row's score for each query: count × n, for fusing several signals item by item. */
+  async scoreAll(queries: Float32Array, count: number, matrix: Float32Array, n: number): Promise<Float32Array> {
+    const dim = matrix.length / n;
+    const out = await this.scorer.run({
+      queries: new ort.Tensor('float32', queries.subarray(0, count * dim), [count, dim]),
+      matrix: new ort.Tensor('float32', matrix, [n, dim]),
+      bias: new ort.Tensor('float32', new Float32Array(n), [n]),
+    });
+    return out.all_scores!.data as Float32Array;
   }
 
   /**
@@ -78,6 +97,6 @@ export class ExactKernel {
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    await Promise.all([this.session.release(), this.scorer.release()]);
   }
 }

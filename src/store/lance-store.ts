@@ -7,6 +7,7 @@ import { CORE_COLUMNS, CORE_COLUMN_SET } from './columns.js';
 import type { ExactKernel } from './exact-kernel.js';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
 import { readManifest, SCHEMA_VERSION, writeManifest, type Manifest } from './manifest.js';
+import { SEARCH_TEXT_SQL, searchTextFor } from './search-text.js';
 import type {
   BatchHits,
   FileState,
@@ -77,6 +78,7 @@ function coreSchema(dim: number, classes: number): Arrow.Schema {
     new arrow.Field('img_format', new arrow.Utf8(), false),
     new arrow.Field('indexed_at', new arrow.Float64(), false),
     new arrow.Field('meta', new arrow.Utf8(), false),
+    new arrow.Field('search_text', new arrow.Utf8(), true),
   ]);
 }
 
@@ -104,6 +106,17 @@ interface FlatCache {
   ids: string[];
   rowOf: Map<string, number>;
   matrix: Float32Array;
+  /** Class probabilities in the same row order, loaded on first use (text queries need them). */
+  probs?: Float32Array;
+}
+
+/** Brings an index written by an older Visor up to the current schema, in place. */
+async function migrate(table: LanceDB.Table, manifest: Manifest): Promise<void> {
+  const has = new Set((await table.schema()).fields.map((f) => f.name));
+  if (manifest.schemaVersion < 2 && !has.has('search_text')) {
+    await table.addColumns([{ name: 'search_text', valueSql: SEARCH_TEXT_SQL }]);
+  }
+  manifest.schemaVersion = SCHEMA_VERSION;
 }
 
 /** The embedded store: one LanceDB table, one row per unique image content. */
@@ -157,7 +170,8 @@ export class LanceStore implements VectorStore {
     const table = names.includes(TABLE)
       ? await db.openTable(TABLE)
       : await db.createEmptyTable(TABLE, coreSchema(manifest.dimension, manifest.numClasses));
-    if (!fs.existsSync(`${dir}/visor.json`)) writeManifest(dir, manifest);
+    if (manifest.schemaVersion < SCHEMA_VERSION) await migrate(table, manifest);
+    if (!fs.existsSync(`${dir}/visor.json`) || manifest.schemaVersion !== readManifest(dir)?.schemaVersion) writeManifest(dir, manifest);
     return new LanceStore(dir, db, table, manifest, opts.ann);
   }
 
@@ -260,6 +274,7 @@ export class LanceStore implements VectorStore {
       img_format: column('img_format', items.map((i) => i.format)),
       indexed_at: column('indexed_at', items.map((i) => i.indexedAt)),
       meta: column('meta', items.map((i) => JSON.stringify(i.meta))),
+      search_text: column('search_text', items.map((i) => searchTextFor(i.path, i.meta))),
     };
     for (const [c, type] of Object.entries(metaCols)) {
       byName[c] = column(
@@ -427,15 +442,89 @@ export class LanceStore implements VectorStore {
     return this.exactTopK(queries, count, opts);
   }
 
+  /**
+   * Keyword search (BM25, English stemming, stop words and accents folded) over file names
+   * and catalogue text. Scores are BM25: comparable within one query only.
+   */
+  async keywordSearch(text: string, opts: { k: number; where?: string }): Promise<VectorHit[]> {
+    if (!text.trim()) return [];
+    let q = this.table.query().fullTextSearch(text, { columns: 'search_text' }).select(['id', '_score']).limit(opts.k);
+    if (opts.where) q = q.where(opts.where);
+    try {
+      const rows = await q.toArray();
+      return rows.map((r) => ({ id: String(r.id), score: Number(r._score) }));
+    } catch (e) {
+      if (opts.where) throw new VisorError('FILTER_INVALID', `invalid filter ${JSON.stringify(opts.where)}: ${errorMessage(e).split('\n')[0]}`, { cause: e });
+      throw e;
+    }
+  }
+
+  private async textIndexName(): Promise<string | undefined> {
+    return (await this.table.listIndices()).find((i) => i.columns.includes('search_text'))?.name;
+  }
+
+  private async buildTextIndex(): Promise<void> {
+    await this.table.createIndex('search_text', {
+      config: lancedb.Index.fts({ stem: true, language: 'English', removeStopWords: true, lowercase: true, asciiFolding: true, withPosition: false }),
+      replace: true,
+    });
+  }
+
   async vectors(): Promise<{ ids: readonly string[]; matrix: Float32Array }> {
     const flat = await this.flatCache();
     return { ids: flat.ids, matrix: flat.matrix };
   }
 
+  /** Class probabilities of every item, rows aligned with vectors().ids. */
+  async probabilities(): Promise<{ ids: readonly string[]; matrix: Float32Array; classes: number }> {
+    const flat = await this.flatCache();
+    const classes = this.manifest.numClasses;
+    if (!flat.probs) {
+      const probs = new Float32Array(flat.ids.length * classes);
+      const tbl = (await this.table.query().select(['id', 'probs']).toArrow()) as unknown as Arrow.Table;
+      for (const batch of tbl.batches) {
+        const idCol = batch.getChild('id')!;
+        let row = 0;
+        for (const d of batch.getChild('probs')!.data) {
+          const child = d.children[0]!;
+          const start = child.offset + d.offset * classes;
+          const half = (child.values as Uint16Array).subarray(start, start + d.length * classes);
+          const f = float16ToFloat32(half);
+          for (let i = 0; i < d.length; i++) {
+            const r = flat.rowOf.get(String(idCol.get(row + i)));
+            if (r !== undefined) probs.set(f.subarray(i * classes, (i + 1) * classes), r * classes);
+          }
+          row += d.length;
+        }
+      }
+      flat.probs = probs;
+    }
+    return { ids: flat.ids, matrix: flat.probs, classes };
+  }
+
+  /** Scores of every item for each query against stored vectors or probabilities (count × items). */
+  async scoreAll(space: 'vector' | 'probs', queries: Float32Array, count: number): Promise<{ ids: readonly string[]; scores: Float32Array }> {
+    const m = space === 'vector' ? await this.vectors() : await this.probabilities();
+    if (m.ids.length === 0) return { ids: m.ids, scores: new Float32Array(0) };
+    this.kernel ??= await (await import('./exact-kernel.js')).ExactKernel.create();
+    return { ids: m.ids, scores: await this.kernel.scoreAll(queries, count, m.matrix, m.ids.length) };
+  }
+
+  /** Ids of the items a filter admits. */
+  async idsWhere(where: string): Promise<Set<string>> {
+    return this.whereIds(where);
+  }
+
   async optimize(): Promise<void> {
+    // LanceDB 0.30 (lance-index 7.0.0) can panic merging a full-text index after rows were
+    // updated or deleted (lance issues #7313, #8310): the text index is rebuilt from scratch
+    // instead of merged. Short texts make that cheap; keyword search meanwhile scans unindexed.
+    const text = await this.textIndexName();
+    if (text) await this.table.dropIndex(text);
     // Keep ten minutes of old versions: a reader may still be on one.
     await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 10 * 60_000) });
     const n = await this.table.countRows();
+    if (n > 0) await this.buildTextIndex();
     if (n >= this.ann.threshold && !(await this.annIndex())) await this.buildAnnIndex();
   }
 

@@ -18,7 +18,8 @@ export interface Manifest {
   settings: Record<string, unknown>;
 }
 
-export const SCHEMA_VERSION = 1;
+/** 1: first release. 2: search_text column with a full-text index (keyword search). */
+export const SCHEMA_VERSION = 2;
 const FILE = 'visor.json';
 
 export function manifestPath(dir: string): string {

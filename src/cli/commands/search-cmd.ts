@@ -1,47 +1,91 @@
 import { Collection } from '../../collection.js';
 import { VisorError } from '../../errors.js';
-import type { SearchResult } from '../../search/results.js';
+import type { MatchReason, RankedResult, SearchResponse } from '../../search/engine.js';
+import type { Query, SignalWeights } from '../../search/query.js';
 import { displayPath, formatMeta, printJson, table } from '../output.js';
 import type { GlobalOptions } from '../run.js';
 
 export interface SearchCommandOptions extends GlobalOptions {
-  image?: string;
-  like?: string;
+  image: string[];
+  notImage: string[];
+  like: string[];
+  unlike: string[];
   k: number;
   offset: number;
   where?: string;
   exact?: boolean;
   excludeSelf?: boolean;
+  weights?: string;
+  fusion?: 'rrf' | 'score';
   textModel?: string;
 }
 
-function printResults(results: SearchResult[]): void {
-  if (results.length === 0) {
+/** "visual=1,keywords=0.5" → weights; unknown names are an error, not silently ignored. */
+export function parseWeights(spec: string | undefined): Partial<SignalWeights> | undefined {
+  if (!spec) return undefined;
+  const known = ['visual', 'concepts', 'keywords', 'joint', 'negative'];
+  const out: Partial<SignalWeights> = {};
+  for (const part of spec.split(',')) {
+    const [name, value] = part.split('=').map((x) => x.trim());
+    const v = Number(value);
+    if (!name || !known.includes(name) || !Number.isFinite(v) || v < 0) {
+      throw new VisorError('QUERY_INVALID', `bad weight ${JSON.stringify(part)}: use name=value with names ${known.join(', ')}`);
+    }
+    out[name as keyof SignalWeights] = v;
+  }
+  return out;
+}
+
+function reason(why: MatchReason): string {
+  const parts: string[] = [];
+  if (why.visual !== undefined) parts.push(`looks ${why.visual.toFixed(2)}`);
+  if (why.keywords) parts.push(`words: ${why.keywords.words.join(', ') || '(stem)'}`);
+  for (const c of why.concepts ?? []) parts.push(`${c.concept} ${c.score.toFixed(2)}`);
+  if (why.joint !== undefined) parts.push(`text model ${why.joint.toFixed(2)}`);
+  if (why.penalised?.length) parts.push(`resembles ${why.penalised.join(', ')}`);
+  return parts.join('; ');
+}
+
+function printResults(r: SearchResponse): void {
+  if (!r.understood) {
+    process.stdout.write(`${r.message}\n`);
+    return;
+  }
+  if (r.results.length === 0) {
     process.stdout.write('No results.\n');
     return;
   }
-  const rows = [['#', 'score', 'path', 'size', 'id', 'metadata']];
-  for (const r of results) {
-    const dup = r.paths.length > 1 ? ` (+${r.paths.length - 1} duplicate${r.paths.length > 2 ? 's' : ''})` : '';
-    rows.push([String(r.rank), r.score.toFixed(3), displayPath(r.path) + dup, `${r.width}×${r.height}`, r.id.slice(0, 12), formatMeta(r.meta)]);
+  const rows = [['#', 'score', 'path', 'why', 'metadata']];
+  for (const x of r.results as RankedResult[]) {
+    const dup = x.paths.length > 1 ? ` (+${x.paths.length - 1})` : '';
+    const score = r.fusion === 'single' ? x.score.toFixed(3) : x.score.toPrecision(3);
+    rows.push([String(x.rank), score, displayPath(x.path) + dup, reason(x.why), formatMeta(x.meta, 40)]);
   }
   process.stdout.write(`${table(rows)}\n`);
+  for (const s of r.signals.filter((s) => !s.understood && s.note)) process.stderr.write(`note: ${s.name}: ${s.note}\n`);
 }
 
 export async function searchCommand(words: string[], o: SearchCommandOptions): Promise<void> {
-  const text = words.join(' ').trim();
-  if (!o.image && !o.like && !text) throw new VisorError('QUERY_INVALID', 'give a query: text, --image <file> or --like <id>');
-  if ([o.image, o.like, text].filter(Boolean).length > 1) throw new VisorError('QUERY_INVALID', 'give one query: text, --image or --like');
+  const query: Query = {
+    text: words.join(' ').trim() || undefined,
+    images: o.image,
+    notImages: o.notImage,
+    like: o.like,
+    unlike: o.unlike,
+    where: o.where,
+    k: o.k,
+    offset: o.offset,
+    exact: o.exact,
+    excludeSelf: o.excludeSelf,
+    weights: parseWeights(o.weights),
+    fusion: o.fusion,
+  };
   const collection = await Collection.open({ db: o.db });
+  if (o.textModel) collection.useTextModel(o.textModel);
   try {
-    const opts = { k: o.k, offset: o.offset, where: o.where, exact: o.exact, excludeSelf: o.excludeSelf };
-    const results = text
-      ? await collection.searchText(text, { ...opts, textModel: o.textModel })
-      : o.image
-        ? await collection.searchImage(o.image, opts)
-        : await collection.searchSimilar(o.like!, opts);
-    if (o.json) printJson({ query: { text: text || undefined, image: o.image, like: o.like, ...opts }, results });
-    else printResults(results);
+    const response = await collection.search(query);
+    if (o.json) printJson({ query: { ...query, images: o.image, notImages: o.notImage }, ...response });
+    else printResults(response);
   } finally {
     await collection.close();
   }

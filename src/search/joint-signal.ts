@@ -1,0 +1,54 @@
+import type { JointModel } from '../models/joint-model.js';
+import type { VectorStore } from '../store/types.js';
+import type { TextSignal } from './engine.js';
+import { jointImageMatrix } from './joint-space.js';
+
+/**
+ * The trained joint text–image model as a text signal of the search engine: the query words,
+ * read as one sentence, are scored against every stored image by cosine in the joint space,
+ * and fused with the concept and keyword signals like any other.
+ */
+export class JointTextSignal implements TextSignal {
+  readonly name = 'joint' as const;
+  /** Projected images, kept while the store hands out the same id list (it changes on writes). */
+  private images: { model: JointModel; ids: readonly string[]; matrix: Float32Array; rowOf: Map<string, number> } | null = null;
+  private last: { key: string; scores: Float32Array } | null = null;
+
+  constructor(
+    private readonly store: VectorStore,
+    private readonly model: () => Promise<JointModel>,
+  ) {}
+
+  private async projected(model: JointModel) {
+    const { ids } = await this.store.vectors();
+    if (this.images?.model !== model || this.images.ids !== ids) {
+      const m = await jointImageMatrix(this.store, model);
+      this.images = { model, ids: m.ids, matrix: m.matrix, rowOf: new Map(m.ids.map((id, i) => [id, i])) };
+    }
+    return this.images;
+  }
+
+  async score(words: string[], ids: readonly string[]): Promise<{ scores: Float32Array; note?: string } | null> {
+    const model = await this.model();
+    const sentence = words.join(' ');
+    // A sentence of words the model never saw carries no evidence; the concept space may still know them.
+    if (!model.knows(sentence)) return null;
+    const im = await this.projected(model);
+    const q = model.encodeText([sentence]);
+    const D = model.dimension;
+    const scores = new Float32Array(ids.length);
+    ids.forEach((id, i) => {
+      const r = im.rowOf.get(id);
+      if (r === undefined) return void (scores[i] = -1);
+      let s = 0;
+      for (let j = 0; j < D; j++) s += q[j]! * im.matrix[r * D + j]!;
+      scores[i] = s;
+    });
+    this.last = { key: sentence, scores };
+    return { scores };
+  }
+
+  async explain(words: string[], row: number): Promise<number | undefined> {
+    return this.last?.key === words.join(' ') ? this.last.scores[row] : undefined;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * What a user can ask: words, images, items to move towards or away from, and filters, each
+ * with a weight. Every interface (CLI, HTTP, library) builds one of these.
+ */
+export type ImageRef = string | Buffer;
+
+export interface WeightedImage {
+  image: ImageRef;
+  /** Relative weight among image terms (default 1). */
+  weight?: number;
+}
+
+export interface SignalWeights {
+  /** Image similarity to the query images / liked items. */
+  visual: number;
+  /** Text through the image model's visual concepts (WordNet). */
+  concepts: number;
+  /** Text against file names and catalogue fields (BM25). */
+  keywords: number;
+  /** Text through a trained joint text–image model, when the collection has one. */
+  joint: number;
+  /** How strongly negative terms (-word, not-images, less-like items) push results down. */
+  negative: number;
+}
+
+export const DEFAULT_WEIGHTS: SignalWeights = { visual: 1, concepts: 1, keywords: 1, joint: 1, negative: 1 };
+
+export interface Query {
+  /** Words; `-word` or `-"two words"` are negative terms; quotes keep phrases together. */
+  text?: string;
+  images?: Array<ImageRef | WeightedImage>;
+  notImages?: Array<ImageRef | WeightedImage>;
+  /** Indexed item ids to move towards ("more like this"). */
+  like?: string[];
+  /** Indexed item ids to move away from ("less like this"). */
+  unlike?: string[];
+  /** SQL filter over catalogue columns. */
+  where?: string;
+  k?: number;
+  offset?: number;
+  exact?: boolean;
+  /** Leave query images that are themselves indexed out of the results. */
+  excludeSelf?: boolean;
+  weights?: Partial<SignalWeights>;
+  /** How signals combine: reciprocal-rank ('rrf', default) or standardised scores ('score'). */
+  fusion?: 'rrf' | 'score';
+}
+
+export interface ParsedText {
+  /** Positive words and phrases, in order. */
+  positive: string[];
+  negative: string[];
+}
+
+/** Splits query text into positive and negative terms, keeping quoted phrases whole. */
+export function parseQueryText(text: string): ParsedText {
+  const out: ParsedText = { positive: [], negative: [] };
+  const re = /(-?)"([^"]*)"|(\S+)/g;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const negative = m[1] === '-' || (m[3]?.startsWith('-') && m[3].length > 1);
+    const term = (m[2] ?? m[3]!.replace(/^-/, '')).trim();
+    if (!term) continue;
+    (negative ? out.negative : out.positive).push(term);
+  }
+  return out;
+}
+
+export function asWeighted(x: ImageRef | WeightedImage): WeightedImage {
+  return typeof x === 'string' || Buffer.isBuffer(x) ? { image: x, weight: 1 } : { image: x.image, weight: x.weight ?? 1 };
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { RRF_K, fuse, topIndices } from '../src/search/fusion.js';
+
+describe('fusion', () => {
+  it('ranks the best scores above a floor, best first', () => {
+    const s = Float32Array.from([0.1, 0.9, 0, 0.5, 0.7]);
+    expect(Array.from(topIndices(s, 3, 0))).toEqual([1, 4, 3]);
+    expect(Array.from(topIndices(s, 10, 0.2))).toEqual([1, 4, 3]);
+  });
+
+  it('gives tied scores the same reciprocal rank, so storage order does not decide', () => {
+    // Keyword scores tie for items 0–2; the visual signal prefers item 2.
+    const keywords = Float32Array.from([3, 3, 3, 0]);
+    const visual = Float32Array.from([0.2, 0.5, 0.9, 0.1]);
+    const f = fuse(
+      [
+        { scores: keywords, weight: 1, polarity: 1, floor: 0 },
+        { scores: visual, weight: 1, polarity: 1 },
+      ],
+      4,
+      'rrf',
+    );
+    expect(f[2]).toBeCloseTo(1 / (RRF_K + 1) + 1 / (RRF_K + 1), 7);
+    expect(f[0]).toBeCloseTo(1 / (RRF_K + 1) + 1 / (RRF_K + 3), 7);
+    expect(f[2]!).toBeGreaterThan(f[1]!);
+    expect(f[1]!).toBeGreaterThan(f[0]!);
+  });
+
+  it('pushes items down with a negative signal and leaves items without evidence out', () => {
+    const pos = Float32Array.from([2, 1, 0]);
+    const neg = Float32Array.from([5, 0, 0]);
+    const f = fuse(
+      [
+        { scores: pos, weight: 1, polarity: 1, floor: 0 },
+        { scores: neg, weight: 1, polarity: -1, floor: 0 },
+      ],
+      3,
+      'rrf',
+    );
+    expect(f[1]!).toBeGreaterThan(f[0]!);
+    expect(f[2]).toBe(-Infinity);
+  });
+});
