@@ -24,3 +24,9 @@ export {
   type ClassAncestor,
   type ImageNetWordNetEntry,
 } from './concepts/concept-space.js';
+export { JointModel } from './models/joint-model.js';
+export { JointTextSignal } from './search/joint-signal.js';
+// Training and captioning decode images (sharp): imported from their modules when needed, not here.
+export type { JointTrainingJob, JointTrainingSummary } from './train/joint/run.js';
+export type { JointTrainConfig } from './train/joint/trainer.js';
+export { evalFlickr8k, type Flickr8kReport } from './eval/flickr8k.js';
