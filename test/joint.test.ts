@@ -80,6 +80,9 @@ describe('joint embedding training (smoke, a few hundred pairs)', () => {
 
     const model = await JointModel.load(file);
     expect(model.dimension).toBe(128);
+    // Words never seen in the captions give the joint signal nothing to say (the concept space may).
+    expect(model.knows('a dog runs in the snow')).toBe(true);
+    expect(model.knows('xylophonist quokka')).toBe(false);
     const t = model.encodeText(['a dog runs in the snow', 'two children play']);
     expect(t.length).toBe(256);
     let norm = 0;

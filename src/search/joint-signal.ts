@@ -12,7 +12,8 @@ export class JointTextSignal implements TextSignal {
   readonly name = 'joint' as const;
   /** Projected images, kept while the store hands out the same id list (it changes on writes). */
   private images: { model: JointModel; ids: readonly string[]; matrix: Float32Array; rowOf: Map<string, number> } | null = null;
-  private last: { key: string; scores: Float32Array } | null = null;
+  /** Recent scores by sentence, for explain (the engine scores negative terms in between). */
+  private recent = new Map<string, Float32Array>();
 
   constructor(
     private readonly store: VectorStore,
@@ -44,11 +45,13 @@ export class JointTextSignal implements TextSignal {
       for (let j = 0; j < D; j++) s += q[j]! * im.matrix[r * D + j]!;
       scores[i] = s;
     });
-    this.last = { key: sentence, scores };
+    this.recent.delete(sentence);
+    this.recent.set(sentence, scores);
+    if (this.recent.size > 8) this.recent.delete(this.recent.keys().next().value!);
     return { scores };
   }
 
   async explain(words: string[], row: number): Promise<number | undefined> {
-    return this.last?.key === words.join(' ') ? this.last.scores[row] : undefined;
+    return this.recent.get(words.join(' '))?.[row];
   }
 }
