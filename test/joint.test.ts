@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFlickr8k } from '../src/eval/datasets.js';
+import { Collection } from '../src/collection.js';
 import { JointModel } from '../src/models/joint-model.js';
+import { JOINT_QUERY_WEIGHT, JointTextSignal } from '../src/search/joint-signal.js';
 import { readJointHeader } from '../src/models/joint-format.js';
 import { resolveJointModel } from '../src/models/resolve.js';
 import { WordTokenizer, words } from '../src/text/word-tokenizer.js';
@@ -137,7 +139,7 @@ describe('visor train joint / index --text-model / search text / caption / eval 
   const run = (args: string[]) =>
     spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, VISOR_CACHE_DIR: path.join(tmp.dir, 'cache') }, encoding: 'utf8' });
 
-  it('trains from a captions CSV, then searches an index by sentence and captions a photo', () => {
+  it('trains from a captions CSV, then searches an index by sentence and captions a photo', async () => {
     const data = loadFlickr8k('train').images.slice(0, 80);
     const csv = path.join(tmp.dir, 'captions.csv');
     const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
@@ -165,6 +167,22 @@ describe('visor train joint / index --text-model / search text / caption / eval 
     expect(results[0]!.score).toBeGreaterThanOrEqual(results[19]!.score);
     // Its own (training) caption puts the image in the top half of 20.
     expect(results.findIndex((r) => r.path === data[0]!.path)).toBeLessThan(10);
+
+    // In the engine: a sentence is led by the joint model, a lone word mostly left to the concept space.
+    const collection = await Collection.open({ db });
+    try {
+      const { ids } = await collection.store.vectors();
+      const model = await JointModel.load(out);
+      const signal = new JointTextSignal(collection.store, async () => model);
+      const sentence = await signal.score(data[0]!.captions[0]!.split(' '), ids);
+      expect(sentence!.scores).toHaveLength(20);
+      expect(sentence!.weight).toBe(JOINT_QUERY_WEIGHT.sentence);
+      expect((await signal.score(['dog'], ids))!.weight).toBe(JOINT_QUERY_WEIGHT.word);
+      expect(await signal.score(['xylophonist'], ids)).toBeNull();
+      model.close();
+    } finally {
+      await collection.close();
+    }
 
     const c = run(['--db', db, 'caption', data[1]!.path, '--corpus', csv, '-k', '3', '--json']);
     expect(c.status, c.stderr).toBe(0);

@@ -4,6 +4,19 @@ import type { TextSignal } from './engine.js';
 import { jointImageMatrix } from './joint-space.js';
 
 /**
+ * How much the joint signal counts, by query length (multiplying the user's weight for it).
+ * The model learnt from captions (about 11 words): a sentence is what it reads best, and the
+ * concept space reads only its nouns, so for a sentence it leads — under reciprocal-rank fusion
+ * a leader needs a much larger weight to keep its order, as 1/(60 + rank) hardly separates
+ * neighbouring ranks. A lone word is the concept space's ground (WordNet over the image model's
+ * own classes) and far from the model's training text, so there it only breaks ties.
+ * Chosen on Flickr8k dev (sentences) and CIFAR-10 class names (single words); docs/joint.md.
+ */
+export const JOINT_QUERY_WEIGHT = { word: 0.1, pair: 1, sentence: 20 };
+
+const WORD = /[\p{L}\p{N}]+/gu;
+
+/**
  * The trained joint text–image model as a text signal of the search engine: the query words,
  * read as one sentence, are scored against every stored image by cosine in the joint space,
  * and fused with the concept and keyword signals like any other.
@@ -29,7 +42,7 @@ export class JointTextSignal implements TextSignal {
     return this.images;
   }
 
-  async score(words: string[], ids: readonly string[]): Promise<{ scores: Float32Array; note?: string } | null> {
+  async score(words: string[], ids: readonly string[]): Promise<{ scores: Float32Array; note?: string; weight: number } | null> {
     const model = await this.model();
     const sentence = words.join(' ');
     // A sentence of words the model never saw carries no evidence; the concept space may still know them.
@@ -48,7 +61,9 @@ export class JointTextSignal implements TextSignal {
     this.recent.delete(sentence);
     this.recent.set(sentence, scores);
     if (this.recent.size > 8) this.recent.delete(this.recent.keys().next().value!);
-    return { scores };
+    const length = sentence.match(WORD)?.length ?? 0;
+    const weight = length <= 1 ? JOINT_QUERY_WEIGHT.word : length === 2 ? JOINT_QUERY_WEIGHT.pair : JOINT_QUERY_WEIGHT.sentence;
+    return { scores, weight };
   }
 
   async explain(words: string[], row: number): Promise<number | undefined> {
