@@ -4,6 +4,8 @@ import { resolvePaths } from './config.js';
 import { VisorError } from './errors.js';
 import { EmbedPool } from './ingest/embed-pool.js';
 import { indexSources, type IndexOptions, type IndexSummary } from './ingest/indexer.js';
+import type { SpaceFillSummary, SpaceModel } from './ingest/space-fill.js';
+import type { ClipModel } from './models/clip/clip-model.js';
 import { PathLedger } from './ingest/path-ledger.js';
 import type { MobileNetOptions } from './models/mobilenet.js';
 import { MOBILENET_V2_INT8 } from './models/registry.js';
@@ -11,6 +13,9 @@ import { resolveModel } from './models/resolve.js';
 import { DEFAULT_MAX_PIXELS } from './image/limits.js';
 import type { ImageEncoder } from './models/types.js';
 import type { JointModel } from './models/joint-model.js';
+import type { ConceptSpace } from './concepts/concept-space.js';
+import type { Tag, TagOptions, Tagger } from './concepts/tags.js';
+import type { ConceptSignal, ConceptSignalOptions } from './search/concept-signal.js';
 import type { SearchEngine, SearchResponse, TextSignal } from './search/engine.js';
 import type { ImageQueryOptions } from './search/image-search.js';
 import type { Query } from './search/query.js';
@@ -24,6 +29,17 @@ export interface CollectionIndexOptions extends IndexOptions {
   workers?: number;
   /** Images per model run in each worker (default 8). */
   batchSize?: number;
+  /**
+   * Also embed every image with this vision–language model (a model id such as clip-vit-b32,
+   * or a model folder) into its own space; spaces the index already has are kept up to date.
+   */
+  model?: string;
+  onSpaceProgress?: (p: { space: string; done: number; total: number }) => void;
+}
+
+export interface CollectionIndexSummary extends IndexSummary {
+  /** The further embedding spaces brought up to date (only items missing from each were embedded). */
+  spaces: SpaceFillSummary[];
 }
 
 export interface OpenOptions {
@@ -33,6 +49,8 @@ export interface OpenOptions {
   create?: boolean;
   model?: MobileNetOptions;
   ann?: Partial<AnnSettings>;
+  /** Text search through the image model's visual concepts (default on); false turns it off. */
+  concepts?: ConceptSignalOptions | false;
 }
 
 export interface CollectionStats {
@@ -49,6 +67,8 @@ export interface CollectionStats {
   annIndex: { type: string; indexedRows: number; unindexedRows: number } | null;
   metaColumns: Record<string, MetaColumnType>;
   bytesOnDisk: number;
+  /** Further embedding spaces (e.g. CLIP), with how many items each holds. */
+  spaces: Array<{ name: string; model: string; dimension: number; items: number }>;
 }
 
 export interface RemoveSummary {
@@ -76,13 +96,18 @@ export class Collection {
   /** Joint model chosen for this session (useTextModel), over the one the index records. */
   private jointRef: string | undefined;
   private engine: Promise<SearchEngine> | null = null;
+  private concepts: Promise<{ space: ConceptSpace; tagger: Tagger; signal: ConceptSignal }> | null = null;
   /** Text signals beyond keywords (visual concepts, trained joint models), registered by features. */
   readonly textSignals: TextSignal[] = [];
+  /** Vision–language models of the index's spaces, by space and tower, loaded on first use. */
+  private readonly spaceModels = new Map<string, Promise<ClipModel>>();
+  private readonly spacePools: EmbedPool[] = [];
 
   private constructor(
     readonly db: string,
     readonly store: LanceStore,
     private readonly modelOptions: MobileNetOptions,
+    private readonly conceptOptions: ConceptSignalOptions | false = {},
   ) {}
 
   static async open(opts: OpenOptions = {}): Promise<Collection> {
@@ -94,7 +119,7 @@ export class Collection {
       create: opts.create ?? false,
       ann: opts.ann,
     });
-    return new Collection(db, store, opts.model ?? {});
+    return new Collection(db, store, opts.model ?? {}, opts.concepts ?? {});
   }
 
   /** The image model, loaded once. */
@@ -138,16 +163,80 @@ export class Collection {
   }
 
   /** Adds or refreshes folders, image files and catalogues (CSV, TSV, JSON Lines, JSON). */
-  async index(sources: readonly string[], opts: CollectionIndexOptions = {}): Promise<IndexSummary> {
+  async index(sources: readonly string[], opts: CollectionIndexOptions = {}): Promise<CollectionIndexSummary> {
     if (sources.length === 0) throw new VisorError('QUERY_INVALID', 'nothing to index: give folders, images or catalogues');
+    // Checked before any work: a mistyped --model should not cost an indexing run.
+    const { spaceModelFor, spaceModelOf, fillSpace } = await import('./ingest/space-fill.js');
+    const named = opts.model === undefined ? null : spaceModelFor(opts.model, this.modelOptions.paths);
     const release = acquireWriteLock(this.db);
     try {
       const start = ({ maxPixels }: { maxPixels: number }) =>
         this.embeddingPool({ workers: opts.workers, batchSize: opts.batchSize, maxPixels: opts.maxPixels === undefined ? undefined : maxPixels });
-      return await indexSources(this.store, start, sources, opts);
+      const summary: CollectionIndexSummary = { ...(await indexSources(this.store, start, sources, opts)), spaces: [] };
+      if (summary.interrupted) return summary;
+      const spaces = this.store.spaces().map((s) => spaceModelOf(s, this.modelOptions.paths));
+      if (named && !spaces.some((s) => s.name === named.name)) spaces.push(named);
+      for (const space of spaces) {
+        const filled = await fillSpace(
+          this.store,
+          space.name,
+          { model: space.spec?.id ?? space.name, ...(space.folder ? { folder: space.folder } : {}) },
+          () => this.spacePool(space, opts),
+          { signal: opts.signal, maxFileBytes: opts.maxFileBytes, onProgress: opts.onSpaceProgress },
+        );
+        summary.spaces.push(filled);
+        summary.interrupted ||= filled.interrupted;
+      }
+      if (summary.spaces.some((s) => s.embedded > 0)) await this.store.optimize();
+      return summary;
     } finally {
+      // A space's workers are not kept: unlike the image features, spaces fill in bulk, rarely.
+      for (const p of this.spacePools.splice(0)) await p.close();
       release();
     }
+  }
+
+  /** Embedding workers running a space's image tower (closed when the index run ends). */
+  private async spacePool(space: SpaceModel, opts: CollectionIndexOptions): Promise<EmbedPool> {
+    const { paths, download } = this.modelOptions;
+    if (space.spec) await resolveModel(space.spec, this.modelOptions); // downloaded here, once, not per worker
+    const pool = await EmbedPool.start({
+      workers: opts.workers,
+      batchSize: opts.batchSize,
+      maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS,
+      model: { id: space.spec?.id ?? space.name, ...(space.folder ? { folder: space.folder } : {}), paths, download },
+    });
+    this.spacePools.push(pool);
+    return pool;
+  }
+
+  /** A space's vision–language model with the given towers, loaded once. */
+  spaceModel(name: string, tower: 'image' | 'text'): Promise<ClipModel> {
+    const key = `${name}\0${tower}`;
+    let m = this.spaceModels.get(key);
+    if (!m) {
+      const info = this.store.spaces().find((s) => s.name === name);
+      if (!info) throw new VisorError('NOT_FOUND', `index at ${this.db} has no embedding space ${JSON.stringify(name)}`);
+      m = (async () => {
+        const { spaceModelOf } = await import('./ingest/space-fill.js');
+        const { ClipModel } = await import('./models/clip/clip-model.js');
+        const space = spaceModelOf(info, this.modelOptions.paths);
+        const opts = { ...this.modelOptions, towers: [tower], id: space.name };
+        return space.folder ? ClipModel.load(space.folder, opts) : ClipModel.load(space.spec!, opts);
+      })();
+      this.spaceModels.set(key, m);
+      m.catch(() => this.spaceModels.delete(key));
+    }
+    return m;
+  }
+
+  /** Text signals for the index's embedding spaces, added once each. */
+  private async registerSpaceSignals(): Promise<void> {
+    const names = this.store.spaces().map((s) => s.name);
+    const have = new Set(this.textSignals.map((s) => (s as { space?: string }).space));
+    if (names.every((n) => have.has(n))) return;
+    const { ClipTextSignal } = await import('./search/clip-signal.js');
+    for (const n of names) if (!have.has(n)) this.textSignals.push(new ClipTextSignal(this.store, n, () => this.spaceModel(n, 'text')));
   }
 
   /**
@@ -160,22 +249,77 @@ export class Collection {
       const { JointTextSignal } = await import('./search/joint-signal.js');
       this.textSignals.push(new JointTextSignal(this.store, () => this.textModel()));
     }
-    this.engine ??= import('./search/engine.js').then(
-      ({ SearchEngine }) =>
-        new SearchEngine({
-          store: this.store,
-          encoder: () => this.imageEncoder(),
-          textSignals: this.textSignals,
-        }),
-    );
+    await this.registerSpaceSignals();
+    this.engine ??= (async () => {
+      const { SearchEngine } = await import('./search/engine.js');
+      if (this.conceptOptions !== false && !this.textSignals.some((s) => s.name === 'concepts')) {
+        this.textSignals.unshift((await this.conceptModel()).signal);
+      }
+      return new SearchEngine({ store: this.store, encoder: () => this.imageEncoder(), textSignals: this.textSignals });
+    })();
+    this.engine.catch(() => (this.engine = null));
     return (await this.engine).search(query);
   }
 
-  /** Images most like `image` (a path or the file's bytes). */
-  async searchImage(image: string | Buffer, opts: ImageQueryOptions = {}): Promise<SearchResult[]> {
+  /**
+   * The concept space (WordNet over the image model's classes), its text signal and its tagger,
+   * loaded once. Needs only the class list, not the image model.
+   */
+  conceptModel(): Promise<{ space: ConceptSpace; tagger: Tagger; signal: ConceptSignal }> {
+    this.concepts ??= (async () => {
+      const [{ imagenetClasses }, { loadConceptSpace }, { Tagger }, { ConceptSignal }] = await Promise.all([
+        import('./models/mobilenet.js'),
+        import('./concepts/concept-space.js'),
+        import('./concepts/tags.js'),
+        import('./search/concept-signal.js'),
+      ]);
+      const space = await loadConceptSpace(await imagenetClasses(this.modelOptions));
+      return { space, tagger: new Tagger(space), signal: new ConceptSignal(space, this.store, this.conceptOptions || {}, () => this.store.vectors()) };
+    })();
+    this.concepts.catch(() => (this.concepts = null));
+    return this.concepts;
+  }
+
+  /** Words that describe an image (a path, its bytes, or an indexed item's id), best first. */
+  async tags(image: string | Buffer | { id: string }, opts: TagOptions = {}): Promise<Tag[]> {
+    const { tagger } = await this.conceptModel();
+    let probs: Float32Array;
+    if (typeof image === 'object' && !Buffer.isBuffer(image)) {
+      const [item] = await this.store.getItemsWithVectors([image.id]);
+      if (!item) throw new VisorError('NOT_FOUND', `no item with id ${image.id}`);
+      probs = item.probs;
+    } else {
+      const bytes = typeof image === 'string' ? await readQueryImage(image) : image;
+      const { encodeImage } = await import('./search/image-search.js');
+      probs = (await encodeImage(await this.imageEncoder(), bytes)).probs;
+    }
+    return tagger.tags(probs, opts);
+  }
+
+  /**
+   * Images most like `image` (a path or the file's bytes); with `space`, by that embedding
+   * space's model (e.g. CLIP) instead of the image features.
+   */
+  async searchImage(image: string | Buffer, opts: ImageQueryOptions & { space?: string } = {}): Promise<SearchResult[]> {
     const bytes = typeof image === 'string' ? await readQueryImage(image) : image;
+    if (opts.space) return this.searchImageInSpace(bytes, opts.space, opts);
     const { searchByImage } = await import('./search/image-search.js'); // loads sharp: only when searching by image
     return searchByImage(this.store, await this.imageEncoder(), bytes, opts);
+  }
+
+  private async searchImageInSpace(bytes: Buffer, space: string, opts: ImageQueryOptions): Promise<SearchResult[]> {
+    const [{ hydrate }, { contentId }] = await Promise.all([import('./search/results.js'), import('./ingest/read-image.js')]);
+    const k = opts.k ?? 10;
+    const offset = opts.offset ?? 0;
+    const model = await this.spaceModel(space, 'image');
+    const vector = await model.encodeImages([bytes], { maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS });
+    const hits = await this.store.searchSpace(space, vector, {
+      k: k + offset,
+      where: opts.where,
+      exact: opts.exact,
+      exclude: new Set(opts.excludeSelf ? [contentId(bytes)] : []),
+    });
+    return hydrate(this.store, hits, offset);
   }
 
   /** Images most like an indexed item. */
@@ -270,6 +414,9 @@ export class Collection {
       annIndex: s.annIndex,
       metaColumns: s.metaColumns,
       bytesOnDisk: diskUsage(this.db),
+      spaces: await Promise.all(
+        this.store.spaces().map(async (sp) => ({ name: sp.name, model: sp.model, dimension: sp.dimension, items: (await this.store.spaceIds(sp.name)).size })),
+      ),
     };
   }
 
@@ -283,6 +430,9 @@ export class Collection {
     if (joint) (await joint.catch(() => null))?.close();
     if (enc) await (await enc).close();
     if (pool) await (await pool.catch(() => null))?.close();
+    for (const p of this.spacePools.splice(0)) await p.close();
+    for (const m of this.spaceModels.values()) await (await m.catch(() => null))?.close();
+    this.spaceModels.clear();
     await this.store.close();
   }
 }

@@ -17,6 +17,11 @@ export interface VisorPaths {
   datasetsPath: string[];
   /** Never touch the network (VISOR_OFFLINE=1). */
   offline: boolean;
+  /**
+   * Download model files from this base URL instead of their upstream hosts: the upstream
+   * URL's path is appended to it (VISOR_MODEL_BASE_URL; a mirror, or a test server).
+   */
+  modelBaseUrl?: string;
 }
 
 /** The keys a `visor.config.json` may set; relative paths are relative to the file. */
@@ -26,6 +31,7 @@ export interface ConfigFile {
   cacheDir?: string;
   db?: string;
   offline?: boolean;
+  modelBaseUrl?: string;
 }
 
 export const CONFIG_FILE = 'visor.config.json';
@@ -65,6 +71,7 @@ export function readConfigFile(dir: string): ConfigFile {
     cacheDir: raw.cacheDir ? abs(raw.cacheDir) : undefined,
     db: raw.db ? abs(raw.db) : undefined,
     offline: raw.offline,
+    modelBaseUrl: raw.modelBaseUrl,
   };
 }
 
@@ -81,5 +88,6 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env, cwd = process
       : (file.db ?? path.join(xdg('XDG_DATA_HOME', '.local/share', env), 'visor', 'index')),
     datasetsPath: splitPathList(env.VISOR_DATASETS_PATH) ?? file.datasetsPath ?? [],
     offline: offlineEnv !== undefined ? offlineEnv === '1' || offlineEnv === 'true' : (file.offline ?? false),
+    modelBaseUrl: env.VISOR_MODEL_BASE_URL || file.modelBaseUrl || undefined,
   };
 }

@@ -1,12 +1,17 @@
 /** Visor's public library API. The `visor` CLI is a thin layer over these. */
-export { Collection, type CollectionIndexOptions, type CollectionStats, type OpenOptions, type RemoveSummary } from './collection.js';
+export { Collection, type CollectionIndexOptions, type CollectionIndexSummary, type CollectionStats, type OpenOptions, type RemoveSummary } from './collection.js';
 export { resolvePaths, type VisorPaths } from './config.js';
 export { VisorError, isVisorError, type VisorErrorCode } from './errors.js';
 export type { IndexOptions, IndexProgress, IndexSummary } from './ingest/indexer.js';
+export type { SpaceFillSummary } from './ingest/space-fill.js';
 export type { SearchOptions, SearchResult } from './search/results.js';
 export type { ImageQueryOptions } from './search/image-search.js';
 export { MobileNetV2, type ImageNetClass, type MobileNetOptions } from './models/mobilenet.js';
 export type { ImageEmbeddings, ImageEncoder } from './models/types.js';
+export { ClipModel, type ClipLoadOptions, type Tower } from './models/clip/clip-model.js';
+export { loadImageEncoder, type ImageEncoderOptions } from './models/load-encoder.js';
+export { addLocalModel, findAnyModel, listAllModels, type AddedModel, type AddLocalModelOptions } from './models/local-models.js';
+export { ClipTokenizer, type TokenBatch } from './text/clip-tokenizer.js';
 export { listModels, findModel, type ModelSpec, type ModelFileSpec } from './models/registry.js';
 export { resolveModel } from './models/resolve.js';
 export { LanceStore, DEFAULT_ANN, type AnnSettings } from './store/lance-store.js';

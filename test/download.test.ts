@@ -105,6 +105,23 @@ describe('downloadVerified', () => {
     }
   });
 
+  it('removes the folders it created for a refused file', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const p = downloadVerified({ url: `${base}/corrupt`, dest: path.join(dir, 'models', 'm', 'onnx', 'model.onnx'), sha256: GOOD_SHA });
+      expect(await codeOf(p)).toBe('MODEL_CHECKSUM_MISMATCH');
+      expect(fs.readdirSync(dir)).toEqual([]);
+      // Folders that were there before stay.
+      fs.mkdirSync(path.join(dir, 'models'));
+      expect(await codeOf(downloadVerified({ url: `${base}/corrupt`, dest: path.join(dir, 'models', 'm', 'x.onnx'), sha256: GOOD_SHA }))).toBe(
+        'MODEL_CHECKSUM_MISMATCH',
+      );
+      expect(fs.readdirSync(dir, { recursive: true })).toEqual(['models']);
+    } finally {
+      cleanup();
+    }
+  });
+
   it('reports a connection dropped halfway as interrupted', async () => {
     const { dir, cleanup } = tempDir();
     try {

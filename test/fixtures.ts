@@ -5,6 +5,8 @@ import path from 'node:path';
 /** Paths into ../shared, which tests read and never modify. */
 export const SHARED = path.resolve(import.meta.dirname, '..', '..', 'shared');
 export const MODELS_DIR = path.join(SHARED, 'models');
+/** CLIP ViT-B/32's tokenizer and configs (no weights). */
+export const CLIP_TOKENIZER_DIR = path.join(MODELS_DIR, 'clip-vit-b32-tokenizer');
 export const FLICKR_TEST_IMAGES = path.join(SHARED, 'datasets', 'flickr8k-test1k', 'images');
 export const FLICKR_TRAIN_IMAGES = path.join(SHARED, 'datasets', 'flickr8k-trainval', 'images');
 export const CIFAR_DIR = path.join(SHARED, 'datasets', 'cifar10-test');

@@ -47,6 +47,7 @@ program
   .option('--max-pixels <n>', 'refuse images with more pixels (decompression bombs)', positiveInt('--max-pixels'))
   .option('--max-file-mb <n>', 'skip files larger than this', positiveInt('--max-file-mb'))
   .option('--text-model <file>', 'joint text–image model (.joint file or name) for text search of this index')
+  .option('--model <id|folder>', 'also embed with a vision–language model (e.g. clip-vit-b32, or a model folder) for text search')
   .addOption(progressOption())
   .action(async (sources: string[], _o, cmd: Command) => {
     const o = globals(cmd);
@@ -71,6 +72,7 @@ program
   .option('--exact', 'exhaustive search even when an approximate index exists')
   .option('--exclude-self', 'leave query images that are themselves indexed out of the results')
   .option('--text-model <file>', 'joint text–image model for a text query (default: the one the index was given)')
+  .option('--space <name>', 'with one --image: compare in this embedding space (e.g. clip-vit-b32) instead of the image features')
   .action(async (text: string[], _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/search-cmd.js')).searchCommand(text, cmd.optsWithGlobals()));
@@ -96,11 +98,13 @@ program
 program
   .command('eval')
   .description('run a standard retrieval benchmark through the normal index and search path')
-  .argument('<dataset>', 'cifar10 | flickr8k')
-  .option('--limit <n>', 'evaluate on a class-balanced subset of n images', positiveInt('--limit'))
-  .option('--text-model <file>', 'flickr8k: the joint text–image model to evaluate (.joint file or name)')
-  .addOption(new Option('--split <split>', 'flickr8k: the 1k test split, or dev for model selection').choices(['test', 'dev']).default('test'))
-  .option('--fused', 'flickr8k: also rank text→image through the search engine, the joint model fused with concepts and keywords')
+  .argument('<dataset>', 'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags')
+  .option('--limit <n>', 'evaluate on a subset of n images', positiveInt('--limit'))
+  .option('--zero-shot', 'flickr8k: text search with no trained model (concepts and keywords)')
+  .addOption(new Option('--split <name>', 'flickr8k and tags: which split (dev: for choosing settings)').choices(['test', 'dev']).default('test'))
+  .option('-k, --k <n>', 'tags: tags per image', positiveInt('-k'), 5)
+  .option('--text-model <file>', 'flickr8k: the joint text–image model to evaluate; cifar10-zeroshot: fuse it with the concepts')
+  .option('--fused', 'flickr8k --text-model: also rank text→image through the search engine, the joint model fused with concepts and keywords')
   .option('--weights <list>', 'flickr8k --fused: signal weights, e.g. joint=1,concepts=0.5,keywords=1')
   .addOption(new Option('--fusion <method>', 'flickr8k --fused: how signals combine').choices(['rrf', 'score']))
   .option('--out <file>', 'also write the report as JSON to this file')
@@ -157,7 +161,23 @@ program
     await runCommand(o.json, async () => (await import('./commands/caption-cmd.js')).captionCommand(image, cmd.optsWithGlobals()));
   });
 
-const models = program.command('models').description('the models Visor uses: list, download, verify');
+program
+  .command('tags')
+  .description('words that describe images: visual concepts with their broader terms, and confidence')
+  .argument('<images...>', 'image files (or indexed item ids with --id)')
+  .option('-k, --k <n>', 'tags per image', positiveInt('-k'), 5)
+  .option('--id', 'the arguments are indexed item ids')
+  .option('--min-confidence <p>', 'leave out tags below this confidence (0–1)', (v) => {
+    const n = Number(v);
+    if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be between 0 and 1');
+    return n;
+  })
+  .action(async (images: string[], _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/tags-cmd.js')).tagsCommand(images, cmd.optsWithGlobals()));
+  });
+
+const models = program.command('models').description('the models Visor uses: list, download, verify, add');
 models
   .command('list')
   .description('known models and whether their files are here')
@@ -180,6 +200,18 @@ models
   .action(async (id: string | undefined, _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/models-cmd.js')).modelsVerifyCommand(id, o));
+  });
+
+models
+  .command('add')
+  .description('use a local model folder (Hugging Face ONNX layout: configs, tokenizer.json, onnx/vision_model*.onnx, onnx/text_model*.onnx)')
+  .argument('<folder>')
+  .requiredOption('--format <format>', 'layout of the folder: hf-onnx')
+  .option('--id <id>', "id to use it under (default: the folder's name)")
+  .option('--variant <precision>', 'ONNX precision when the folder holds several: quantized, fp32, int8, uint8')
+  .action(async (folder: string, _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/models-cmd.js')).modelsAddCommand(folder, cmd.optsWithGlobals()));
   });
 
 await program.parseAsync(process.argv);

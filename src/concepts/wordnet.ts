@@ -71,6 +71,18 @@ const NOUN_RULES: ReadonlyArray<readonly [string, string]> = [
   ['ies', 'y'],
 ];
 
+/** WordNet's detachment rules for verbs. */
+const VERB_RULES: ReadonlyArray<readonly [string, string]> = [
+  ['s', ''],
+  ['ies', 'y'],
+  ['es', 'e'],
+  ['es', ''],
+  ['ed', 'e'],
+  ['ed', ''],
+  ['ing', 'e'],
+  ['ing', ''],
+];
+
 const EXCEPTIONS: Readonly<Record<string, readonly string[]>> = nounExceptions;
 
 /** Compares the key of the line starting at `start` (up to its first space) with `key`. */
@@ -207,6 +219,59 @@ export class WordNet {
       });
     }
     return out;
+  }
+
+  /**
+   * How often a single word is used as each part of speech in WordNet's sense-tagged corpora
+   * (summed tag counts of its senses, over its base forms). A search query has no grammar to
+   * parse, so this tells "dog" (a noun) from "running", "climbs" or "black" (mostly verb and
+   * adjective). Verb and adjective base forms use simplified detachment rules.
+   */
+  usage(word: string): { noun: number; verb: number; adj: number; adv: number } {
+    const w = normalise(word);
+    const sum = (forms: Iterable<string>, types: string[]) => {
+      let total = 0;
+      for (const f of new Set(forms)) for (const t of types) total += this.senseKeyCounts(`${f}%${t}:`);
+      return total;
+    };
+    const verbForms = [w, ...VERB_RULES.filter(([suf]) => w.length > suf.length + 1 && w.endsWith(suf)).map(([suf, end]) => w.slice(0, -suf.length) + end)];
+    // "running" → "run", "stopped" → "stop": doubled final consonants.
+    for (const f of [...verbForms]) if (/([b-df-hj-np-tv-z])\1$/.test(f) && f !== w) verbForms.push(f.slice(0, -1));
+    const adjForms = [w, ...(w.endsWith('er') ? [w.slice(0, -2), w.slice(0, -1)] : []), ...(w.endsWith('est') ? [w.slice(0, -3), w.slice(0, -2)] : [])];
+    return {
+      noun: sum(this.morphy(w, false).length ? this.morphy(w, false) : [w], ['1']),
+      verb: sum(verbForms, ['2']),
+      adj: sum(adjForms, ['3', '5']),
+      adv: sum([w], ['4']),
+    };
+  }
+
+  /** Total tag count of the index.sense lines starting with `prefix` ('run%2:'). */
+  private senseKeyCounts(prefix: string): number {
+    if (/[^\x21-\x7e]/.test(prefix)) return 0;
+    const buf = this.indexSense;
+    const key = Buffer.from(prefix, 'latin1');
+    // Lower bound: the first line whose key is >= prefix.
+    let lo = 0;
+    let hi = buf.length;
+    while (lo < hi) {
+      let start = (lo + hi) >>> 1;
+      while (start > lo && buf[start - 1] !== NEWLINE) start--;
+      if (compareLineKey(buf, start, key) < 0) {
+        const nl = buf.indexOf(NEWLINE, start);
+        lo = nl < 0 ? buf.length : nl + 1;
+      } else {
+        hi = start;
+      }
+    }
+    let total = 0;
+    for (let at = lo; at < buf.length; ) {
+      const line = lineAt(buf, at);
+      if (!line.startsWith(prefix)) break;
+      total += Number(line.split(' ')[3] ?? 0);
+      at += line.length + 1;
+    }
+    return total;
   }
 
   /** The synsets of a word or phrase's noun senses, most frequent sense first, without repeats. */

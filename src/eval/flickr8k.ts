@@ -23,17 +23,14 @@ export interface Flickr8kOptions {
   onIndexProgress?: (p: IndexProgress) => void;
   /**
    * Also rank the images for every caption through Collection.search, the joint model fused
-   * with the other text signals (concepts, keywords): text→image only, results to FUSED_DEPTH.
+   * with the other text signals (concepts, keywords): text→image only, full rankings (lean queries).
    */
   fused?: { weights?: Partial<SignalWeights>; fusion?: FusionMethod };
   onSearchProgress?: (done: number, total: number) => void;
 }
 
-/** Results asked of each fused search; a caption whose image is not among them counts as rank depth + 1. */
-export const FUSED_DEPTH = 100;
-
 export interface FusedReport {
-  /** medianRank is exact while ≤ depth; meanRank is a lower bound. */
+  /** An image the fused ranking leaves out (no signal has evidence for it) counts as rank n + 1. */
   textToImage: CrossModalMetrics;
   depth: number;
   fusion: string;
@@ -127,20 +124,19 @@ export async function evalFlickr8k(opts: Flickr8kOptions): Promise<Flickr8kRepor
     const t3 = performance.now();
     if (opts.fused) {
       collection.useTextModel(model.file);
-      const pathOfRow = new Map([...rowOfPath].map(([p, r]) => [r, p]));
       const ranks = new Float64Array(captions.length);
       const understood: Record<string, number> = {};
       let method = '';
       for (let q = 0; q < captions.length; q++) {
-        const r = await collection.search({ text: captions[q], k: FUSED_DEPTH, weights: opts.fused.weights, fusion: opts.fused.fusion, exact: true });
+        const r = await collection.search({ text: captions[q], k: n, weights: opts.fused.weights, fusion: opts.fused.fusion, exact: true, lean: true });
         method = r.fusion;
         for (const s of r.signals) if (s.understood) understood[s.name] = (understood[s.name] ?? 0) + 1;
-        const want = pathOfRow.get(captionRow[q]!)!;
-        const at = r.results.findIndex((x) => x.path === want || x.paths.includes(want));
-        ranks[q] = at >= 0 ? at + 1 : FUSED_DEPTH + 1;
+        const want = images.ids[captionRow[q]!];
+        const at = r.results.findIndex((x) => x.id === want);
+        ranks[q] = at >= 0 ? at + 1 : n + 1;
         opts.onSearchProgress?.(q + 1, captions.length);
       }
-      fused = { textToImage: summarizeRanks(ranks), depth: FUSED_DEPTH, fusion: opts.fused.fusion ?? method, understood };
+      fused = { textToImage: summarizeRanks(ranks), depth: n, fusion: opts.fused.fusion ?? method, understood };
     }
     const fusedSeconds = opts.fused ? (performance.now() - t3) / 1000 : undefined;
     return {

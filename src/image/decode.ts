@@ -7,7 +7,7 @@ export { DEFAULT_MAX_PIXELS, type DecodeLimits } from './limits.js';
 
 /** RGB pixels at the model's input size, with what we learned about the source image. */
 export interface ModelInput {
-  /** size × size × 3 bytes, row-major RGB. */
+  /** Row-major RGB: size × size × 3 bytes from decodeForModel, width × height × 3 from decodeRgb. */
   pixels: Buffer;
   width: number;
   height: number;
@@ -56,17 +56,8 @@ export function describeDecodeFailure(e: unknown): string {
   return `corrupt image (${msg.split('\n')[0]!.trim()})`;
 }
 
-/**
- * Decodes any format sharp reads into RGB pixels at `size`×`size`: EXIF orientation applied,
- * transparency flattened onto white (product shots on transparent backgrounds), grey, CMYK and
- * 16-bit images converted to 8-bit sRGB, first frame of animations. The whole image is kept
- * (squashed, not cropped) so nothing near the border is lost to the features.
- */
-export async function decodeForModel(bytes: Buffer, size: number, limits: DecodeLimits): Promise<ModelInput> {
-  if (bytes.length === 0) throw new VisorError('IMAGE_INVALID', 'empty file');
-  const fail = (e: unknown): never => {
-    throw new VisorError('IMAGE_INVALID', looksTruncated(bytes) ? 'truncated image data' : describeDecodeFailure(e), { cause: e });
-  };
+/** Reads the header, checks the pixel limit, and returns a decoder set up for 8-bit sRGB. */
+async function openImage(bytes: Buffer, limits: DecodeLimits, fail: (e: unknown) => never) {
   const opts = { limitInputPixels: limits.maxPixels, failOn: 'truncated' as const, autoOrient: true };
   let meta: Metadata;
   try {
@@ -83,10 +74,29 @@ export async function decodeForModel(bytes: Buffer, size: number, limits: Decode
       `image too large (${width}×${height} = ${((width * height) / 1e6).toFixed(0)} MP, limit ${(limits.maxPixels / 1e6).toFixed(0)} MP)`,
     );
   }
+  let img = sharp(bytes, opts);
+  if (meta.hasAlpha) img = img.flatten({ background: WHITE });
+  return { img, width, height, format: meta.format ?? 'unknown' };
+}
+
+function decodeFailure(bytes: Buffer): (e: unknown) => never {
+  return (e) => {
+    throw new VisorError('IMAGE_INVALID', looksTruncated(bytes) ? 'truncated image data' : describeDecodeFailure(e), { cause: e });
+  };
+}
+
+/**
+ * Decodes any format sharp reads into RGB pixels at `size`×`size`: EXIF orientation applied,
+ * transparency flattened onto white (product shots on transparent backgrounds), grey, CMYK and
+ * 16-bit images converted to 8-bit sRGB, first frame of animations. The whole image is kept
+ * (squashed, not cropped) so nothing near the border is lost to the features.
+ */
+export async function decodeForModel(bytes: Buffer, size: number, limits: DecodeLimits): Promise<ModelInput> {
+  if (bytes.length === 0) throw new VisorError('IMAGE_INVALID', 'empty file');
+  const fail = decodeFailure(bytes);
+  const { img, width, height, format } = await openImage(bytes, limits, fail);
   let pixels: Buffer;
   try {
-    let img = sharp(bytes, opts);
-    if (meta.hasAlpha) img = img.flatten({ background: WHITE });
     pixels = await img
       .resize(size, size, { fit: 'fill' })
       .toColourspace('srgb')
@@ -99,5 +109,25 @@ export async function decodeForModel(bytes: Buffer, size: number, limits: Decode
   if (pixels.length !== size * size * 3) {
     throw new VisorError('IMAGE_INVALID', `decoder returned ${pixels.length} bytes, expected ${size * size * 3}`);
   }
-  return { pixels, width, height, format: meta.format ?? 'unknown' };
+  return { pixels, width, height, format };
+}
+
+/**
+ * The same decoding at the image's own size (`width`×`height`×3 bytes of RGB), for models
+ * whose preprocessing resizes and crops in its own way.
+ */
+export async function decodeRgb(bytes: Buffer, limits: DecodeLimits): Promise<ModelInput> {
+  if (bytes.length === 0) throw new VisorError('IMAGE_INVALID', 'empty file');
+  const fail = decodeFailure(bytes);
+  const { img, width, height, format } = await openImage(bytes, limits, fail);
+  let pixels: Buffer;
+  try {
+    pixels = await img.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer();
+  } catch (e) {
+    return fail(e);
+  }
+  if (pixels.length !== width * height * 3) {
+    throw new VisorError('IMAGE_INVALID', `decoder returned ${pixels.length} bytes, expected ${width * height * 3}`);
+  }
+  return { pixels, width, height, format };
 }

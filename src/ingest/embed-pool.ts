@@ -12,7 +12,7 @@ export interface EmbedPoolOptions {
   workers?: number;
   batchSize?: number;
   maxPixels: number;
-  /** Model options passed to each worker (search paths, downloads). */
+  /** Model options passed to each worker: id (default MobileNetV2), search paths, downloads. */
   model?: Record<string, unknown>;
 }
 

@@ -4,7 +4,7 @@ export interface WorkerConfig {
   batchSize: number;
   decodeConcurrency: number;
   maxPixels: number;
-  /** Model options that survive structured cloning (paths, download flag). */
+  /** Model options that survive structured cloning: id (which model), paths, download flag. */
   model: Record<string, unknown>;
 }
 

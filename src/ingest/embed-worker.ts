@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeForModel } from '../image/decode.js';
 import { errorMessage, isVisorError } from '../errors.js';
-import { MobileNetV2, type MobileNetOptions } from '../models/mobilenet.js';
+import { loadImageEncoder, type ImageEncoderOptions } from '../models/load-encoder.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './embed-protocol.js';
 
 const config = workerData as WorkerConfig;
@@ -22,7 +22,8 @@ interface Slot {
 }
 
 async function main(): Promise<void> {
-  const model = await MobileNetV2.load({ ...(config.model as MobileNetOptions), threads: config.threads, spinning: false });
+  // config.model.id picks the model (MobileNetV2 by default, or a CLIP-family vision tower).
+  const model = await loadImageEncoder({ ...(config.model as ImageEncoderOptions), threads: config.threads, spinning: false });
   const size = model.inputSize;
   // Two batch buffers: decodes finishing during a run pack into the other one.
   const buffers = [model.newBatch(config.batchSize), model.newBatch(config.batchSize)];
@@ -71,7 +72,10 @@ async function main(): Promise<void> {
     while (decoding < config.decodeConcurrency && queue.length > 0 && slots.length + decoding < config.batchSize) {
       const { id, bytes } = queue.shift()!;
       decoding++;
-      decodeForModel(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), size, { maxPixels: config.maxPixels })
+      const file = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const limits = { maxPixels: config.maxPixels };
+      // Models with their own resize and crop (CLIP) decode for themselves.
+      (model.decode ? model.decode(file, limits) : decodeForModel(file, size, limits))
         .then((input) => {
           model.pack(buffers[current]!, slots.length, input.pixels);
           slots.push({ id, width: input.width, height: input.height, format: input.format });

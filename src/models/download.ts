@@ -47,7 +47,8 @@ export async function downloadVerified(req: DownloadRequest): Promise<void> {
   if (signal?.aborted) {
     throw new VisorError('DOWNLOAD_INTERRUPTED', `Download of ${url} was aborted before it started`, { cause: signal.reason });
   }
-  await fsp.mkdir(path.dirname(dest), { recursive: true });
+  // The first folder this call creates, if any: removed again (when empty) if the download fails.
+  const createdDir = await fsp.mkdir(path.dirname(dest), { recursive: true });
 
   // One controller covers the caller's signal and the idle timer; aborting it in `finally`
   // also releases the connection when we stop early (bad status, size or an error).
@@ -166,6 +167,26 @@ export async function downloadVerified(req: DownloadRequest): Promise<void> {
     ctrl.abort();
     // Never let a cleanup error hide the real one.
     if (tmp !== undefined) await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    if (createdDir !== undefined && !(await exists(dest))) await removeEmptyDirs(path.dirname(dest), createdDir);
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fsp.stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Removes `dir` and its parents up to `top`, stopping at the first that is not empty. */
+async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let d = dir; ; d = path.dirname(d)) {
+    try {
+      await fsp.rmdir(d);
+    } catch {
+      return;
+    }
+    if (d === top || path.dirname(d) === d) return;
   }
 }
 

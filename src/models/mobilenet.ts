@@ -101,9 +101,7 @@ export class MobileNetV2 implements ImageEncoder {
       graphOptimizationLevel: 'all',
       extra: { session: { intra_op: { allow_spinning: opts.spinning === false ? '0' : '1' } } },
     });
-    const labels = JSON.parse(fs.readFileSync(files['imagenet_labels.json']!, 'utf8')) as Array<[string, string]>;
-    if (labels.length !== NUM_CLASSES) throw new Error(`imagenet_labels.json has ${labels.length} classes, expected ${NUM_CLASSES}`);
-    const classes = labels.map(([wnid, label], index) => ({ index, wnid, label: label.replace(/_/g, ' ') }));
+    const classes = readClasses(files['imagenet_labels.json']!);
     return new MobileNetV2(session, q.input, quantizationTables(q.scale, q.zeroPoint), featureZeroPoint(model), classes);
   }
 
@@ -171,4 +169,16 @@ function softmaxInto(logits: Float32Array, out: Float32Array, offset: number, n:
     sum += e;
   }
   for (let j = 0; j < n; j++) out[offset + j]! /= sum;
+}
+
+function readClasses(file: string): ImageNetClass[] {
+  const labels = JSON.parse(fs.readFileSync(file, 'utf8')) as Array<[string, string]>;
+  if (labels.length !== NUM_CLASSES) throw new Error(`imagenet_labels.json has ${labels.length} classes, expected ${NUM_CLASSES}`);
+  return labels.map(([wnid, label], index) => ({ index, wnid, label: label.replace(/_/g, ' ') }));
+}
+
+/** The model's 1000 classes in output order, without loading the model (text queries need only these). */
+export async function imagenetClasses(opts: ResolveOptions = {}): Promise<ImageNetClass[]> {
+  const labelsOnly = { ...MOBILENET_V2_INT8, files: MOBILENET_V2_INT8.files.filter((f) => f.name === 'imagenet_labels.json') };
+  return readClasses((await resolveModel(labelsOnly, opts))['imagenet_labels.json']!);
 }

@@ -1,3 +1,6 @@
+import { canonicalModelConfig, canonicalPreprocessorConfig } from './clip/hf-config.js';
+import { canonicalTokenizerJson } from '../text/tokenizer-json.js';
+
 /**
  * The models Visor knows: what files each needs, where they come from upstream, how to check
  * them and under which licence they are used.
@@ -24,6 +27,13 @@ export interface ModelSpec {
   licence: string;
   homepage: string;
   files: ModelFileSpec[];
+  /**
+   * How the files are laid out and loaded: 'hf-onnx' is a vision–language model in the
+   * Hugging Face ONNX layout (ClipModel); absent for the built-in MobileNetV2.
+   */
+  format?: 'hf-onnx';
+  /** For a model added from a local folder: the folder, where its files stay. */
+  folder?: string;
 }
 
 /**
@@ -60,7 +70,59 @@ export const MOBILENET_V2_INT8: ModelSpec = {
   ],
 };
 
-const MODELS: ModelSpec[] = [MOBILENET_V2_INT8];
+const XENOVA_CLIP_B32 = 'https://huggingface.co/Xenova/clip-vit-base-patch32/resolve/d15189d7028b43f1d3e65039190477f6af591c2a';
+
+/**
+ * OpenAI CLIP ViT-B/32 as transformers.js publishes it: int8 towers (dynamically quantized),
+ * tokenizer and configs. The JSON files are kept in a canonical form (see
+ * canonicalTokenizerJson), so their sha256 pins what they say rather than how they are
+ * formatted; the ONNX towers are pinned byte for byte.
+ */
+export const CLIP_VIT_B32: ModelSpec = {
+  id: 'clip-vit-b32',
+  title: 'OpenAI CLIP ViT-B/32, ONNX int8 (transformers.js export)',
+  task: 'image and text embeddings in one 512-d space (text-to-image search)',
+  licence: 'MIT (OpenAI CLIP weights); ONNX conversion by Xenova (transformers.js)',
+  homepage: 'https://huggingface.co/Xenova/clip-vit-base-patch32',
+  format: 'hf-onnx',
+  files: [
+    {
+      name: 'preprocessor_config.json',
+      size: 392,
+      sha256: '04de637fd9d967e8b93f0be50c87a4654167df4094fa33fd9f4a663fd57950f3',
+      url: `${XENOVA_CLIP_B32}/preprocessor_config.json`,
+      convert: canonicalPreprocessorConfig,
+    },
+    {
+      name: 'config.json',
+      size: 158,
+      sha256: '7844225013b6a9d8d1b9cfa7d6dc15bb943a73015ba5cd96aa005ce55b236a4d',
+      url: `${XENOVA_CLIP_B32}/config.json`,
+      convert: canonicalModelConfig,
+    },
+    {
+      name: 'tokenizer.json',
+      size: 1_680_581,
+      sha256: '9ba1f8b5392b4e523b393e99ea5c67d867d42c51afa41a0019c5f54217d9c774',
+      url: `${XENOVA_CLIP_B32}/tokenizer.json`,
+      convert: canonicalTokenizerJson,
+    },
+    {
+      name: 'onnx/vision_model_quantized.onnx',
+      size: 89_117_001,
+      sha256: '583fd1110a514667812fee7d684952aaf82a99b959760c8d7dca7e0ab9839299',
+      url: `${XENOVA_CLIP_B32}/onnx/vision_model_quantized.onnx`,
+    },
+    {
+      name: 'onnx/text_model_quantized.onnx',
+      size: 64_504_507,
+      sha256: '73baab855d406190da9faa498cfedf65f15cf309f4cc7385b7b032e6d08e5c3a',
+      url: `${XENOVA_CLIP_B32}/onnx/text_model_quantized.onnx`,
+    },
+  ],
+};
+
+const MODELS: ModelSpec[] = [MOBILENET_V2_INT8, CLIP_VIT_B32];
 
 export function listModels(): readonly ModelSpec[] {
   return MODELS;

@@ -9,25 +9,37 @@ export interface ResolveOptions {
   paths?: VisorPaths;
   /** Fetch missing files (default: true unless offline). */
   download?: boolean;
-  onDownloadStart?: (file: ModelFileSpec) => void;
+  /** `url` is where the file is fetched from (the upstream URL, or its mirror). */
+  onDownloadStart?: (file: ModelFileSpec, url: string) => void;
   onDownloadProgress?: (file: ModelFileSpec, p: DownloadProgress) => void;
 }
 
 export type ResolvedModel = Record<string, string>;
 
 export type FileLocation =
-  | { state: 'found'; path: string; where: 'models-path' | 'cache' }
+  | { state: 'found'; path: string; where: 'models-path' | 'cache' | 'folder' }
   | { state: 'missing'; cachePath: string };
 
 export function modelCacheDir(spec: ModelSpec, paths: VisorPaths): string {
   return path.join(paths.cacheDir, 'models', spec.id);
 }
 
-function candidates(spec: ModelSpec, file: ModelFileSpec, paths: VisorPaths): Array<{ p: string; where: 'models-path' | 'cache' }> {
-  const list: Array<{ p: string; where: 'models-path' | 'cache' }> = [];
+/** Where a file is fetched from: its upstream URL, or the same path under VISOR_MODEL_BASE_URL. */
+export function downloadUrl(file: ModelFileSpec, paths: VisorPaths): string {
+  if (!paths.modelBaseUrl) return file.url;
+  const upstream = new URL(file.url);
+  return `${paths.modelBaseUrl.replace(/\/+$/, '')}${upstream.pathname}${upstream.search}`;
+}
+
+function candidates(spec: ModelSpec, file: ModelFileSpec, paths: VisorPaths): Array<{ p: string; where: 'models-path' | 'cache' | 'folder' }> {
+  // A model added from a folder lives there and nowhere else.
+  if (spec.folder) return [{ p: path.join(spec.folder, file.name), where: 'folder' }];
+  const list: Array<{ p: string; where: 'models-path' | 'cache' | 'folder' }> = [];
   for (const dir of paths.modelsPath) {
     list.push({ p: path.join(dir, spec.id, file.name), where: 'models-path' });
-    list.push({ p: path.join(dir, file.name), where: 'models-path' });
+    // Loose files are only looked for by distinctive names: config.json or tokenizer.json
+    // at the top of a models folder could belong to any model.
+    if (!spec.format) list.push({ p: path.join(dir, file.name), where: 'models-path' });
   }
   list.push({ p: path.join(modelCacheDir(spec, paths), file.name), where: 'cache' });
   return list;
@@ -68,6 +80,9 @@ export async function resolveModel(spec: ModelSpec, opts: ResolveOptions = {}): 
       out[file.name] = loc.path;
       continue;
     }
+    if (spec.folder) {
+      throw new VisorError('MODEL_NOT_FOUND', `${spec.id}/${file.name} is no longer in ${spec.folder}; add the model again with 'visor models add'`);
+    }
     if (!allowDownload) {
       const searched = [...paths.modelsPath, modelCacheDir(spec, paths)].join(', ');
       throw new VisorError(
@@ -76,9 +91,10 @@ export async function resolveModel(spec: ModelSpec, opts: ResolveOptions = {}): 
           `set VISOR_MODELS_PATH to a folder holding ${spec.id}/, or run 'visor models pull ${spec.id}' with network access`,
       );
     }
-    opts.onDownloadStart?.(file);
+    const url = downloadUrl(file, paths);
+    opts.onDownloadStart?.(file, url);
     await downloadVerified({
-      url: file.url,
+      url,
       dest: loc.cachePath,
       sha256: file.sha256,
       size: file.convert ? undefined : file.size,

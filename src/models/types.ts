@@ -1,3 +1,5 @@
+import type { DecodeLimits, ModelInput } from '../image/decode.js';
+
 /** Batch output of an image encoder: row i of each matrix belongs to image i. */
 export interface ImageEmbeddings {
   count: number;
@@ -17,8 +19,14 @@ export interface ImageEncoder {
   readonly inputSize: number;
   readonly featureDim: number;
   readonly numClasses: number;
+  /**
+   * Decodes an image file into what `pack` takes, when the model resizes or crops in its own
+   * way (CLIP: shortest edge, then centre crop); without it, decodeForModel squashes the image
+   * to inputSize².
+   */
+  decode?(bytes: Buffer, limits: DecodeLimits): Promise<ModelInput>;
   newBatch(n: number): Uint8Array;
-  /** Writes one RGB image (inputSize², row-major) into slot `slot` of a batch. */
+  /** Writes one decoded RGB image (inputSize², row-major) into slot `slot` of a batch. */
   pack(batch: Uint8Array, slot: number, rgb: Uint8Array): void;
   run(batch: Uint8Array, count: number): Promise<ImageEmbeddings>;
   close(): Promise<void>;

@@ -17,6 +17,8 @@ export interface MatchReason {
   concepts?: Array<{ term: string; concept: string; score: number; top: Array<{ label: string; p: number }> }>;
   /** Trained text–image model similarity. */
   joint?: number;
+  /** Vision–language model (CLIP) similarity of the words to the image. */
+  clip?: number;
   /** Negative terms this item resembles (they pushed it down). */
   penalised?: string[];
 }
@@ -42,7 +44,7 @@ export interface SearchResponse {
 
 /** A text signal: turns query words into a score per item, and explains a score. */
 export interface TextSignal {
-  readonly name: 'concepts' | 'joint';
+  readonly name: 'concepts' | 'joint' | 'clip';
   /** Scores for the given words, aligned with `ids`; null when none of the words means anything to it. */
   /**
    * Scores for the given words, aligned with `ids`; null when none of the words means anything to it.
@@ -197,10 +199,11 @@ export class SearchEngine {
     };
     const textTerms = text.positive;
     if (textTerms.length) {
-      const kw = await keywordScores(textTerms);
+      const kw = w.keywords === 0 ? null : await keywordScores(textTerms);
       reports.push({ name: 'keywords', understood: kw !== null, note: kw ? undefined : 'no file name or catalogue field contains these words' });
       if (kw) signals.push({ name: 'keywords', scores: kw, weight: w.keywords, polarity: 1, floor: 0 });
       for (const sig of this.deps.textSignals ?? []) {
+        if (w[sig.name] === 0) continue; // switched off by the caller
         const r = await sig.score(textTerms, ids);
         reports.push({ name: sig.name, understood: r !== null, note: r?.note });
         if (r) signals.push({ name: sig.name, scores: r.scores, weight: w[sig.name] * (r.weight ?? 1), polarity: 1, floor: r.floor, depth: n });
@@ -239,6 +242,10 @@ export class SearchEngine {
 
     const page = Array.from(rows.slice(offset));
     const hits = page.map((r) => ({ id: ids[r]!, score: fused[r]! }));
+    if (query.lean) {
+      const results = hits.map((h, i) => ({ rank: offset + i + 1, ...h, path: '', paths: [], width: 0, height: 0, format: '', meta: {}, why: {} }));
+      return { results, understood: true, signals: reports, fusion: method };
+    }
     const results = await hydrate(store, hits, offset);
     const rowOfPage = new Map(page.map((r) => [ids[r]!, r]));
     const explained: RankedResult[] = [];

@@ -20,7 +20,8 @@ export interface EncodedImage {
 
 /** Decodes and embeds one query image exactly as the indexer does. */
 export async function encodeImage(encoder: ImageEncoder, bytes: Buffer, maxPixels = DEFAULT_MAX_PIXELS): Promise<EncodedImage> {
-  const input = await decodeForModel(bytes, encoder.inputSize, { maxPixels });
+  const limits = { maxPixels };
+  const input = await (encoder.decode ? encoder.decode(bytes, limits) : decodeForModel(bytes, encoder.inputSize, limits));
   const batch = encoder.newBatch(1);
   encoder.pack(batch, 0, input.pixels);
   const emb = await encoder.run(batch, 1);

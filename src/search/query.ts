@@ -19,11 +19,13 @@ export interface SignalWeights {
   keywords: number;
   /** Text through a trained joint text–image model, when the collection has one. */
   joint: number;
+  /** Text through a pretrained vision–language model (CLIP), when the index has its space. */
+  clip: number;
   /** How strongly negative terms (-word, not-images, less-like items) push results down. */
   negative: number;
 }
 
-export const DEFAULT_WEIGHTS: SignalWeights = { visual: 1, concepts: 1, keywords: 1, joint: 1, negative: 1 };
+export const DEFAULT_WEIGHTS: SignalWeights = { visual: 1, concepts: 1, keywords: 1, joint: 1, clip: 1, negative: 1 };
 
 export interface Query {
   /** Words; `-word` or `-"two words"` are negative terms; quotes keep phrases together. */
@@ -44,6 +46,12 @@ export interface Query {
   weights?: Partial<SignalWeights>;
   /** How signals combine: reciprocal-rank ('rrf', default) or standardised scores ('score'). */
   fusion?: 'rrf' | 'score';
+  /**
+   * Ranking only: results carry id, rank and score but no stored record (path, metadata) and no
+   * reasons. For evaluations and bulk re-ranking, where reading a thousand records per query
+   * would cost more than the search.
+   */
+  lean?: boolean;
 }
 
 export interface ParsedText {

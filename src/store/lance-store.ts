@@ -8,6 +8,7 @@ import type { ExactKernel } from './exact-kernel.js';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
 import { readManifest, SCHEMA_VERSION, writeManifest, type Manifest } from './manifest.js';
 import { SEARCH_TEXT_SQL, searchTextFor } from './search-text.js';
+import { SpaceTable, type SpaceInfo } from './space-table.js';
 import type {
   BatchHits,
   FileState,
@@ -124,6 +125,7 @@ export class LanceStore implements VectorStore {
   private flat: FlatCache | null = null;
   private kernel: ExactKernel | null = null;
   private readonly ann: AnnSettings;
+  private readonly spaceTables = new Map<string, Promise<SpaceTable>>();
 
   private constructor(
     readonly dir: string,
@@ -316,6 +318,8 @@ export class LanceStore implements VectorStore {
     for (let i = 0; i < ids.length; i += 500) {
       await this.table.delete(`id IN (${idList(ids.slice(i, i + 500))})`);
     }
+    // Then from every embedding space; rows a crash leaves behind are dropped by optimize().
+    for (const name of Object.keys(this.manifest.spaces ?? {})) if (ids.length) await (await this.space(name)).delete(ids);
   }
 
   async metaColumns(): Promise<Record<string, MetaColumnType>> {
@@ -526,6 +530,10 @@ export class LanceStore implements VectorStore {
     const n = await this.table.countRows();
     if (n > 0) await this.buildTextIndex();
     if (n >= this.ann.threshold && !(await this.annIndex())) await this.buildAnnIndex();
+    if (Object.keys(this.manifest.spaces ?? {}).length) {
+      const ids = new Set((await this.flatCache()).ids);
+      for (const name of Object.keys(this.manifest.spaces ?? {})) await (await this.space(name)).optimize(ids, this.ann);
+    }
   }
 
   /** (Re)builds the approximate index over the vectors now stored. */
@@ -554,7 +562,99 @@ export class LanceStore implements VectorStore {
     };
   }
 
+  // --- Further embedding spaces (e.g. CLIP beside MobileNetV2), one table each ---
+
+  /** The embedding spaces this index holds besides its image features. */
+  spaces(): Array<SpaceInfo & { name: string }> {
+    return Object.entries(this.manifest.spaces ?? {}).map(([name, info]) => ({ name, ...info }));
+  }
+
+  private space(name: string): Promise<SpaceTable> {
+    const info = this.manifest.spaces?.[name];
+    if (!info) throw new VisorError('NOT_FOUND', `index at ${this.dir} has no embedding space ${JSON.stringify(name)}`);
+    let t = this.spaceTables.get(name);
+    if (!t) {
+      t = SpaceTable.open(this.db, name, info.dimension);
+      this.spaceTables.set(name, t);
+    }
+    return t;
+  }
+
+  /** Creates a space (its table and manifest entry), or checks that the existing one matches. */
+  async ensureSpace(name: string, info: Omit<SpaceInfo, 'createdAt'>): Promise<void> {
+    const have = this.manifest.spaces?.[name];
+    if (have) {
+      if (have.dimension !== info.dimension) {
+        throw new VisorError('INDEX_INCOMPATIBLE', `space ${name} of ${this.dir} holds ${have.dimension}-d vectors; the model gives ${info.dimension}-d`);
+      }
+      return;
+    }
+    // The table exists before the manifest names it.
+    const table = SpaceTable.open(this.db, name, info.dimension);
+    this.spaceTables.set(name, table);
+    try {
+      await table;
+    } catch (e) {
+      this.spaceTables.delete(name);
+      throw e;
+    }
+    this.manifest.spaces = { ...this.manifest.spaces, [name]: { ...info, createdAt: new Date().toISOString() } };
+    writeManifest(this.dir, this.manifest);
+  }
+
+  /** Adds vectors to a space: row i of `matrix` belongs to item ids[i]. */
+  async addSpaceVectors(name: string, ids: readonly string[], matrix: Float32Array): Promise<void> {
+    await (await this.space(name)).add(ids, matrix);
+  }
+
+  /** Ids of the items that have a vector in the space. */
+  async spaceIds(name: string): Promise<Set<string>> {
+    return (await this.space(name)).ids();
+  }
+
+  /** Every item's cosine to `query` in a space, aligned with vectors().ids; NaN where an item has none. */
+  async scoreSpace(name: string, query: Float32Array): Promise<{ ids: readonly string[]; scores: Float32Array }> {
+    const t = await this.space(name);
+    if (query.length !== t.dimension) throw new VisorError('QUERY_INVALID', `query vector has ${query.length} dims, space ${name} holds ${t.dimension}`);
+    const { ids } = await this.flatCache();
+    this.kernel ??= await (await import('./exact-kernel.js')).ExactKernel.create();
+    return { ids, scores: await t.scoreAligned(this.kernel, query, ids) };
+  }
+
+  /** Nearest items in a space: exact, or approximate once the space has an ANN index (and no filter). */
+  async searchSpace(name: string, query: Float32Array, opts: VectorSearchOptions): Promise<VectorHit[]> {
+    const t = await this.space(name);
+    if (query.length !== t.dimension) throw new VisorError('QUERY_INVALID', `query vector has ${query.length} dims, space ${name} holds ${t.dimension}`);
+    const extra = opts.exclude?.size ?? 0;
+    if (!opts.exact && !opts.where && (await t.hasAnnIndex())) {
+      const hits = await t.annSearch(query, opts.k + extra, this.ann);
+      return hits.filter((h) => !opts.exclude?.has(h.id)).slice(0, opts.k);
+    }
+    const v = await t.vectors();
+    const n = v.ids.length;
+    if (n === 0) return [];
+    const bias = new Float32Array(n);
+    if (opts.where) {
+      bias.fill(-Infinity);
+      for (const id of await this.whereIds(opts.where)) {
+        const row = v.rowOf.get(id);
+        if (row !== undefined) bias[row] = 0;
+      }
+    }
+    for (const id of opts.exclude ?? []) {
+      const row = v.rowOf.get(id);
+      if (row !== undefined) bias[row] = -Infinity;
+    }
+    this.kernel ??= await (await import('./exact-kernel.js')).ExactKernel.create();
+    const top = await this.kernel.topK(query, 1, v.matrix, n, bias, opts.k);
+    const hits: VectorHit[] = [];
+    for (let j = 0; j < top.k && top.scores[j] !== -Infinity; j++) hits.push({ id: v.ids[top.rows[j]!]!, score: top.scores[j]! });
+    return hits;
+  }
+
   async close(): Promise<void> {
+    for (const t of this.spaceTables.values()) (await t).close();
+    this.spaceTables.clear();
     this.flat = null;
     await this.kernel?.close();
     this.kernel = null;

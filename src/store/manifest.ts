@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { VisorError } from '../errors.js';
+import type { SpaceInfo } from './space-table.js';
 
 /**
  * `visor.json` beside the tables: what an index was built with. Checked on open so an index
@@ -16,6 +17,8 @@ export interface Manifest {
   createdAt: string;
   /** Free-form settings later features keep with the collection. */
   settings: Record<string, unknown>;
+  /** Further embedding spaces (e.g. CLIP), by name, each in its own `space_<name>` table. */
+  spaces?: Record<string, SpaceInfo>;
 }
 
 /** 1: first release. 2: search_text column with a full-text index (keyword search). */

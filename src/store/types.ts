@@ -3,6 +3,8 @@
  * a distributed engine would implement the same interface.
  */
 
+import type { SpaceInfo } from './space-table.js';
+
 /** Catalogue values kept with an item: typed columns, so filters can compare them. */
 export type MetaValue = string | number | null;
 export type MetaRecord = Record<string, MetaValue>;
@@ -99,4 +101,13 @@ export interface VectorStore {
   optimize(): Promise<void>;
   stats(): Promise<StoreStats>;
   close(): Promise<void>;
+  /**
+   * Further embedding spaces (e.g. CLIP beside the image features): vectors keyed by item id,
+   * one table per space, deleted with their items.
+   */
+  spaces(): Array<SpaceInfo & { name: string }>;
+  ensureSpace(name: string, info: Omit<SpaceInfo, 'createdAt'>): Promise<void>;
+  addSpaceVectors(name: string, ids: readonly string[], matrix: Float32Array): Promise<void>;
+  spaceIds(name: string): Promise<Set<string>>;
+  searchSpace(name: string, query: Float32Array, opts: VectorSearchOptions): Promise<VectorHit[]>;
 }

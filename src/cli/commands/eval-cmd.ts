@@ -8,14 +8,16 @@ export interface EvalCommandOptions extends GlobalOptions {
   limit?: number;
   out?: string;
   textModel?: string;
-  split?: 'test' | 'dev';
   fused?: boolean;
   weights?: string;
   fusion?: 'rrf' | 'score';
   progress: ProgressMode;
+  zeroShot?: boolean;
+  split?: 'test' | 'dev';
+  k?: number;
 }
 
-export const EVAL_DATASETS = ['cifar10', 'flickr8k'] as const;
+export const EVAL_DATASETS = ['cifar10', 'cifar10-zeroshot', 'flickr8k', 'tags'] as const;
 
 const pct = (x: number) => x.toFixed(4);
 
@@ -23,7 +25,8 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
   if (!(EVAL_DATASETS as readonly string[]).includes(dataset)) {
     throw new VisorError('QUERY_INVALID', `unknown evaluation ${JSON.stringify(dataset)}; available: ${EVAL_DATASETS.join(', ')}`);
   }
-  if (dataset === 'flickr8k') return evalFlickr8kCommand(o);
+  if (dataset === 'flickr8k' && !o.zeroShot) return evalFlickr8kCommand(o);
+  if (dataset !== 'cifar10') return (await import('./eval-zeroshot-cmd.js')).evalZeroShotCommand(dataset, o);
   const { evalCifar10 } = await import('../../eval/cifar10.js');
   const indexing = createProgress(o.progress);
   const searching = createProgress(o.progress, 'queries');

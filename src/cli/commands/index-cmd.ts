@@ -1,5 +1,4 @@
-import { Collection } from '../../collection.js';
-import type { IndexSummary } from '../../ingest/indexer.js';
+import { Collection, type CollectionIndexSummary } from '../../collection.js';
 import { displayPath, printJson } from '../output.js';
 import { createProgress, type ProgressMode } from '../progress.js';
 import { EXIT, type GlobalOptions } from '../run.js';
@@ -12,12 +11,13 @@ export interface IndexCommandOptions extends GlobalOptions {
   maxPixels?: number;
   maxFileMb?: number;
   textModel?: string;
+  model?: string;
   progress: ProgressMode;
 }
 
 const SHOW_SKIPPED = 20;
 
-function printSummary(s: IndexSummary, db: string): void {
+function printSummary(s: CollectionIndexSummary, db: string): void {
   const rate = s.indexed > 0 ? ` (${(s.indexed / s.seconds).toFixed(0)} images/s)` : '';
   const lines = [
     `${s.interrupted ? 'Interrupted: ' : ''}indexed ${s.indexed} new image${s.indexed === 1 ? '' : 's'} in ${s.seconds.toFixed(1)} s${rate}`,
@@ -30,12 +30,34 @@ function printSummary(s: IndexSummary, db: string): void {
     for (const p of s.skipped.slice(0, SHOW_SKIPPED)) lines.push(`  ${displayPath(p.path)}: ${p.reason}`);
     if (s.skipped.length > SHOW_SKIPPED) lines.push(`  … and ${s.skipped.length - SHOW_SKIPPED} more (--json lists all)`);
   }
+  for (const sp of s.spaces) {
+    lines.push(`Space ${sp.space}: embedded ${sp.embedded} new image${sp.embedded === 1 ? '' : 's'} (${sp.already} already there), skipped ${sp.skipped.length}`);
+    for (const p of sp.skipped.slice(0, SHOW_SKIPPED)) lines.push(`  ${displayPath(p.path)}: ${p.reason}`);
+  }
   if (s.interrupted) lines.push('Run the same command again to finish: what was stored is kept.');
   lines.push(`Index: ${db} (${s.totalItems} images)`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** A built-in model's files, downloaded (verified) with a progress bar before indexing starts. */
+async function fetchModel(ref: string, mode: ProgressMode): Promise<void> {
+  const [{ findAnyModel }, { resolveModel }] = await Promise.all([import('../../models/local-models.js'), import('../../models/resolve.js')]);
+  const spec = findAnyModel(ref);
+  if (!spec || spec.folder) return; // a folder: nothing to fetch
+  const bar = createProgress(mode, 'bytes');
+  try {
+    await resolveModel(spec, {
+      onDownloadStart: (f, url) => process.stderr.write(`downloading ${f.name} from ${url}\n`),
+      onDownloadProgress: (f, p) => bar.update({ phase: f.name, done: p.received, total: p.total ?? f.size }),
+    });
+  } finally {
+    bar.stop();
+  }
+}
+
 export async function indexCommand(sources: string[], o: IndexCommandOptions): Promise<number> {
+  // Before the index is created: a model that cannot be had leaves no empty index behind.
+  if (o.model !== undefined) await fetchModel(o.model, o.progress);
   const collection = await Collection.open({ db: o.db, create: true });
   const abort = new AbortController();
   const onSigint = () => {
@@ -57,9 +79,11 @@ export async function indexCommand(sources: string[], o: IndexCommandOptions): P
       maxPixels: o.maxPixels,
       maxFileBytes: o.maxFileMb !== undefined ? o.maxFileMb * 2 ** 20 : undefined,
       signal: abort.signal,
+      model: o.model,
       onProgress: (p) =>
         p.phase === 'embedding' &&
         progress.update({ phase: 'indexing', done: p.done, total: p.total, detail: { duplicates: p.duplicates, skipped: p.skipped } }),
+      onSpaceProgress: (p) => progress.update({ phase: p.space, done: p.done, total: p.total }),
     });
     progress.stop();
     if (o.json) printJson({ db: collection.db, ...summary, ...(textModel ? { textModel } : {}) });

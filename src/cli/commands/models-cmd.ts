@@ -1,7 +1,8 @@
 import { resolvePaths } from '../../config.js';
 import { VisorError } from '../../errors.js';
 import { sha256File } from '../../models/download.js';
-import { findModel, listModels, type ModelSpec } from '../../models/registry.js';
+import { addLocalModel, findAnyModel, listAllModels } from '../../models/local-models.js';
+import type { ModelSpec } from '../../models/registry.js';
 import { locateModelFile, resolveModel } from '../../models/resolve.js';
 import { displayPath, formatBytes, printJson, table } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -20,20 +21,29 @@ function status(spec: ModelSpec) {
 }
 
 export async function modelsListCommand(o: GlobalOptions): Promise<void> {
-  const models = listModels().map((m) => ({ id: m.id, title: m.title, task: m.task, licence: m.licence, homepage: m.homepage, files: status(m) }));
+  const models = listAllModels().map((m) => ({
+    id: m.id,
+    title: m.title,
+    task: m.task,
+    licence: m.licence,
+    homepage: m.homepage,
+    ...(m.folder ? { folder: m.folder } : {}),
+    files: status(m),
+  }));
   if (o.json) return printJson(models);
   const rows = [['model', 'status', 'size', 'licence']];
   for (const m of models) {
     const ready = m.files.every((f) => f.state === 'found');
     const size = m.files.reduce((a, f) => a + f.size, 0);
-    rows.push([m.id, ready ? 'available' : 'downloadable', formatBytes(size), m.licence]);
+    const state = ready ? 'available' : m.folder ? 'missing files' : 'downloadable';
+    rows.push([m.id, state, formatBytes(size), m.licence]);
   }
   process.stdout.write(`${table(rows)}\n`);
 }
 
 function requireModel(id: string): ModelSpec {
-  const spec = findModel(id);
-  if (!spec) throw new VisorError('MODEL_UNKNOWN', `unknown model ${JSON.stringify(id)}; known: ${listModels().map((m) => m.id).join(', ')}`);
+  const spec = findAnyModel(id);
+  if (!spec) throw new VisorError('MODEL_UNKNOWN', `unknown model ${JSON.stringify(id)}; known: ${listAllModels().map((m) => m.id).join(', ')}`);
   return spec;
 }
 
@@ -42,7 +52,7 @@ export async function modelsPullCommand(id: string, o: GlobalOptions): Promise<v
   const bar = createProgress('auto', 'bytes');
   const files = await resolveModel(spec, {
     download: true,
-    onDownloadStart: (f) => process.stderr.write(`downloading ${f.name} from ${f.url}\n`),
+    onDownloadStart: (f, url) => process.stderr.write(`downloading ${f.name} from ${url}\n`),
     onDownloadProgress: (f, p) => bar.update({ phase: f.name, done: p.received, total: p.total ?? f.size }),
   });
   bar.stop();
@@ -51,7 +61,7 @@ export async function modelsPullCommand(id: string, o: GlobalOptions): Promise<v
 }
 
 export async function modelsVerifyCommand(id: string | undefined, o: GlobalOptions): Promise<number> {
-  const specs = id ? [requireModel(id)] : [...listModels()];
+  const specs = id ? [requireModel(id)] : listAllModels();
   const results = [];
   for (const spec of specs) {
     for (const f of status(spec)) {
@@ -67,4 +77,21 @@ export async function modelsVerifyCommand(id: string | undefined, o: GlobalOptio
   if (o.json) printJson(results);
   else process.stdout.write(`${table(results.map((r) => [r.ok ? 'ok' : 'FAIL', `${r.model}/${r.file}`, r.detail]))}\n`);
   return results.every((r) => r.ok) ? 0 : 1;
+}
+
+export interface ModelsAddOptions extends GlobalOptions {
+  format: string;
+  id?: string;
+  variant?: string;
+}
+
+/** Records a local model folder under an id, after checking that it loads and embeds. */
+export async function modelsAddCommand(folder: string, o: ModelsAddOptions): Promise<void> {
+  if (o.format !== 'hf-onnx') throw new VisorError('QUERY_INVALID', `unknown format ${JSON.stringify(o.format)}; supported: hf-onnx`);
+  const added = await addLocalModel(folder, { id: o.id, variant: o.variant });
+  const { spec } = added;
+  if (o.json) return printJson({ id: spec.id, folder: spec.folder, dimension: added.dimension, text: !added.noText, noText: added.noText, files: spec.files.map(({ name, size, sha256 }) => ({ name, size, sha256 })) });
+  process.stdout.write(`added ${spec.id} (${added.dimension}-d embeddings) from ${displayPath(spec.folder!)}\n`);
+  for (const f of spec.files) process.stdout.write(`  ${f.name}  ${formatBytes(f.size)}  sha256 ${f.sha256}\n`);
+  if (added.noText) process.stdout.write(`note: images only, texts cannot be embedded: ${added.noText}\n`);
 }

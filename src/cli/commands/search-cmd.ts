@@ -18,12 +18,13 @@ export interface SearchCommandOptions extends GlobalOptions {
   weights?: string;
   fusion?: 'rrf' | 'score';
   textModel?: string;
+  space?: string;
 }
 
 /** "visual=1,keywords=0.5" → weights; unknown names are an error, not silently ignored. */
 export function parseWeights(spec: string | undefined): Partial<SignalWeights> | undefined {
   if (!spec) return undefined;
-  const known = ['visual', 'concepts', 'keywords', 'joint', 'negative'];
+  const known = ['visual', 'concepts', 'keywords', 'joint', 'clip', 'negative'];
   const out: Partial<SignalWeights> = {};
   for (const part of spec.split(',')) {
     const [name, value] = part.split('=').map((x) => x.trim());
@@ -42,6 +43,7 @@ function reason(why: MatchReason): string {
   if (why.keywords) parts.push(`words: ${why.keywords.words.join(', ') || '(stem)'}`);
   for (const c of why.concepts ?? []) parts.push(`${c.concept} ${c.score.toFixed(2)}`);
   if (why.joint !== undefined) parts.push(`text model ${why.joint.toFixed(2)}`);
+  if (why.clip !== undefined) parts.push(`clip ${why.clip.toFixed(2)}`);
   if (why.penalised?.length) parts.push(`resembles ${why.penalised.join(', ')}`);
   return parts.join('; ');
 }
@@ -62,7 +64,7 @@ function printResults(r: SearchResponse): void {
     rows.push([String(x.rank), score, displayPath(x.path) + dup, reason(x.why), formatMeta(x.meta, 40)]);
   }
   process.stdout.write(`${table(rows)}\n`);
-  for (const s of r.signals.filter((s) => !s.understood && s.note)) process.stderr.write(`note: ${s.name}: ${s.note}\n`);
+  for (const s of r.signals.filter((s) => s.note)) process.stderr.write(`note: ${s.name}: ${s.note}\n`);
 }
 
 export async function searchCommand(words: string[], o: SearchCommandOptions): Promise<void> {
@@ -80,10 +82,22 @@ export async function searchCommand(words: string[], o: SearchCommandOptions): P
     weights: parseWeights(o.weights),
     fusion: o.fusion,
   };
+  if (o.space !== undefined && (o.image.length !== 1 || query.text || o.notImage.length || o.like.length || o.unlike.length)) {
+    throw new VisorError('QUERY_INVALID', '--space takes exactly one --image and nothing else to search for');
+  }
   const collection = await Collection.open({ db: o.db });
   if (o.textModel) collection.useTextModel(o.textModel);
   try {
-    const response = await collection.search(query);
+    const response: SearchResponse = o.space
+      ? {
+          results: (await collection.searchImage(o.image[0]!, { space: o.space, k: o.k, offset: o.offset, where: o.where, exact: o.exact, excludeSelf: o.excludeSelf })).map(
+            (r) => ({ ...r, why: { clip: r.score } }),
+          ),
+          understood: true,
+          signals: [{ name: 'clip', understood: true }],
+          fusion: 'single',
+        }
+      : await collection.search(query);
     if (o.json) printJson({ query: { ...query, images: o.image, notImages: o.notImage }, ...response });
     else printResults(response);
   } finally {

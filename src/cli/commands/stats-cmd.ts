@@ -17,6 +17,7 @@ export async function statsCommand(o: GlobalOptions): Promise<void> {
         ['images', String(s.items)],
         ['files', `${s.files} (${s.duplicatePaths} duplicate paths)`],
         ['image model', `${s.imageModel} (${s.dimension}-d)`],
+        ...s.spaces.map((sp) => [`space ${sp.name}`, `${sp.model} (${sp.dimension}-d, ${sp.items} images)`]),
         ['search', search],
         ['catalogue columns', cols],
         ['size on disk', formatBytes(s.bytesOnDisk)],

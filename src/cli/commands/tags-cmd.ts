@@ -1,0 +1,60 @@
+import fs from 'node:fs/promises';
+import { VisorError } from '../../errors.js';
+import type { Tag } from '../../concepts/tags.js';
+import { displayPath, printJson } from '../output.js';
+import type { GlobalOptions } from '../run.js';
+
+export interface TagsCommandOptions extends GlobalOptions {
+  k: number;
+  id?: boolean;
+  minConfidence?: number;
+}
+
+/** Tags for image files (no index needed) or for indexed items by id. */
+export async function tagsCommand(targets: string[], o: TagsCommandOptions): Promise<number> {
+  const opts = { k: o.k, minConfidence: o.minConfidence };
+  const out: Array<{ image: string; tags?: Tag[]; error?: string }> = [];
+  if (o.id) {
+    const { Collection } = await import('../../collection.js');
+    const c = await Collection.open({ db: o.db });
+    try {
+      for (const id of targets) out.push({ image: id, tags: await c.tags({ id }, opts) });
+    } finally {
+      await c.close();
+    }
+  } else {
+    const [{ MobileNetV2, imagenetClasses }, { loadConceptSpace }, { Tagger }, { encodeImage }] = await Promise.all([
+      import('../../models/mobilenet.js'),
+      import('../../concepts/concept-space.js'),
+      import('../../concepts/tags.js'),
+      import('../../search/image-search.js'),
+    ]);
+    const tagger = new Tagger(await loadConceptSpace(await imagenetClasses()));
+    const model = await MobileNetV2.load();
+    try {
+      for (const file of targets) {
+        // One unreadable or broken image is reported, not fatal: the others still get tags.
+        try {
+          const bytes = await fs.readFile(file).catch((e: NodeJS.ErrnoException) => {
+            throw new VisorError('IMAGE_UNREADABLE', `cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+          });
+          out.push({ image: file, tags: tagger.tags((await encodeImage(model, bytes)).probs, opts) });
+        } catch (e) {
+          out.push({ image: file, error: (e as Error).message });
+        }
+      }
+    } finally {
+      await model.close();
+    }
+  }
+  if (o.json) printJson(out);
+  else {
+    for (const r of out) {
+      const name = o.id ? r.image : displayPath(r.image);
+      if (r.error) process.stderr.write(`visor: ${r.error}\n`);
+      else process.stdout.write(`${name}: ${r.tags!.map((t) => `${t.label} ${t.confidence.toFixed(2)}`).join(', ') || '(nothing confident)'}\n`);
+    }
+  }
+  const failed = out.filter((r) => r.error).length;
+  return failed === 0 ? 0 : failed === out.length ? 2 : 1;
+}

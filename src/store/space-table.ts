@@ -1,0 +1,176 @@
+import { createRequire } from 'node:module';
+import type * as LanceDB from '@lancedb/lancedb';
+import type * as Arrow from 'apache-arrow';
+import { VisorError } from '../errors.js';
+import type { ExactKernel } from './exact-kernel.js';
+
+const require = createRequire(import.meta.url);
+const arrow = require('apache-arrow') as typeof Arrow;
+const lancedb = require('@lancedb/lancedb') as typeof LanceDB;
+
+/**
+ * A further embedding space of an index (e.g. CLIP image embeddings beside MobileNetV2's
+ * features): what made it and its size. Kept in the manifest under `spaces`.
+ */
+export interface SpaceInfo {
+  /** Model id: a built-in or added model, or for a folder its name. */
+  model: string;
+  /** For a model used straight from a folder: where it is (its text tower is loaded from there). */
+  folder?: string;
+  dimension: number;
+  createdAt: string;
+}
+
+/** Space names are model ids: they become table names (`space_<name>`). */
+export const SPACE_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+
+export function spaceTableName(name: string): string {
+  if (!SPACE_NAME.test(name)) throw new VisorError('QUERY_INVALID', `embedding space name ${JSON.stringify(name)} must be lower-case letters, digits, '.', '-' or '_'`);
+  return `space_${name}`;
+}
+
+const HEX_ID = /^[0-9a-f]{8,64}$/;
+function idList(ids: readonly string[]): string {
+  for (const id of ids) if (!HEX_ID.test(id)) throw new VisorError('QUERY_INVALID', `not an item id: ${JSON.stringify(id)}`);
+  return ids.map((id) => `'${id}'`).join(', ');
+}
+
+interface Cache {
+  version: number;
+  ids: string[];
+  rowOf: Map<string, number>;
+  matrix: Float32Array;
+}
+
+/**
+ * One extra embedding space: a LanceDB table of {id, vector}, keyed by the item's content id,
+ * so rows survive an item's paths changing and are deleted with the item.
+ */
+export class SpaceTable {
+  private cache: Cache | null = null;
+
+  private constructor(
+    readonly name: string,
+    readonly dimension: number,
+    private readonly table: LanceDB.Table,
+  ) {}
+
+  static async open(db: LanceDB.Connection, name: string, dimension: number): Promise<SpaceTable> {
+    const tableName = spaceTableName(name);
+    const table = (await db.tableNames()).includes(tableName)
+      ? await db.openTable(tableName)
+      : await db.createEmptyTable(
+          tableName,
+          new arrow.Schema([
+            new arrow.Field('id', new arrow.Utf8(), false),
+            new arrow.Field('vector', new arrow.FixedSizeList(dimension, new arrow.Field('item', new arrow.Float32(), true)), false),
+          ]),
+        );
+    return new SpaceTable(name, dimension, table);
+  }
+
+  count(): Promise<number> {
+    return this.table.countRows();
+  }
+
+  /** Appends vectors (row i of `matrix` for ids[i]); the caller adds only ids not yet here. */
+  async add(ids: readonly string[], matrix: Float32Array): Promise<void> {
+    const n = ids.length;
+    if (n === 0) return;
+    if (matrix.length !== n * this.dimension) throw new Error(`expected ${n}×${this.dimension} values for space ${this.name}, got ${matrix.length}`);
+    idList(ids);
+    const type = new arrow.FixedSizeList(this.dimension, new arrow.Field('item', new arrow.Float32(), true));
+    const child = arrow.makeData({ type: new arrow.Float32(), length: n * this.dimension, nullCount: 0, data: matrix });
+    const vectors = arrow.makeData({ type, length: n, nullCount: 0, child });
+    const idData = arrow.vectorFromArray([...ids], new arrow.Utf8()).data[0]!;
+    const schema = new arrow.Schema([new arrow.Field('id', new arrow.Utf8(), false), new arrow.Field('vector', type, false)]);
+    const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, nullCount: 0, children: [idData, vectors] });
+    await this.table.add(new arrow.Table([new arrow.RecordBatch(schema, struct)]) as never);
+  }
+
+  async delete(ids: readonly string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) await this.table.delete(`id IN (${idList(ids.slice(i, i + 500))})`);
+  }
+
+  /** Every vector in memory, reloaded when the table has changed. */
+  async vectors(): Promise<{ ids: readonly string[]; rowOf: ReadonlyMap<string, number>; matrix: Float32Array }> {
+    const version = await this.table.version();
+    if (this.cache?.version === version) return this.cache;
+    this.cache = null;
+    const dim = this.dimension;
+    const tbl = (await this.table.query().select(['id', 'vector']).toArrow()) as unknown as Arrow.Table;
+    const matrix = new Float32Array(tbl.numRows * dim);
+    const ids: string[] = [];
+    for (const batch of tbl.batches) {
+      const idCol = batch.getChild('id')!;
+      let row = 0;
+      for (const d of batch.getChild('vector')!.data) {
+        const child = d.children[0]!;
+        const start = child.offset + d.offset * dim;
+        matrix.set((child.values as Float32Array).subarray(start, start + d.length * dim), ids.length * dim);
+        for (let i = 0; i < d.length; i++) ids.push(String(idCol.get(row + i)));
+        row += d.length;
+      }
+    }
+    this.cache = { version, ids, rowOf: new Map(ids.map((id, i) => [id, i])), matrix };
+    return this.cache;
+  }
+
+  async ids(): Promise<Set<string>> {
+    return new Set((await this.vectors()).ids);
+  }
+
+  /**
+   * Every item's score against a query, aligned with `itemIds` (the items table's order);
+   * items with no vector in this space get NaN.
+   */
+  async scoreAligned(kernel: ExactKernel, query: Float32Array, itemIds: readonly string[]): Promise<Float32Array> {
+    const v = await this.vectors();
+    const out = new Float32Array(itemIds.length).fill(NaN);
+    if (v.ids.length === 0) return out;
+    const scores = await kernel.scoreAll(query, 1, v.matrix, v.ids.length);
+    itemIds.forEach((id, i) => {
+      const r = v.rowOf.get(id);
+      if (r !== undefined) out[i] = scores[r]!;
+    });
+    return out;
+  }
+
+  async hasAnnIndex(): Promise<boolean> {
+    return (await this.table.listIndices()).some((i) => i.columns.includes('vector'));
+  }
+
+  /** Approximate nearest neighbours by cosine (only once an ANN index exists). */
+  async annSearch(query: Float32Array, k: number, settings: { nprobes: number; ef: number; refineFactor: number }): Promise<Array<{ id: string; score: number }>> {
+    const rows = await this.table
+      .vectorSearch(Array.from(query))
+      .column('vector')
+      .distanceType('cosine')
+      .nprobes(settings.nprobes)
+      .ef(Math.max(settings.ef, k * Math.max(1, settings.refineFactor)))
+      .refineFactor(settings.refineFactor)
+      .select(['id', '_distance'])
+      .limit(k)
+      .toArray();
+    return rows.map((r) => ({ id: String(r.id), score: 1 - Number(r._distance) }));
+  }
+
+  /** Compacts the table, drops rows of items no longer stored, builds the ANN index when large. */
+  async optimize(itemIds: ReadonlySet<string>, ann: { threshold: number; rowsPerPartition: number }): Promise<void> {
+    const orphans = [...(await this.ids())].filter((id) => !itemIds.has(id));
+    if (orphans.length) await this.delete(orphans);
+    await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 10 * 60_000) });
+    const n = await this.table.countRows();
+    if (n >= ann.threshold && !(await this.hasAnnIndex())) {
+      await this.table.createIndex('vector', {
+        config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: Math.max(1, Math.round(n / ann.rowsPerPartition)) }),
+        replace: true,
+      });
+    }
+  }
+
+  close(): void {
+    this.cache = null;
+    this.table.close();
+  }
+}
