@@ -21,7 +21,7 @@ import type { ImageQueryOptions } from './search/image-search.js';
 import type { Query } from './search/query.js';
 import type { SearchOptions, SearchResult } from './search/results.js';
 import { LanceStore, type AnnSettings } from './store/lance-store.js';
-import type { MetaColumnType } from './store/types.js';
+import type { MetaColumnType, StoredItem } from './store/types.js';
 import { acquireWriteLock } from './store/write-lock.js';
 
 export interface CollectionIndexOptions extends IndexOptions {
@@ -274,7 +274,7 @@ export class Collection {
         import('./search/concept-signal.js'),
       ]);
       const space = await loadConceptSpace(await imagenetClasses(this.modelOptions));
-      return { space, tagger: new Tagger(space), signal: new ConceptSignal(space, this.store, this.conceptOptions || {}, () => this.store.vectors()) };
+      return { space, tagger: new Tagger(space), signal: new ConceptSignal(space, this.store, this.conceptOptions || {}, () => this.store.vectors(), (q) => this.store.scoreAll('vector', q, 1)) };
     })();
     this.concepts.catch(() => (this.concepts = null));
     return this.concepts;
@@ -398,6 +398,24 @@ export class Collection {
     }
   }
 
+  /** The index's version: it changes with every write (answers cached under one stay valid until then). */
+  async version(): Promise<number> {
+    return this.store.version();
+  }
+
+  /** Indexed items by id (content hash), in the order asked; unknown ids are left out. */
+  async items(ids: readonly string[]): Promise<StoredItem[]> {
+    return this.store.getItems(ids);
+  }
+
+  /** Removes items by id: every path holding that content leaves the index (the files are untouched). */
+  async removeItems(ids: readonly string[]): Promise<RemoveSummary & { notFound: string[] }> {
+    const found = await this.store.getItems(ids);
+    const notFound = ids.filter((id) => !found.some((f) => f.id === id));
+    const summary = found.length ? await this.remove(found.flatMap((f) => f.paths)) : { removedPaths: 0, removedItems: 0, notIndexed: [] };
+    return { ...summary, notFound };
+  }
+
   async stats(): Promise<CollectionStats> {
     const s = await this.store.stats();
     const m = this.store.manifest;
@@ -437,7 +455,7 @@ export class Collection {
   }
 }
 
-async function readQueryImage(file: string): Promise<Buffer> {
+export async function readQueryImage(file: string): Promise<Buffer> {
   try {
     return await fs.promises.readFile(file);
   } catch (e) {

@@ -8,6 +8,14 @@ describe('fusion', () => {
     expect(Array.from(topIndices(s, 10, 0.2))).toEqual([1, 4, 3]);
   });
 
+  it('fills k from the rows a filter admits, even when better rows are filtered out', () => {
+    // 100 rows, the best 90 filtered out: the top 5 of the 10 admitted rows must still come back.
+    const s = Float32Array.from({ length: 100 }, (_, i) => i + 1);
+    const mask = Uint8Array.from({ length: 100 }, (_, i) => (i < 10 ? 1 : 0));
+    expect(Array.from(topIndices(s, 5, 0, mask))).toEqual([9, 8, 7, 6, 5]);
+    expect(Array.from(topIndices(s, 5, 0, new Uint8Array(100)))).toEqual([]);
+  });
+
   it('gives tied scores the same reciprocal rank, so storage order does not decide', () => {
     // Keyword scores tie for items 0–2; the visual signal prefers item 2.
     const keywords = Float32Array.from([3, 3, 3, 0]);

@@ -73,6 +73,9 @@ program
   .option('--exclude-self', 'leave query images that are themselves indexed out of the results')
   .option('--text-model <file>', 'joint text–image model for a text query (default: the one the index was given)')
   .option('--space <name>', 'with one --image: compare in this embedding space (e.g. clip-vit-b32) instead of the image features')
+  .option('--narrow', "search the query image's predicted categories first (after 'visor categorize')")
+  .option('--localize', "compare the objects, not the whole images (after 'visor localize')")
+  .option('--rerank', 're-rank the top results by silhouette overlap (after \'visor localize\')')
   .action(async (text: string[], _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/search-cmd.js')).searchCommand(text, cmd.optsWithGlobals()));
@@ -98,8 +101,8 @@ program
 program
   .command('eval')
   .description('run a standard retrieval benchmark through the normal index and search path')
-  .argument('<dataset>', 'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags')
-  .option('--limit <n>', 'evaluate on a subset of n images', positiveInt('--limit'))
+  .argument('<dataset>', 'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags | cifar10-classify (category stage) | objects (localisation stage)')
+  .option('--limit <n>', 'evaluate on a subset of n images (objects: n images per object)', positiveInt('--limit'))
   .option('--zero-shot', 'flickr8k: text search with no trained model (concepts and keywords)')
   .addOption(new Option('--split <name>', 'flickr8k and tags: which split (dev: for choosing settings)').choices(['test', 'dev']).default('test'))
   .option('-k, --k <n>', 'tags: tags per image', positiveInt('-k'), 5)
@@ -122,7 +125,7 @@ function positiveNumber(name: string) {
   };
 }
 
-const train = program.command('train').description('train models from your own data');
+const train = program.command('train').description('train models: a classifier on the collection, a joint text–image model from captions');
 train
   .command('joint')
   .description('learn a joint text–image embedding from captioned images (for text search and captioning)')
@@ -159,6 +162,63 @@ program
   .action(async (image: string, _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/caption-cmd.js')).captionCommand(image, cmd.optsWithGlobals()));
+  });
+
+program
+  .command('serve')
+  .description('serve the index over HTTP: a search page in the browser and a JSON API (/api/openapi.json)')
+  .option('--host <address>', 'address to listen on; anything but loopback needs an API key', '127.0.0.1')
+  .option('--port <n>', 'port to listen on (0: any free port)', nonNegativeInt, 8080)
+  .option('--api-key <key>', 'bearer key for writes (and for everything off loopback); prefer $VISOR_API_KEY')
+  .option('--max-upload-mb <n>', 'largest upload per request', positiveInt('--max-upload-mb'), 20)
+  .option('--max-pixels <n>', 'refuse uploaded images with more pixels', positiveInt('--max-pixels'), 50_000_000)
+  .option('--rate-limit <n>', 'requests per minute per non-loopback client (uploads: a tenth); 0 turns it off', nonNegativeInt, 600)
+  .option('--search-cache <n>', 'answers to recent searches kept until the index changes; 0 turns the cache off', nonNegativeInt, 256)
+  .option('--cors-origin <origin>', 'allow this origin to call the API from a browser (repeatable); none by default', collect, [])
+  .option('--create', 'start with an empty index when --db holds none (add images through the API)')
+  .option('--log', 'log every request (JSON lines on stdout)')
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/serve-cmd.js')).serveCommand(cmd.optsWithGlobals()));
+  });
+
+program
+  .command('localize')
+  .description('find the object in every image: silhouettes and object features for --localize/--rerank searches')
+  .option('--method <name>', 'activation, border, activation+colour, border+colour or combined+colour (default border+colour)')
+  .option('--batch-size <n>', 'images per model run', positiveInt('--batch-size'))
+  .addOption(progressOption())
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/domain-cmd.js')).localizeCommand(cmd.optsWithGlobals()));
+  });
+
+program
+  .command('categorize')
+  .description('give every image a category (its catalogue value, else predicted) so searches narrow to it')
+  .option('--model <file>', "a classifier from 'visor train classify'")
+  .option('--zero-shot <names>', 'no labels: comma-separated category names, read through WordNet onto ImageNet classes')
+  .option('--column <name>', 'catalogue column whose values override predictions')
+  .option('--force', 'redo images already categorised by this classifier')
+  .addOption(progressOption())
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/domain-cmd.js')).categorizeCommand(cmd.optsWithGlobals()));
+  });
+
+train
+  .command('classify')
+  .description('category classifier on the stored image features, from a catalogue column (cross-validated, calibrated)')
+  .requiredOption('--column <name>', 'catalogue column holding the categories')
+  .requiredOption('--out <file>', 'where to write the classifier (JSON)')
+  .option('--folds <n>', 'cross-validation folds', positiveInt('--folds'), 5)
+  .option('--epochs <n>', 'training epochs', positiveInt('--epochs'))
+  .option('--l2 <x>', 'L2 penalty', Number)
+  .option('--no-plot', 'do not write the confusion matrix SVG')
+  .addOption(progressOption())
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/domain-cmd.js')).trainClassifyCommand(cmd.optsWithGlobals()));
   });
 
 program

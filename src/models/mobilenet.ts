@@ -7,6 +7,7 @@ import {
   encodeModel,
   exposeTensorAsOutput,
   firstConsumer,
+  ONNX_FLOAT,
   ONNX_UINT8,
   readScalar,
   type OnnxModel,
@@ -30,12 +31,20 @@ export interface MobileNetOptions extends ResolveOptions {
    * cores, since spinning threads steal the time the decoders need.
    */
   spinning?: boolean;
+  /**
+   * Also return the last convolution's activations (1280 × 7 × 7 a image, before pooling) for
+   * localisation. Off by default: they are 49 times the size of the features.
+   */
+  activationMaps?: boolean;
 }
 
 const SIZE = 224;
 const PIXELS = SIZE * SIZE;
 const FEATURE_TENSOR = '472_quantized';
 const FEATURE_DIM = 1280;
+// The last convolution's output, dequantized (the graph computes it for a Shape op).
+const MAP_TENSOR = '627';
+const MAP_SIDE = 7;
 const NUM_CLASSES = 1000;
 // torchvision's ImageNet normalisation, which this model was trained with.
 const MEAN = [0.485, 0.456, 0.406];
@@ -93,6 +102,7 @@ export class MobileNetV2 implements ImageEncoder {
     const files = await resolveModel(MOBILENET_V2_INT8, opts);
     const model = decodeModel(fs.readFileSync(files['mobilenetv2-12-int8.onnx']!));
     exposeTensorAsOutput(model, FEATURE_TENSOR, ONNX_UINT8, ['N', FEATURE_DIM]);
+    if (opts.activationMaps) exposeTensorAsOutput(model, MAP_TENSOR, ONNX_FLOAT, ['N', FEATURE_DIM, MAP_SIDE, MAP_SIDE]);
     const q = bypassInputQuantizer(model, ['N', 3, SIZE, SIZE]);
     const threads = opts.threads ?? os.availableParallelism();
     const session = await ort.InferenceSession.create(encodeModel(model), {
@@ -144,7 +154,9 @@ export class MobileNetV2 implements ImageEncoder {
       for (let j = 0; j < FEATURE_DIM; j++) features[i * FEATURE_DIM + j]! *= inv;
       softmaxInto(logits, probs, i * NUM_CLASSES, NUM_CLASSES);
     }
-    return { count, features, probs };
+    const map = out[MAP_TENSOR];
+    if (!map) return { count, features, probs };
+    return { count, features, probs, maps: { data: map.data as Float32Array, channels: FEATURE_DIM, height: MAP_SIDE, width: MAP_SIDE } };
   }
 
   /** Convenience for a few images: pack and run. */

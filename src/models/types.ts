@@ -7,6 +7,8 @@ export interface ImageEmbeddings {
   features: Float32Array;
   /** count × numClasses class probabilities (empty when the model has no classifier). */
   probs: Float32Array;
+  /** count × channels × height × width activations, when the encoder was asked for them. */
+  maps?: { data: Float32Array; channels: number; height: number; width: number };
 }
 
 /**

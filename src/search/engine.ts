@@ -125,7 +125,7 @@ export class SearchEngine {
     // Query images and items become vectors in the image-feature space.
     const { encodeImage } = await import('./image-search.js');
     const encoded = await Promise.all(
-      [...images, ...notImages].map(async (t) => ({ ...t, ...(await encodeImage(await this.deps.encoder(), await readImage(t.image))) })),
+      [...images, ...notImages].map(async (t) => ({ ...t, ...(await encodeImage(await this.deps.encoder(), await readImage(t.image), query.maxPixels)) })),
     );
     const pos = encoded.slice(0, images.length);
     const neg = encoded.slice(images.length);
@@ -174,6 +174,7 @@ export class SearchEngine {
 
     const { ids } = await store.vectors();
     const n = ids.length;
+    const rowOf = rowIndex(ids);
     const signals: Array<SignalScores & { name: keyof SignalWeights | 'negative'; label?: string }> = [];
     const reports: SignalReport[] = [];
     const visual = visualPos ? (await store.scoreAll('vector', visualPos, 1)).scores : null;
@@ -189,7 +190,6 @@ export class SearchEngine {
       if (terms.length === 0) return null;
       const hits = await store.keywordSearch(terms.join(' '), { k: Math.min(n, 2000) });
       if (hits.length === 0) return null;
-      const rowOf = new Map(ids.map((id, i) => [id, i]));
       const s = new Float32Array(n);
       for (const h of hits) {
         const r = rowOf.get(h.id);
@@ -232,12 +232,21 @@ export class SearchEngine {
 
     const method: FusionMethod | 'single' = positive.length === 1 && signals.length === 1 ? 'single' : (query.fusion ?? this.deps.fusion ?? 'rrf');
     const fused = method === 'single' ? positive[0]!.scores.map((x) => (x > (positive[0]!.floor ?? -Infinity) ? x : -Infinity)) : fuse(signals, n, method);
-    const mask = new Uint8Array(n).fill(1);
+    let mask: Uint8Array | undefined;
     if (query.where) {
-      const allowed = await store.idsWhere(query.where);
-      ids.forEach((id, i) => (mask[i] = allowed.has(id) ? 1 : 0));
+      mask = new Uint8Array(n);
+      for (const id of await store.idsWhere(query.where)) {
+        const r = rowOf.get(id);
+        if (r !== undefined) mask[r] = 1;
+      }
     }
-    ids.forEach((id, i) => exclude.has(id) && (mask[i] = 0));
+    if (exclude.size) {
+      mask ??= new Uint8Array(n).fill(1);
+      for (const id of exclude) {
+        const r = rowOf.get(id);
+        if (r !== undefined) mask[r] = 0;
+      }
+    }
     const rows = topIndices(fused, k + offset, -Infinity, mask);
 
     const page = Array.from(rows.slice(offset));
@@ -246,7 +255,8 @@ export class SearchEngine {
       const results = hits.map((h, i) => ({ rank: offset + i + 1, ...h, path: '', paths: [], width: 0, height: 0, format: '', meta: {}, why: {} }));
       return { results, understood: true, signals: reports, fusion: method };
     }
-    const results = await hydrate(store, hits, offset);
+    // hydrate() skips the first `offset` hits itself, so it is given them all.
+    const results = await hydrate(store, Array.from(rows, (r) => ({ id: ids[r]!, score: fused[r]! })), offset);
     const rowOfPage = new Map(page.map((r) => [ids[r]!, r]));
     const explained: RankedResult[] = [];
     for (const res of results) {
@@ -264,6 +274,14 @@ export class SearchEngine {
     }
     return { results: explained, understood: true, signals: reports, fusion: method };
   }
+}
+
+/** Row of each id, per ids array (the store's, which is replaced whenever the table changes). */
+const rowIndexes = new WeakMap<readonly string[], Map<string, number>>();
+function rowIndex(ids: readonly string[]): Map<string, number> {
+  let m = rowIndexes.get(ids);
+  if (!m) rowIndexes.set(ids, (m = new Map(ids.map((id, i) => [id, i]))));
+  return m;
 }
 
 function textOf(p: string, meta: MetaRecord): string {

@@ -46,6 +46,8 @@ export interface Query {
   weights?: Partial<SignalWeights>;
   /** How signals combine: reciprocal-rank ('rrf', default) or standardised scores ('score'). */
   fusion?: 'rrf' | 'score';
+  /** Query images with more pixels are refused before decoding (default DEFAULT_MAX_PIXELS). */
+  maxPixels?: number;
   /**
    * Ranking only: results carry id, rank and score but no stored record (path, metadata) and no
    * reasons. For evaluations and bulk re-ranking, where reading a thousand records per query

@@ -17,7 +17,7 @@ export interface EvalCommandOptions extends GlobalOptions {
   k?: number;
 }
 
-export const EVAL_DATASETS = ['cifar10', 'cifar10-zeroshot', 'flickr8k', 'tags'] as const;
+export const EVAL_DATASETS = ['cifar10', 'cifar10-zeroshot', 'flickr8k', 'tags', 'cifar10-classify', 'objects'] as const;
 
 const pct = (x: number) => x.toFixed(4);
 
@@ -26,6 +26,9 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
     throw new VisorError('QUERY_INVALID', `unknown evaluation ${JSON.stringify(dataset)}; available: ${EVAL_DATASETS.join(', ')}`);
   }
   if (dataset === 'flickr8k' && !o.zeroShot) return evalFlickr8kCommand(o);
+  if (dataset === 'cifar10-classify' || dataset === 'objects') {
+    return (await import('./domain-cmd.js')).domainEvalCommand(dataset, o);
+  }
   if (dataset !== 'cifar10') return (await import('./eval-zeroshot-cmd.js')).evalZeroShotCommand(dataset, o);
   const { evalCifar10 } = await import('../../eval/cifar10.js');
   const indexing = createProgress(o.progress);

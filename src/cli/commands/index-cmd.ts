@@ -86,11 +86,12 @@ export async function indexCommand(sources: string[], o: IndexCommandOptions): P
       onSpaceProgress: (p) => progress.update({ phase: p.space, done: p.done, total: p.total }),
     });
     progress.stop();
-    if (o.json) printJson({ db: collection.db, ...summary, ...(textModel ? { textModel } : {}) });
-    else {
-      printSummary(summary, collection.db);
-      if (textModel) process.stdout.write(`Text search: ${textModel.name} (${displayPath(textModel.file)}, sha256 ${textModel.sha256.slice(0, 12)}…)\n`);
-    }
+    // Domain stages the collection has prepared (localize, categorize) run on the new images too.
+    const domain = summary.interrupted ? undefined : await (await import('./domain-cmd.js')).refreshDomainStages(collection, o.progress);
+    if (o.json) printJson({ db: collection.db, ...summary, ...(domain ? { domain } : {}), ...(textModel ? { textModel } : {}) });
+    else printSummary(summary, collection.db);
+    if (domain && !o.json) process.stdout.write(`Domain stages: ${domain.join('; ')}\n`);
+    if (textModel && !o.json) process.stdout.write(`Text search: ${textModel.name} (${displayPath(textModel.file)}, sha256 ${textModel.sha256.slice(0, 12)}…)\n`);
     return summary.interrupted ? EXIT.interrupted : EXIT.ok;
   } finally {
     progress.stop();

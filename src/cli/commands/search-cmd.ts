@@ -19,6 +19,10 @@ export interface SearchCommandOptions extends GlobalOptions {
   fusion?: 'rrf' | 'score';
   textModel?: string;
   space?: string;
+  /** Domain stages (one query image only); see domain-cmd.ts. */
+  narrow?: boolean;
+  localize?: boolean;
+  rerank?: boolean;
 }
 
 /** "visual=1,keywords=0.5" → weights; unknown names are an error, not silently ignored. */
@@ -68,6 +72,7 @@ function printResults(r: SearchResponse): void {
 }
 
 export async function searchCommand(words: string[], o: SearchCommandOptions): Promise<void> {
+  if (o.narrow || o.localize || o.rerank) return (await import('./domain-cmd.js')).domainSearchCommand(words, o);
   const query: Query = {
     text: words.join(' ').trim() || undefined,
     images: o.image,
