@@ -63,7 +63,7 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
 const r1 = (x: number) => x.toFixed(1);
 
 async function evalFlickr8kCommand(o: EvalCommandOptions): Promise<void> {
-  if (!o.textModel) throw new VisorError('QUERY_INVALID', 'flickr8k evaluates a joint text–image model: give --text-model <file.joint>');
+  if (!o.textModel) throw new VisorError('QUERY_INVALID', 'flickr8k evaluates a joint text–image model (--text-model <file.joint>) or text search with no training (--zero-shot)');
   const { evalFlickr8k } = await import('../../eval/flickr8k.js');
   const { parseWeights } = await import('./search-cmd.js');
   const indexing = createProgress(o.progress);
