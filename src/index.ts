@@ -29,6 +29,12 @@ export {
   type ClassAncestor,
   type ImageNetWordNetEntry,
 } from './concepts/concept-space.js';
+export { JointModel } from './models/joint-model.js';
+export { JointTextSignal } from './search/joint-signal.js';
+// Training and captioning decode images (sharp): imported from their modules when needed, not here.
+export type { JointTrainingJob, JointTrainingSummary } from './train/joint/run.js';
+export type { JointTrainConfig } from './train/joint/trainer.js';
+export { evalFlickr8k, type Flickr8kReport } from './eval/flickr8k.js';
 export { DomainPipeline, type DomainSearchOptions, type DomainSearchResponse, type DomainResult } from './domain/pipeline.js';
 export { registerPredictorKind, type PredictorSpec } from './domain/predictors.js';
 export { CategoryClassifier, crossValidate, trainCategoryClassifier, type CategoryPredictor } from './classify/category-classifier.js';

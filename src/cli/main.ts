@@ -46,6 +46,7 @@ program
   .option('--workers <n>', 'embedding threads (default: one per core)', positiveInt('--workers'))
   .option('--max-pixels <n>', 'refuse images with more pixels (decompression bombs)', positiveInt('--max-pixels'))
   .option('--max-file-mb <n>', 'skip files larger than this', positiveInt('--max-file-mb'))
+  .option('--text-model <file>', 'joint text–image model (.joint file or name) for text search of this index')
   .option('--model <id|folder>', 'also embed with a vision–language model (e.g. clip-vit-b32, or a model folder) for text search')
   .addOption(progressOption())
   .action(async (sources: string[], _o, cmd: Command) => {
@@ -75,6 +76,7 @@ program
   .addOption(new Option('--fusion <method>', 'how signals combine').choices(['rrf', 'score']))
   .option('--exact', 'exhaustive search even when an approximate index exists')
   .option('--exclude-self', 'leave query images that are themselves indexed out of the results')
+  .option('--text-model <file>', 'joint text–image model for a text query (default: the one the index was given)')
   .option('--space <name>', 'with one --image: compare in this embedding space (e.g. clip-vit-b32) instead of the image features')
   .option('--narrow', "search the query image's predicted categories first (after 'visor categorize')")
   .option('--localize', "compare the objects, not the whole images (after 'visor localize')")
@@ -104,11 +106,15 @@ program
 program
   .command('eval')
   .description('run a standard retrieval benchmark through the normal index and search path')
-  .argument('<dataset>', 'cifar10 | cifar10-zeroshot | flickr8k --zero-shot | tags | cifar10-classify (category stage) | objects (localisation stage) | css (composed retrieval)')
+  .argument('<dataset>', 'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags | cifar10-classify (category stage) | objects (localisation stage) | css (composed retrieval)')
   .option('--limit <n>', 'evaluate on a subset of n images (objects: n images per object)', positiveInt('--limit'))
   .option('--zero-shot', 'flickr8k: text search with no trained model (concepts and keywords)')
-  .addOption(new Option('--split <name>', 'flickr8k and tags: which split').choices(['test', 'dev']).default('test'))
+  .addOption(new Option('--split <name>', 'flickr8k and tags: which split (dev: for choosing settings)').choices(['test', 'dev']).default('test'))
   .option('-k, --k <n>', 'tags: tags per image', positiveInt('-k'), 5)
+  .option('--text-model <file>', 'flickr8k: the joint text–image model to evaluate; cifar10-zeroshot: fuse it with the concepts')
+  .option('--fused', 'flickr8k --text-model: also rank text→image through the search engine, the joint model fused with concepts and keywords')
+  .option('--weights <list>', 'flickr8k --fused: signal weights, e.g. joint=1,concepts=0.5,keywords=1')
+  .addOption(new Option('--fusion <method>', 'flickr8k --fused: how signals combine').choices(['rrf', 'score']))
   .option('--queries <n>', 'css: queries per split (default 16000)', positiveInt('--queries'))
   .option('--epochs <n>', 'css: training epochs (default 8)', positiveInt('--epochs'))
   .addOption(new Option('--encoder <kind>', 'css: image encoder').choices(['cnn', 'mobilenet-pooled', 'mobilenet-spatial']))
@@ -120,7 +126,53 @@ program
     await runCommand(o.json, async () => (await import('./commands/eval-cmd.js')).evalCommand(dataset, cmd.optsWithGlobals()));
   });
 
-const train = program.command('train').description('train models on the collection or on your own data');
+function positiveNumber(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+    return n;
+  };
+}
+
+const train = program.command('train').description('train models: a classifier on the collection, a joint text–image model from captions, an image+text composition model from triplets');
+train
+  .command('joint')
+  .description('learn a joint text–image embedding from captioned images (for text search and captioning)')
+  .option('--captions <file>', 'training captions: CSV with image and caption columns, one caption per row')
+  .option('--images <dir>', 'folder the image names are relative to (default: beside the CSV, or its images/)')
+  .option('--dev <file>', 'dev captions CSV: settings and the stopping epoch are chosen on it')
+  .option('--dev-images <dir>', 'folder of the dev images (default: --images)')
+  .option('--flickr8k', 'train on the Flickr8k train split and select on its dev split (data sets search path)')
+  .requiredOption('--out <file>', 'the model file to write (.joint)')
+  .option('--epochs <n>', 'most epochs (early stopping on dev may end sooner)', positiveInt('--epochs'))
+  .option('--patience <n>', 'stop after this many epochs without a better dev score', positiveInt('--patience'))
+  .option('--batch-size <n>', 'pairs per step', positiveInt('--batch-size'))
+  .option('--lr <x>', 'peak learning rate', positiveNumber('--lr'))
+  .addOption(new Option('--loss <name>', 'ranking loss; both: one network each, saved as an ensemble').choices(['infonce', 'vse', 'both']))
+  .addOption(new Option('--encoder <name>', 'text encoder').choices(['mean', 'attn', 'gru']))
+  .option('--dimension <n>', 'size of the joint space', positiveInt('--dimension'))
+  .option('--seed <n>', 'random seed (same seed, same model)', nonNegativeInt)
+  .option('--no-probs', 'do not feed the image model class probabilities to the image head')
+  .option('--no-flip', 'no mirrored-image augmentation')
+  .option('--no-bigrams', 'words only, no word-pair tokens')
+  .addOption(progressOption())
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/train-cmd.js')).trainJointCommand(cmd.optsWithGlobals()));
+  });
+
+program
+  .command('caption')
+  .description('the captions of a corpus that best describe a photo (image → text)')
+  .argument('<image>', 'the photo')
+  .requiredOption('--corpus <file>', 'candidate captions: CSV with a caption column, or one caption per line')
+  .option('--text-model <file>', 'joint text–image model (default: the one the index was given)')
+  .option('-k, --k <n>', 'number of captions', positiveInt('-k'), 5)
+  .action(async (image: string, _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/caption-cmd.js')).captionCommand(image, cmd.optsWithGlobals()));
+  });
+
 train
   .command('compose')
   .description('train an image+text composition model on (reference image, modification text, target image) triplets')

@@ -49,7 +49,12 @@ export interface SearchResponse {
 export interface TextSignal {
   readonly name: 'concepts' | 'joint' | 'clip';
   /** Scores for the given words, aligned with `ids`; null when none of the words means anything to it. */
-  score(words: string[], ids: readonly string[]): Promise<{ scores: Float32Array; note?: string; floor?: number } | null>;
+  /**
+   * Scores for the given words, aligned with `ids`; null when none of the words means anything to it.
+   * `weight` (default 1) multiplies the query's weight for this signal: how far the signal trusts
+   * its reading of these particular words (a model trained on sentences, given one word).
+   */
+  score(words: string[], ids: readonly string[]): Promise<{ scores: Float32Array; note?: string; floor?: number; weight?: number } | null>;
   explain?(words: string[], row: number): Promise<MatchReason[keyof MatchReason]>;
 }
 
@@ -224,7 +229,7 @@ export class SearchEngine {
         if (w[sig.name] === 0) continue; // switched off by the caller
         const r = await sig.score(textTerms, ids);
         reports.push({ name: sig.name, understood: r !== null, note: r?.note });
-        if (r) signals.push({ name: sig.name, scores: r.scores, weight: w[sig.name], polarity: 1, floor: r.floor, depth: n });
+        if (r) signals.push({ name: sig.name, scores: r.scores, weight: w[sig.name] * (r.weight ?? 1), polarity: 1, floor: r.floor, depth: n });
       }
     }
     for (const term of text.negative) {

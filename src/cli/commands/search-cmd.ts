@@ -22,6 +22,7 @@ export interface SearchCommandOptions extends GlobalOptions {
   excludeSelf?: boolean;
   weights?: string;
   fusion?: 'rrf' | 'score';
+  textModel?: string;
   space?: string;
   /** Domain stages (one query image only); see domain-cmd.ts. */
   narrow?: boolean;
@@ -105,6 +106,7 @@ export async function searchCommand(words: string[], o: SearchCommandOptions): P
     throw new VisorError('QUERY_INVALID', '--space takes exactly one --image and nothing else to search for');
   }
   const collection = await Collection.open({ db: o.db });
+  if (o.textModel) collection.useTextModel(o.textModel);
   try {
     const response: SearchResponse = o.space
       ? {
