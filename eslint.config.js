@@ -12,6 +12,11 @@ export default tseslint.config(
   },
   ...tseslint.configs.recommended,
   {
+    // The search page's script runs in the browser.
+    files: ['src/server/web/**/*.js'],
+    languageOptions: { globals: { document: 'readonly', fetch: 'readonly', Headers: 'readonly', FormData: 'readonly', sessionStorage: 'readonly' } },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-constant-condition': ['error', { checkLoops: false }],

@@ -12,15 +12,16 @@ import { MOBILENET_V2_INT8 } from './models/registry.js';
 import { resolveModel } from './models/resolve.js';
 import { DEFAULT_MAX_PIXELS } from './image/limits.js';
 import type { ImageEncoder } from './models/types.js';
+import type { JointModel } from './models/joint-model.js';
 import type { ConceptSpace } from './concepts/concept-space.js';
 import type { Tag, TagOptions, Tagger } from './concepts/tags.js';
 import type { ConceptSignal, ConceptSignalOptions } from './search/concept-signal.js';
 import type { SearchEngine, SearchResponse, TextSignal } from './search/engine.js';
 import type { ImageQueryOptions } from './search/image-search.js';
 import type { Query } from './search/query.js';
-import type { SearchResult } from './search/results.js';
+import type { SearchOptions, SearchResult } from './search/results.js';
 import { LanceStore, type AnnSettings } from './store/lance-store.js';
-import type { MetaColumnType } from './store/types.js';
+import type { MetaColumnType, StoredItem } from './store/types.js';
 import { acquireWriteLock } from './store/write-lock.js';
 
 export interface CollectionIndexOptions extends IndexOptions {
@@ -91,6 +92,9 @@ function diskUsage(dir: string): number {
 export class Collection {
   private encoder: Promise<ImageEncoder> | null = null;
   private pool: { promise: Promise<EmbedPool>; key: string } | null = null;
+  private joint: { ref: string; promise: Promise<JointModel> } | null = null;
+  /** Joint model chosen for this session (useTextModel), over the one the index records. */
+  private jointRef: string | undefined;
   private engine: Promise<SearchEngine> | null = null;
   private concepts: Promise<{ space: ConceptSpace; tagger: Tagger; signal: ConceptSignal }> | null = null;
   /** Text signals beyond keywords (visual concepts, trained joint models), registered by features. */
@@ -240,6 +244,11 @@ export class Collection {
    * away from, filters and weights, fused into one ranking with a reason per result.
    */
   async search(query: Query): Promise<SearchResponse> {
+    // The joint model joins the text signals once the index (or this session) names one.
+    if (!this.textSignals.some((t) => t.name === 'joint') && (this.jointRef ?? this.store.manifest.settings.textModel)) {
+      const { JointTextSignal } = await import('./search/joint-signal.js');
+      this.textSignals.push(new JointTextSignal(this.store, () => this.textModel()));
+    }
     await this.registerSpaceSignals();
     this.engine ??= (async () => {
       const { SearchEngine } = await import('./search/engine.js');
@@ -265,7 +274,7 @@ export class Collection {
         import('./search/concept-signal.js'),
       ]);
       const space = await loadConceptSpace(await imagenetClasses(this.modelOptions));
-      return { space, tagger: new Tagger(space), signal: new ConceptSignal(space, this.store, this.conceptOptions || {}, () => this.store.vectors()) };
+      return { space, tagger: new Tagger(space), signal: new ConceptSignal(space, this.store, this.conceptOptions || {}, () => this.store.vectors(), (q) => this.store.scoreAll('vector', q, 1)) };
     })();
     this.concepts.catch(() => (this.concepts = null));
     return this.concepts;
@@ -319,6 +328,51 @@ export class Collection {
     return searchSimilarTo(this.store, id, opts);
   }
 
+  /**
+   * Records the joint text–image model this collection is searched with by text (kept in
+   * visor.json as an absolute path with its sha256), after checking it reads this index's features.
+   */
+  async setTextModel(ref: string): Promise<{ file: string; sha256: string; name: string }> {
+    const { resolveJointModel } = await import('./models/resolve.js');
+    const { readJointHeader } = await import('./models/joint-format.js');
+    const file = resolveJointModel(ref);
+    const header = readJointHeader(file);
+    if (header.imageModel !== this.store.manifest.imageModel) {
+      throw new VisorError('INDEX_INCOMPATIBLE', `${file} reads ${header.imageModel} features; this index holds ${this.store.manifest.imageModel}`);
+    }
+    const sha256 = (await import('node:crypto')).createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    this.store.saveSettings({ textModel: file, textModelSha256: sha256 });
+    return { file, sha256, name: header.name };
+  }
+
+  /** Searches by text with this joint model in this session, whatever the index records. */
+  useTextModel(ref: string): void {
+    this.jointRef = ref;
+  }
+
+  /** The joint model for text queries: `ref` if given, else useTextModel's, else the one recorded by setTextModel. */
+  textModel(ref?: string): Promise<JointModel> {
+    const chosen = ref ?? this.jointRef ?? (this.store.manifest.settings.textModel as string | undefined);
+    if (!chosen) {
+      return Promise.reject(
+        new VisorError('QUERY_INVALID', "text search needs a joint model: 'visor index <dir> --text-model <file.joint>' or --text-model <file.joint>"),
+      );
+    }
+    if (this.joint?.ref !== chosen) {
+      const previous = this.joint?.promise;
+      void previous?.then((m) => m.close()).catch(() => undefined);
+      this.joint = { ref: chosen, promise: import('./models/joint-model.js').then(({ JointModel }) => JointModel.load(chosen)) };
+    }
+    return this.joint.promise;
+  }
+
+  /** Images best described by a sentence, ranked in the joint text–image space. */
+  async searchText(text: string, opts: SearchOptions & { textModel?: string } = {}): Promise<SearchResult[]> {
+    const model = await this.textModel(opts.textModel);
+    const { searchByText } = await import('./search/text-search.js');
+    return searchByText(this.store, model, text, opts);
+  }
+
   /** Removes paths (files, or everything under a folder) from the index. */
   async remove(targets: readonly string[]): Promise<RemoveSummary> {
     const release = acquireWriteLock(this.db);
@@ -342,6 +396,24 @@ export class Collection {
     } finally {
       release();
     }
+  }
+
+  /** The index's version: it changes with every write (answers cached under one stay valid until then). */
+  async version(): Promise<number> {
+    return this.store.version();
+  }
+
+  /** Indexed items by id (content hash), in the order asked; unknown ids are left out. */
+  async items(ids: readonly string[]): Promise<StoredItem[]> {
+    return this.store.getItems(ids);
+  }
+
+  /** Removes items by id: every path holding that content leaves the index (the files are untouched). */
+  async removeItems(ids: readonly string[]): Promise<RemoveSummary & { notFound: string[] }> {
+    const found = await this.store.getItems(ids);
+    const notFound = ids.filter((id) => !found.some((f) => f.id === id));
+    const summary = found.length ? await this.remove(found.flatMap((f) => f.paths)) : { removedPaths: 0, removedItems: 0, notIndexed: [] };
+    return { ...summary, notFound };
   }
 
   async stats(): Promise<CollectionStats> {
@@ -369,8 +441,11 @@ export class Collection {
   async close(): Promise<void> {
     const enc = this.encoder;
     const pool = this.pool?.promise;
+    const joint = this.joint?.promise;
     this.encoder = null;
     this.pool = null;
+    this.joint = null;
+    if (joint) (await joint.catch(() => null))?.close();
     if (enc) await (await enc).close();
     if (pool) await (await pool.catch(() => null))?.close();
     for (const p of this.spacePools.splice(0)) await p.close();
@@ -380,7 +455,7 @@ export class Collection {
   }
 }
 
-async function readQueryImage(file: string): Promise<Buffer> {
+export async function readQueryImage(file: string): Promise<Buffer> {
   try {
     return await fs.promises.readFile(file);
   } catch (e) {

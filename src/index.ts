@@ -29,3 +29,24 @@ export {
   type ClassAncestor,
   type ImageNetWordNetEntry,
 } from './concepts/concept-space.js';
+export { JointModel } from './models/joint-model.js';
+export { JointTextSignal } from './search/joint-signal.js';
+// Training and captioning decode images (sharp): imported from their modules when needed, not here.
+export type { JointTrainingJob, JointTrainingSummary } from './train/joint/run.js';
+export type { JointTrainConfig } from './train/joint/trainer.js';
+export { evalFlickr8k, type Flickr8kReport } from './eval/flickr8k.js';
+export { DomainPipeline, type DomainSearchOptions, type DomainSearchResponse, type DomainResult } from './domain/pipeline.js';
+export { registerPredictorKind, type PredictorSpec } from './domain/predictors.js';
+export { CategoryClassifier, crossValidate, trainCategoryClassifier, type CategoryPredictor } from './classify/category-classifier.js';
+export { evalCifar10Classify, type Cifar10ClassifyReport } from './eval/cifar10-classify.js';
+export { evalObjects, type ObjectsEvalReport } from './eval/objects.js';
+export type { RunningServer, StartOptions } from './server/start.js';
+export type { ServerOptions, RateLimitOptions } from './server/options.js';
+
+/** Serves an index over HTTP (the search page and the JSON API); see docs/server.md. Fastify loads only when called. */
+export async function startServer(opts?: import('./server/start.js').StartOptions): Promise<import('./server/start.js').RunningServer> {
+  return (await import('./server/start.js')).startServer(opts);
+}
+export type { ComposeSpec } from './compose/search-signal.js';
+/** Image+text composition (training, models, the CSS benchmark); loads TensorFlow.js, so on demand. */
+export const loadCompose = () => import('./compose/public.js');

@@ -8,6 +8,14 @@ describe('fusion', () => {
     expect(Array.from(topIndices(s, 10, 0.2))).toEqual([1, 4, 3]);
   });
 
+  it('fills k from the rows a filter admits, even when better rows are filtered out', () => {
+    // 100 rows, the best 90 filtered out: the top 5 of the 10 admitted rows must still come back.
+    const s = Float32Array.from({ length: 100 }, (_, i) => i + 1);
+    const mask = Uint8Array.from({ length: 100 }, (_, i) => (i < 10 ? 1 : 0));
+    expect(Array.from(topIndices(s, 5, 0, mask))).toEqual([9, 8, 7, 6, 5]);
+    expect(Array.from(topIndices(s, 5, 0, new Uint8Array(100)))).toEqual([]);
+  });
+
   it('gives tied scores the same reciprocal rank, so storage order does not decide', () => {
     // Keyword scores tie for items 0–2; the visual signal prefers item 2.
     const keywords = Float32Array.from([3, 3, 3, 0]);
@@ -39,5 +47,15 @@ describe('fusion', () => {
     );
     expect(f[1]!).toBeGreaterThan(f[0]!);
     expect(f[2]).toBe(-Infinity);
+  });
+});
+
+describe('topIndices with a mask', () => {
+  it('fills all m places from the unmasked items (masked ones take no place in the top m)', () => {
+    const s = Float32Array.from({ length: 40 }, (_, i) => i);
+    const mask = new Uint8Array(40).fill(1);
+    mask[39] = 0; // the best item is excluded (a query's own image, a feedback item)
+    expect(Array.from(topIndices(s, 5, -Infinity, mask))).toEqual([38, 37, 36, 35, 34]);
+    expect(Array.from(topIndices(s, 5, -Infinity, new Uint8Array(40)))).toEqual([]);
   });
 });

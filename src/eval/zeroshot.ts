@@ -19,6 +19,8 @@ export interface ZeroShotOptions {
   limit?: number;
   onIndexProgress?: (p: IndexProgress) => void;
   onSearchProgress?: (done: number, total: number) => void;
+  /** A joint text–image model (.joint) fused with the concepts, as `visor search --text-model` does. */
+  textModel?: string;
 }
 
 /** Indexes image paths as a catalogue holding nothing but the paths. */
@@ -28,6 +30,7 @@ async function withIndex<T>(images: readonly string[], opts: ZeroShotOptions, ru
   const catalogue = `${db}.paths.csv`;
   fs.writeFileSync(catalogue, ['path', ...images].join('\n'));
   const c = await Collection.open({ db, create: true });
+  if (opts.textModel) c.useTextModel(opts.textModel);
   try {
     const t0 = performance.now();
     await c.index([catalogue], { onProgress: opts.onIndexProgress });

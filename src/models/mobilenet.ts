@@ -7,6 +7,7 @@ import {
   encodeModel,
   exposeTensorAsOutput,
   firstConsumer,
+  ONNX_FLOAT,
   ONNX_UINT8,
   readScalar,
   type OnnxModel,
@@ -30,12 +31,28 @@ export interface MobileNetOptions extends ResolveOptions {
    * cores, since spinning threads steal the time the decoders need.
    */
   spinning?: boolean;
+  /**
+   * Also return the last 7×7×320 feature map (before the 1×1 expansion and pooling), for models
+   * that need to know where things are in the image (composition training). Default false.
+   */
+  spatial?: boolean;
+  /**
+   * Also return the last convolution's activations (1280 × 7 × 7 a image, before pooling) for
+   * localisation. Off by default: they are 49 times the size of the features.
+   */
+  activationMaps?: boolean;
 }
 
 const SIZE = 224;
 const PIXELS = SIZE * SIZE;
 const FEATURE_TENSOR = '472_quantized';
+/** Output of the last inverted-residual block: N × 320 × 7 × 7, uint8. */
+const SPATIAL_TENSOR = '624_quantized';
+export const SPATIAL_SHAPE = [320, 7, 7] as const;
 const FEATURE_DIM = 1280;
+// The last convolution's output, dequantized (the graph computes it for a Shape op).
+const MAP_TENSOR = '627';
+const MAP_SIDE = 7;
 const NUM_CLASSES = 1000;
 // torchvision's ImageNet normalisation, which this model was trained with.
 const MEAN = [0.485, 0.456, 0.406];
@@ -63,10 +80,10 @@ function quantizationTables(scale: number, zeroPoint: number): Uint8Array[] {
 }
 
 /** The features are uint8 with a zero point stored beside the layer that consumes them. */
-function featureZeroPoint(model: OnnxModel): number {
-  const consumer = firstConsumer(model, FEATURE_TENSOR);
+function featureZeroPoint(model: OnnxModel, tensor = FEATURE_TENSOR): number {
+  const consumer = firstConsumer(model, tensor);
   const zeroName = consumer?.inputs[2];
-  if (!zeroName) throw new Error(`cannot find the quantization of ${FEATURE_TENSOR}`);
+  if (!zeroName) throw new Error(`cannot find the quantization of ${tensor}`);
   return readScalar(model, zeroName);
 }
 
@@ -87,12 +104,16 @@ export class MobileNetV2 implements ImageEncoder {
     private readonly tables: Uint8Array[],
     private readonly featureZero: number,
     readonly classes: readonly ImageNetClass[],
+    /** Zero point of the spatial map when it is exposed ({@link MobileNetOptions.spatial}). */
+    readonly spatialZeroPoint: number | null = null,
   ) {}
 
   static async load(opts: MobileNetOptions = {}): Promise<MobileNetV2> {
     const files = await resolveModel(MOBILENET_V2_INT8, opts);
     const model = decodeModel(fs.readFileSync(files['mobilenetv2-12-int8.onnx']!));
     exposeTensorAsOutput(model, FEATURE_TENSOR, ONNX_UINT8, ['N', FEATURE_DIM]);
+    if (opts.spatial) exposeTensorAsOutput(model, SPATIAL_TENSOR, ONNX_UINT8, ['N', ...SPATIAL_SHAPE]);
+    if (opts.activationMaps) exposeTensorAsOutput(model, MAP_TENSOR, ONNX_FLOAT, ['N', FEATURE_DIM, MAP_SIDE, MAP_SIDE]);
     const q = bypassInputQuantizer(model, ['N', 3, SIZE, SIZE]);
     const threads = opts.threads ?? os.availableParallelism();
     const session = await ort.InferenceSession.create(encodeModel(model), {
@@ -102,7 +123,8 @@ export class MobileNetV2 implements ImageEncoder {
       extra: { session: { intra_op: { allow_spinning: opts.spinning === false ? '0' : '1' } } },
     });
     const classes = readClasses(files['imagenet_labels.json']!);
-    return new MobileNetV2(session, q.input, quantizationTables(q.scale, q.zeroPoint), featureZeroPoint(model), classes);
+    const spatialZero = opts.spatial ? featureZeroPoint(model, SPATIAL_TENSOR) : null;
+    return new MobileNetV2(session, q.input, quantizationTables(q.scale, q.zeroPoint), featureZeroPoint(model), classes, spatialZero);
   }
 
   /** A batch buffer for `n` images, to be filled with `pack`. */
@@ -144,7 +166,10 @@ export class MobileNetV2 implements ImageEncoder {
       for (let j = 0; j < FEATURE_DIM; j++) features[i * FEATURE_DIM + j]! *= inv;
       softmaxInto(logits, probs, i * NUM_CLASSES, NUM_CLASSES);
     }
-    return { count, features, probs };
+    const spatial = out[SPATIAL_TENSOR]?.data as Uint8Array | undefined;
+    const map = out[MAP_TENSOR];
+    const maps = map ? { data: map.data as Float32Array, channels: FEATURE_DIM, height: MAP_SIDE, width: MAP_SIDE } : undefined;
+    return { count, features, probs, ...(spatial ? { spatial } : {}), ...(maps ? { maps } : {}) };
   }
 
   /** Convenience for a few images: pack and run. */

@@ -105,3 +105,34 @@ export async function resolveModel(spec: ModelSpec, opts: ResolveOptions = {}): 
   }
   return out;
 }
+
+/** Where trained joint models are kept when given by name: `<cacheDir>/models/joint/`. */
+export function jointModelsDir(paths: VisorPaths): string {
+  return path.join(paths.cacheDir, 'models', 'joint');
+}
+
+/**
+ * A trained joint model (`.joint` file) by path or by name. A name is looked up like the
+ * registry's models: in the models search path (`<dir>/<name>.joint`, `<dir>/joint/<name>.joint`),
+ * then in the per-user cache. These files are made by `visor train joint`, so there is no
+ * upstream to download from; their sha256 is printed when they are saved.
+ */
+export function resolveJointModel(ref: string, paths: VisorPaths = resolvePaths()): string {
+  const tries: string[] = [path.resolve(ref)];
+  if (!ref.includes('/') && !ref.includes(path.sep)) {
+    const file = ref.endsWith('.joint') ? ref : `${ref}.joint`;
+    for (const dir of paths.modelsPath) tries.push(path.join(dir, file), path.join(dir, 'joint', file));
+    tries.push(path.join(jointModelsDir(paths), file));
+  }
+  for (const p of tries) {
+    try {
+      if (fs.statSync(p).isFile()) return p;
+    } catch {
+      // not there: try the next place
+    }
+  }
+  throw new VisorError(
+    'MODEL_NOT_FOUND',
+    `joint model ${JSON.stringify(ref)} not found (looked in: ${tries.join(', ')}); train one with 'visor train joint' or give its path`,
+  );
+}

@@ -7,6 +7,10 @@ export interface ImageEmbeddings {
   features: Float32Array;
   /** count × numClasses class probabilities (empty when the model has no classifier). */
   probs: Float32Array;
+  /** A quantized spatial feature map per image, when the encoder was asked for one. */
+  spatial?: Uint8Array;
+  /** count × channels × height × width activations, when the encoder was asked for them. */
+  maps?: { data: Float32Array; channels: number; height: number; width: number };
 }
 
 /**

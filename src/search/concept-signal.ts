@@ -7,6 +7,7 @@ import type { ConceptCandidate, ConceptSpace } from '../concepts/concept-space.j
 import type { Synset } from '../concepts/wordnet.js';
 import type { LanceStore } from '../store/lance-store.js';
 import type { MatchReason, TextSignal } from './engine.js';
+import { topIndices } from './fusion.js';
 
 /**
  * 'collection': divide each class probability by the collection's mean for that class (smoothed
@@ -80,6 +81,8 @@ export class ConceptSignal implements TextSignal {
     private readonly opts: ConceptSignalOptions = {},
     /** Image features of every item, rows aligned with the ids scored (for expansion). */
     private readonly vectors?: () => Promise<{ ids: readonly string[]; matrix: Float32Array }>,
+    /** Cosine of one query vector with every item's features, fast (for expansion); else a plain loop. */
+    private readonly scoreAll?: (q: Float32Array) => Promise<{ scores: Float32Array }>,
   ) {}
 
   /**
@@ -154,12 +157,13 @@ export class ConceptSignal implements TextSignal {
   async termScores(terms: readonly ConceptTerm[], ids: readonly string[]): Promise<Float32Array[]> {
     const { probs, classes } = await this.calibrated(ids);
     return terms.map((t) => {
+      const cls = Int32Array.from(t.classes.keys());
+      const wts = Float32Array.from(t.classes.values());
+      const m = cls.length;
       const s = new Float32Array(ids.length);
-      const entries = [...t.classes];
-      for (let i = 0; i < ids.length; i++) {
-        const row = i * classes;
+      for (let i = 0, row = 0; i < ids.length; i++, row += classes) {
         let acc = 0;
-        for (const [c, w] of entries) acc += w * probs[row + c]!;
+        for (let j = 0; j < m; j++) acc += wts[j]! * probs[row + cls[j]!]!;
         s[i] = acc;
       }
       return s;
@@ -172,7 +176,8 @@ export class ConceptSignal implements TextSignal {
     const per = await this.termScores(terms, ids);
     // One concept: the log of its mass. Several: a soft AND (sum of logs), so an image showing
     // all of them beats one showing a single concept strongly.
-    const logMass = per.reduce((acc, s) => acc.map((a, i) => a + Math.log(LOG_FLOOR + s[i]!)), new Float32Array(ids.length));
+    const logMass = new Float32Array(ids.length);
+    for (const s of per) for (let i = 0; i < s.length; i++) logMass[i]! += Math.log(LOG_FLOOR + s[i]!);
     // Standardised over the collection, so that scores of different concepts compare: "dog"
     // covers 118 classes and would otherwise outscore "horse" (one class) on every image.
     let scores = standardise(logMass);
@@ -198,19 +203,15 @@ export class ConceptSignal implements TextSignal {
     const n = ids.length;
     if (vids.length !== n || n < 4) return concept;
     const dim = matrix.length / n;
-    const top = Math.max(1, Math.min(e.top, Math.ceil(n / 20)));
-    const best = Array.from(concept.keys()).sort((a, b) => concept[b]! - concept[a]!).slice(0, top);
+    const best = topIndices(concept, Math.max(1, Math.min(e.top, Math.ceil(n / 20))));
     const q = new Float32Array(dim);
     for (const r of best) for (let d = 0; d < dim; d++) q[d]! += matrix[r * dim + d]!;
-    const sim = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      let acc = 0;
-      for (let d = 0; d < dim; d++) acc += q[d]! * matrix[i * dim + d]!;
-      sim[i] = acc;
-    }
+    // Similarity to every item through the store's exact kernel (the same one image queries use).
+    const sim = this.scoreAll ? (await this.scoreAll(q)).scores : dotAll(q, matrix, n);
     const z = standardise(sim);
     return z.map((x, i) => x + e.weight * concept[i]!);
   }
+
 
   async explain(words: string[], row: number): Promise<MatchReason['concepts']> {
     const { terms } = this.interpret(words);
@@ -259,4 +260,15 @@ function standardise(s: Float32Array): Float32Array {
   for (const x of s) v += (x - mean) ** 2;
   const sd = Math.sqrt(v / (s.length || 1)) || 1;
   return s.map((x) => (x - mean) / sd);
+}
+
+function dotAll(q: Float32Array, matrix: Float32Array, n: number): Float32Array {
+  const dim = q.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let acc = 0;
+    for (let d = 0; d < dim; d++) acc += q[d]! * matrix[i * dim + d]!;
+    out[i] = acc;
+  }
+  return out;
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import type { ConceptReader } from '../compose/search-signal.js';
 import { VisorError } from '../errors.js';
 import type { ImageEncoder } from '../models/types.js';
 import type { LanceStore } from '../store/lance-store.js';
@@ -21,6 +22,8 @@ export interface MatchReason {
   clip?: number;
   /** Negative terms this item resembles (they pushed it down). */
   penalised?: string[];
+  /** Score of the composed query (reference images changed by the text). */
+  composed?: number;
 }
 
 export interface RankedResult extends SearchResult {
@@ -46,7 +49,12 @@ export interface SearchResponse {
 export interface TextSignal {
   readonly name: 'concepts' | 'joint' | 'clip';
   /** Scores for the given words, aligned with `ids`; null when none of the words means anything to it. */
-  score(words: string[], ids: readonly string[]): Promise<{ scores: Float32Array; note?: string; floor?: number } | null>;
+  /**
+   * Scores for the given words, aligned with `ids`; null when none of the words means anything to it.
+   * `weight` (default 1) multiplies the query's weight for this signal: how far the signal trusts
+   * its reading of these particular words (a model trained on sentences, given one word).
+   */
+  score(words: string[], ids: readonly string[]): Promise<{ scores: Float32Array; note?: string; floor?: number; weight?: number } | null>;
   explain?(words: string[], row: number): Promise<MatchReason[keyof MatchReason]>;
 }
 
@@ -108,6 +116,15 @@ export class SearchEngine {
     if (!Number.isInteger(offset) || offset < 0) throw new VisorError('QUERY_INVALID', `offset must be a non-negative integer, got ${offset}`);
     const w: SignalWeights = { ...DEFAULT_WEIGHTS, ...query.weights };
     const text = parseQueryText(query.text ?? '');
+    // A composed query's own words: positive ones change the reference, negative ones join the rest.
+    const composeText = query.compose ? parseQueryText(query.compose.text) : null;
+    if (composeText) {
+      if (composeText.positive.length === 0) throw new VisorError('QUERY_INVALID', 'a composed query needs words saying how the results should differ from the image');
+      if ((query.images ?? []).length + (query.like ?? []).length === 0) {
+        throw new VisorError('QUERY_INVALID', 'a composed query needs a reference: an image or an item to find more like');
+      }
+      text.negative.push(...composeText.negative);
+    }
     const images = (query.images ?? []).map(asWeighted);
     const notImages = (query.notImages ?? []).map(asWeighted);
     const like = query.like ?? [];
@@ -120,7 +137,7 @@ export class SearchEngine {
     // Query images and items become vectors in the image-feature space.
     const { encodeImage } = await import('./image-search.js');
     const encoded = await Promise.all(
-      [...images, ...notImages].map(async (t) => ({ ...t, ...(await encodeImage(await this.deps.encoder(), await readImage(t.image))) })),
+      [...images, ...notImages].map(async (t) => ({ ...t, ...(await encodeImage(await this.deps.encoder(), await readImage(t.image), query.maxPixels)) })),
     );
     const pos = encoded.slice(0, images.length);
     const neg = encoded.slice(images.length);
@@ -156,7 +173,7 @@ export class SearchEngine {
     const visualNeg = !toward && away ? normalise(away) : null; // words, but images to avoid
 
     // Image terms only: the store's own search (ANN past its threshold) is the fastest path.
-    if (visualPos && text.positive.length === 0 && text.negative.length === 0) {
+    if (visualPos && text.positive.length === 0 && text.negative.length === 0 && !composeText) {
       const hits = await store.search(visualPos, { k: k + offset, where: query.where, exact: query.exact, exclude });
       const results = await hydrate(store, hits, offset);
       return {
@@ -169,9 +186,21 @@ export class SearchEngine {
 
     const { ids } = await store.vectors();
     const n = ids.length;
+    const rowOf = rowIndex(ids);
     const signals: Array<SignalScores & { name: keyof SignalWeights | 'negative'; label?: string }> = [];
     const reports: SignalReport[] = [];
-    const visual = visualPos ? (await store.scoreAll('vector', visualPos, 1)).scores : null;
+    // A composed query replaces the visual signal: the reference is part of it.
+    let composed: Float32Array | null = null;
+    if (composeText && visualPos) {
+      const { composedScores } = await import('../compose/search-signal.js');
+      const concepts = this.deps.textSignals?.find((s) => s.name === 'concepts' && 'interpret' in s) as ConceptReader | undefined;
+      const c = await composedScores(store, visualPos, composeText.positive.join(' '), query.compose, concepts);
+      composed = c.scores;
+      signals.push({ name: 'composed', scores: composed, weight: w.composed, polarity: 1, depth: n });
+      const note = c.ignored.length ? `${c.method}; not used: ${c.ignored.join(', ')}` : c.method;
+      reports.push({ name: 'composed', understood: c.used.length > 0, note });
+    }
+    const visual = visualPos && !composed ? (await store.scoreAll('vector', visualPos, 1)).scores : null;
     if (visual) {
       signals.push({ name: 'visual', scores: visual, weight: w.visual, polarity: 1, depth: n });
       reports.push({ name: 'visual', understood: true });
@@ -184,7 +213,6 @@ export class SearchEngine {
       if (terms.length === 0) return null;
       const hits = await store.keywordSearch(terms.join(' '), { k: Math.min(n, 2000) });
       if (hits.length === 0) return null;
-      const rowOf = new Map(ids.map((id, i) => [id, i]));
       const s = new Float32Array(n);
       for (const h of hits) {
         const r = rowOf.get(h.id);
@@ -201,7 +229,7 @@ export class SearchEngine {
         if (w[sig.name] === 0) continue; // switched off by the caller
         const r = await sig.score(textTerms, ids);
         reports.push({ name: sig.name, understood: r !== null, note: r?.note });
-        if (r) signals.push({ name: sig.name, scores: r.scores, weight: w[sig.name], polarity: 1, floor: r.floor, depth: n });
+        if (r) signals.push({ name: sig.name, scores: r.scores, weight: w[sig.name] * (r.weight ?? 1), polarity: 1, floor: r.floor, depth: n });
       }
     }
     for (const term of text.negative) {
@@ -227,12 +255,21 @@ export class SearchEngine {
 
     const method: FusionMethod | 'single' = positive.length === 1 && signals.length === 1 ? 'single' : (query.fusion ?? this.deps.fusion ?? 'rrf');
     const fused = method === 'single' ? positive[0]!.scores.map((x) => (x > (positive[0]!.floor ?? -Infinity) ? x : -Infinity)) : fuse(signals, n, method);
-    const mask = new Uint8Array(n).fill(1);
+    let mask: Uint8Array | undefined;
     if (query.where) {
-      const allowed = await store.idsWhere(query.where);
-      ids.forEach((id, i) => (mask[i] = allowed.has(id) ? 1 : 0));
+      mask = new Uint8Array(n);
+      for (const id of await store.idsWhere(query.where)) {
+        const r = rowOf.get(id);
+        if (r !== undefined) mask[r] = 1;
+      }
     }
-    ids.forEach((id, i) => exclude.has(id) && (mask[i] = 0));
+    if (exclude.size) {
+      mask ??= new Uint8Array(n).fill(1);
+      for (const id of exclude) {
+        const r = rowOf.get(id);
+        if (r !== undefined) mask[r] = 0;
+      }
+    }
     const rows = topIndices(fused, k + offset, -Infinity, mask);
 
     const page = Array.from(rows.slice(offset));
@@ -241,13 +278,15 @@ export class SearchEngine {
       const results = hits.map((h, i) => ({ rank: offset + i + 1, ...h, path: '', paths: [], width: 0, height: 0, format: '', meta: {}, why: {} }));
       return { results, understood: true, signals: reports, fusion: method };
     }
-    const results = await hydrate(store, hits, offset);
+    // hydrate() skips the first `offset` hits itself, so it is given them all.
+    const results = await hydrate(store, Array.from(rows, (r) => ({ id: ids[r]!, score: fused[r]! })), offset);
     const rowOfPage = new Map(page.map((r) => [ids[r]!, r]));
     const explained: RankedResult[] = [];
     for (const res of results) {
       const row = rowOfPage.get(res.id)!;
       const why: MatchReason = {};
       if (visual) why.visual = visual[row];
+      if (composed) why.composed = composed[row];
       const kw = signals.find((s) => s.name === 'keywords');
       if (kw && kw.scores[row]! > 0) why.keywords = { score: kw.scores[row]!, words: matchedWords(textTerms.flatMap(wordsOf), textOf(res.path, res.meta)) };
       for (const sig of this.deps.textSignals ?? []) {
@@ -259,6 +298,14 @@ export class SearchEngine {
     }
     return { results: explained, understood: true, signals: reports, fusion: method };
   }
+}
+
+/** Row of each id, per ids array (the store's, which is replaced whenever the table changes). */
+const rowIndexes = new WeakMap<readonly string[], Map<string, number>>();
+function rowIndex(ids: readonly string[]): Map<string, number> {
+  let m = rowIndexes.get(ids);
+  if (!m) rowIndexes.set(ids, (m = new Map(ids.map((id, i) => [id, i]))));
+  return m;
 }
 
 function textOf(p: string, meta: MetaRecord): string {

@@ -20,21 +20,51 @@ export interface SignalScores {
 
 export const RRF_K = 60;
 
-/** Indices of the `m` highest scores above `floor`, best first. */
+/** Indices of the `m` highest scores above `floor`, best first (ties: lower index first). */
 export function topIndices(scores: Float32Array, m: number, floor = -Infinity, mask?: Uint8Array): Uint32Array {
   const n = scores.length;
-  let candidates: number[] = [];
-  if (m < n / 4) {
-    // Threshold at the m-th best value first: sorting a copy of the floats is native and fast.
-    const sorted = Float32Array.from(scores).sort();
-    const threshold = Math.max(floor, sorted[Math.max(0, n - m)]!);
-    for (let i = 0; i < n; i++) if (scores[i]! >= threshold && scores[i]! > floor && (!mask || mask[i])) candidates.push(i);
-  } else {
+  if (m <= 0) return new Uint32Array(0);
+  if (m >= n / 4) {
+    let candidates: number[] = [];
     for (let i = 0; i < n; i++) if (scores[i]! > floor && (!mask || mask[i])) candidates.push(i);
+    candidates.sort((a, b) => scores[b]! - scores[a]! || a - b);
+    if (candidates.length > m) candidates = candidates.slice(0, m);
+    return Uint32Array.from(candidates);
   }
-  candidates.sort((a, b) => scores[b]! - scores[a]! || a - b);
-  if (candidates.length > m) candidates = candidates.slice(0, m);
-  return Uint32Array.from(candidates);
+  // Few wanted of many: one pass keeping the m best admitted rows in a heap whose root is the
+  // worst of them, with no copy or sort of all n scores (a server runs this for every query).
+  const heap = new Uint32Array(m);
+  let size = 0;
+  // a ranks below b: a lower score, or the same score and a later row.
+  const below = (a: number, b: number) => scores[a]! < scores[b]! || (scores[a] === scores[b] && a > b);
+  const siftDown = (at: number) => {
+    for (;;) {
+      const l = 2 * at + 1;
+      if (l >= size) return;
+      const r = l + 1;
+      const c = r < size && below(heap[r]!, heap[l]!) ? r : l;
+      if (!below(heap[c]!, heap[at]!)) return;
+      [heap[c], heap[at]] = [heap[at]!, heap[c]!];
+      at = c;
+    }
+  };
+  for (let i = 0; i < n; i++) {
+    if (!(scores[i]! > floor) || (mask && !mask[i])) continue;
+    if (size < m) {
+      let at = size++;
+      heap[at] = i;
+      while (at > 0) {
+        const parent = (at - 1) >> 1;
+        if (!below(heap[at]!, heap[parent]!)) break;
+        [heap[parent], heap[at]] = [heap[at]!, heap[parent]!];
+        at = parent;
+      }
+    } else if (below(heap[0]!, i)) {
+      heap[0] = i;
+      siftDown(0);
+    }
+  }
+  return heap.slice(0, size).sort((a, b) => scores[b]! - scores[a]! || a - b);
 }
 
 function standardise(s: Float32Array): Float32Array {

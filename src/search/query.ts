@@ -2,6 +2,8 @@
  * What a user can ask: words, images, items to move towards or away from, and filters, each
  * with a weight. Every interface (CLI, HTTP, library) builds one of these.
  */
+import type { ComposeSpec } from '../compose/search-signal.js';
+
 export type ImageRef = string | Buffer;
 
 export interface WeightedImage {
@@ -23,9 +25,11 @@ export interface SignalWeights {
   clip: number;
   /** How strongly negative terms (-word, not-images, less-like items) push results down. */
   negative: number;
+  /** A composed query ("this image, but …": the images moved by the text; `Query.compose`). */
+  composed: number;
 }
 
-export const DEFAULT_WEIGHTS: SignalWeights = { visual: 1, concepts: 1, keywords: 1, joint: 1, clip: 1, negative: 1 };
+export const DEFAULT_WEIGHTS: SignalWeights = { visual: 1, concepts: 1, keywords: 1, joint: 1, clip: 1, negative: 1, composed: 1 };
 
 export interface Query {
   /** Words; `-word` or `-"two words"` are negative terms; quotes keep phrases together. */
@@ -46,6 +50,14 @@ export interface Query {
   weights?: Partial<SignalWeights>;
   /** How signals combine: reciprocal-rank ('rrf', default) or standardised scores ('score'). */
   fusion?: 'rrf' | 'score';
+  /** Query images with more pixels are refused before decoding (default DEFAULT_MAX_PIXELS). */
+  maxPixels?: number;
+  /**
+   * A composed query: the query images (and liked items) changed as this text says ("with a red
+   * ball"), one query rather than separate signals; zero-shot, or through a trained model
+   * (docs/compose.md). `text` above is still fused beside it; `-word`s here are negative terms.
+   */
+  compose?: ComposeSpec;
   /**
    * Ranking only: results carry id, rank and score but no stored record (path, metadata) and no
    * reasons. For evaluations and bulk re-ranking, where reading a thousand records per query

@@ -131,6 +131,7 @@ async function migrate(table: LanceDB.Table, manifest: Manifest): Promise<void> 
 /** The embedded store: one LanceDB table, one row per unique image content. */
 export class LanceStore implements VectorStore {
   private flat: FlatCache | null = null;
+  private flatLoading: { version: number; promise: Promise<FlatCache> } | null = null;
   /** The vector index as of a table version (any write or index build makes a new version). */
   private annInfo: { version: number; info: AnnIndexInfo | null } | null = null;
   private kernel: ExactKernel | null = null;
@@ -197,6 +198,11 @@ export class LanceStore implements VectorStore {
     return this.table.countRows();
   }
 
+  /** The table's version: it changes with every write, so it keys caches of search answers. */
+  async version(): Promise<number> {
+    return this.table.version();
+  }
+
   async fileStates(): Promise<FileState[]> {
     // Column by column: row objects cost ~20 µs each, which a 100k-image re-index would feel.
     const tbl = (await this.table.query().select(['id', 'paths', 'file_sizes', 'file_mtimes']).toArrow()) as unknown as Arrow.Table;
@@ -235,9 +241,28 @@ export class LanceStore implements VectorStore {
 
   async getItems(ids: readonly string[]): Promise<StoredItem[]> {
     if (ids.length === 0) return [];
-    const rows = await this.table.query().where(`id IN (${idList(ids)})`).select([...SUMMARY_COLUMNS]).toArray();
+    const rows = (await this.takeByPosition(ids)) ?? (await this.table.query().where(`id IN (${idList(ids)})`).select([...SUMMARY_COLUMNS]).toArray());
     const byId = new Map(rows.map((r) => [String(r.id), this.rowToItem(r)]));
     return ids.map((id) => byId.get(id)).filter((x): x is StoredItem => x !== undefined);
+  }
+
+  /**
+   * Summary rows read by position when the vectors in memory belong to the current version (the
+   * ids were found there): a direct read instead of a filtered scan of every row, which a
+   * server hydrating each page of results would otherwise pay. Null when it cannot be used.
+   */
+  private async takeByPosition(ids: readonly string[]): Promise<Record<string, unknown>[] | null> {
+    const flat = this.flat;
+    if (!flat || ids.length > 1000 || flat.version !== (await this.table.version())) return null;
+    // Rows come back in table order.
+    const offsets = ids
+      .map((id) => flat.rowOf.get(id))
+      .filter((r): r is number => r !== undefined)
+      .sort((a, b) => a - b);
+    if (offsets.length === 0) return [];
+    const rows = await this.table.takeOffsets(offsets).select([...SUMMARY_COLUMNS]).toArray();
+    // Positions follow the scan order the cache was read in; should that ever differ, scan instead.
+    return rows.length === offsets.length && rows.every((r, i) => String(r.id) === flat.ids[offsets[i]!]) ? rows : null;
   }
 
   async getItemsWithVectors(ids: readonly string[]): Promise<ItemWithVectors[]> {
@@ -371,10 +396,25 @@ export class LanceStore implements VectorStore {
     }
   }
 
+  /** Ids of the items matching an SQL filter over item columns. */
+  async matchingIds(where: string): Promise<Set<string>> {
+    return this.whereIds(where);
+  }
+
   /** All vectors in memory for exact search; reloaded when the table has changed. */
   private async flatCache(): Promise<FlatCache> {
     const version = await this.table.version();
     if (this.flat && this.flat.version === version) return this.flat;
+    // Concurrent searches (a server's) share one load rather than each reading every vector.
+    if (this.flatLoading?.version === version) return this.flatLoading.promise;
+    const promise = this.loadFlat(version).finally(() => {
+      if (this.flatLoading?.promise === promise) this.flatLoading = null;
+    });
+    this.flatLoading = { version, promise };
+    return promise;
+  }
+
+  private async loadFlat(version: number): Promise<FlatCache> {
     this.flat = null; // let the old matrix go before allocating the new one
     const dim = this.dimension;
     const n = await this.table.countRows();
@@ -469,8 +509,16 @@ export class LanceStore implements VectorStore {
     let q = this.table.query().fullTextSearch(text, { columns: 'search_text' }).select(['id', '_score']).limit(opts.k);
     if (opts.where) q = q.where(opts.where);
     try {
-      const rows = await q.toArray();
-      return rows.map((r) => ({ id: String(r.id), score: Number(r._score) }));
+      // Column by column: a word common to a large collection matches thousands of rows, and
+      // row objects would cost more than the search itself (a server answers many of these).
+      const tbl = (await q.toArrow()) as unknown as Arrow.Table;
+      const out: VectorHit[] = [];
+      for (const batch of tbl.batches) {
+        const ids = batch.getChild('id')!;
+        const scores = batch.getChild('_score')!.toArray() as Float32Array;
+        for (let r = 0; r < batch.numRows; r++) out.push({ id: String(ids.get(r)), score: scores[r]! });
+      }
+      return out;
     } catch (e) {
       if (opts.where) throw new VisorError('FILTER_INVALID', `invalid filter ${JSON.stringify(opts.where)}: ${errorMessage(e).split('\n')[0]}`, { cause: e });
       throw e;
@@ -562,6 +610,22 @@ export class LanceStore implements VectorStore {
   /** Changes query-time ANN settings (nprobes, ef, refine) for later searches. */
   tuneAnn(settings: Partial<Pick<AnnSettings, 'nprobes' | 'ef' | 'refineFactor'>>): void {
     Object.assign(this.ann, settings);
+  }
+
+  /**
+   * Another table in the same database folder, created with `schema` when missing. Optional
+   * features keep their per-item data there, keyed by item id, so the items table, and
+   * indexes made without those features, stay as they are.
+   */
+  async sideTable(name: string, schema: Arrow.Schema): Promise<LanceDB.Table> {
+    if (name === TABLE) throw new Error(`${TABLE} is the items table`);
+    const names = await this.db.tableNames();
+    return names.includes(name) ? this.db.openTable(name) : this.db.createEmptyTable(name, schema);
+  }
+
+  /** Whether a side table exists (without creating it). */
+  async hasSideTable(name: string): Promise<boolean> {
+    return (await this.db.tableNames()).includes(name);
   }
 
   async stats(): Promise<StoreStats> {

@@ -6,20 +6,33 @@ import type { GlobalOptions } from '../run.js';
 
 export interface EvalCommandOptions extends GlobalOptions {
   limit?: number;
+  queries?: number;
+  epochs?: number;
+  encoder?: string;
+  keep?: string;
   out?: string;
+  textModel?: string;
+  fused?: boolean;
+  weights?: string;
+  fusion?: 'rrf' | 'score';
   progress: ProgressMode;
   zeroShot?: boolean;
   split?: 'test' | 'dev';
   k?: number;
 }
 
-export const EVAL_DATASETS = ['cifar10', 'cifar10-zeroshot', 'flickr8k', 'tags'] as const;
+export const EVAL_DATASETS = ['cifar10', 'cifar10-zeroshot', 'flickr8k', 'tags', 'cifar10-classify', 'objects', 'css'] as const;
 
 const pct = (x: number) => x.toFixed(4);
 
 export async function evalCommand(dataset: string, o: EvalCommandOptions): Promise<void> {
   if (!(EVAL_DATASETS as readonly string[]).includes(dataset)) {
     throw new VisorError('QUERY_INVALID', `unknown evaluation ${JSON.stringify(dataset)}; available: ${EVAL_DATASETS.join(', ')}`);
+  }
+  if (dataset === 'css') return (await import('./eval-css-cmd.js')).evalCssCommand(o);
+  if (dataset === 'flickr8k' && !o.zeroShot) return evalFlickr8kCommand(o);
+  if (dataset === 'cifar10-classify' || dataset === 'objects') {
+    return (await import('./domain-cmd.js')).domainEvalCommand(dataset, o);
   }
   if (dataset !== 'cifar10') return (await import('./eval-zeroshot-cmd.js')).evalZeroShotCommand(dataset, o);
   const { evalCifar10 } = await import('../../eval/cifar10.js');
@@ -49,5 +62,46 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
         ['R@1 (top hit same class)', pct(m.recallAt1)],
       ])}\n\n` +
       `time: ${report.seconds.total.toFixed(1)} s (indexing ${report.seconds.index.toFixed(1)} s, searching ${report.seconds.search.toFixed(1)} s)\n`,
+  );
+}
+
+const r1 = (x: number) => x.toFixed(1);
+
+async function evalFlickr8kCommand(o: EvalCommandOptions): Promise<void> {
+  if (!o.textModel) throw new VisorError('QUERY_INVALID', 'flickr8k evaluates a joint text–image model (--text-model <file.joint>) or text search with no training (--zero-shot)');
+  const { evalFlickr8k } = await import('../../eval/flickr8k.js');
+  const { parseWeights } = await import('./search-cmd.js');
+  const indexing = createProgress(o.progress);
+  const searching = createProgress(o.progress, 'queries');
+  const report = await evalFlickr8k({
+    textModel: o.textModel,
+    db: o.db,
+    split: o.split,
+    limit: o.limit,
+    fused: o.fused ? { weights: parseWeights(o.weights), fusion: o.fusion } : undefined,
+    onIndexProgress: (p) => p.phase === 'embedding' && indexing.update({ phase: 'indexing', done: p.done, total: p.total }),
+    onSearchProgress: (done, total) => {
+      indexing.stop();
+      searching.update({ phase: 'fused search', done, total });
+    },
+  });
+  indexing.stop();
+  searching.stop();
+  if (o.out) fs.writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
+  if (o.json) return printJson(report);
+  const row = (name: string, m: typeof report.textToImage) => [name, r1(m.r1), r1(m.r5), r1(m.r10), String(m.medianRank), r1(m.meanRank)];
+  process.stdout.write(
+    `${report.protocol}\nmodel: ${report.model.name} (${report.model.file}), ${report.model.dimension}-d\n\n` +
+      `${table([
+        ['direction', 'R@1', 'R@5', 'R@10', 'median rank', 'mean rank'],
+        row('text→image', report.textToImage),
+        row('image→text', report.imageToText),
+        ...(report.fused ? [row(`text→image fused (${report.fused.fusion})`, report.fused.textToImage)] : []),
+      ])}\n` +
+      (report.fused
+        ? `fused: Collection.search, top ${report.fused.depth} per caption (beyond: rank ${report.fused.depth + 1}); signals understood: ${Object.entries(report.fused.understood).map(([k, v]) => `${k} ${v}`).join(', ')}\n`
+        : '') +
+      `R-sum ${r1(report.rsum)}\n\n` +
+      `time: ${report.seconds.total.toFixed(1)} s (indexing ${report.seconds.index.toFixed(1)} s, encoding ${report.seconds.encode.toFixed(1)} s, ranking ${report.seconds.search.toFixed(1)} s)\n`,
   );
 }

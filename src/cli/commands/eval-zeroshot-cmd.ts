@@ -14,6 +14,7 @@ export async function evalZeroShotCommand(dataset: string, o: EvalCommandOptions
   const progress = {
     db: o.db,
     limit: o.limit,
+    textModel: o.textModel,
     onIndexProgress: (p: { phase: string; done: number; total: number }) =>
       p.phase === 'embedding' && indexing.update({ phase: 'indexing', done: p.done, total: p.total }),
     onSearchProgress: (done: number, total: number) => {

@@ -10,6 +10,7 @@ export interface IndexCommandOptions extends GlobalOptions {
   workers?: number;
   maxPixels?: number;
   maxFileMb?: number;
+  textModel?: string;
   model?: string;
   progress: ProgressMode;
 }
@@ -68,6 +69,8 @@ export async function indexCommand(sources: string[], o: IndexCommandOptions): P
   process.on('SIGTERM', onSigint);
   const progress = createProgress(o.progress);
   try {
+    // Checked before any image is read: a wrong model file should not cost an indexing run.
+    const textModel = o.textModel ? await collection.setTextModel(o.textModel) : undefined;
     const summary = await collection.index(sources, {
       hidden: o.hidden,
       allFiles: o.allFiles,
@@ -83,8 +86,12 @@ export async function indexCommand(sources: string[], o: IndexCommandOptions): P
       onSpaceProgress: (p) => progress.update({ phase: p.space, done: p.done, total: p.total }),
     });
     progress.stop();
-    if (o.json) printJson({ db: collection.db, ...summary });
+    // Domain stages the collection has prepared (localize, categorize) run on the new images too.
+    const domain = summary.interrupted ? undefined : await (await import('./domain-cmd.js')).refreshDomainStages(collection, o.progress);
+    if (o.json) printJson({ db: collection.db, ...summary, ...(domain ? { domain } : {}), ...(textModel ? { textModel } : {}) });
     else printSummary(summary, collection.db);
+    if (domain && !o.json) process.stdout.write(`Domain stages: ${domain.join('; ')}\n`);
+    if (textModel && !o.json) process.stdout.write(`Text search: ${textModel.name} (${displayPath(textModel.file)}, sha256 ${textModel.sha256.slice(0, 12)}…)\n`);
     return summary.interrupted ? EXIT.interrupted : EXIT.ok;
   } finally {
     progress.stop();

@@ -10,6 +10,11 @@ export interface SearchCommandOptions extends GlobalOptions {
   notImage: string[];
   like: string[];
   unlike: string[];
+  moreLike: string[];
+  lessLike: string[];
+  text?: string;
+  composeModel?: string;
+  composeWeight?: number;
   k: number;
   offset: number;
   where?: string;
@@ -17,13 +22,18 @@ export interface SearchCommandOptions extends GlobalOptions {
   excludeSelf?: boolean;
   weights?: string;
   fusion?: 'rrf' | 'score';
+  textModel?: string;
   space?: string;
+  /** Domain stages (one query image only); see domain-cmd.ts. */
+  narrow?: boolean;
+  localize?: boolean;
+  rerank?: boolean;
 }
 
 /** "visual=1,keywords=0.5" → weights; unknown names are an error, not silently ignored. */
 export function parseWeights(spec: string | undefined): Partial<SignalWeights> | undefined {
   if (!spec) return undefined;
-  const known = ['visual', 'concepts', 'keywords', 'joint', 'clip', 'negative'];
+  const known = ['visual', 'concepts', 'keywords', 'joint', 'clip', 'negative', 'composed'];
   const out: Partial<SignalWeights> = {};
   for (const part of spec.split(',')) {
     const [name, value] = part.split('=').map((x) => x.trim());
@@ -43,6 +53,7 @@ function reason(why: MatchReason): string {
   for (const c of why.concepts ?? []) parts.push(`${c.concept} ${c.score.toFixed(2)}`);
   if (why.joint !== undefined) parts.push(`text model ${why.joint.toFixed(2)}`);
   if (why.clip !== undefined) parts.push(`clip ${why.clip.toFixed(2)}`);
+  if (why.composed !== undefined) parts.push(`composed ${why.composed.toFixed(2)}`);
   if (why.penalised?.length) parts.push(`resembles ${why.penalised.join(', ')}`);
   return parts.join('; ');
 }
@@ -67,12 +78,22 @@ function printResults(r: SearchResponse): void {
 }
 
 export async function searchCommand(words: string[], o: SearchCommandOptions): Promise<void> {
+  if (o.narrow || o.localize || o.rerank) return (await import('./domain-cmd.js')).domainSearchCommand(words, o);
+  const like = [...o.like, ...(o.moreLike ?? [])];
+  const unlike = [...o.unlike, ...(o.lessLike ?? [])];
+  // --text beside a reference (an image, a liked item) says how to change it: a composed query.
+  const composing = o.text !== undefined && o.image.length + like.length > 0;
+  if (!composing && (o.composeModel !== undefined || o.composeWeight !== undefined)) {
+    throw new VisorError('QUERY_INVALID', '--compose-model and --compose-weight need a composed query: --image (or --like) with --text');
+  }
+  const plain = [...words, ...(composing || o.text === undefined ? [] : [o.text])].join(' ').trim();
   const query: Query = {
-    text: words.join(' ').trim() || undefined,
+    text: plain || undefined,
     images: o.image,
     notImages: o.notImage,
-    like: o.like,
-    unlike: o.unlike,
+    like,
+    unlike,
+    compose: composing ? { text: o.text!, weight: o.composeWeight, model: o.composeModel } : undefined,
     where: o.where,
     k: o.k,
     offset: o.offset,
@@ -85,6 +106,7 @@ export async function searchCommand(words: string[], o: SearchCommandOptions): P
     throw new VisorError('QUERY_INVALID', '--space takes exactly one --image and nothing else to search for');
   }
   const collection = await Collection.open({ db: o.db });
+  if (o.textModel) collection.useTextModel(o.textModel);
   try {
     const response: SearchResponse = o.space
       ? {

@@ -1,0 +1,300 @@
+import fs from 'node:fs';
+import { VisorError } from '../errors.js';
+import { fitTemperature } from './calibrate.js';
+import { stratifiedFolds, splitFold, takeRows } from './cross-validate.js';
+import { buildInputs, DEFAULT_INPUTS, fitStandardizer, standardize, type ClassifierInput, type FeatureRows, type Standardizer } from './features.js';
+import { DEFAULT_EPOCHS, linearForward, softmaxRows, trainSoftmax, type LinearLayer, type SoftmaxTrainOptions } from './softmax.js';
+
+/**
+ * Anything that turns an item's stored features into probabilities over named categories.
+ * The trained classifier below is one; a zero-shot classifier (ImageNet concepts mapped to
+ * category names, no labels needed) can implement the same interface and plug into
+ * categorisation and narrowing unchanged (see `registerPredictorKind` in predictors.ts).
+ */
+export interface CategoryPredictor {
+  /** Stable identifier, stored with every prediction it makes. */
+  readonly id: string;
+  readonly categories: readonly string[];
+  /** count × categories calibrated probabilities. */
+  predict(rows: FeatureRows): Float32Array;
+}
+
+export interface TrainClassifierOptions extends Omit<SoftmaxTrainOptions, 'onEpoch'> {
+  inputs?: readonly ClassifierInput[];
+  /** Folds of the cross-validation that measures accuracy and calibrates (default 5). */
+  folds?: number;
+  /** The catalogue column the labels came from (recorded in the file). */
+  column?: string;
+  imageModel?: string;
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+/** Out-of-fold predictions: every item predicted by a model that never saw it. */
+export interface CrossValidation {
+  folds: number;
+  categories: string[];
+  /** Per item: its true category index, the fold it was held out in, the category predicted. */
+  labels: Int32Array;
+  foldOf: Int32Array;
+  predicted: Int32Array;
+  /** count × categories calibrated probabilities (each fold's own temperature). */
+  probs: Float32Array;
+  accuracy: number;
+  /** Mean per-category recall: accuracy with every category counting the same. */
+  balancedAccuracy: number;
+  /** confusion[true][predicted] counts. */
+  confusion: number[][];
+  /** The fold models, in fold order. */
+  models: CategoryClassifier[];
+}
+
+interface ClassifierFile {
+  format: 'visor-category-classifier';
+  version: 1;
+  id: string;
+  column: string | null;
+  imageModel: string | null;
+  categories: string[];
+  inputs: ClassifierInput[];
+  temperature: number;
+  standardizer: { mean: string; scale: string };
+  layer: { inputs: number; outputs: number; weights: string; bias: string };
+  training: Record<string, unknown>;
+  crossValidation: { folds: number; accuracy: number; balancedAccuracy: number } | null;
+}
+
+const b64 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+const fromB64 = (s: string) => {
+  const buf = Buffer.from(s, 'base64');
+  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+};
+
+/** A trained, calibrated softmax classifier over a collection's own categories. */
+export class CategoryClassifier implements CategoryPredictor {
+  constructor(
+    readonly id: string,
+    readonly categories: readonly string[],
+    readonly inputs: readonly ClassifierInput[],
+    private readonly standardizer: Standardizer,
+    private readonly layer: LinearLayer,
+    readonly temperature: number,
+    readonly meta: { column: string | null; imageModel: string | null; training: Record<string, unknown>; crossValidation: ClassifierFile['crossValidation'] },
+  ) {}
+
+  /** Uncalibrated scores, count × categories. */
+  logits(rows: FeatureRows): Float32Array {
+    const { x, dim } = buildInputs(rows, this.inputs);
+    if (dim !== this.layer.inputs) {
+      throw new VisorError('QUERY_INVALID', `classifier ${this.id} expects ${this.layer.inputs} inputs, the stored features give ${dim}`);
+    }
+    return linearForward(this.layer, standardize(x, dim, this.standardizer), rows.count);
+  }
+
+  predict(rows: FeatureRows): Float32Array {
+    return softmaxRows(this.logits(rows), this.categories.length, this.temperature);
+  }
+
+  toJSON(): ClassifierFile {
+    return {
+      format: 'visor-category-classifier',
+      version: 1,
+      id: this.id,
+      column: this.meta.column,
+      imageModel: this.meta.imageModel,
+      categories: [...this.categories],
+      inputs: [...this.inputs],
+      temperature: this.temperature,
+      standardizer: { mean: b64(this.standardizer.mean), scale: b64(this.standardizer.scale) },
+      layer: { inputs: this.layer.inputs, outputs: this.layer.outputs, weights: b64(this.layer.weights), bias: b64(this.layer.bias) },
+      training: this.meta.training,
+      crossValidation: this.meta.crossValidation,
+    };
+  }
+
+  static fromJSON(f: ClassifierFile): CategoryClassifier {
+    if (f.format !== 'visor-category-classifier' || f.version !== 1) {
+      throw new VisorError('QUERY_INVALID', 'not a Visor category classifier file (or from a newer Visor)');
+    }
+    const layer: LinearLayer = { inputs: f.layer.inputs, outputs: f.layer.outputs, weights: fromB64(f.layer.weights), bias: fromB64(f.layer.bias) };
+    if (layer.weights.length !== layer.inputs * layer.outputs || layer.outputs !== f.categories.length) {
+      throw new VisorError('QUERY_INVALID', `classifier ${f.id}: weights do not match its ${f.categories.length} categories`);
+    }
+    return new CategoryClassifier(
+      f.id,
+      f.categories,
+      f.inputs,
+      { mean: fromB64(f.standardizer.mean), scale: fromB64(f.standardizer.scale) },
+      layer,
+      f.temperature,
+      { column: f.column, imageModel: f.imageModel, training: f.training, crossValidation: f.crossValidation },
+    );
+  }
+
+  save(file: string): void {
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, `${JSON.stringify(this.toJSON())}\n`);
+    fs.renameSync(tmp, file);
+  }
+
+  static load(file: string): CategoryClassifier {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new VisorError('NOT_FOUND', `cannot read classifier ${file}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      return CategoryClassifier.fromJSON(JSON.parse(text) as ClassifierFile);
+    } catch (e) {
+      if (e instanceof VisorError) throw e;
+      throw new VisorError('QUERY_INVALID', `${file} is not a Visor category classifier: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}
+
+function categoryIndex(labels: readonly string[]): { categories: string[]; y: Int32Array } {
+  const categories = [...new Set(labels)].sort();
+  const index = new Map(categories.map((c, i) => [c, i]));
+  return { categories, y: Int32Array.from(labels, (l) => index.get(l)!) };
+}
+
+/** One softmax fit on the rows `idx` of the input matrix: standardiser + layer. */
+function fitRows(x: Float32Array, dim: number, y: Int32Array, idx: Int32Array, classes: number, opts: SoftmaxTrainOptions) {
+  const xs = takeRows(x, dim, idx);
+  const ys = Int32Array.from(idx, (i) => y[i]!);
+  const standardizer = fitStandardizer(xs, idx.length, dim);
+  standardize(xs, dim, standardizer);
+  return { standardizer, layer: trainSoftmax(xs, ys, dim, classes, opts) };
+}
+
+function logitsOf(fit: { standardizer: Standardizer; layer: LinearLayer }, x: Float32Array, dim: number, idx: Int32Array): Float32Array {
+  return linearForward(fit.layer, standardize(takeRows(x, dim, idx), dim, fit.standardizer), idx.length);
+}
+
+/**
+ * A fold's temperature without touching the fold's held-out items: a model on 80 % of the
+ * fold's training items is scored on the other 20 %.
+ */
+function innerTemperature(x: Float32Array, dim: number, y: Int32Array, train: Int32Array, classes: number, opts: SoftmaxTrainOptions): number {
+  const inner = stratifiedFolds(Int32Array.from(train, (i) => y[i]!), 5, (opts.seed ?? 1) + 7919);
+  const { train: a, test: b } = splitFold(inner, 0);
+  const fit = fitRows(x, dim, y, Int32Array.from(a, (i) => train[i]!), classes, opts);
+  const held = Int32Array.from(b, (i) => train[i]!);
+  return fitTemperature(logitsOf(fit, x, dim, held), Int32Array.from(held, (i) => y[i]!), classes);
+}
+
+function trainingRecord(opts: TrainClassifierOptions, items: number): Record<string, unknown> {
+  return {
+    items,
+    l2: opts.l2 ?? 1e-3,
+    epochs: opts.epochs ?? DEFAULT_EPOCHS,
+    learningRate: opts.learningRate ?? 1e-3,
+    batchSize: opts.batchSize ?? 128,
+    balanced: opts.balanced ?? true,
+    seed: opts.seed ?? 1,
+  };
+}
+
+function requireTwoCategories(categories: string[]): void {
+  if (categories.length < 2) throw new VisorError('QUERY_INVALID', `a classifier needs at least two categories; the labels hold ${categories.length}`);
+}
+
+/**
+ * k-fold cross-validation: for each fold a classifier is trained on the other folds (its
+ * temperature from an inner split of those), and predicts the fold's items. No item is ever
+ * predicted by a model that saw its label.
+ */
+export function crossValidate(rows: FeatureRows, labels: readonly string[], opts: TrainClassifierOptions = {}): CrossValidation {
+  const { categories, y } = categoryIndex(labels);
+  requireTwoCategories(categories);
+  const k = categories.length;
+  const folds = opts.folds ?? 5;
+  const inputs = opts.inputs ?? DEFAULT_INPUTS;
+  const { x, dim } = buildInputs(rows, inputs);
+  const foldOf = stratifiedFolds(y, folds, opts.seed ?? 1);
+  const probs = new Float32Array(rows.count * k);
+  const predicted = new Int32Array(rows.count);
+  const models: CategoryClassifier[] = [];
+  for (let f = 0; f < folds; f++) {
+    opts.onProgress?.('cross-validation', f, folds);
+    const { train, test } = splitFold(foldOf, f);
+    const fitOpts = { ...opts, seed: (opts.seed ?? 1) + f };
+    const temperature = innerTemperature(x, dim, y, train, k, fitOpts);
+    const fit = fitRows(x, dim, y, train, k, fitOpts);
+    const p = softmaxRows(logitsOf(fit, x, dim, test), k, temperature);
+    test.forEach((item, r) => {
+      probs.set(p.subarray(r * k, (r + 1) * k), item * k);
+      let best = 0;
+      for (let c = 1; c < k; c++) if (p[r * k + c]! > p[r * k + best]!) best = c;
+      predicted[item] = best;
+    });
+    models.push(
+      new CategoryClassifier(`fold${f}`, categories, inputs, fit.standardizer, fit.layer, temperature, {
+        column: opts.column ?? null,
+        imageModel: opts.imageModel ?? null,
+        training: { ...trainingRecord(fitOpts, train.length), fold: f },
+        crossValidation: null,
+      }),
+    );
+  }
+  opts.onProgress?.('cross-validation', folds, folds);
+  const confusion = categories.map(() => new Array<number>(k).fill(0));
+  let correct = 0;
+  for (let i = 0; i < rows.count; i++) {
+    confusion[y[i]!]![predicted[i]!]!++;
+    if (predicted[i] === y[i]) correct++;
+  }
+  const recalls = confusion.map((row, c) => row[c]! / Math.max(1, row.reduce((s, v) => s + v, 0)));
+  return {
+    folds,
+    categories,
+    labels: y,
+    foldOf,
+    predicted,
+    probs,
+    accuracy: correct / Math.max(1, rows.count),
+    balancedAccuracy: recalls.reduce((s, r) => s + r, 0) / k,
+    confusion,
+    models,
+  };
+}
+
+/**
+ * Trains the classifier to deploy: cross-validated first (accuracy, confusion, and the
+ * temperature, fitted on the out-of-fold scores), then fitted on every labelled item.
+ */
+export function trainCategoryClassifier(
+  rows: FeatureRows,
+  labels: readonly string[],
+  opts: TrainClassifierOptions = {},
+): { classifier: CategoryClassifier; crossValidation: CrossValidation } {
+  const cv = crossValidate(rows, labels, opts);
+  const k = cv.categories.length;
+  // Out-of-fold logits, recovered from each fold model, calibrate the final model.
+  const oofLogits = new Float32Array(rows.count * k);
+  cv.models.forEach((m, f) => {
+    const idx = splitFold(cv.foldOf, f).test;
+    const sub: FeatureRows = {
+      count: idx.length,
+      features: takeRows(rows.features, rows.features.length / rows.count, idx),
+      probs: takeRows(rows.probs, rows.probs.length / rows.count, idx),
+    };
+    const l = m.logits(sub);
+    idx.forEach((item, r) => oofLogits.set(l.subarray(r * k, (r + 1) * k), item * k));
+  });
+  const temperature = fitTemperature(oofLogits, cv.labels, k);
+  opts.onProgress?.('final model', 0, 1);
+  const inputs = opts.inputs ?? DEFAULT_INPUTS;
+  const { x, dim } = buildInputs(rows, inputs);
+  const all = Int32Array.from({ length: rows.count }, (_, i) => i);
+  const fit = fitRows(x, dim, cv.labels, all, k, opts);
+  opts.onProgress?.('final model', 1, 1);
+  const id = `clf-${opts.column ?? 'category'}-${Date.now().toString(36)}`;
+  const classifier = new CategoryClassifier(id, cv.categories, inputs, fit.standardizer, fit.layer, temperature, {
+    column: opts.column ?? null,
+    imageModel: opts.imageModel ?? null,
+    training: trainingRecord(opts, rows.count),
+    crossValidation: { folds: cv.folds, accuracy: cv.accuracy, balancedAccuracy: cv.balancedAccuracy },
+  });
+  return { classifier, crossValidation: cv };
+}

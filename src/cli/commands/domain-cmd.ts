@@ -1,0 +1,295 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Collection } from '../../collection.js';
+import { VisorError } from '../../errors.js';
+import { LOCALIZE_METHODS, type LocalizeMethod } from '../../localize/localizer.js';
+import { displayPath, printJson, table } from '../output.js';
+import { createProgress, type ProgressMode } from '../progress.js';
+import type { GlobalOptions } from '../run.js';
+
+const f4 = (x: number) => x.toFixed(4);
+
+export interface TrainClassifyOptions extends GlobalOptions {
+  column: string;
+  out: string;
+  folds?: number;
+  epochs?: number;
+  l2?: number;
+  /** Write the cross-validation confusion matrix (SVG) beside the classifier. */
+  plot?: boolean;
+  progress: ProgressMode;
+}
+
+/** `visor train classify`: a category classifier from a catalogue column, cross-validated. */
+export async function trainClassifyCommand(o: TrainClassifyOptions): Promise<void> {
+  const collection = await Collection.open({ db: o.db });
+  try {
+    const { loadLabelledRows } = await import('../../classify/training-data.js');
+    const { trainCategoryClassifier } = await import('../../classify/category-classifier.js');
+    const data = await loadLabelledRows(collection.store, o.column);
+    if (data.rows.count < 2 * (o.folds ?? 5)) {
+      throw new VisorError('QUERY_INVALID', `only ${data.rows.count} images have a ${o.column} value; training needs at least ${2 * (o.folds ?? 5)}`);
+    }
+    const progress = createProgress(o.progress, 'folds');
+    const started = performance.now();
+    const { classifier, crossValidation: cv } = trainCategoryClassifier(data.rows, data.labels, {
+      column: o.column,
+      imageModel: collection.store.manifest.imageModel,
+      folds: o.folds,
+      epochs: o.epochs,
+      l2: o.l2,
+      onProgress: (phase, done, total) => progress.update({ phase, done, total }),
+    });
+    progress.stop();
+    const out = path.resolve(o.out);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    classifier.save(out);
+    const files = [out];
+    if (o.plot !== false) {
+      const { confusionMatrixSvg } = await import('../../eval/svg.js');
+      const svg = out.replace(/\.json$/, '') + '.confusion.svg';
+      fs.writeFileSync(svg, confusionMatrixSvg(cv.categories, cv.confusion, `${o.column}: ${cv.folds}-fold CV accuracy ${cv.accuracy.toFixed(3)}`));
+      files.push(svg);
+    }
+    const summary = {
+      classifier: classifier.id,
+      file: out,
+      column: o.column,
+      items: data.rows.count,
+      unlabelled: data.unlabelled,
+      categories: cv.categories,
+      folds: cv.folds,
+      accuracy: cv.accuracy,
+      balancedAccuracy: cv.balancedAccuracy,
+      temperature: classifier.temperature,
+      confusion: cv.confusion,
+      files,
+      seconds: (performance.now() - started) / 1000,
+    };
+    if (o.json) return printJson(summary);
+    process.stdout.write(
+      `${table([
+        ['classifier', `${classifier.id} → ${displayPath(out)}`],
+        ['trained on', `${data.rows.count} images labelled in ${o.column} (${data.unlabelled} without a label), ${cv.categories.length} categories`],
+        [`${cv.folds}-fold CV accuracy`, f4(cv.accuracy)],
+        ['balanced accuracy', f4(cv.balancedAccuracy)],
+        ['temperature', classifier.temperature.toFixed(3)],
+        ['files', files.map(displayPath).join(', ')],
+      ])}\n` + `next: visor categorize --model ${displayPath(out)}${' '}--column ${o.column}\n`,
+    );
+  } finally {
+    await collection.close();
+  }
+}
+
+/**
+ * After indexing: runs the domain stages the collection has prepared on images that lack them.
+ * Returns a line per stage run, or undefined when none is prepared (nothing is loaded then).
+ */
+export async function refreshDomainStages(collection: Collection, mode: ProgressMode): Promise<string[] | undefined> {
+  const { domainSettings } = await import('../../domain/settings.js');
+  const settings = domainSettings(collection.store);
+  if (!settings.localize && !settings.categorize) return undefined;
+  const { DomainPipeline } = await import('../../domain/pipeline.js');
+  const pipeline = await DomainPipeline.open(collection.store);
+  const progress = createProgress(mode);
+  const lines: string[] = [];
+  try {
+    const onProgress = (p: { stage: string; done: number; total: number }) => progress.update({ phase: p.stage, done: p.done, total: p.total });
+    if (settings.localize) {
+      const s = await pipeline.localizeItems({ method: settings.localize.method, onProgress });
+      lines.push(`localised ${s.localized} new (${s.found} with an object found)${s.failed.length ? `, ${s.failed.length} failed` : ''}`);
+    }
+    if (settings.categorize) {
+      const s = await pipeline.categorizeItems({ predictor: settings.categorize.predictor, catalogueColumn: settings.categorize.catalogueColumn, onProgress });
+      lines.push(`categorised ${s.categorized} new`);
+    }
+    return lines;
+  } finally {
+    progress.stop();
+    await pipeline.close();
+  }
+}
+
+export interface CategorizeOptions extends GlobalOptions {
+  model?: string;
+  /** Comma-separated category names for the zero-shot predictor (instead of --model). */
+  zeroShot?: string;
+  column?: string;
+  force?: boolean;
+  progress: ProgressMode;
+}
+
+/** `visor categorize`: a category for every image (catalogue value, else predicted); turns narrowing on. */
+export async function categorizeCommand(o: CategorizeOptions): Promise<void> {
+  if (!o.model === !o.zeroShot) throw new VisorError('QUERY_INVALID', 'give either --model <classifier file> or --zero-shot <names>');
+  const predictor = o.model
+    ? { kind: 'trained' as const, file: path.resolve(o.model) }
+    : { kind: 'zero-shot' as const, categories: o.zeroShot!.split(',').map((c) => c.trim()).filter(Boolean) };
+  const collection = await Collection.open({ db: o.db });
+  const { DomainPipeline } = await import('../../domain/pipeline.js');
+  const pipeline = await DomainPipeline.open(collection.store);
+  try {
+    const progress = createProgress(o.progress);
+    const s = await pipeline.categorizeItems({
+      predictor,
+      catalogueColumn: o.column ?? null,
+      force: o.force,
+      onProgress: (p) => progress.update({ phase: p.stage, done: p.done, total: p.total }),
+    });
+    progress.stop();
+    if (o.json) return printJson(s);
+    process.stdout.write(
+      `${table([
+        ['categorised', `${s.categorized} (${s.fromCatalogue} from the catalogue, ${s.categorized - s.fromCatalogue} predicted), ${s.unchanged} unchanged`],
+        ['categories', Object.entries(s.counts).map(([c, n]) => `${c} ${n}`).join(', ')],
+        ['time', `${s.seconds.toFixed(1)} s`],
+      ])}\n`,
+    );
+  } finally {
+    await pipeline.close();
+    await collection.close();
+  }
+}
+
+export interface LocalizeOptions extends GlobalOptions {
+  method?: string;
+  batchSize?: number;
+  progress: ProgressMode;
+}
+
+/** `visor localize`: object silhouettes and object features for every image; turns localisation on. */
+export async function localizeCommand(o: LocalizeOptions): Promise<void> {
+  if (o.method && !(LOCALIZE_METHODS as readonly string[]).includes(o.method)) {
+    throw new VisorError('QUERY_INVALID', `unknown localisation method ${JSON.stringify(o.method)}; known: ${LOCALIZE_METHODS.join(', ')}`);
+  }
+  const collection = await Collection.open({ db: o.db });
+  const { DomainPipeline } = await import('../../domain/pipeline.js');
+  const pipeline = await DomainPipeline.open(collection.store);
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const progress = createProgress(o.progress);
+    const s = await pipeline.localizeItems({
+      method: o.method as LocalizeMethod | undefined,
+      batchSize: o.batchSize,
+      signal: abort.signal,
+      onProgress: (p) => progress.update({ phase: p.stage, done: p.done, total: p.total }),
+    });
+    progress.stop();
+    if (o.json) return printJson(s);
+    process.stdout.write(
+      `${table([
+        ['localised', `${s.localized} (object found in ${s.found}), ${s.unchanged} unchanged, ${s.failed.length} failed`],
+        ['time', `${s.seconds.toFixed(1)} s`],
+      ])}\n` + s.failed.map((f) => `  failed: ${displayPath(f.path)}: ${f.reason}\n`).join(''),
+    );
+  } finally {
+    process.off('SIGINT', onSigint);
+    await pipeline.close();
+    await collection.close();
+  }
+}
+
+export interface DomainEvalOptions extends GlobalOptions {
+  limit?: number;
+  out?: string;
+  progress: ProgressMode;
+}
+
+/** `visor eval cifar10-classify` and `visor eval objects`. */
+export async function domainEvalCommand(name: 'cifar10-classify' | 'objects', o: DomainEvalOptions): Promise<void> {
+  const progress = createProgress(o.progress, 'steps');
+  if (name === 'cifar10-classify') {
+    const { evalCifar10Classify } = await import('../../eval/cifar10-classify.js');
+    const r = await evalCifar10Classify({
+      db: o.db,
+      limit: o.limit,
+      out: o.out,
+      onIndexProgress: (p) => p.phase === 'embedding' && progress.update({ phase: 'indexing', done: p.done, total: p.total }),
+      onProgress: (phase, done, total) => progress.update({ phase, done, total }),
+    });
+    progress.stop();
+    if (o.json) return printJson(r);
+    const rt = r.retrieval;
+    process.stdout.write(
+      `${r.protocol}\n${r.items} images\n\n${table([
+        [`classifier accuracy (${r.classification.folds}-fold CV)`, f4(r.classification.accuracy)],
+        ['balanced accuracy', f4(r.classification.balancedAccuracy)],
+        ['zero-shot accuracy (names only, no labels)', f4(r.classification.zeroShotAccuracy)],
+        ['mAP@1000 plain', f4(rt.plain.mapAt1000)],
+        ['mAP@1000 narrowed (catalogue categories)', f4(rt.narrowedCatalogue.mapAt1000)],
+        ['mAP@1000 narrowed (predicted categories)', f4(rt.narrowedPredicted.mapAt1000)],
+        ['mAP@1000 narrowed (zero-shot categories)', f4(rt.narrowedZeroShot.mapAt1000)],
+        ['queries narrowed', f4(rt.narrowedShare)],
+        ...(r.latency
+          ? [
+              ['p50 query latency plain', `${r.latency.p50Ms.plain.toFixed(1)} ms`],
+              ['p50 query latency narrowed', `${r.latency.p50Ms.narrowed.toFixed(1)} ms`],
+            ]
+          : []),
+      ])}\n` + (r.files.length ? `files: ${r.files.map(displayPath).join(', ')}\n` : ''),
+    );
+    return;
+  }
+  const { evalObjects } = await import('../../eval/objects.js');
+  const r = await evalObjects({
+    dir: o.db,
+    perObject: o.limit,
+    out: o.out,
+    onProgress: (phase, done, total) => progress.update({ phase, done, total }),
+  });
+  progress.stop();
+  if (o.json) return printJson(r);
+  const rows = (Object.keys(r.retrieval) as Array<keyof typeof r.retrieval>).map((k) => [
+    k,
+    f4(r.retrieval[k].map),
+    f4(r.retrieval[k].precisionAt5),
+    `${r.retrieval[k].p50Ms.toFixed(1)} ms`,
+  ]);
+  process.stdout.write(
+    `${r.protocol}\n${r.images} images, method ${r.method}: localisation mean IoU ${f4(r.localization.meanIoU)}, object found in ${f4(r.localization.foundShare)}\n\n` +
+      `${table([['stages', 'mAP', 'P@5', 'p50 query'], ...rows])}\n\nmAP gain (localize+rerank / plain): ${r.gain.toFixed(3)}×\n` +
+      (r.files.length ? `files: ${r.files.map(displayPath).join(', ')}\n` : ''),
+  );
+}
+
+/** `visor search --image q.jpg [--narrow] [--localize] [--rerank]`: one image through the domain stages. */
+export async function domainSearchCommand(words: string[], o: import('./search-cmd.js').SearchCommandOptions): Promise<void> {
+  if (o.image.length !== 1 || words.length > 0 || o.like.length > 0 || o.notImage.length > 0 || o.unlike.length > 0) {
+    throw new VisorError('QUERY_INVALID', '--narrow, --localize and --rerank take exactly one --image and no words or other examples');
+  }
+  if (o.space !== undefined) throw new VisorError('QUERY_INVALID', '--space cannot be combined with --narrow, --localize or --rerank (they use the image features)');
+  const { readQueryImage } = await import('../../collection.js');
+  const bytes = await readQueryImage(o.image[0]!);
+  const collection = await Collection.open({ db: o.db });
+  const { DomainPipeline } = await import('../../domain/pipeline.js');
+  const pipeline = await DomainPipeline.open(collection.store);
+  try {
+    const r = await pipeline.search(bytes, {
+      k: o.k,
+      offset: o.offset,
+      where: o.where,
+      excludeSelf: o.excludeSelf,
+      narrow: o.narrow ?? false,
+      localize: o.localize ?? false,
+      rerank: o.rerank ?? false,
+    });
+    if (o.json) return printJson(r);
+    const q = r.query;
+    if (q.categories) {
+      process.stdout.write(
+        `categories: ${q.categories.map((c) => `${c.category} ${c.probability.toFixed(2)}`).join(', ')}; ` +
+          `${q.searchedFirst?.length ? `searched first: ${q.searchedFirst.join(', ')}` : 'not confident: searched everything'}\n`,
+      );
+    }
+    if (q.object) process.stdout.write(`object: ${q.object.found ? `found, ${(q.object.area * 100).toFixed(0)}% of the image` : 'none stands out: whole image used'}\n`);
+    const rows = [['#', 'score', 'path', 'iou', 'category']];
+    for (const x of r.results) rows.push([String(x.rank), x.score.toFixed(3), displayPath(x.path), x.iou === undefined ? '' : x.iou.toFixed(2), x.category ?? '']);
+    process.stdout.write(`${r.results.length ? table(rows) : 'No results.'}\n`);
+  } finally {
+    await pipeline.close();
+    await collection.close();
+  }
+}

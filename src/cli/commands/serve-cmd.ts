@@ -1,0 +1,47 @@
+import type { GlobalOptions } from '../run.js';
+
+export interface ServeCommandOptions extends GlobalOptions {
+  host: string;
+  port: number;
+  apiKey?: string;
+  maxUploadMb: number;
+  maxPixels: number;
+  rateLimit: number;
+  searchCache: number;
+  corsOrigin: string[];
+  create?: boolean;
+  log?: boolean;
+}
+
+/** Serves the index over HTTP until interrupted; prints where. */
+export async function serveCommand(o: ServeCommandOptions): Promise<void> {
+  const { startServer } = await import('../../server/start.js');
+  const server = await startServer({
+    db: o.db,
+    create: o.create,
+    host: o.host,
+    port: o.port,
+    // The environment is the better place for a secret: a command line is visible to other users.
+    apiKey: o.apiKey ?? (process.env.VISOR_API_KEY || undefined),
+    maxUploadBytes: o.maxUploadMb * 2 ** 20,
+    maxPixels: o.maxPixels,
+    rateLimit: { max: o.rateLimit, uploadMax: Math.max(1, Math.ceil(o.rateLimit / 10)), windowMs: 60_000, exemptLoopback: true },
+    corsOrigins: o.corsOrigin,
+    logRequests: o.log ?? false,
+    searchCacheSize: o.searchCache,
+    warmUp: true,
+  });
+  const stats = await server.collection.stats();
+  const out = o.json ? JSON.stringify({ url: server.url, db: stats.db, items: stats.items }) : `Serving ${stats.items} images from ${stats.db}\nOpen ${server.url}/ (Ctrl-C to stop)`;
+  process.stdout.write(`${out}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await server.close();
+}

@@ -1,0 +1,202 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadFlickr8k } from '../src/eval/datasets.js';
+import { Collection } from '../src/collection.js';
+import { JointModel } from '../src/models/joint-model.js';
+import { JOINT_QUERY_WEIGHT, JointTextSignal } from '../src/search/joint-signal.js';
+import { readJointHeader } from '../src/models/joint-format.js';
+import { resolveJointModel } from '../src/models/resolve.js';
+import { WordTokenizer, words } from '../src/text/word-tokenizer.js';
+import { saveJoint } from '../src/train/joint/checkpoint.js';
+import { epochBatches, pairedSet, readCaptionsCsv, rng } from '../src/train/joint/data.js';
+import { extractImageFeatures } from '../src/train/joint/features.js';
+import { trainJoint, type TrainSplit, type TrainedJoint } from '../src/train/joint/trainer.js';
+import { tempDir } from './fixtures.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const CLI = path.join(ROOT, 'dist/cli/main.js');
+
+describe('word tokenizer', () => {
+  it('splits captions into lower-case words and adds frequent word pairs', () => {
+    expect(words("A man's dog, running; in the SNOW .")).toEqual(["a", "man's", 'dog', 'running', 'in', 'the', 'snow']);
+    const t = WordTokenizer.fit(['a dog runs', 'a dog sits', 'a cat runs'], { minCount: 2, bigrams: true, bigramMinCount: 2 });
+    expect(t.spec.vocab.slice(0, 2)).toEqual(['<pad>', '<unk>']);
+    expect(t.spec.vocab).toContain('a_dog');
+    expect(t.encode('a dog flies').map((i) => t.spec.vocab[i])).toEqual(['a', 'dog', '<unk>', 'a_dog']);
+    const b = t.encodeBatch(['a dog', 'runs']);
+    expect(b.width).toBe(3);
+    expect(Array.from(b.lengths)).toEqual([3, 1]);
+  });
+
+  it('builds batches with every caption once and no image twice in a batch', () => {
+    const set = pairedSet(Array.from({ length: 40 }, (_, i) => ({ path: `/x/${i}.jpg`, captions: ['a', 'b', 'c'].map((c) => `${c}${i}`) })));
+    const batches = epochBatches(set, 16, rng(3));
+    const seen = batches.flatMap((b) => Array.from(b));
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const b of batches) expect(new Set(Array.from(b, (c) => set.captionImage[c])).size).toBe(b.length);
+  });
+});
+
+describe('joint embedding training (smoke, a few hundred pairs)', () => {
+  const tmp = tempDir('visor-joint-');
+  let train: TrainSplit;
+  let dev: TrainSplit;
+  let trained: TrainedJoint;
+  let file: string;
+
+  beforeAll(async () => {
+    const cache = path.join(tmp.dir, 'features');
+    const trainImages = loadFlickr8k('train').images.slice(0, 120);
+    const devImages = loadFlickr8k('dev').images.slice(0, 60);
+    const trainSet = pairedSet(trainImages);
+    const devSet = pairedSet(devImages);
+    train = { set: trainSet, features: await extractImageFeatures(trainSet.images, { cacheDir: cache }) };
+    dev = { set: devSet, features: await extractImageFeatures(devSet.images, { cacheDir: cache }) };
+    trained = await trainJoint(train, dev, { epochs: 12, patience: 12, batchSize: 40, dimension: 128, embedDim: 64, lr: 3e-3, minCount: 2, flip: false, seed: 7 });
+    file = path.join(tmp.dir, 'smoke.joint');
+  });
+  afterAll(() => tmp.cleanup());
+
+  it('the loss falls and retrieval beats chance on held-out images', () => {
+    const h = trained.history;
+    expect(h.length).toBe(12);
+    expect(h[h.length - 1]!.loss).toBeLessThan(h[0]!.loss * 0.8);
+    const best = trained.best!;
+    // Chance: R@10 = 10/60 ≈ 16.7 % for text→image, 1-(1-10/300)^5 ≈ 16 % for image→text.
+    expect(best.textToImage.r10).toBeGreaterThan(25);
+    expect(best.imageToText.r10).toBeGreaterThan(25);
+    expect(best.textToImage.medianRank).toBeLessThan(30);
+  });
+
+  it('saves a versioned .joint file that loads back to the same embeddings', async () => {
+    const sha = saveJoint(file, trained, 'smoke');
+    expect(sha).toMatch(/^[0-9a-f]{64}$/);
+    const header = readJointHeader(file);
+    expect(header.format).toBe('visor-joint');
+    expect(header.version).toBe(1);
+    expect(header.imageModel).toBe('mobilenetv2-12-int8');
+    expect(header.members[0]!.tokenizer.vocab.length).toBe(trained.tokenizer.vocabSize);
+    expect(header.dimension).toBe(128);
+
+    const model = await JointModel.load(file);
+    expect(model.dimension).toBe(128);
+    // Words never seen in the captions give the joint signal nothing to say (the concept space may).
+    expect(model.knows('a dog runs in the snow')).toBe(true);
+    expect(model.knows('xylophonist quokka')).toBe(false);
+    const t = model.encodeText(['a dog runs in the snow', 'two children play']);
+    expect(t.length).toBe(256);
+    let norm = 0;
+    for (let i = 0; i < 128; i++) norm += t[i]! * t[i]!;
+    expect(norm).toBeCloseTo(1, 4);
+    const f = train.features;
+    const im = model.encodeImages(f.features.subarray(0, 3 * 1280), f.probs.subarray(0, 3 * 1000), 3);
+    expect(im.length).toBe(3 * 128);
+    // Same answer as the model in memory, and the caption of image 0 prefers image 0 to most others.
+    const again = await JointModel.fromTensors(header, new Map([...trained.tensors].map(([k, v]) => [`m0.${k}`, v.data])));
+    expect(Array.from(again.encodeText(['a dog runs in the snow']))).toEqual(Array.from(t.subarray(0, 128)));
+    model.close();
+    again.close();
+  });
+
+  it('finds a model by name in the models path and refuses corrupt or future files', () => {
+    const dir = path.join(tmp.dir, 'models');
+    fs.mkdirSync(path.join(dir, 'joint'), { recursive: true });
+    fs.copyFileSync(file, path.join(dir, 'joint', 'mine.joint'));
+    const paths = { modelsPath: [dir], cacheDir: path.join(tmp.dir, 'cache'), defaultDb: '', datasetsPath: [], offline: true };
+    expect(resolveJointModel('mine', paths)).toBe(path.join(dir, 'joint', 'mine.joint'));
+    expect(() => resolveJointModel('absent', paths)).toThrow(/not found/);
+
+    const bytes = fs.readFileSync(file);
+    const corrupt = path.join(tmp.dir, 'corrupt.joint');
+    const c = Buffer.from(bytes);
+    c[c.length - 5] = c[c.length - 5]! ^ 0xff;
+    fs.writeFileSync(corrupt, c);
+    return Promise.all([
+      expect(JointModel.load(corrupt)).rejects.toThrow(/sha256/),
+      (async () => {
+        const h = bytes.readUInt32LE(8);
+        const json = bytes.toString('utf8', 12, 12 + h).replace('"version":1', '"version":9');
+        const future = path.join(tmp.dir, 'future.joint');
+        fs.writeFileSync(future, Buffer.concat([bytes.subarray(0, 12 + h).fill(Buffer.from(json), 12), bytes.subarray(12 + h)]));
+        await expect(JointModel.load(future)).rejects.toThrow(/version 9/);
+      })(),
+    ]);
+  });
+
+  it('is reproducible: the same seed gives the same weights', async () => {
+    const small = { epochs: 1, batchSize: 40, dimension: 32, embedDim: 16, minCount: 2, flip: false, seed: 11 };
+    const a = await trainJoint(train, null, small);
+    const b = await trainJoint(train, null, small);
+    expect(Array.from(a.tensors.get('text.proj.w')!.data)).toEqual(Array.from(b.tensors.get('text.proj.w')!.data));
+  });
+});
+
+describe('visor train joint / index --text-model / search text / caption / eval flickr8k', () => {
+  const tmp = tempDir('visor-joint-cli-');
+  afterAll(() => tmp.cleanup());
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, VISOR_CACHE_DIR: path.join(tmp.dir, 'cache') }, encoding: 'utf8' });
+
+  it('trains from a captions CSV, then searches an index by sentence and captions a photo', async () => {
+    const data = loadFlickr8k('train').images.slice(0, 80);
+    const csv = path.join(tmp.dir, 'captions.csv');
+    const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+    fs.writeFileSync(csv, ['image,caption', ...data.flatMap((d) => d.captions.map((c) => `${quote(d.path)},${quote(c)}`))].join('\n'));
+    expect(readCaptionsCsv(csv).length).toBe(80);
+    const out = path.join(tmp.dir, 'mine.joint');
+    const t = run(['train', 'joint', '--captions', csv, '--out', out, '--epochs', '3', '--dimension', '64', '--no-flip', '--json', '--progress', 'none']);
+    expect(t.status, t.stderr).toBe(0);
+    const summary = JSON.parse(t.stdout);
+    expect(summary.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(summary.pairs.train).toBe(400);
+    expect(summary.epochs).toBe(3);
+    expect(fs.existsSync(out)).toBe(true);
+
+    const db = path.join(tmp.dir, 'db');
+    const images = data.slice(0, 20).map((d) => d.path);
+    const ix = run(['--db', db, 'index', ...images, '--text-model', out, '--json', '--progress', 'none']);
+    expect(ix.status, ix.stderr).toBe(0);
+    expect(JSON.parse(ix.stdout).textModel.sha256).toBe(summary.sha256);
+
+    const s = run(['--db', db, 'search', ...data[0]!.captions[0]!.split(' '), '-k', '20', '--json']);
+    expect(s.status, s.stderr).toBe(0);
+    const results = JSON.parse(s.stdout).results as Array<{ path: string; score: number }>;
+    expect(results).toHaveLength(20);
+    expect(results[0]!.score).toBeGreaterThanOrEqual(results[19]!.score);
+    // Its own (training) caption puts the image in the top half of 20.
+    expect(results.findIndex((r) => r.path === data[0]!.path)).toBeLessThan(10);
+
+    // In the engine: a sentence is led by the joint model, a lone word mostly left to the concept space.
+    const collection = await Collection.open({ db });
+    try {
+      const { ids } = await collection.store.vectors();
+      const model = await JointModel.load(out);
+      const signal = new JointTextSignal(collection.store, async () => model);
+      const sentence = await signal.score(data[0]!.captions[0]!.split(' '), ids);
+      expect(sentence!.scores).toHaveLength(20);
+      expect(sentence!.weight).toBe(JOINT_QUERY_WEIGHT.sentence);
+      expect((await signal.score(['dog'], ids))!.weight).toBe(JOINT_QUERY_WEIGHT.word);
+      expect(await signal.score(['xylophonist'], ids)).toBeNull();
+      model.close();
+    } finally {
+      await collection.close();
+    }
+
+    const c = run(['--db', db, 'caption', data[1]!.path, '--corpus', csv, '-k', '3', '--json']);
+    expect(c.status, c.stderr).toBe(0);
+    expect(JSON.parse(c.stdout).results).toHaveLength(3);
+
+    const e = run(['eval', 'flickr8k', '--text-model', out, '--split', 'dev', '--limit', '50', '--fused', '--json', '--progress', 'none']);
+    expect(e.status, e.stderr).toBe(0);
+    const report = JSON.parse(e.stdout);
+    expect(report.textToImage.queries).toBe(250);
+    expect(report.imageToText.queries).toBe(50);
+    expect(report.textToImage.r10).toBeGreaterThanOrEqual(report.textToImage.r1);
+    // The same captions through the search engine, the joint model as one fused text signal.
+    expect(report.fused.textToImage.queries).toBe(250);
+    expect(report.fused.understood.joint).toBe(250);
+    expect(report.fused.textToImage.r10).toBeGreaterThan(20); // chance: 10 of 50 images
+  });
+});

@@ -1,0 +1,353 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Collection } from '../src/collection.js';
+import { contentId } from '../src/ingest/read-image.js';
+import { buildApp } from '../src/server/app.js';
+import { resolveServerOptions } from '../src/server/options.js';
+import { startServer, type RunningServer } from '../src/server/start.js';
+import { flickrTestImages, tempDir } from './fixtures.js';
+import { bombPng, form, rawGet } from './server-helpers.js';
+
+const KEY = 'test-key-0123456789abcdef';
+
+/** A search result as the API sends it (the fields these tests read). */
+interface Hit {
+  id: string;
+  rank: number;
+  meta: { title: string; price: number };
+}
+
+describe('HTTP API on a real server (127.0.0.1)', () => {
+  const tmp = tempDir('visor-server-');
+  const db = path.join(tmp.dir, 'db');
+  let server: RunningServer;
+  let base: string;
+  let files: string[];
+  let ids: string[];
+  const titleOf = (i: number) => (i < 8 ? `Red summer dress ${i}` : i < 16 ? `Blue evening dress ${i}` : `Green cotton shirt ${i}`);
+
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${base}/api/search`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  // Response bodies are checked field by field below; their static type would add nothing.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const json = async (res: Response) => ({ status: res.status, body: (await res.json()) as any });
+  const auth = { authorization: `Bearer ${KEY}` };
+
+  beforeAll(async () => {
+    const photos = path.join(tmp.dir, 'photos');
+    fs.mkdirSync(photos);
+    files = flickrTestImages(24).map((f) => {
+      const dest = path.join(photos, path.basename(f));
+      fs.copyFileSync(f, dest);
+      return dest;
+    });
+    ids = files.map((f) => contentId(fs.readFileSync(f)));
+    fs.writeFileSync(
+      path.join(tmp.dir, 'shop.csv'),
+      ['file,title,price', ...files.map((f, i) => `photos/${path.basename(f)},${titleOf(i)},${i * 5}`)].join('\n'),
+    );
+    const c = await Collection.open({ db, create: true });
+    await c.index([path.join(tmp.dir, 'shop.csv')]);
+    await c.close();
+    server = await startServer({ db, host: '127.0.0.1', port: 0, apiKey: KEY });
+    base = server.url;
+  });
+  afterAll(async () => {
+    await server?.close();
+    tmp.cleanup();
+  });
+
+  it('listens on loopback and reports health and index status (without the server path)', async () => {
+    expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await json(await fetch(`${base}/api/health`))).toMatchObject({ status: 200, body: { status: 'ok' } });
+    const { status, body } = await json(await fetch(`${base}/api/status`));
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ items: 24, files: 24, search: 'exact', metaColumns: { title: 'string', price: 'number' }, writesPending: 0 });
+    expect(body.db).toBeUndefined();
+  });
+
+  it('searches by words, with negative terms, filters and pages', async () => {
+    const { status, body } = await json(await post({ text: 'dress', k: 20 }));
+    expect(status).toBe(200);
+    expect(body.understood).toBe(true);
+    expect(body.results).toHaveLength(16);
+    for (const r of body.results) {
+      expect(r.meta.title).toMatch(/dress/);
+      expect(r.why.keywords.words).toEqual(['dress']);
+    }
+    const noRed = (await json(await post({ text: 'dress -red', k: 16 }))).body;
+    expect(noRed.results.slice(0, 8).every((r: Hit) => /Blue/.test(r.meta.title))).toBe(true);
+    const cheap = (await json(await post({ text: 'dress', k: 20, where: 'price < 20' }))).body;
+    expect(cheap.results.map((r: Hit) => r.meta.price).sort((a: number, b: number) => a - b)).toEqual([0, 5, 10, 15]);
+    const all = (await json(await post({ text: 'dress', k: 10 }))).body.results.map((r: Hit) => r.id);
+    const page2 = (await json(await post({ text: 'dress', k: 5, offset: 5 }))).body.results;
+    expect(page2.map((r: Hit) => r.id)).toEqual(all.slice(5, 10));
+    expect(page2[0].rank).toBe(6);
+  });
+
+  it('answers a repeated search from its cache, whatever the order of the fields', async () => {
+    const before = (await json(await fetch(`${base}/api/status`))).body.searchCache;
+    const a = await json(await post({ text: 'shirt', k: 4, where: 'price > 0' }));
+    const b = await json(await post({ where: 'price > 0', k: 4, text: 'shirt' }));
+    expect(b.body).toEqual(a.body);
+    const after = (await json(await fetch(`${base}/api/status`))).body.searchCache;
+    expect(after).toMatchObject({ capacity: 256, hits: before.hits + 1, misses: before.misses + 1 });
+  });
+
+  it('says when a query is not understood', async () => {
+    const { status, body } = await json(await post({ text: 'qwxzv' }));
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ understood: false, results: [] });
+    expect(body.message).toMatch(/nothing in this collection matches "qwxzv"/);
+  });
+
+  it('searches by an uploaded image, and by image and words composed', async () => {
+    const bytes = fs.readFileSync(files[3]!);
+    const byImage = await json(await fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes }], { k: 5 }) }));
+    expect(byImage.status).toBe(200);
+    expect(byImage.body.results[0]).toMatchObject({ id: ids[3], rank: 1 });
+    expect(byImage.body.results[0].score).toBeCloseTo(1, 3);
+    expect(byImage.body.fusion).toBe('single');
+
+    // Composed: the image of a red dress with the word "blue" — blue dresses rise above other red ones.
+    const composed = await json(await fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes }], { text: 'blue', k: 5 }) }));
+    expect(composed.status).toBe(200);
+    expect(composed.body.fusion).toBe('rrf');
+    expect(composed.body.results[0].why.visual).toBeGreaterThan(0);
+    expect(composed.body.results.filter((r: Hit) => /Blue/.test(r.meta.title)).length).toBeGreaterThanOrEqual(3);
+
+    // Without a query part: image only, defaults apply.
+    const bare = await json(await fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes }]) }));
+    expect(bare.body.results).toHaveLength(10);
+  });
+
+  it('takes relevance feedback (like / unlike ids) and finds items like an indexed one', async () => {
+    const liked = await json(await post({ like: [ids[5]], k: 5 }));
+    expect(liked.status).toBe(200);
+    expect(liked.body.results.map((r: Hit) => r.id)).not.toContain(ids[5]);
+    const similar = await json(await fetch(`${base}/api/items/${ids[5]}/similar?k=3`));
+    expect(similar.status).toBe(200);
+    expect(similar.body.results[0]).toMatchObject({ id: ids[5], rank: 1 });
+    expect(similar.body.results[1].id).toBe(liked.body.results[0].id);
+    const pushed = await json(await post({ like: [ids[5]], unlike: [liked.body.results[0].id], k: 5 }));
+    expect(pushed.body.results.map((r: Hit) => r.id)).not.toContain(liked.body.results[0].id);
+    const missing = await json(await post({ like: ['0123456789abcdef0123456789abcdef'] }));
+    expect(missing).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+  });
+
+  it('serves an item, its cached thumbnail and its original, by id', async () => {
+    const item = await json(await fetch(`${base}/api/items/${ids[2]}`));
+    expect(item).toMatchObject({ status: 200, body: { id: ids[2], path: files[2], meta: { title: titleOf(2), price: 10 } } });
+
+    const thumb = await fetch(`${base}/api/items/${ids[2]}/thumbnail`);
+    expect(thumb.status).toBe(200);
+    expect(thumb.headers.get('content-type')).toBe('image/webp');
+    expect(thumb.headers.get('cache-control')).toMatch(/max-age=31536000, immutable/);
+    const etag = thumb.headers.get('etag')!;
+    const meta = await sharp(Buffer.from(await thumb.arrayBuffer())).metadata();
+    expect(meta.format).toBe('webp');
+    expect(Math.max(meta.width!, meta.height!)).toBeLessThanOrEqual(256);
+    expect(fs.existsSync(path.join(db, 'thumbs', `${ids[2]}.webp`))).toBe(true);
+    expect((await fetch(`${base}/api/items/${ids[2]}/thumbnail`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+
+    const original = await fetch(`${base}/api/items/${ids[2]}/original`);
+    expect(original.status).toBe(200);
+    expect(original.headers.get('content-type')).toBe('image/jpeg');
+    expect(Buffer.from(await original.arrayBuffer()).equals(fs.readFileSync(files[2]!))).toBe(true);
+    expect(await json(await fetch(`${base}/api/items/0123456789abcdef0123456789abcdef/thumbnail`))).toMatchObject({ status: 404 });
+  });
+
+  it('adds and removes images with the API key, keeping uploads inside the index folder', async () => {
+    const bytes = await sharp(files[0]).flop().jpeg().toBuffer(); // new content: a mirrored photo
+    const id = contentId(bytes);
+    // Answered, and cached, before the add (no file name or concept has the word): the add must make the cache forget it.
+    expect((await json(await post({ text: 'zorblax' }))).body.understood).toBe(false);
+    const noKey = await fetch(`${base}/api/items`, { method: 'POST', body: form([{ field: 'image', bytes, name: 'zorblax dress.jpg' }]) });
+    expect(noKey.status).toBe(401);
+    const added = await json(await fetch(`${base}/api/items`, { method: 'POST', headers: auth, body: form([{ field: 'image', bytes, name: '../../zorblax dress.jpg' }]) }));
+    expect(added.status).toBe(201);
+    expect(added.body).toMatchObject({ items: [{ id, status: 'added', name: 'zorblax-dress.jpg' }], totalItems: 25 });
+    expect(fs.existsSync(path.join(db, 'uploads', id, 'zorblax-dress.jpg'))).toBe(true);
+    const found = await json(await fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes }], { k: 1 }) }));
+    expect(found.body.results[0].id).toBe(id);
+    expect((await json(await post({ text: 'zorblax' }))).body.results[0].id).toBe(id); // its file name is searchable
+
+    expect((await fetch(`${base}/api/items/${id}`, { method: 'DELETE' })).status).toBe(401);
+    const removed = await json(await fetch(`${base}/api/items/${id}`, { method: 'DELETE', headers: auth }));
+    expect(removed).toMatchObject({ status: 200, body: { id, removedPaths: 1 } });
+    expect(fs.existsSync(path.join(db, 'uploads', id))).toBe(false);
+    expect((await fetch(`${base}/api/items/${id}`)).status).toBe(404);
+
+    const notImage = await json(await fetch(`${base}/api/items`, { method: 'POST', headers: auth, body: form([{ field: 'image', bytes: Buffer.from('hello'), name: 'x.jpg' }]) }));
+    expect(notImage).toMatchObject({ status: 400, body: { error: { code: 'IMAGE_INVALID' } } });
+    expect(notImage.body.error.message).toMatch(/nothing added: x\.jpg: not an image/);
+  });
+
+  it('answers 409 while another process holds the index write lock', async () => {
+    const lock = path.join(db, 'write.lock');
+    fs.writeFileSync(lock, '1'); // pid 1 is always alive
+    try {
+      const bytes = await sharp(files[1]).flip().jpeg().toBuffer();
+      const r = await json(await fetch(`${base}/api/items`, { method: 'POST', headers: auth, body: form([{ field: 'image', bytes }]) }));
+      expect(r).toMatchObject({ status: 409, body: { error: { code: 'INDEX_LOCKED' } } });
+    } finally {
+      fs.rmSync(lock, { force: true });
+    }
+  });
+
+  it('publishes an OpenAPI document of every route', async () => {
+    const { status, body } = await json(await fetch(`${base}/api/openapi.json`));
+    expect(status).toBe(200);
+    expect(body.openapi).toMatch(/^3\./);
+    expect(Object.keys(body.paths).sort()).toEqual(
+      ['/api/health', '/api/items', '/api/items/{id}', '/api/items/{id}/original', '/api/items/{id}/similar', '/api/items/{id}/thumbnail', '/api/search', '/api/status'].sort(),
+    );
+    expect(body.components.schemas.SearchRequest.properties.text).toBeDefined();
+  });
+
+  describe('bad requests get a 4xx with a clear message, and the server keeps serving', () => {
+    it('malformed JSON, unknown fields, wrong types, wrong media type', async () => {
+      const bad = await json(await fetch(`${base}/api/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text": "dog",' }));
+      expect(bad).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST', message: 'malformed JSON in the request body' } } });
+      expect(await json(await post({ text: 'dog', colour: 'red' }))).toMatchObject({
+        status: 400,
+        body: { error: { message: 'body has an unknown field "colour"' } },
+      });
+      expect((await json(await post({ text: 'dog', k: 0 }))).body.error.message).toBe('body.k must be >= 1');
+      expect((await json(await post({ text: 'dress', where: 'price = = 1' }))).body.error.code).toBe('FILTER_INVALID');
+      expect((await json(await post({}))).body.error.message).toMatch(/give something to search for/);
+      const text = await json(await fetch(`${base}/api/search`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'dog' }));
+      expect(text).toMatchObject({ status: 415, body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE' } } });
+      const pdf = await fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes: Buffer.from('%PDF-1.4'), type: 'application/pdf', name: 'a.pdf' }]) });
+      expect(await json(pdf)).toMatchObject({ status: 415, body: { error: { message: 'a.pdf is application/pdf, not an image' } } });
+    });
+
+    it('a 50 MB upload is refused (413) before it is read', async () => {
+      const big = Buffer.alloc(50 * 2 ** 20, 0xab);
+      const r = await json(await fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes: big }]) }));
+      expect(r).toMatchObject({ status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE' } } });
+      expect(r.body.error.message).toMatch(/upload too large: 50\.0 MB, the limit is 20 MB per request/);
+    });
+
+    it('a 30000×30000 PNG is refused before decoding', async () => {
+      const r = await json(await fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes: bombPng(), type: 'image/png', name: 'bomb.png' }]) }));
+      expect(r).toMatchObject({ status: 400, body: { error: { code: 'IMAGE_INVALID' } } });
+      expect(r.body.error.message).toMatch(/image too large \(30000×30000 = 900 MP, limit 50 MP\)/);
+    });
+
+    it('"../" in an id is a 400, and nothing is served by path', async () => {
+      for (const p of ['/api/items/..%2F..%2Fetc%2Fpasswd/original', '/api/items/../thumbnail', '/api/items/..%2f..%2fpackage.json', `/api/items/${ids[0]}..`]) {
+        const r = await rawGet(base, p);
+        expect(r.status, p).toBe(400);
+        expect(JSON.parse(r.body).error.message, p).toMatch(/is not an item id/);
+      }
+      for (const p of ['/api/items/../../etc/passwd', '/../../../etc/passwd', '/..%2f..%2f..%2fetc%2fpasswd', '/%2e%2e/%2e%2e/etc/passwd']) {
+        const r = await rawGet(base, p);
+        expect(r.status, p).toBeGreaterThanOrEqual(400);
+        expect(r.status, p).toBeLessThan(500);
+        expect(r.body, p).not.toMatch(/root:/);
+      }
+    });
+
+    it('a wrong or missing API key is refused for writes', async () => {
+      const wrong = await json(await fetch(`${base}/api/items/${ids[0]}`, { method: 'DELETE', headers: { authorization: 'Bearer not-the-key-at-all-000' } }));
+      expect(wrong).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN', message: 'wrong API key' } } });
+      const none = await fetch(`${base}/api/items/${ids[0]}`, { method: 'DELETE' });
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect((await json(none)).body.error.message).toMatch(/Authorization: Bearer <key>/);
+      expect((await fetch(`${base}/api/items/${ids[0]}`)).status).toBe(200); // still indexed
+    });
+
+    it('refuses requests addressed to another host name (DNS rebinding)', async () => {
+      const r = await rawGet(base, '/api/status', { host: 'attacker.example:80' });
+      expect(r.status).toBe(403);
+      expect(JSON.parse(r.body).error.message).toMatch(/must be addressed to localhost/);
+    });
+
+    it('still serves after all of the above', async () => {
+      expect((await fetch(`${base}/api/health`)).status).toBe(200);
+      const r = await json(await post({ text: 'shirt', k: 3 }));
+      expect(r.status).toBe(200);
+      expect(r.body.results).toHaveLength(3);
+    });
+  });
+
+  it('stops promptly: a request in flight is answered, then its keep-alive connection does not hold the server open', async () => {
+    const other = await startServer({ db, host: '127.0.0.1', port: 0 });
+    const u = new URL(other.url);
+    const body = '{"text":"dress"}';
+    // A request whose body is still arriving when the server is told to stop.
+    const req = http.request({ host: u.hostname, port: u.port, path: '/api/search', method: 'POST', agent: new http.Agent({ keepAlive: true }), headers: { 'content-type': 'application/json', 'content-length': body.length } });
+    const answered = new Promise<number>((resolve, reject) => {
+      req.on('response', (res) => res.resume().on('end', () => resolve(res.statusCode ?? 0)));
+      req.on('error', reject);
+    });
+    req.write(body.slice(0, 5));
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    const closed = other.close();
+    await new Promise((r) => setTimeout(r, 100));
+    req.end(body.slice(5));
+    expect(await answered).toBe(200);
+    await closed;
+    expect(performance.now() - t0).toBeLessThan(5000); // not the 72-s keep-alive timeout
+  });
+
+  describe('security options', () => {
+    it('refuses to listen off loopback without a key, and short keys', () => {
+      expect(() => resolveServerOptions({ host: '0.0.0.0' })).toThrow(/refusing to listen on 0\.0\.0\.0 without an API key/);
+      expect(() => resolveServerOptions({ host: '192.168.1.20' })).toThrow(/without an API key/);
+      expect(() => resolveServerOptions({ host: '::' })).toThrow(/without an API key/);
+      expect(() => resolveServerOptions({ apiKey: 'short' })).toThrow(/at least 16 characters/);
+      expect(resolveServerOptions({ host: 'localhost' }).host).toBe('localhost');
+      expect(resolveServerOptions({ host: '0.0.0.0', apiKey: KEY }).rateLimit.exemptLoopback).toBe(true);
+    });
+
+    it('off loopback every data route needs the key, the page does not; CORS stays off unless configured', async () => {
+      // Built as if for 0.0.0.0, listening on loopback only: tests never leave 127.0.0.1.
+      const app = await buildApp(server.collection, resolveServerOptions({ host: '0.0.0.0', apiKey: KEY, corsOrigins: ['https://shop.example'] }));
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const addr = app.server.address() as { port: number };
+      const url = `http://127.0.0.1:${addr.port}`;
+      try {
+        expect((await fetch(`${url}/api/status`)).status).toBe(401);
+        expect((await fetch(`${url}/api/items/${ids[0]}/thumbnail`)).status).toBe(401);
+        expect((await fetch(`${url}/api/status`, { headers: { authorization: 'Bearer wrong-key-wrong-key-wrong' } })).status).toBe(403);
+        const ok = await fetch(`${url}/api/status`, { headers: { ...auth, origin: 'https://shop.example' } });
+        expect(ok.status).toBe(200);
+        expect(ok.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+        const thumb = await fetch(`${url}/api/items/${ids[0]}/thumbnail`, { headers: auth });
+        expect(thumb.headers.get('cache-control')).toMatch(/^private/);
+        const other = await fetch(`${url}/api/status`, { headers: { ...auth, origin: 'https://evil.example' } });
+        expect(other.headers.get('access-control-allow-origin')).toBeNull();
+        const page = await fetch(`${url}/`);
+        expect(page.status).toBe(200);
+        expect(await page.text()).toMatch(/<title>Visor/);
+      } finally {
+        await app.close();
+      }
+      const plain = await fetch(`${base}/api/status`, { headers: { origin: 'https://shop.example' } });
+      expect(plain.headers.get('access-control-allow-origin')).toBeNull();
+    });
+
+    it('rate-limits clients (here loopback too, with a small limit)', async () => {
+      const app = await buildApp(server.collection, resolveServerOptions({ apiKey: KEY, rateLimit: { max: 5, uploadMax: 1, windowMs: 60_000, exemptLoopback: false } }));
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+      try {
+        const codes: number[] = [];
+        for (let i = 0; i < 7; i++) codes.push((await fetch(`${url}/api/health`)).status);
+        expect(codes).toEqual([200, 200, 200, 200, 200, 429, 429]);
+        const r = await json(await fetch(`${url}/api/health`));
+        expect(r.body.error).toMatchObject({ code: 'RATE_LIMITED' });
+        expect(r.body.error.message).toMatch(/too many requests: at most 5 per 60 s/);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+});
