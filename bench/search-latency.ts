@@ -24,6 +24,7 @@ import { decodeForModel, DEFAULT_MAX_PIXELS } from '../src/image/decode.js';
 import { MobileNetV2 } from '../src/models/mobilenet.js';
 import type { AnnSettings } from '../src/store/lance-store.js';
 import type { ItemWithVectors } from '../src/store/types.js';
+import { Rng } from '../src/random.js';
 
 // LanceDB warns on every query that selects columns without `_distance`; it reads its log level
 // when loaded, so the store is imported only after this is set.
@@ -57,35 +58,6 @@ const log = (s: string) => console.log(s);
 function percentile(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-}
-
-/** mulberry32: small, fast, seeded. */
-class Rng {
-  private spare = NaN;
-  constructor(private state: number) {}
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** Standard normal (Marsaglia polar method). */
-  gauss(): number {
-    if (!Number.isNaN(this.spare)) {
-      const s = this.spare;
-      this.spare = NaN;
-      return s;
-    }
-    let u: number, v: number, s: number;
-    do {
-      u = 2 * this.next() - 1;
-      v = 2 * this.next() - 1;
-      s = u * u + v * v;
-    } while (s >= 1 || s === 0);
-    const f = Math.sqrt((-2 * Math.log(s)) / s);
-    this.spare = v * f;
-    return u * f;
-  }
 }
 
 /** MobileNetV2 features of the CIFAR-10 and Flickr8k test images, n × 1280, L2-normalised. */

@@ -141,7 +141,7 @@ export async function evalCifar10ZeroShot(opts: ZeroShotOptions = {}): Promise<C
       const ablation = {
         raw: await variant(new ConceptSignal(signal.space, c.store, { calibration: 'none' satisfies Calibration, expansion: false })),
         calibrated: await variant(new ConceptSignal(signal.space, c.store, { expansion: false })),
-        rawExpanded: await variant(new ConceptSignal(signal.space, c.store, { calibration: 'none' }, vectors)),
+        rawExpanded: await variant(new ConceptSignal(signal.space, c.store, { calibration: 'none' }, vectors, (q) => c.store.scoreAll('vector', q, 1))),
       };
       const s = summarize(ranked, { ks: [100] });
       return {

@@ -7,7 +7,7 @@ import type { ConceptCandidate, ConceptSpace } from '../concepts/concept-space.j
 import type { Synset } from '../concepts/wordnet.js';
 import type { LanceStore } from '../store/lance-store.js';
 import type { MatchReason, TextSignal } from './engine.js';
-import { topIndices } from './fusion.js';
+import { standardise, topIndices } from './fusion.js';
 
 /**
  * 'collection': divide each class probability by the collection's mean for that class (smoothed
@@ -81,7 +81,7 @@ export class ConceptSignal implements TextSignal {
     private readonly opts: ConceptSignalOptions = {},
     /** Image features of every item, rows aligned with the ids scored (for expansion). */
     private readonly vectors?: () => Promise<{ ids: readonly string[]; matrix: Float32Array }>,
-    /** Cosine of one query vector with every item's features, fast (for expansion); else a plain loop. */
+    /** Cosine of one query vector with every item's features (for expansion, with `vectors`). */
     private readonly scoreAll?: (q: Float32Array) => Promise<{ scores: Float32Array }>,
   ) {}
 
@@ -184,7 +184,7 @@ export class ConceptSignal implements TextSignal {
     const expansion = this.opts.expansion === undefined ? DEFAULT_EXPANSION : this.opts.expansion;
     // Only for a single concept: its most confident images form one visual set; the top of a
     // soft AND of several concepts does not (measured: it lowers Flickr8k caption recall).
-    if (expansion && this.vectors && terms.length === 1) {
+    if (expansion && this.vectors && this.scoreAll && terms.length === 1) {
       scores = await this.expand(scores, ids, expansion);
     }
     const read = terms.map((t) => `${t.term} → ${t.concept}`).join(', ');
@@ -207,7 +207,7 @@ export class ConceptSignal implements TextSignal {
     const q = new Float32Array(dim);
     for (const r of best) for (let d = 0; d < dim; d++) q[d]! += matrix[r * dim + d]!;
     // Similarity to every item through the store's exact kernel (the same one image queries use).
-    const sim = this.scoreAll ? (await this.scoreAll(q)).scores : dotAll(q, matrix, n);
+    const sim = (await this.scoreAll!(q)).scores;
     const z = standardise(sim);
     return z.map((x, i) => x + e.weight * concept[i]!);
   }
@@ -248,27 +248,6 @@ export function calibrate(matrix: Float32Array, classes: number, priorImages: nu
     for (let c = 0; c < classes; c++) z += (out[row + c] = matrix[row + c]! * inv[c]!);
     const iz = z > 0 ? 1 / z : 0;
     for (let c = 0; c < classes; c++) out[row + c]! *= iz;
-  }
-  return out;
-}
-
-function standardise(s: Float32Array): Float32Array {
-  let mean = 0;
-  for (const x of s) mean += x;
-  mean /= s.length || 1;
-  let v = 0;
-  for (const x of s) v += (x - mean) ** 2;
-  const sd = Math.sqrt(v / (s.length || 1)) || 1;
-  return s.map((x) => (x - mean) / sd);
-}
-
-function dotAll(q: Float32Array, matrix: Float32Array, n: number): Float32Array {
-  const dim = q.length;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let acc = 0;
-    for (let d = 0; d < dim; d++) acc += q[d]! * matrix[i * dim + d]!;
-    out[i] = acc;
   }
   return out;
 }

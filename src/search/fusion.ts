@@ -67,7 +67,8 @@ export function topIndices(scores: Float32Array, m: number, floor = -Infinity, m
   return heap.slice(0, size).sort((a, b) => scores[b]! - scores[a]! || a - b);
 }
 
-function standardise(s: Float32Array): Float32Array {
+/** z-scores over all items (a constant signal stays centred at 0). */
+export function standardise(s: Float32Array): Float32Array {
   let mean = 0;
   for (const x of s) mean += x;
   mean /= s.length || 1;
