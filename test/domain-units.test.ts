@@ -7,6 +7,7 @@ import { stratifiedFolds } from '../src/classify/cross-validate.js';
 import { softmaxRows } from '../src/classify/softmax.js';
 import { ZeroShotPredictor } from '../src/classify/zero-shot.js';
 import { chooseCategories, NARROW_BONUS, narrowingBias } from '../src/domain/narrow.js';
+import { ObjectEncoder } from '../src/domain/object-encoder.js';
 import { rerankBySilhouette, type Candidate } from '../src/domain/rerank.js';
 import { confusionMatrixSvg, precisionRecallSvg } from '../src/eval/svg.js';
 import { alignedMask, bitmapIoU, fillHoles, keepLargestComponents, maskIoU, otsuThreshold, type Bitmap } from '../src/localize/mask.js';
@@ -143,6 +144,59 @@ describe('category classifier on real image features', () => {
       expect(() => CategoryClassifier.load(path.join(tmp.dir, 'missing.json'))).toThrow(/cannot read classifier/);
     } finally {
       tmp.cleanup();
+    }
+  });
+
+  it('mirror images: embedded in the same run, trained on, averaged at prediction, kept in the file', async () => {
+    const classes = ['automobile', 'bird', 'ship'];
+    const files = classes.flatMap((c) =>
+      fs.readdirSync(path.join(CIFAR_DIR, 'test', c)).sort().slice(0, 12).map((f) => ({ file: path.join(CIFAR_DIR, 'test', c, f), label: c })),
+    );
+    const bytes = files.map((f) => fs.readFileSync(f.file));
+    const encoder = await ObjectEncoder.load({ threads: 1 });
+    try {
+      const both = await encoder.encode(bytes, { localize: false, mirror: true });
+      const only = await encoder.encode(bytes.slice(0, 2), { localize: false, mirror: 'only' });
+      expect(Array.from(only[0]!.vector)).toEqual(Array.from(both[0]!.mirror!.vector));
+      // The mirror of the decoded pixels is close to what decoding a mirrored file gives (libvips'
+      // upscaling grid is not exactly mirror-symmetric: cosine ~0.96), far closer than the image is.
+      const [flopped] = await encoder.encode([await (await import('sharp')).default(bytes[1]!).flop().png().toBuffer()], { localize: false });
+      const dot = (x: Float32Array, y: Float32Array) => x.reduce((s, v, j) => s + v * y[j]!, 0);
+      expect(dot(flopped!.vector, both[1]!.mirror!.vector)).toBeGreaterThan(0.9);
+      expect(dot(flopped!.vector, both[1]!.mirror!.vector)).toBeGreaterThan(dot(flopped!.vector, both[1]!.vector) + 0.02);
+
+      const stack = (pick: (e: (typeof both)[number]) => { vector: Float32Array; probs: Float32Array }) => {
+        const d = both[0]!.vector.length;
+        const k = both[0]!.probs.length;
+        const rows = { count: both.length, features: new Float32Array(both.length * d), probs: new Float32Array(both.length * k) };
+        both.forEach((e, i) => {
+          rows.features.set(pick(e).vector, i * d);
+          rows.probs.set(pick(e).probs, i * k);
+        });
+        return rows;
+      };
+      const rows = stack((e) => e);
+      const mirrored = stack((e) => e.mirror!);
+      const labels = files.map((f) => f.label);
+      const cv = crossValidate(rows, labels, { folds: 3, epochs: 10, mirrored });
+      expect(cv.models.every((m) => m.mirror)).toBe(true);
+      expect(cv.accuracy).toBeGreaterThan(0.6); // chance: 0.33
+      const { classifier } = trainCategoryClassifier(rows, labels, { folds: 3, epochs: 10, mirrored });
+      expect(classifier.mirror).toBe(true);
+      // Averaged logits: the mean of the image's and the mirror's.
+      const a = classifier.logits(rows);
+      const m = classifier.logits(mirrored);
+      const avg = classifier.logits(rows, mirrored);
+      for (let i = 0; i < avg.length; i++) expect(avg[i]).toBeCloseTo((a[i]! + m[i]!) / 2, 4);
+      expect(() => classifier.predict(rows, { ...mirrored, count: 1 })).toThrow(/mirror images/);
+      const back = CategoryClassifier.fromJSON(JSON.parse(JSON.stringify(classifier.toJSON())));
+      expect(back.mirror).toBe(true);
+      expect(CategoryClassifier.fromJSON(JSON.parse(JSON.stringify(cv.models[0]!.toJSON()))).mirror).toBe(true);
+      const plain = trainCategoryClassifier(rows, labels, { folds: 3, epochs: 5 }).classifier;
+      expect(plain.mirror).toBe(false);
+      expect('mirror' in plain.toJSON()).toBe(false);
+    } finally {
+      await encoder.close();
     }
   });
 

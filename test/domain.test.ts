@@ -37,10 +37,11 @@ describe('domain stages through the CLI', () => {
 
   it('trains a classifier, categorises, localises, and searches with every stage', () => {
     const clf = path.join(tmp.dir, 'object-classifier.json');
-    const train = visor(['--db', db, 'train', 'classify', '--column', 'object', '--folds', '2', '--out', clf, '--json', '--progress', 'none']);
+    // --mirror: the images' mirrors are embedded and trained on; narrowed searches embed the query's mirror too.
+    const train = visor(['--db', db, 'train', 'classify', '--column', 'object', '--folds', '2', '--mirror', '--out', clf, '--json', '--progress', 'none']);
     expect(train.code, train.stderr).toBe(0);
     const t = JSON.parse(train.stdout);
-    expect(t).toMatchObject({ column: 'object', items: 32, unlabelled: 0, folds: 2 });
+    expect(t).toMatchObject({ column: 'object', items: 32, unlabelled: 0, folds: 2, mirror: true });
     expect(t.categories).toEqual(OBJECTS.map((o) => o.name).sort());
     expect(t.accuracy).toBeGreaterThan(0.3); // chance: 0.125, with 16 training images for 8 objects
     expect(fs.existsSync(clf)).toBe(true);

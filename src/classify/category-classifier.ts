@@ -15,8 +15,13 @@ export interface CategoryPredictor {
   /** Stable identifier, stored with every prediction it makes. */
   readonly id: string;
   readonly categories: readonly string[];
-  /** count × categories calibrated probabilities. */
-  predict(rows: FeatureRows): Float32Array;
+  /**
+   * Whether predictions average the image and its left–right mirror (flip test-time
+   * augmentation): callers that can embed the mirror pass its features as `mirrored`.
+   */
+  readonly mirror?: boolean;
+  /** count × categories calibrated probabilities; `mirrored`: the same items' mirror images. */
+  predict(rows: FeatureRows, mirrored?: FeatureRows): Float32Array;
 }
 
 export interface TrainClassifierOptions extends Omit<SoftmaxTrainOptions, 'onEpoch'> {
@@ -25,6 +30,11 @@ export interface TrainClassifierOptions extends Omit<SoftmaxTrainOptions, 'onEpo
   folds?: number;
   /** The catalogue column the labels came from (recorded in the file). */
   column?: string;
+  /**
+   * Features of each row's left–right mirror image (same order): trained on as extra samples,
+   * and averaged with the image at prediction (the classifier is marked `mirror`).
+   */
+  mirrored?: FeatureRows;
   imageModel?: string;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
@@ -61,6 +71,8 @@ interface ClassifierFile {
   layer: { inputs: number; outputs: number; weights: string; bias: string };
   training: Record<string, unknown>;
   crossValidation: { folds: number; accuracy: number; balancedAccuracy: number } | null;
+  /** Trained with mirror images; predictions average the image and its mirror (absent: false). */
+  mirror?: boolean;
 }
 
 const b64 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
@@ -79,10 +91,10 @@ export class CategoryClassifier implements CategoryPredictor {
     private readonly layer: LinearLayer,
     readonly temperature: number,
     readonly meta: { column: string | null; imageModel: string | null; training: Record<string, unknown>; crossValidation: ClassifierFile['crossValidation'] },
+    readonly mirror = false,
   ) {}
 
-  /** Uncalibrated scores, count × categories. */
-  logits(rows: FeatureRows): Float32Array {
+  private logitsOne(rows: FeatureRows): Float32Array {
     const { x, dim } = buildInputs(rows, this.inputs);
     if (dim !== this.layer.inputs) {
       throw new VisorError('QUERY_INVALID', `classifier ${this.id} expects ${this.layer.inputs} inputs, the stored features give ${dim}`);
@@ -90,8 +102,16 @@ export class CategoryClassifier implements CategoryPredictor {
     return linearForward(this.layer, standardize(x, dim, this.standardizer), rows.count);
   }
 
-  predict(rows: FeatureRows): Float32Array {
-    return softmaxRows(this.logits(rows), this.categories.length, this.temperature);
+  /** Uncalibrated scores, count × categories (the mean over image and mirror when `mirrored` is given). */
+  logits(rows: FeatureRows, mirrored?: FeatureRows): Float32Array {
+    const l = this.logitsOne(rows);
+    if (!mirrored) return l;
+    if (mirrored.count !== rows.count) throw new VisorError('QUERY_INVALID', `${rows.count} images but ${mirrored.count} mirror images`);
+    return meanInto(l, this.logitsOne(mirrored));
+  }
+
+  predict(rows: FeatureRows, mirrored?: FeatureRows): Float32Array {
+    return softmaxRows(this.logits(rows, mirrored), this.categories.length, this.temperature);
   }
 
   toJSON(): ClassifierFile {
@@ -108,6 +128,7 @@ export class CategoryClassifier implements CategoryPredictor {
       layer: { inputs: this.layer.inputs, outputs: this.layer.outputs, weights: b64(this.layer.weights), bias: b64(this.layer.bias) },
       training: this.meta.training,
       crossValidation: this.meta.crossValidation,
+      ...(this.mirror ? { mirror: true } : {}),
     };
   }
 
@@ -127,6 +148,7 @@ export class CategoryClassifier implements CategoryPredictor {
       layer,
       f.temperature,
       { column: f.column, imageModel: f.imageModel, training: f.training, crossValidation: f.crossValidation },
+      f.mirror === true,
     );
   }
 
@@ -152,6 +174,33 @@ export class CategoryClassifier implements CategoryPredictor {
   }
 }
 
+/** a ← (a + b) / 2. */
+function meanInto(a: Float32Array, b: Float32Array): Float32Array {
+  for (let i = 0; i < a.length; i++) a[i] = (a[i]! + b[i]!) / 2;
+  return a;
+}
+
+/** The classifier's inputs for the rows and, when given, their mirrors (rows count … 2·count − 1). */
+function inputsWithMirror(rows: FeatureRows, inputs: readonly ClassifierInput[], mirrored?: FeatureRows): { x: Float32Array; dim: number; mirrorOffset: number } {
+  const a = buildInputs(rows, inputs);
+  if (!mirrored) return { ...a, mirrorOffset: -1 };
+  if (mirrored.count !== rows.count) throw new VisorError('QUERY_INVALID', `${rows.count} images but ${mirrored.count} mirror images`);
+  const b = buildInputs(mirrored, inputs);
+  const x = new Float32Array(a.x.length * 2);
+  x.set(a.x);
+  x.set(b.x, a.x.length);
+  return { x, dim: a.dim, mirrorOffset: rows.count };
+}
+
+/** Training rows `idx` plus, with mirrors, the same items' mirror rows. */
+function withMirrors(idx: Int32Array, mirrorOffset: number): Int32Array {
+  if (mirrorOffset < 0) return idx;
+  const out = new Int32Array(idx.length * 2);
+  out.set(idx);
+  idx.forEach((i, r) => (out[idx.length + r] = i + mirrorOffset));
+  return out;
+}
+
 function categoryIndex(labels: readonly string[]): { categories: string[]; y: Int32Array } {
   const categories = [...new Set(labels)].sort();
   const index = new Map(categories.map((c, i) => [c, i]));
@@ -167,20 +216,23 @@ function fitRows(x: Float32Array, dim: number, y: Int32Array, idx: Int32Array, c
   return { standardizer, layer: trainSoftmax(xs, ys, dim, classes, opts) };
 }
 
-function logitsOf(fit: { standardizer: Standardizer; layer: LinearLayer }, x: Float32Array, dim: number, idx: Int32Array): Float32Array {
-  return linearForward(fit.layer, standardize(takeRows(x, dim, idx), dim, fit.standardizer), idx.length);
+function logitsOf(fit: { standardizer: Standardizer; layer: LinearLayer }, x: Float32Array, dim: number, idx: Int32Array, mirrorOffset = -1): Float32Array {
+  const l = linearForward(fit.layer, standardize(takeRows(x, dim, idx), dim, fit.standardizer), idx.length);
+  if (mirrorOffset < 0) return l;
+  const m = Int32Array.from(idx, (i) => i + mirrorOffset);
+  return meanInto(l, linearForward(fit.layer, standardize(takeRows(x, dim, m), dim, fit.standardizer), idx.length));
 }
 
 /**
  * A fold's temperature without touching the fold's held-out items: a model on 80 % of the
  * fold's training items is scored on the other 20 %.
  */
-function innerTemperature(x: Float32Array, dim: number, y: Int32Array, train: Int32Array, classes: number, opts: SoftmaxTrainOptions): number {
+function innerTemperature(x: Float32Array, dim: number, y: Int32Array, train: Int32Array, classes: number, opts: SoftmaxTrainOptions, mirrorOffset: number): number {
   const inner = stratifiedFolds(Int32Array.from(train, (i) => y[i]!), 5, (opts.seed ?? 1) + 7919);
   const { train: a, test: b } = splitFold(inner, 0);
-  const fit = fitRows(x, dim, y, Int32Array.from(a, (i) => train[i]!), classes, opts);
+  const fit = fitRows(x, dim, y, withMirrors(Int32Array.from(a, (i) => train[i]!), mirrorOffset), classes, opts);
   const held = Int32Array.from(b, (i) => train[i]!);
-  return fitTemperature(logitsOf(fit, x, dim, held), Int32Array.from(held, (i) => y[i]!), classes);
+  return fitTemperature(logitsOf(fit, x, dim, held, mirrorOffset), Int32Array.from(held, (i) => y[i]!), classes);
 }
 
 function trainingRecord(opts: TrainClassifierOptions, items: number): Record<string, unknown> {
@@ -210,7 +262,9 @@ export function crossValidate(rows: FeatureRows, labels: readonly string[], opts
   const k = categories.length;
   const folds = opts.folds ?? 5;
   const inputs = opts.inputs ?? DEFAULT_INPUTS;
-  const { x, dim } = buildInputs(rows, inputs);
+  const { x, dim, mirrorOffset } = inputsWithMirror(rows, inputs, opts.mirrored);
+  // A mirror row has its image's label.
+  const yx = mirrorOffset < 0 ? y : Int32Array.from({ length: 2 * y.length }, (_, i) => y[i % y.length]!);
   const foldOf = stratifiedFolds(y, folds, opts.seed ?? 1);
   const probs = new Float32Array(rows.count * k);
   const predicted = new Int32Array(rows.count);
@@ -219,9 +273,9 @@ export function crossValidate(rows: FeatureRows, labels: readonly string[], opts
     opts.onProgress?.('cross-validation', f, folds);
     const { train, test } = splitFold(foldOf, f);
     const fitOpts = { ...opts, seed: (opts.seed ?? 1) + f };
-    const temperature = innerTemperature(x, dim, y, train, k, fitOpts);
-    const fit = fitRows(x, dim, y, train, k, fitOpts);
-    const p = softmaxRows(logitsOf(fit, x, dim, test), k, temperature);
+    const temperature = innerTemperature(x, dim, yx, train, k, fitOpts, mirrorOffset);
+    const fit = fitRows(x, dim, yx, withMirrors(train, mirrorOffset), k, fitOpts);
+    const p = softmaxRows(logitsOf(fit, x, dim, test, mirrorOffset), k, temperature);
     test.forEach((item, r) => {
       probs.set(p.subarray(r * k, (r + 1) * k), item * k);
       let best = 0;
@@ -234,7 +288,7 @@ export function crossValidate(rows: FeatureRows, labels: readonly string[], opts
         imageModel: opts.imageModel ?? null,
         training: { ...trainingRecord(fitOpts, train.length), fold: f },
         crossValidation: null,
-      }),
+      }, mirrorOffset >= 0),
     );
   }
   opts.onProgress?.('cross-validation', folds, folds);
@@ -279,15 +333,21 @@ export function trainCategoryClassifier(
       features: takeRows(rows.features, rows.features.length / rows.count, idx),
       probs: takeRows(rows.probs, rows.probs.length / rows.count, idx),
     };
-    const l = m.logits(sub);
+    const msub: FeatureRows | undefined = opts.mirrored && {
+      count: idx.length,
+      features: takeRows(opts.mirrored.features, opts.mirrored.features.length / rows.count, idx),
+      probs: takeRows(opts.mirrored.probs, opts.mirrored.probs.length / rows.count, idx),
+    };
+    const l = m.logits(sub, msub);
     idx.forEach((item, r) => oofLogits.set(l.subarray(r * k, (r + 1) * k), item * k));
   });
   const temperature = fitTemperature(oofLogits, cv.labels, k);
   opts.onProgress?.('final model', 0, 1);
   const inputs = opts.inputs ?? DEFAULT_INPUTS;
-  const { x, dim } = buildInputs(rows, inputs);
+  const { x, dim, mirrorOffset } = inputsWithMirror(rows, inputs, opts.mirrored);
   const all = Int32Array.from({ length: rows.count }, (_, i) => i);
-  const fit = fitRows(x, dim, cv.labels, all, k, opts);
+  const yx = mirrorOffset < 0 ? cv.labels : Int32Array.from({ length: 2 * rows.count }, (_, i) => cv.labels[i % rows.count]!);
+  const fit = fitRows(x, dim, yx, withMirrors(all, mirrorOffset), k, opts);
   opts.onProgress?.('final model', 1, 1);
   const id = `clf-${opts.column ?? 'category'}-${Date.now().toString(36)}`;
   const classifier = new CategoryClassifier(id, cv.categories, inputs, fit.standardizer, fit.layer, temperature, {
@@ -295,6 +355,6 @@ export function trainCategoryClassifier(
     imageModel: opts.imageModel ?? null,
     training: trainingRecord(opts, rows.count),
     crossValidation: { folds: cv.folds, accuracy: cv.accuracy, balancedAccuracy: cv.balancedAccuracy },
-  });
+  }, mirrorOffset >= 0);
   return { classifier, crossValidation: cv };
 }

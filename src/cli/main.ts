@@ -119,6 +119,7 @@ program
   .option('--epochs <n>', 'css: training epochs (default 8)', positiveInt('--epochs'))
   .addOption(new Option('--encoder <kind>', 'css: image encoder').choices(['cnn', 'mobilenet-pooled', 'mobilenet-spatial']))
   .option('--keep <dir>', 'css: generate the data set into this folder and keep it')
+  .option('--no-mirror', 'cifar10-classify: no mirror images (training samples and averaged predictions)')
   .option('--out <file>', 'also write the report as JSON to this file')
   .addOption(progressOption())
   .action(async (dataset: string, _o, cmd: Command) => {
@@ -246,6 +247,7 @@ train
   .option('--epochs <n>', 'training epochs', positiveInt('--epochs'))
   .option('--l2 <x>', 'L2 penalty', Number)
   .option('--no-plot', 'do not write the confusion matrix SVG')
+  .option('--mirror', "also train on each image's left-right mirror (one model run per image); searches then average the query and its mirror")
   .addOption(progressOption())
   .action(async (_o, cmd: Command) => {
     const o = globals(cmd);

@@ -19,6 +19,8 @@ export interface EncodedObject {
   localization?: Localization;
   /** Features of the object alone (the whole image's when no object was found). */
   objectVector?: Float32Array;
+  /** Features and probabilities of the image's left–right mirror, when asked for. */
+  mirror?: { vector: Float32Array; probs: Float32Array };
 }
 
 export interface EncodeOptions {
@@ -27,6 +29,27 @@ export interface EncodeOptions {
   method?: LocalizeMethod;
   crop?: CropOptions;
   maxPixels?: number;
+  /**
+   * true: also embed each image's left–right mirror, in the same model run (`mirror` of the
+   * result); 'only': embed the mirrors instead of the images. Default false.
+   */
+  mirror?: boolean | 'only';
+}
+
+/** Mirrors square RGB pixels left–right (what decoding a mirrored file gives, without re-decoding). */
+function mirrorPixels(rgb: Uint8Array, size: number): Uint8Array {
+  const out = new Uint8Array(rgb.length);
+  for (let y = 0; y < size; y++) {
+    const row = y * size * 3;
+    for (let x = 0; x < size; x++) {
+      const s = row + x * 3;
+      const d = row + (size - 1 - x) * 3;
+      out[d] = rgb[s]!;
+      out[d + 1] = rgb[s + 1]!;
+      out[d + 2] = rgb[s + 2]!;
+    }
+  }
+  return out;
 }
 
 // Crops are cut from a copy at twice the model's resolution: enough detail for small objects.
@@ -68,9 +91,14 @@ export class ObjectEncoder {
     const wantObject = opts.localize ?? true;
     const inputs = await Promise.all(images.map((b) => decodeForModel(b, size, { maxPixels })));
     const sources = wantObject ? await Promise.all(images.map((b) => decodeSource(b, maxPixels))) : [];
-    const batch = this.model.newBatch(images.length);
+    const n = images.length;
+    const both = opts.mirror === true;
+    if (opts.mirror === 'only') for (const inp of inputs) inp.pixels = Buffer.from(mirrorPixels(inp.pixels, size));
+    const slots = both ? 2 * n : n;
+    const batch = this.model.newBatch(slots);
     inputs.forEach((inp, i) => this.model.pack(batch, i, inp.pixels));
-    const whole = await this.model.run(batch, images.length);
+    if (both) inputs.forEach((inp, i) => this.model.pack(batch, n + i, mirrorPixels(inp.pixels, size)));
+    const whole = await this.model.run(batch, slots);
     const dim = this.model.featureDim;
     const classes = this.model.numClasses;
     const out: EncodedObject[] = inputs.map((inp, i) => ({
@@ -79,6 +107,9 @@ export class ObjectEncoder {
       probs: whole.probs.slice(i * classes, (i + 1) * classes),
       width: inp.width,
       height: inp.height,
+      ...(both
+        ? { mirror: { vector: whole.features.slice((n + i) * dim, (n + i + 1) * dim), probs: whole.probs.slice((n + i) * classes, (n + i + 1) * classes) } }
+        : {}),
     }));
     if (!wantObject) return out;
     const maps = whole.maps!;

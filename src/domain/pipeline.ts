@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import type { CategoryPredictor } from '../classify/category-classifier.js';
+import type { FeatureRows } from '../classify/features.js';
 import { VisorError, errorMessage } from '../errors.js';
 import { DEFAULT_LOCALIZE_METHOD, type LocalizeMethod } from '../localize/localizer.js';
 import type { MobileNetOptions } from '../models/mobilenet.js';
@@ -282,7 +283,9 @@ export class DomainPipeline {
 
     const encoder = await this.encoder();
     const method = settings.localize?.method ?? DEFAULT_LOCALIZE_METHOD;
-    const [q] = await encoder.encode([image], { localize: useLocalize || useRerank, method, maxPixels: opts.maxPixels });
+    // A classifier trained with mirror images averages over the query and its mirror (same model run).
+    const mirror = predictor?.mirror === true;
+    const [q] = await encoder.encode([image], { localize: useLocalize || useRerank, method, maxPixels: opts.maxPixels, mirror });
     lap('embed');
 
     const n = index.ids.length;
@@ -301,7 +304,8 @@ export class DomainPipeline {
     const response: DomainSearchResponse = { results: [], stages: { narrow: useNarrow, localize: useLocalize, rerank: useRerank }, query: { id: q!.id }, timings: t };
     let chosenRows: Set<number> = new Set();
     if (predictor) {
-      const probs = predictor.predict({ count: 1, features: q!.vector, probs: q!.probs });
+      const mirrored: FeatureRows | undefined = q!.mirror && { count: 1, features: q!.mirror.vector, probs: q!.mirror.probs };
+      const probs = predictor.predict({ count: 1, features: q!.vector, probs: q!.probs }, mirrored);
       const choice = chooseCategories(probs, predictor.categories, typeof opts.narrow === 'object' ? opts.narrow : {});
       const names = choice.chosen.map((c) => predictor.categories[c]!);
       const chosen = names.map((name) => index.categories.indexOf(name)).filter((i) => i >= 0);

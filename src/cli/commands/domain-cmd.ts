@@ -17,6 +17,8 @@ export interface TrainClassifyOptions extends GlobalOptions {
   l2?: number;
   /** Write the cross-validation confusion matrix (SVG) beside the classifier. */
   plot?: boolean;
+  /** Train on mirror images too (and mark the classifier to average query and mirror). */
+  mirror?: boolean;
   progress: ProgressMode;
 }
 
@@ -32,7 +34,19 @@ export async function trainClassifyCommand(o: TrainClassifyOptions): Promise<voi
     }
     const progress = createProgress(o.progress, 'folds');
     const started = performance.now();
+    let mirrored;
+    if (o.mirror) {
+      const { DomainPipeline } = await import('../../domain/pipeline.js');
+      const { mirroredRows } = await import('../../domain/mirror.js');
+      const pipeline = await DomainPipeline.open(collection.store);
+      try {
+        mirrored = await mirroredRows(collection.store, await pipeline.encoder(), data.ids, { onProgress: (done, total) => progress.update({ phase: 'mirror images', done, total }) });
+      } finally {
+        await pipeline.close();
+      }
+    }
     const { classifier, crossValidation: cv } = trainCategoryClassifier(data.rows, data.labels, {
+      mirrored,
       column: o.column,
       imageModel: collection.store.manifest.imageModel,
       folds: o.folds,
@@ -61,6 +75,7 @@ export async function trainClassifyCommand(o: TrainClassifyOptions): Promise<voi
       folds: cv.folds,
       accuracy: cv.accuracy,
       balancedAccuracy: cv.balancedAccuracy,
+      mirror: classifier.mirror,
       temperature: classifier.temperature,
       confusion: cv.confusion,
       files,
@@ -194,6 +209,8 @@ export async function localizeCommand(o: LocalizeOptions): Promise<void> {
 
 export interface DomainEvalOptions extends GlobalOptions {
   limit?: number;
+  /** cifar10-classify: mirror images (default true; --no-mirror). */
+  mirror?: boolean;
   out?: string;
   progress: ProgressMode;
 }
@@ -207,6 +224,7 @@ export async function domainEvalCommand(name: 'cifar10-classify' | 'objects', o:
       db: o.db,
       limit: o.limit,
       out: o.out,
+      mirror: o.mirror,
       onIndexProgress: (p) => p.phase === 'embedding' && progress.update({ phase: 'indexing', done: p.done, total: p.total }),
       onProgress: (phase, done, total) => progress.update({ phase, done, total }),
     });
@@ -217,6 +235,7 @@ export async function domainEvalCommand(name: 'cifar10-classify' | 'objects', o:
       `${r.protocol}\n${r.items} images\n\n${table([
         [`classifier accuracy (${r.classification.folds}-fold CV)`, f4(r.classification.accuracy)],
         ['balanced accuracy', f4(r.classification.balancedAccuracy)],
+        ...(r.classification.withoutMirror ? [['accuracy without mirror images', f4(r.classification.withoutMirror.accuracy)]] : []),
         ['zero-shot accuracy (names only, no labels)', f4(r.classification.zeroShotAccuracy)],
         ['mAP@1000 plain', f4(rt.plain.mapAt1000)],
         ['mAP@1000 narrowed (catalogue categories)', f4(rt.narrowedCatalogue.mapAt1000)],

@@ -6,6 +6,8 @@ import type { GlobalOptions } from '../run.js';
 
 export interface EvalCommandOptions extends GlobalOptions {
   limit?: number;
+  /** cifar10-classify: mirror images (--no-mirror turns them off). */
+  mirror?: boolean;
   queries?: number;
   epochs?: number;
   encoder?: string;
