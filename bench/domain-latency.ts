@@ -4,7 +4,8 @@
  *
  * Data: 200 real images from the generated object benchmark (8 packaging shapes pasted onto
  * Flickr8k test photographs) are indexed, localised and categorised for real: a classifier is
- * trained on their `object` column (`trainCategoryClassifier`, as `visor train classify` does)
+ * trained on their `object` column and their mirror images (`trainCategoryClassifier`, as
+ * `visor train classify --mirror` does, so queries embed their mirror too)
  * and `categorizeItems` runs. The collection is then padded to 10,000 items with copies of
  * those items whose features (whole and object) carry seeded Gaussian noise, keeping their
  * silhouettes and categories: what a query costs depends on the number of rows, not on whose
@@ -22,6 +23,7 @@ import path from 'node:path';
 import { trainCategoryClassifier } from '../src/classify/category-classifier.js';
 import { loadLabelledRows } from '../src/classify/training-data.js';
 import { Collection } from '../src/collection.js';
+import { mirroredRows } from '../src/domain/mirror.js';
 import { loadFlickr8k } from '../src/eval/datasets.js';
 import { generateObjectScenes, OBJECTS } from '../src/eval/synthetic-objects.js';
 import { Rng } from '../src/random.js';
@@ -80,7 +82,9 @@ try {
   log(`localised ${loc.localized} (object found in ${loc.found}) in ${loc.seconds.toFixed(1)} s`);
   t0 = performance.now();
   const labelled = await loadLabelledRows(collection.store, 'object');
-  const { classifier, crossValidation } = trainCategoryClassifier(labelled.rows, labelled.labels, { column: 'object', folds: 3, epochs: 20 });
+  // With mirror images (train classify --mirror), the costlier option: the query's mirror is embedded too.
+  const mirrored = await mirroredRows(collection.store, await pipeline.encoder(), labelled.ids);
+  const { classifier, crossValidation } = trainCategoryClassifier(labelled.rows, labelled.labels, { column: 'object', folds: 3, epochs: 20, mirrored });
   const clfFile = path.join(tmp, 'classifier.json');
   classifier.save(clfFile);
   const cat = await pipeline.categorizeItems({ predictor: { kind: 'trained', file: clfFile } });
