@@ -25,6 +25,7 @@ export function topIndices(scores: Float32Array, m: number, floor = -Infinity, m
   const n = scores.length;
   if (m <= 0) return new Uint32Array(0);
   if (m >= n / 4) {
+    if (n <= MAX_PACKED_ROWS) return sortPacked(scores, m, floor, mask);
     let candidates: number[] = [];
     for (let i = 0; i < n; i++) if (scores[i]! > floor && (!mask || mask[i])) candidates.push(i);
     candidates.sort((a, b) => scores[b]! - scores[a]! || a - b);
@@ -65,6 +66,37 @@ export function topIndices(scores: Float32Array, m: number, floor = -Infinity, m
     }
   }
   return heap.slice(0, size).sort((a, b) => scores[b]! - scores[a]! || a - b);
+}
+
+/** Rows that fit beside a 32-bit score key in a double's 53-bit integer range. */
+const MAX_PACKED_ROWS = 2 ** 21;
+const ROW_SCALE = 2 ** 21;
+
+/**
+ * The same order as sorting rows by (score descending, row ascending) with a comparator, but each
+ * admitted row packed into one double, (order key of its score) × 2^21 + row, so the typed array's
+ * own numeric sort does the work: several times faster than a comparator over 10,000 rows (the
+ * fusion of a signal ranking every item runs this on every search). The order key of a float32
+ * is its bit pattern made monotonic (negatives inverted), taken from the top so better sorts first.
+ */
+function sortPacked(scores: Float32Array, m: number, floor: number, mask?: Uint8Array): Uint32Array {
+  const n = scores.length;
+  const bits = new Uint32Array(1);
+  const f = new Float32Array(bits.buffer);
+  const keys = new Float64Array(n);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const s = scores[i]!;
+    if (!(s > floor) || (mask && !mask[i])) continue;
+    f[0] = s === 0 ? 0 : s; // -0 and +0 tie, as their difference does
+    const b = bits[0]!;
+    const ascending = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+    keys[count++] = (0xffffffff - ascending) * ROW_SCALE + i;
+  }
+  const sorted = keys.subarray(0, count).sort();
+  const out = new Uint32Array(Math.min(m, count));
+  for (let j = 0; j < out.length; j++) out[j] = sorted[j]! % ROW_SCALE;
+  return out;
 }
 
 /** z-scores over all items (a constant signal stays centred at 0). */
