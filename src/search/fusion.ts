@@ -24,14 +24,7 @@ export const RRF_K = 60;
 export function topIndices(scores: Float32Array, m: number, floor = -Infinity, mask?: Uint8Array): Uint32Array {
   const n = scores.length;
   if (m <= 0) return new Uint32Array(0);
-  if (m >= n / 4) {
-    if (n <= MAX_PACKED_ROWS) return sortPacked(scores, m, floor, mask);
-    let candidates: number[] = [];
-    for (let i = 0; i < n; i++) if (scores[i]! > floor && (!mask || mask[i])) candidates.push(i);
-    candidates.sort((a, b) => scores[b]! - scores[a]! || a - b);
-    if (candidates.length > m) candidates = candidates.slice(0, m);
-    return Uint32Array.from(candidates);
-  }
+  if (m >= n / 4) return sortedAbove(scores, m, floor, mask);
   // Few wanted of many: one pass keeping the m best admitted rows in a heap whose root is the
   // worst of them, with no copy or sort of all n scores (a server runs this for every query).
   const heap = new Uint32Array(m);
@@ -68,22 +61,19 @@ export function topIndices(scores: Float32Array, m: number, floor = -Infinity, m
   return heap.slice(0, size).sort((a, b) => scores[b]! - scores[a]! || a - b);
 }
 
-/** Rows that fit beside a 32-bit score key in a double's 53-bit integer range. */
-const MAX_PACKED_ROWS = 2 ** 21;
-const ROW_SCALE = 2 ** 21;
-
 /**
- * The same order as sorting rows by (score descending, row ascending) with a comparator, but each
- * admitted row packed into one double, (order key of its score) × 2^21 + row, so the typed array's
- * own numeric sort does the work: several times faster than a comparator over 10,000 rows (the
- * fusion of a signal ranking every item runs this on every search). The order key of a float32
- * is its bit pattern made monotonic (negatives inverted), taken from the top so better sorts first.
+ * The m best admitted rows in the order of a sort by (score descending, row ascending), by a
+ * stable radix sort on 32-bit keys: several times faster than a comparator sort over 10,000
+ * rows (fusing a signal that ranks every item runs this on every search). A row's key is its
+ * score's bit pattern made monotonic (negatives inverted) and reversed, so better sorts first;
+ * rows enter in index order, so the stable sort leaves ties in row order.
  */
-function sortPacked(scores: Float32Array, m: number, floor: number, mask?: Uint8Array): Uint32Array {
+function sortedAbove(scores: Float32Array, m: number, floor: number, mask?: Uint8Array): Uint32Array {
   const n = scores.length;
   const bits = new Uint32Array(1);
   const f = new Float32Array(bits.buffer);
-  const keys = new Float64Array(n);
+  let keys = new Uint32Array(n);
+  let rows = new Uint32Array(n);
   let count = 0;
   for (let i = 0; i < n; i++) {
     const s = scores[i]!;
@@ -91,12 +81,29 @@ function sortPacked(scores: Float32Array, m: number, floor: number, mask?: Uint8
     f[0] = s === 0 ? 0 : s; // -0 and +0 tie, as their difference does
     const b = bits[0]!;
     const ascending = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
-    keys[count++] = (0xffffffff - ascending) * ROW_SCALE + i;
+    keys[count] = ~ascending >>> 0;
+    rows[count++] = i;
   }
-  const sorted = keys.subarray(0, count).sort();
-  const out = new Uint32Array(Math.min(m, count));
-  for (let j = 0; j < out.length; j++) out[j] = sorted[j]! % ROW_SCALE;
-  return out;
+  let keys2 = new Uint32Array(count);
+  let rows2 = new Uint32Array(count);
+  const bucket = new Uint32Array(2048);
+  for (let shift = 0; shift < 32; shift += 11) {
+    bucket.fill(0);
+    for (let j = 0; j < count; j++) bucket[(keys[j]! >>> shift) & 2047]!++;
+    for (let d = 0, sum = 0; d < 2048; d++) {
+      const c = bucket[d]!;
+      bucket[d] = sum;
+      sum += c;
+    }
+    for (let j = 0; j < count; j++) {
+      const at = bucket[(keys[j]! >>> shift) & 2047]!++;
+      keys2[at] = keys[j]!;
+      rows2[at] = rows[j]!;
+    }
+    [keys, keys2] = [keys2, keys];
+    [rows, rows2] = [rows2, rows];
+  }
+  return rows.slice(0, Math.min(m, count));
 }
 
 /** z-scores over all items (a constant signal stays centred at 0). */
