@@ -162,6 +162,9 @@ export class ConceptSignal implements TextSignal {
   }
 
   async score(words: string[], ids: readonly string[]): Promise<{ scores: Float32Array; note?: string; floor?: number } | null> {
+    // Each search reads its words afresh (a server measured with its answer cache off must run
+    // every search in full); the readings kept serve this search's explanations.
+    this.readings.clear();
     const { terms, unknown } = this.interpret(words);
     if (terms.length === 0) return null;
     const per = await this.termScores(terms, ids);

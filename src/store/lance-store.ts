@@ -221,6 +221,12 @@ export class LanceStore implements VectorStore {
     return read.version;
   }
 
+  /** Reads the newest version now (another thread's or process's writes), not after the read-consistency interval. */
+  async refresh(): Promise<void> {
+    await this.table.checkoutLatest();
+    this.wrote();
+  }
+
   /** After any write: the next read asks LanceDB for the version again. */
   private wrote(): void {
     this.versionRead = null;
