@@ -76,6 +76,11 @@ export class SearchWorkers {
     return new SearchWorkers(workers.map((worker) => ({ worker, inFlight: 0, exited: new Promise<void>((resolve) => worker.once('exit', () => resolve())) })));
   }
 
+  /** Whether a worker has failed: searches then run on the main thread (see the search route). */
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
   private fail(e: Error): void {
     this.failure ??= e;
     for (const p of this.pending.values()) p.reject(e);

@@ -96,7 +96,8 @@ export function searchRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const query = toQuery(body, uploads, options.maxPixels);
       if (query.images?.length || query.notImages?.length) return collection.search(query);
       const version = await collection.version();
-      const run = ctx.searchWorkers ? () => ctx.searchWorkers!.search(query, version) : () => collection.search(query);
+      const workers = ctx.searchWorkers?.failed ? null : ctx.searchWorkers;
+      const run = workers ? () => workers.search(query, version) : () => collection.search(query);
       return ctx.searchCache.get(cacheKey(body), version, run);
     },
   );
