@@ -128,12 +128,16 @@ export function fuse(signals: readonly SignalScores[], n: number, method: Fusion
       // Tied scores share the best rank: ten items with the same title are equally good keyword
       // matches, and their storage order must not decide the fused ranking.
       let rank = 0;
-      order.forEach((row, i) => {
-        const prev = i > 0 ? s.scores[order[i - 1]!]! : NaN;
-        if (!(Math.abs(s.scores[row]! - prev) <= 1e-6 * Math.abs(prev))) rank = i;
-        fused[row]! += (s.polarity * s.weight) / (RRF_K + rank + 1);
-        if (s.polarity > 0) evidence[row] = 1;
-      });
+      const scores = s.scores;
+      const share = s.polarity * s.weight;
+      const positive = s.polarity > 0;
+      for (let i = 0; i < order.length; i++) {
+        const row = order[i]!;
+        const prev = i > 0 ? scores[order[i - 1]!]! : NaN;
+        if (!(Math.abs(scores[row]! - prev) <= 1e-6 * Math.abs(prev))) rank = i;
+        fused[row]! += share / (RRF_K + rank + 1);
+        if (positive) evidence[row] = 1;
+      }
     } else {
       const z = standardise(s.scores);
       for (let i = 0; i < n; i++) {
