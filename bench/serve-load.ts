@@ -115,6 +115,16 @@ async function startServe(db: string): Promise<{ url: string; child: ChildProces
   return { url, child };
 }
 
+/** CPU time (ms, all threads) a process has used, from /proc on Linux; null elsewhere. */
+function cpuMs(pid: number | undefined): number | null {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, at the usual 100 ticks a second
+  } catch {
+    return null;
+  }
+}
+
 function run(url: string, connections: number, duration: number, check: boolean): Promise<autocannon.Result> {
   let next = 0;
   return autocannon({
@@ -156,7 +166,11 @@ try {
   console.log(`warm-up: each of the ${BODIES.length} bodies once, one at a time: ${((performance.now() - t0) / BODIES.length).toFixed(1)} ms per search`);
   await run(url, 10, WARMUP_S, false);
   console.log(`load: ${CONNECTIONS} connections for ${DURATION} s…`);
+  const serverCpu0 = cpuMs(child.pid);
+  const clientCpu0 = process.cpuUsage();
   const r = await run(url, CONNECTIONS, DURATION, true);
+  const serverCpu = cpuMs(child.pid);
+  const clientCpu = process.cpuUsage(clientCpu0);
   const errors = r.errors + r.timeouts + r.non2xx + r.mismatches;
   const lat = r.latency;
   const lines = [
@@ -164,6 +178,16 @@ try {
     `latency (ms)  p50 ${lat.p50}  p90 ${lat.p90}  p97.5 ${lat.p97_5}  p99 ${lat.p99}  max ${lat.max}  mean ${lat.average.toFixed(1)}`,
     `errors        ${errors} (connection errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx}, wrong bodies ${r.mismatches})`,
   ];
+  // CPU per request does not depend on what else the machine runs, as latency does: the
+  // capacity of an otherwise idle machine is about (cores × 1000) / (server + client) requests a second.
+  if (serverCpu0 !== null && serverCpu !== null && r.requests.total > 0) {
+    const server = (serverCpu - serverCpu0) / r.requests.total;
+    const client = (clientCpu.user + clientCpu.system) / 1000 / r.requests.total;
+    lines.push(
+      `cpu/request   server ${server.toFixed(2)} ms (all its threads), load generator ${client.toFixed(2)} ms: ` +
+        `on ${os.cpus().length} otherwise idle cores about ${Math.round((os.cpus().length * 1000) / (server + client))} req/s`,
+    );
+  }
   const status = (await (await fetch(`${url}/api/status`)).json()) as { searchCache: { capacity: number; hits: number; misses: number } };
   const sc = status.searchCache;
   lines.push(
