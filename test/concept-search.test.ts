@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collection } from '../src/collection.js';
+import { ConceptSignal } from '../src/search/concept-signal.js';
 import { FLICKR_TEST_IMAGES, SHARED, tempDir } from './fixtures.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -103,6 +104,23 @@ describe('text search through visual concepts (WordNet over the image model clas
     expect(top.meta.title).toBe('Summer sale');
     expect(top.why.keywords!.words).toEqual(['sale']);
     expect(top.why.concepts![0]!.concept).toBe('dog');
+  });
+
+  it('expands a one-concept query with a visual query centred on the collection: a shift shared by every feature changes nothing', async () => {
+    // Post-ReLU features share a large positive component; a query that kept it would rank by it.
+    const { space } = await c.conceptModel();
+    const { ids, matrix } = await c.store.vectors();
+    const dim = matrix.length / ids.length;
+    const shifted = matrix.map((x, i) => x + 0.05 * ((i % dim) % 7));
+    const signalOver = (m: Float32Array) =>
+      new ConceptSignal(space, c.store, {}, async () => ({ ids, matrix: m }), async (q) => ({
+        scores: Float32Array.from(ids, (_, r) => q.reduce((a, v, d) => a + v * m[r * dim + d]!, 0)),
+      }));
+    const plain = (await signalOver(matrix).score(['dog'], ids))!.scores;
+    const moved = (await signalOver(shifted).score(['dog'], ids))!.scores;
+    const noExpansion = (await new ConceptSignal(space, c.store, { expansion: false }).score(['dog'], ids))!.scores;
+    expect(plain.some((x, i) => Math.abs(x - noExpansion[i]!) > 0.1)).toBe(true); // expansion is on
+    for (let i = 0; i < ids.length; i++) expect(moved[i]).toBeCloseTo(plain[i]!, 3);
   });
 
   it('tags an image with its class and broader concepts, from a file or an indexed id', async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_PIXELS, decodeForModel, describeDecodeFailure, looksTruncated, type ModelInput } from '../src/image/decode.js';
+import { DEFAULT_MAX_PIXELS, decodeForModel, describeDecodeFailure, looksTruncated, resizeKernel, type ModelInput } from '../src/image/decode.js';
 import { VisorError } from '../src/errors.js';
 import { flickrTestImages } from './fixtures.js';
 
@@ -295,6 +295,30 @@ describe('decodeForModel: colour handling', () => {
     let maxDiff = 0;
     for (let i = 0; i < a.pixels.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.pixels[i]! - b.pixels[i]!));
     expect(maxDiff).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('decodeForModel: resampling', () => {
+  it('enlarges small images bilinearly: no ringing beyond the source values (Lanczos overshoots)', async () => {
+    // 8×8 vertical stripes of grey 64 and 192, two pixels wide: enlarged 28×, a ringing kernel
+    // goes below 64 and above 192 next to each edge; bilinear interpolation stays between them.
+    const raw = Buffer.alloc(8 * 8 * 3);
+    for (let i = 0; i < 64; i++) raw.fill((i % 8) >> 1 & 1 ? 192 : 64, i * 3, i * 3 + 3);
+    const png = await sharp(raw, { raw: { width: 8, height: 8, channels: 3 } }).png().toBuffer();
+    const out = await decode(png);
+    const range = (px: Buffer): [number, number] => px.reduce<[number, number]>(([lo, hi], v) => [Math.min(lo, v), Math.max(hi, v)], [255, 0]);
+    const [lo, hi] = range(out.pixels);
+    expect(lo).toBeGreaterThanOrEqual(63);
+    expect(hi).toBeLessThanOrEqual(193);
+    const lanczos = await sharp(png).resize(SIZE, SIZE, { fit: 'fill' }).raw().toBuffer();
+    expect(range(lanczos)[0]).toBeLessThan(60); // the control: the default kernel does ring
+  });
+
+  it('keeps Lanczos for shrinking and uses bilinear when either side is enlarged', () => {
+    expect(resizeKernel(32, 32, 224)).toBe('linear');
+    expect(resizeKernel(500, 100, 224)).toBe('linear');
+    expect(resizeKernel(224, 224, 224)).toBe('lanczos3');
+    expect(resizeKernel(500, 375, 224)).toBe('lanczos3');
   });
 });
 

@@ -86,6 +86,18 @@ function decodeFailure(bytes: Buffer): (e: unknown) => never {
 }
 
 /**
+ * The resampling kernel for squashing a `width`×`height` image to `size`×`size`. Enlarging
+ * (thumbnails, 32×32 CIFAR images) uses bilinear interpolation: bicubic and Lanczos (sharp's
+ * default) sharpen the enlarged pixel grid and JPEG blocks into ringing edges that the classifier
+ * reads as texture. Measured on CIFAR-10 (32 → 224), zero-shot accuracy 0.534 (Lanczos, and
+ * bicubic: the same for enlarging) → 0.550 (bilinear), 0.231 (nearest); a further blur after
+ * bilinear lowers it (0.524). Shrinking keeps Lanczos, which antialiases best.
+ */
+export function resizeKernel(width: number, height: number, size: number): 'linear' | 'lanczos3' {
+  return width < size || height < size ? 'linear' : 'lanczos3';
+}
+
+/**
  * Decodes any format sharp reads into RGB pixels at `size`×`size`: EXIF orientation applied,
  * transparency flattened onto white (product shots on transparent backgrounds), grey, CMYK and
  * 16-bit images converted to 8-bit sRGB, first frame of animations. The whole image is kept
@@ -98,7 +110,7 @@ export async function decodeForModel(bytes: Buffer, size: number, limits: Decode
   let pixels: Buffer;
   try {
     pixels = await img
-      .resize(size, size, { fit: 'fill' })
+      .resize(size, size, { fit: 'fill', kernel: resizeKernel(width, height, size) })
       .toColourspace('srgb')
       .removeAlpha()
       .raw({ depth: 'uchar' })

@@ -198,14 +198,32 @@ export class ConceptSignal implements TextSignal {
     if (vids.length !== n || n < 4) return concept;
     const dim = matrix.length / n;
     const best = topIndices(concept, Math.max(1, Math.min(e.top, Math.ceil(n / 20))));
+    // The query is the top items' offset from the collection's mean feature: the features are
+    // non-negative (post-ReLU), so their shared component would otherwise dominate every cosine
+    // and the query would mostly find "typical" images. Dotting every item with a centred query
+    // ranks as dotting centred items with it (the item-side mean term is one constant for all).
+    // Measured on CIFAR-10 zero-shot: mAP 0.477 → 0.516 (docs/zero-shot.md).
+    const mean = this.meanFeature(vids, matrix, dim);
     const q = new Float32Array(dim);
-    for (const r of best) for (let d = 0; d < dim; d++) q[d]! += matrix[r * dim + d]!;
+    for (const r of best) for (let d = 0; d < dim; d++) q[d]! += matrix[r * dim + d]! - mean[d]!;
     // Similarity to every item through the store's exact kernel (the same one image queries use).
     const sim = (await this.scoreAll!(q)).scores;
     const z = standardise(sim);
     return z.map((x, i) => x + e.weight * concept[i]!);
   }
 
+  private meanCache: { ids: readonly string[]; mean: Float32Array } | null = null;
+
+  /** The collection's mean image feature (cached per id list, which the store replaces on change). */
+  private meanFeature(ids: readonly string[], matrix: Float32Array, dim: number): Float32Array {
+    if (this.meanCache?.ids === ids) return this.meanCache.mean;
+    const n = ids.length;
+    const acc = new Float64Array(dim);
+    for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) acc[d]! += matrix[i * dim + d]!;
+    const mean = Float32Array.from(acc, (x) => x / n);
+    this.meanCache = { ids, mean };
+    return mean;
+  }
 
   async explain(words: string[], row: number): Promise<MatchReason['concepts']> {
     const { terms } = this.interpret(words);
