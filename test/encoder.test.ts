@@ -101,6 +101,18 @@ describe('MobileNetV2 image encoder', () => {
     }
   });
 
+  it('packs the same bytes whether or not the pixels are 32-bit aligned (word-at-a-time path vs byte loop)', async () => {
+    const rgb = await pixels(DOG_A);
+    const aligned = model.newBatch(2);
+    model.pack(aligned, 1, new Uint8Array(rgb.buffer.slice(rgb.byteOffset, rgb.byteOffset + rgb.length)));
+    const shifted = new Uint8Array(rgb.length + 1);
+    shifted.set(rgb, 1);
+    const bytewise = model.newBatch(2);
+    model.pack(bytewise, 1, shifted.subarray(1)); // offset 1: the plain loop
+    expect(Buffer.from(aligned).equals(Buffer.from(bytewise))).toBe(true);
+    expect(aligned.subarray(3 * 224 * 224).some((v) => v !== 0)).toBe(true);
+  });
+
   it('rejects pixels of the wrong size', () => {
     expect(() => model.pack(model.newBatch(1), 0, new Uint8Array(10))).toThrow(/expected 150528 bytes/);
   });

@@ -1,6 +1,7 @@
 import sharp, { type Metadata } from 'sharp';
 import { VisorError, errorMessage } from '../errors.js';
 
+import { readJpegHeader } from './jpeg-header.js';
 import type { DecodeLimits } from './limits.js';
 
 export { DEFAULT_MAX_PIXELS, type DecodeLimits } from './limits.js';
@@ -59,6 +60,12 @@ export function describeDecodeFailure(e: unknown): string {
 /** Reads the header, checks the pixel limit, and returns a decoder set up for 8-bit sRGB. */
 async function openImage(bytes: Buffer, limits: DecodeLimits, fail: (e: unknown) => never) {
   const opts = { limitInputPixels: limits.maxPixels, failOn: 'truncated' as const, autoOrient: true };
+  // JPEG (no alpha channel) read from its own header: one libvips call per image, not two.
+  const jpeg = readJpegHeader(bytes);
+  if (jpeg) {
+    checkPixels(jpeg.width, jpeg.height, limits);
+    return { img: sharp(bytes, opts), width: jpeg.width, height: jpeg.height, format: 'jpeg' };
+  }
   let meta: Metadata;
   try {
     // Header only, no pixels: the limit is checked just below, with the sizes in the message.
@@ -68,15 +75,19 @@ async function openImage(bytes: Buffer, limits: DecodeLimits, fail: (e: unknown)
   }
   const width = meta.autoOrient?.width ?? meta.width ?? 0;
   const height = meta.autoOrient?.height ?? meta.height ?? 0;
+  checkPixels(width, height, limits);
+  let img = sharp(bytes, opts);
+  if (meta.hasAlpha) img = img.flatten({ background: WHITE });
+  return { img, width, height, format: meta.format ?? 'unknown' };
+}
+
+function checkPixels(width: number, height: number, limits: DecodeLimits): void {
   if (width * height > limits.maxPixels) {
     throw new VisorError(
       'IMAGE_INVALID',
       `image too large (${width}×${height} = ${((width * height) / 1e6).toFixed(0)} MP, limit ${(limits.maxPixels / 1e6).toFixed(0)} MP)`,
     );
   }
-  let img = sharp(bytes, opts);
-  if (meta.hasAlpha) img = img.flatten({ background: WHITE });
-  return { img, width, height, format: meta.format ?? 'unknown' };
 }
 
 function decodeFailure(bytes: Buffer): (e: unknown) => never {

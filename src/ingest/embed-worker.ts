@@ -41,6 +41,9 @@ async function main(): Promise<void> {
     const buf = buffers[current]!;
     slots = [];
     current = 1 - current;
+    // The run blocks this thread (onnxruntime-node runs synchronously): start the next batch's
+    // decodes first, so libuv's threads decode while the model runs instead of waiting for it.
+    pump();
     try {
       const out = await model.run(buf, batch.length);
       post({ type: 'embedded', items: batch, features: out.features, probs: out.probs }, [out.features.buffer as ArrayBuffer, out.probs.buffer as ArrayBuffer]);

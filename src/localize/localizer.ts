@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { alignedMask, bitmapArea, fillHoles, keepLargestComponents, otsuThreshold, threshold, type Bitmap, type Box, type ObjectMask } from './mask.js';
+import type { LocalizeMethod } from './methods.js';
 import { activationMap, borderContrast, colourRefine, normalizeRange, resizeBilinear, type Rgb } from './saliency.js';
 
 /**
@@ -12,10 +13,7 @@ import { activationMap, borderContrast, colourRefine, normalizeRange, resizeBili
  * - `border+colour`: the border-contrast map as a prior, refined by a colour model;
  * - `combined+colour`: geometric mean of the activation and border maps as the prior, refined.
  */
-export type LocalizeMethod = 'activation' | 'border' | 'activation+colour' | 'border+colour' | 'combined+colour';
-
-export const LOCALIZE_METHODS: readonly LocalizeMethod[] = ['activation', 'border', 'activation+colour', 'border+colour', 'combined+colour'];
-export const DEFAULT_LOCALIZE_METHOD: LocalizeMethod = 'border+colour';
+export { DEFAULT_LOCALIZE_METHOD, LOCALIZE_METHODS, type LocalizeMethod } from './methods.js';
 
 /** Side of the square working resolution masks are computed at. */
 export const WORK_SIDE = 112;

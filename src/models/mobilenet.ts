@@ -44,7 +44,8 @@ export interface MobileNetOptions extends ResolveOptions {
 }
 
 const SIZE = 224;
-const PIXELS = SIZE * SIZE;
+const PIXELS = SIZE * SIZE; // a multiple of 4, so every slot's planes are 32-bit aligned
+const LITTLE_ENDIAN = os.endianness() === 'LE';
 const FEATURE_TENSOR = '472_quantized';
 /** Output of the last inverted-residual block: N × 320 × 7 × 7, uint8. */
 const SPATIAL_TENSOR = '624_quantized';
@@ -137,6 +138,23 @@ export class MobileNetV2 implements ImageEncoder {
     if (rgb.length !== PIXELS * 3) throw new Error(`expected ${PIXELS * 3} bytes of RGB, got ${rgb.length}`);
     const [t0, t1, t2] = this.tables as [Uint8Array, Uint8Array, Uint8Array];
     const base = slot * 3 * PIXELS;
+    if (LITTLE_ENDIAN && (rgb.byteOffset & 3) === 0 && ((batch.byteOffset + base) & 3) === 0) {
+      // Four pixels at a time: three 32-bit reads (r0 g0 b0 r1 | g1 b1 r2 g2 | b2 r3 g3 b3) and one
+      // 32-bit write per channel plane; the same bytes as the loop below, in half the time.
+      const src = new Uint32Array(rgb.buffer, rgb.byteOffset, (PIXELS * 3) >> 2);
+      const r = new Uint32Array(batch.buffer, batch.byteOffset + base, PIXELS >> 2);
+      const gr = new Uint32Array(batch.buffer, batch.byteOffset + base + PIXELS, PIXELS >> 2);
+      const bl = new Uint32Array(batch.buffer, batch.byteOffset + base + 2 * PIXELS, PIXELS >> 2);
+      for (let k = 0, q = 0; k < PIXELS >> 2; k++, q += 3) {
+        const a = src[q]!;
+        const b = src[q + 1]!;
+        const c = src[q + 2]!;
+        r[k] = t0[a & 255]! | (t0[a >>> 24]! << 8) | (t0[(b >>> 16) & 255]! << 16) | (t0[(c >>> 8) & 255]! << 24);
+        gr[k] = t1[(a >>> 8) & 255]! | (t1[b & 255]! << 8) | (t1[b >>> 24]! << 16) | (t1[(c >>> 16) & 255]! << 24);
+        bl[k] = t2[(a >>> 16) & 255]! | (t2[(b >>> 8) & 255]! << 8) | (t2[c & 255]! << 16) | (t2[c >>> 24]! << 24);
+      }
+      return;
+    }
     const g = base + PIXELS;
     const b = base + 2 * PIXELS;
     for (let p = 0, q = 0; p < PIXELS; p++, q += 3) {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Collection } from '../../collection.js';
 import { VisorError } from '../../errors.js';
-import { LOCALIZE_METHODS, type LocalizeMethod } from '../../localize/localizer.js';
+import { LOCALIZE_METHODS, type LocalizeMethod } from '../../localize/methods.js';
 import { displayPath, printJson, table } from '../output.js';
 import { createProgress, type ProgressMode } from '../progress.js';
 import type { GlobalOptions } from '../run.js';
