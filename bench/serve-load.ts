@@ -6,10 +6,11 @@
  * label, label_name), so words find images by class name. Built once and cached in
  * $VISOR_BENCH_DIR (default $TMPDIR/visor-bench-serve); a rerun reuses it when it holds 10,000 items.
  *
- * Server: `visor serve` itself (src/cli/main.ts through tsx) in a child process, with its
- * default settings (rate limiting on; loopback clients exempt), so the load generator and the
- * server do not share an event loop. Both run on the same machine: on 2 cores the client's own
- * work is part of what is measured.
+ * Server: `visor serve` itself (src/cli/main.ts through tsx) in a child process, so the load
+ * generator and the server do not share an event loop, with its default settings (rate limiting
+ * on; loopback clients exempt) except two: --search-cache 0 and --search-workers 2 (both
+ * changeable here). Both run on the same machine: on 2 cores the client's own work is part of
+ * what is measured.
  *
  * Requests: POST /api/search with JSON bodies, k = 24 (a page of the web page), cycled through
  * 81 distinct queries: the ten class names, their plurals (stemming), five two-word queries,
@@ -18,13 +19,14 @@
  * counted. Every response must be a 200 whose JSON says understood:true with
  * 24 results; anything else counts as an error.
  *
- * The server keeps answers to recent JSON searches per index version (--search-cache, 256 by
- * default), so with it on every timed request is answered from it (the figures printed say so):
- * that measures the HTTP layer, not the engine. `-- --search-cache 0` measures every request as a full search.
+ * The acceptance run has the server's answer cache off (--search-cache 0): every request runs a
+ * full search. With the cache on (`-- --search-cache 256`, the server's default) every timed
+ * request is answered from it, which measures the HTTP layer, not the engine: that run is
+ * printed as such and is not the acceptance figure.
  *
- * Target: 0 errors, p99 latency ≤ 200 ms.
+ * Target (cache off): 0 errors, p99 latency ≤ 200 ms.
  *
- * Usage: npm run bench:serve [-- --connections 50 --duration 30 --search-cache 0]
+ * Usage: npm run bench:serve [-- --connections 50 --duration 30 --search-cache 0 --search-workers 2]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -41,8 +43,10 @@ const { values: args } = parseArgs({
   options: {
     connections: { type: 'string', default: '50' },
     duration: { type: 'string', default: '30' },
-    // The server's answer cache (default 256 answers per index version); 0 measures every search run in full.
-    'search-cache': { type: 'string' },
+    // The server's answer cache: 0 (here the default) runs every search in full; the server's own default is 256.
+    'search-cache': { type: 'string', default: '0' },
+    // Worker threads answering searches beside the main thread (the server's default is 0).
+    'search-workers': { type: 'string', default: '2' },
   },
 });
 const CONNECTIONS = Number(args.connections);
@@ -51,7 +55,10 @@ const WARMUP_S = 5;
 const K = 24;
 const ITEMS = 10_000;
 const TARGET = { errors: 0, p99Ms: 200 };
-const CACHE = args['search-cache'];
+const CACHE = args['search-cache']!;
+const WORKERS = args['search-workers']!;
+/** Only runs in which every request is a full search count for the target. */
+const JUDGED = Number(CACHE) === 0;
 
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 const TEXTS = [
@@ -94,7 +101,7 @@ async function ensureIndex(db: string): Promise<void> {
 
 /** Starts `visor serve` on a free loopback port; resolves with its URL once it listens. */
 async function startServe(db: string): Promise<{ url: string; child: ChildProcess }> {
-  const serveArgs = ['--db', db, '--json', 'serve', '--port', '0', ...(CACHE !== undefined ? ['--search-cache', CACHE] : [])];
+  const serveArgs = ['--db', db, '--json', 'serve', '--port', '0', '--search-cache', CACHE, '--search-workers', WORKERS];
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...serveArgs], {
     cwd: ROOT,
     env: { ...process.env, LANCEDB_LOG: 'error' },
@@ -106,6 +113,16 @@ async function startServe(db: string): Promise<{ url: string; child: ChildProces
     lines.once('line', (l) => resolve((JSON.parse(l) as { url: string }).url));
   });
   return { url, child };
+}
+
+/** CPU time (ms, all threads) a process has used, from /proc on Linux; null elsewhere. */
+function cpuMs(pid: number | undefined): number | null {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, at the usual 100 ticks a second
+  } catch {
+    return null;
+  }
 }
 
 function run(url: string, connections: number, duration: number, check: boolean): Promise<autocannon.Result> {
@@ -131,7 +148,12 @@ const db = path.join(process.env.VISOR_BENCH_DIR ?? path.join(os.tmpdir(), 'viso
 await ensureIndex(db);
 const { url, child } = await startServe(db);
 try {
-  console.log(`server: ${url} (visor serve, ${CACHE === undefined ? 'default settings' : `--search-cache ${CACHE}`}); ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(2)} before the run`);
+  console.log(`server: ${url} (visor serve --search-cache ${CACHE} --search-workers ${WORKERS}, otherwise default settings); ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(2)} before the run`);
+  console.log(
+    JUDGED
+      ? 'acceptance run: answer cache off, every request runs a full search'
+      : 'answer cache on: timed requests are answered from it; this measures the HTTP layer, NOT the acceptance figure (run with --search-cache 0)',
+  );
   console.log(`queries (${BODIES.length} bodies, cycled): ${TEXTS.map((t) => JSON.stringify(t)).join(', ')} × offset 0, ${K}, ${2 * K}; k = ${K}`);
   // Every distinct request once, then 5 s of load, none of it counted: the timed run measures
   // the steady state (with the answer cache on, every request of it is a cache hit).
@@ -144,7 +166,11 @@ try {
   console.log(`warm-up: each of the ${BODIES.length} bodies once, one at a time: ${((performance.now() - t0) / BODIES.length).toFixed(1)} ms per search`);
   await run(url, 10, WARMUP_S, false);
   console.log(`load: ${CONNECTIONS} connections for ${DURATION} s…`);
+  const serverCpu0 = cpuMs(child.pid);
+  const clientCpu0 = process.cpuUsage();
   const r = await run(url, CONNECTIONS, DURATION, true);
+  const serverCpu = cpuMs(child.pid);
+  const clientCpu = process.cpuUsage(clientCpu0);
   const errors = r.errors + r.timeouts + r.non2xx + r.mismatches;
   const lat = r.latency;
   const lines = [
@@ -152,6 +178,16 @@ try {
     `latency (ms)  p50 ${lat.p50}  p90 ${lat.p90}  p97.5 ${lat.p97_5}  p99 ${lat.p99}  max ${lat.max}  mean ${lat.average.toFixed(1)}`,
     `errors        ${errors} (connection errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx}, wrong bodies ${r.mismatches})`,
   ];
+  // CPU per request does not depend on what else the machine runs, as latency does: the
+  // capacity of an otherwise idle machine is about (cores × 1000) / (server + client) requests a second.
+  if (serverCpu0 !== null && serverCpu !== null && r.requests.total > 0) {
+    const server = (serverCpu - serverCpu0) / r.requests.total;
+    const client = (clientCpu.user + clientCpu.system) / 1000 / r.requests.total;
+    lines.push(
+      `cpu/request   server ${server.toFixed(2)} ms (all its threads), load generator ${client.toFixed(2)} ms: ` +
+        `on ${os.cpus().length} otherwise idle cores about ${Math.round((os.cpus().length * 1000) / (server + client))} req/s`,
+    );
+  }
   const status = (await (await fetch(`${url}/api/status`)).json()) as { searchCache: { capacity: number; hits: number; misses: number } };
   const sc = status.searchCache;
   lines.push(
@@ -162,8 +198,12 @@ try {
   lines.push(`load average  ${os.loadavg()[0]!.toFixed(2)} after the run (${os.cpus().length} cores; the load generator runs on the same machine)`);
   console.log(lines.join('\n'));
   const pass = r.requests.total > 0 && errors <= TARGET.errors && lat.p99 <= TARGET.p99Ms;
-  console.log(`target        0 errors, p99 ≤ ${TARGET.p99Ms} ms: ${pass ? 'PASS' : 'FAIL'}`);
-  process.exitCode = pass ? 0 : 1;
+  if (JUDGED) {
+    console.log(`target        0 errors, p99 ≤ ${TARGET.p99Ms} ms, every request a full search: ${pass ? 'PASS' : 'FAIL'}`);
+    process.exitCode = pass ? 0 : 1;
+  } else {
+    console.log(`target        not judged: with the answer cache on no request ran a search (would be ${pass ? 'within' : 'outside'} 0 errors, p99 ≤ ${TARGET.p99Ms} ms)`);
+  }
 } finally {
   child.kill('SIGTERM');
 }

@@ -186,6 +186,26 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
     expect(notImage.body.error.message).toMatch(/nothing added: x\.jpg: not an image/);
   });
 
+  it("answers searches from worker threads the same, and they see the server's own writes at once", async () => {
+    const w = await startServer({ db, host: '127.0.0.1', port: 0, apiKey: KEY, searchWorkers: 1, searchCacheSize: 0 });
+    try {
+      const search = async (body: unknown) =>
+        json(await fetch(`${w.url}/api/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+      const q = { text: 'red dress -blue', where: 'price < 100', k: 5 };
+      expect((await search(q)).body).toEqual((await json(await post(q))).body);
+      expect((await search({ text: 'dress', where: 'no such column = 1' })).body.error.code).toBe('FILTER_INVALID');
+      // Added through this server: the worker's next search reads the new version, not LanceDB's view a second old.
+      const bytes = await sharp(files[1]).flip().jpeg().toBuffer();
+      const add = await fetch(`${w.url}/api/items`, { method: 'POST', headers: auth, body: form([{ field: 'image', bytes, name: 'quixotic.jpg' }]) });
+      expect(add.status).toBe(201);
+      expect((await search({ text: 'quixotic' })).body.results[0]?.id).toBe(contentId(bytes));
+      expect((await fetch(`${w.url}/api/items/${contentId(bytes)}`, { method: 'DELETE', headers: auth })).status).toBe(200);
+      expect((await search({ text: 'quixotic' })).body.understood).toBe(false);
+    } finally {
+      await w.close();
+    }
+  });
+
   it('answers 409 while another process holds the index write lock', async () => {
     const lock = path.join(db, 'write.lock');
     fs.writeFileSync(lock, '1'); // pid 1 is always alive

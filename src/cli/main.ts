@@ -206,6 +206,7 @@ program
   .option('--max-pixels <n>', 'refuse uploaded images with more pixels', positiveInt('--max-pixels'), 50_000_000)
   .option('--rate-limit <n>', 'requests per minute per non-loopback client (uploads: a tenth); 0 turns it off', nonNegativeInt, 600)
   .option('--search-cache <n>', 'answers to recent searches kept until the index changes; 0 turns the cache off', nonNegativeInt, 256)
+  .option('--search-workers <n>', 'worker threads answering searches, each with its own copy of the vectors in memory; 0: the main thread', nonNegativeInt, 0)
   .option('--cors-origin <origin>', 'allow this origin to call the API from a browser (repeatable); none by default', collect, [])
   .option('--create', 'start with an empty index when --db holds none (add images through the API)')
   .option('--log', 'log every request (JSON lines on stdout)')

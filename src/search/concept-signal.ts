@@ -7,6 +7,7 @@ import type { ConceptCandidate, ConceptSpace } from '../concepts/concept-space.j
 import type { Synset } from '../concepts/wordnet.js';
 import type { LanceStore } from '../store/lance-store.js';
 import type { MatchReason, TextSignal } from './engine.js';
+import { classMajor, classMass } from './class-columns.js';
 import { standardise, topIndices } from './fusion.js';
 
 /**
@@ -70,6 +71,7 @@ function weighCandidates(cands: readonly ConceptCandidate[]): Array<{ cand: Conc
 
 export class ConceptSignal implements TextSignal {
   readonly name = 'concepts' as const;
+  /** Calibrated probabilities, class-major (`probs[c * n + row]`), for the ids they were read for. */
   private cache: { ids: readonly string[]; probs: Float32Array; classes: number } | null = null;
   private readonly abstract = new Map<number, boolean>();
   /** Recent queries' readings: explaining each result reads the query again. */
@@ -141,36 +143,28 @@ export class ConceptSignal implements TextSignal {
     return { terms, unknown };
   }
 
-  /** Class probabilities of every item, calibrated as configured; rows aligned with `ids`. */
+  /** Class probabilities of every item, calibrated as configured, class-major: item `row`'s probability of class c is `probs[c * ids.length + row]`. */
   async calibrated(ids: readonly string[]): Promise<{ probs: Float32Array; classes: number }> {
     if (this.cache && this.cache.ids === ids) return this.cache;
     const p = await this.store.probabilities();
     if (p.ids !== ids && (p.ids.length !== ids.length || p.ids.some((id, i) => id !== ids[i]))) {
       throw new Error('class probabilities and vectors are out of step');
     }
-    const probs = (this.opts.calibration ?? 'collection') === 'none' ? p.matrix : calibrate(p.matrix, p.classes, this.opts.priorImages ?? 100);
-    this.cache = { ids, probs, classes: p.classes };
+    const rowMajor = (this.opts.calibration ?? 'collection') === 'none' ? p.matrix : calibrate(p.matrix, p.classes, this.opts.priorImages ?? 100);
+    this.cache = { ids, probs: classMajor(rowMajor, p.classes), classes: p.classes };
     return this.cache;
   }
 
   /** Each term's concept mass per item. */
   async termScores(terms: readonly ConceptTerm[], ids: readonly string[]): Promise<Float32Array[]> {
-    const { probs, classes } = await this.calibrated(ids);
-    return terms.map((t) => {
-      const cls = Int32Array.from(t.classes.keys());
-      const wts = Float32Array.from(t.classes.values());
-      const m = cls.length;
-      const s = new Float32Array(ids.length);
-      for (let i = 0, row = 0; i < ids.length; i++, row += classes) {
-        let acc = 0;
-        for (let j = 0; j < m; j++) acc += wts[j]! * probs[row + cls[j]!]!;
-        s[i] = acc;
-      }
-      return s;
-    });
+    const { probs } = await this.calibrated(ids);
+    return terms.map((t) => classMass(probs, ids.length, Int32Array.from(t.classes.keys()), Float32Array.from(t.classes.values())));
   }
 
   async score(words: string[], ids: readonly string[]): Promise<{ scores: Float32Array; note?: string; floor?: number } | null> {
+    // Each search reads its words afresh (a server measured with its answer cache off must run
+    // every search in full); the readings kept serve this search's explanations.
+    this.readings.clear();
     const { terms, unknown } = this.interpret(words);
     if (terms.length === 0) return null;
     const per = await this.termScores(terms, ids);
@@ -234,16 +228,17 @@ export class ConceptSignal implements TextSignal {
   async explain(words: string[], row: number): Promise<MatchReason['concepts']> {
     const { terms } = this.interpret(words);
     if (!this.cache) return [];
-    const { probs, classes } = this.cache;
+    const { probs, ids } = this.cache;
+    const p = (c: number) => probs[c * ids.length + row]!;
     const labels = this.space.classSynsets;
     return terms.map((t) => {
-      const mass = [...t.classes].map(([c, w]) => ({ c, v: w * probs[row * classes + c]! }));
+      const mass = [...t.classes].map(([c, w]) => ({ c, v: w * p(c) }));
       mass.sort((a, b) => b.v - a.v);
       return {
         term: t.term,
         concept: t.concept,
         score: mass.reduce((a, m) => a + m.v, 0),
-        top: mass.slice(0, 3).filter((m) => m.v > 0.001).map((m) => ({ label: labels[m.c]!.lemmas[0]!, p: probs[row * classes + m.c]! })),
+        top: mass.slice(0, 3).filter((m) => m.v > 0.001).map((m) => ({ label: labels[m.c]!.lemmas[0]!, p: p(m.c) })),
       };
     });
   }

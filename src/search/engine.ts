@@ -135,9 +135,10 @@ export class SearchEngine {
     const { store } = this.deps;
 
     // Query images and items become vectors in the image-feature space.
-    const { encodeImage } = await import('./image-search.js');
+    // Imported only when needed: a dynamic import costs a module resolution on every search.
+    const encodeImage = images.length + notImages.length ? (await import('./image-search.js')).encodeImage : null;
     const encoded = await Promise.all(
-      [...images, ...notImages].map(async (t) => ({ ...t, ...(await encodeImage(await this.deps.encoder(), await readImage(t.image), query.maxPixels)) })),
+      [...images, ...notImages].map(async (t) => ({ ...t, ...(await encodeImage!(await this.deps.encoder(), await readImage(t.image), query.maxPixels)) })),
     );
     const pos = encoded.slice(0, images.length);
     const neg = encoded.slice(images.length);

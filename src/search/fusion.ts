@@ -24,13 +24,7 @@ export const RRF_K = 60;
 export function topIndices(scores: Float32Array, m: number, floor = -Infinity, mask?: Uint8Array): Uint32Array {
   const n = scores.length;
   if (m <= 0) return new Uint32Array(0);
-  if (m >= n / 4) {
-    let candidates: number[] = [];
-    for (let i = 0; i < n; i++) if (scores[i]! > floor && (!mask || mask[i])) candidates.push(i);
-    candidates.sort((a, b) => scores[b]! - scores[a]! || a - b);
-    if (candidates.length > m) candidates = candidates.slice(0, m);
-    return Uint32Array.from(candidates);
-  }
+  if (m >= n / 4) return sortedAbove(scores, m, floor, mask);
   // Few wanted of many: one pass keeping the m best admitted rows in a heap whose root is the
   // worst of them, with no copy or sort of all n scores (a server runs this for every query).
   const heap = new Uint32Array(m);
@@ -67,6 +61,51 @@ export function topIndices(scores: Float32Array, m: number, floor = -Infinity, m
   return heap.slice(0, size).sort((a, b) => scores[b]! - scores[a]! || a - b);
 }
 
+/**
+ * The m best admitted rows in the order of a sort by (score descending, row ascending), by a
+ * stable radix sort on 32-bit keys: several times faster than a comparator sort over 10,000
+ * rows (fusing a signal that ranks every item runs this on every search). A row's key is its
+ * score's bit pattern made monotonic (negatives inverted) and reversed, so better sorts first;
+ * rows enter in index order, so the stable sort leaves ties in row order.
+ */
+function sortedAbove(scores: Float32Array, m: number, floor: number, mask?: Uint8Array): Uint32Array {
+  const n = scores.length;
+  const bits = new Uint32Array(1);
+  const f = new Float32Array(bits.buffer);
+  let keys = new Uint32Array(n);
+  let rows = new Uint32Array(n);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const s = scores[i]!;
+    if (!(s > floor) || (mask && !mask[i])) continue;
+    f[0] = s === 0 ? 0 : s; // -0 and +0 tie, as their difference does
+    const b = bits[0]!;
+    const ascending = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+    keys[count] = ~ascending >>> 0;
+    rows[count++] = i;
+  }
+  let keys2 = new Uint32Array(count);
+  let rows2 = new Uint32Array(count);
+  const bucket = new Uint32Array(2048);
+  for (let shift = 0; shift < 32; shift += 11) {
+    bucket.fill(0);
+    for (let j = 0; j < count; j++) bucket[(keys[j]! >>> shift) & 2047]!++;
+    for (let d = 0, sum = 0; d < 2048; d++) {
+      const c = bucket[d]!;
+      bucket[d] = sum;
+      sum += c;
+    }
+    for (let j = 0; j < count; j++) {
+      const at = bucket[(keys[j]! >>> shift) & 2047]!++;
+      keys2[at] = keys[j]!;
+      rows2[at] = rows[j]!;
+    }
+    [keys, keys2] = [keys2, keys];
+    [rows, rows2] = [rows2, rows];
+  }
+  return rows.slice(0, Math.min(m, count));
+}
+
 /** z-scores over all items (a constant signal stays centred at 0). */
 export function standardise(s: Float32Array): Float32Array {
   let mean = 0;
@@ -89,12 +128,16 @@ export function fuse(signals: readonly SignalScores[], n: number, method: Fusion
       // Tied scores share the best rank: ten items with the same title are equally good keyword
       // matches, and their storage order must not decide the fused ranking.
       let rank = 0;
-      order.forEach((row, i) => {
-        const prev = i > 0 ? s.scores[order[i - 1]!]! : NaN;
-        if (!(Math.abs(s.scores[row]! - prev) <= 1e-6 * Math.abs(prev))) rank = i;
-        fused[row]! += (s.polarity * s.weight) / (RRF_K + rank + 1);
-        if (s.polarity > 0) evidence[row] = 1;
-      });
+      const scores = s.scores;
+      const share = s.polarity * s.weight;
+      const positive = s.polarity > 0;
+      for (let i = 0; i < order.length; i++) {
+        const row = order[i]!;
+        const prev = i > 0 ? scores[order[i - 1]!]! : NaN;
+        if (!(Math.abs(scores[row]! - prev) <= 1e-6 * Math.abs(prev))) rank = i;
+        fused[row]! += share / (RRF_K + rank + 1);
+        if (positive) evidence[row] = 1;
+      }
     } else {
       const z = standardise(s.scores);
       for (let i = 0; i < n; i++) {

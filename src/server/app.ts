@@ -45,11 +45,14 @@ export async function buildApp(collection: Collection, options: ServerOptions): 
     options,
     thumbnails: new Thumbnails(path.join(collection.db, 'thumbs'), options.maxPixels),
     searchCache: new SearchCache(options.searchCacheSize),
+    searchWorkers: options.searchWorkers > 0 ? await (await import('./search-workers.js')).SearchWorkers.start(collection.db, options.searchWorkers) : null,
     writes: new WriteQueue(),
     uploadsDir: path.join(collection.db, 'uploads'),
     version,
     keyForReads,
   };
+
+  app.addHook('onClose', async () => ctx.searchWorkers?.close());
 
   // The API speaks JSON and multipart only: plain text is refused (415) rather than parsed.
   app.removeContentTypeParser('text/plain');

@@ -1,6 +1,7 @@
 import type { Collection } from '../collection.js';
 import type { ServerOptions } from './options.js';
 import type { SearchCache } from './search-cache.js';
+import type { SearchWorkers } from './search-workers.js';
 import type { Thumbnails } from './thumbnails.js';
 import type { WriteQueue } from './write-queue.js';
 
@@ -10,6 +11,8 @@ export interface ServerContext {
   options: ServerOptions;
   thumbnails: Thumbnails;
   searchCache: SearchCache;
+  /** Where JSON searches run when the server has search workers. */
+  searchWorkers: SearchWorkers | null;
   writes: WriteQueue;
   /** Where uploaded images are kept once added (inside the index folder: the index owns them). */
   uploadsDir: string;

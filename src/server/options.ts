@@ -21,6 +21,8 @@ export interface ServerOptions {
   logRequests: boolean;
   /** Answers to recent JSON searches kept per index version (0: none); see SearchCache. */
   searchCacheSize: number;
+  /** Worker threads answering JSON searches (0: on the main thread); see SearchWorkers. */
+  searchWorkers: number;
 }
 
 export interface RateLimitOptions {
@@ -47,6 +49,7 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   rateLimit: { max: 600, uploadMax: 60, windowMs: 60_000, exemptLoopback: true },
   logRequests: false,
   searchCacheSize: 256,
+  searchWorkers: 0,
 };
 
 /** Shortest API key accepted: a guessable key is no protection on a network. */

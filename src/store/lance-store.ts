@@ -86,6 +86,15 @@ function coreSchema(dim: number, classes: number): Arrow.Schema {
 
 const HEX_ID = /^[0-9a-f]{8,64}$/;
 
+/**
+ * How long reads reuse the table version last asked for. LanceDB's version() can hold the event
+ * loop for milliseconds (measured: 2–9 ms for one call in ten under a search load), and a
+ * search asks several times (answer cache, vectors, expansion, page records). Writes through
+ * this store forget it at once; another process's writes already take up to the connection's
+ * read-consistency interval (1 s) to be seen, and this adds at most a tenth of that.
+ */
+const VERSION_REUSE_MS = 100;
+
 function idList(ids: readonly string[]): string {
   for (const id of ids) if (!HEX_ID.test(id)) throw new VisorError('QUERY_INVALID', `not an item id: ${JSON.stringify(id)}`);
   return ids.map((id) => `'${id}'`).join(', ');
@@ -132,6 +141,10 @@ async function migrate(table: LanceDB.Table, manifest: Manifest): Promise<void> 
 export class LanceStore implements VectorStore {
   private flat: FlatCache | null = null;
   private flatLoading: { version: number; promise: Promise<FlatCache> } | null = null;
+  /** Summary columns of every row, in the vectors' row order, for the version the vectors are of (null: rows out of step). */
+  private summary: { version: number; rows: Promise<Arrow.Table | null> } | null = null;
+  /** The table's version as last asked, shared by reads for VERSION_REUSE_MS; every write here forgets it. */
+  private versionRead: { at: number; version: Promise<number> } | null = null;
   /** The vector index as of a table version (any write or index build makes a new version). */
   private annInfo: { version: number; info: AnnIndexInfo | null } | null = null;
   private kernel: ExactKernel | null = null;
@@ -200,7 +213,23 @@ export class LanceStore implements VectorStore {
 
   /** The table's version: it changes with every write, so it keys caches of search answers. */
   async version(): Promise<number> {
-    return this.table.version();
+    const now = performance.now();
+    if (this.versionRead && now - this.versionRead.at < VERSION_REUSE_MS) return this.versionRead.version;
+    const read = { at: now, version: this.table.version() };
+    this.versionRead = read;
+    read.version.catch(() => this.versionRead === read && (this.versionRead = null));
+    return read.version;
+  }
+
+  /** Reads the newest version now (another thread's or process's writes), not after the read-consistency interval. */
+  async refresh(): Promise<void> {
+    await this.table.checkoutLatest();
+    this.wrote();
+  }
+
+  /** After any write: the next read asks LanceDB for the version again. */
+  private wrote(): void {
+    this.versionRead = null;
   }
 
   async fileStates(): Promise<FileState[]> {
@@ -253,16 +282,39 @@ export class LanceStore implements VectorStore {
    */
   private async takeByPosition(ids: readonly string[]): Promise<Record<string, unknown>[] | null> {
     const flat = this.flat;
-    if (!flat || ids.length > 1000 || flat.version !== (await this.table.version())) return null;
+    if (!flat || ids.length > 1000 || flat.version !== (await this.version())) return null;
     // Rows come back in table order.
     const offsets = ids
       .map((id) => flat.rowOf.get(id))
       .filter((r): r is number => r !== undefined)
       .sort((a, b) => a - b);
     if (offsets.length === 0) return [];
+    const all = await this.summaryRows(flat);
+    if (all) return offsets.map((r) => all.get(r) as unknown as Record<string, unknown>);
     const rows = await this.table.takeOffsets(offsets).select([...SUMMARY_COLUMNS]).toArray();
     // Positions follow the scan order the cache was read in; should that ever differ, scan instead.
     return rows.length === offsets.length && rows.every((r, i) => String(r.id) === flat.ids[offsets[i]!]) ? rows : null;
+  }
+
+  /**
+   * The summary columns of every row, read in one scan per table version and kept (a few hundred
+   * bytes a row, beside the 5 KB of its vector in memory): a server hydrates a page of results on
+   * every search, and reading 24 rows from memory costs a tenth of a LanceDB read. Null when the
+   * scan's rows are not those of the vectors in memory (a write came between).
+   */
+  private summaryRows(flat: FlatCache): Promise<Arrow.Table | null> {
+    if (this.summary?.version !== flat.version) {
+      const rows = (async () => {
+        const tbl = (await this.table.query().select([...SUMMARY_COLUMNS]).toArrow()) as unknown as Arrow.Table;
+        if (tbl.numRows !== flat.ids.length) return null;
+        const ids = tbl.getChild('id')!;
+        for (let r = 0; r < tbl.numRows; r++) if (ids.get(r) !== flat.ids[r]) return null;
+        return tbl;
+      })();
+      this.summary = { version: flat.version, rows };
+      rows.catch(() => this.summary?.rows === rows && (this.summary = null));
+    }
+    return this.summary.rows;
   }
 
   async getItemsWithVectors(ids: readonly string[]): Promise<ItemWithVectors[]> {
@@ -338,20 +390,24 @@ export class LanceStore implements VectorStore {
     if (items.length === 0) return;
     const data = await this.toArrowTable(items);
     const existing = new Set((await this.getItems(items.map((i) => i.id))).map((i) => i.id));
-    if (existing.size === 0) {
-      await this.table.add(data); // the common case: new content, no join needed
-    } else {
-      await this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
+    try {
+      if (existing.size === 0) {
+        await this.table.add(data); // the common case: new content, no join needed
+      } else {
+        await this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
+      }
+    } finally {
+      this.wrote();
     }
   }
 
   async insert(items: readonly ItemWithVectors[]): Promise<void> {
-    if (items.length > 0) await this.table.add(await this.toArrowTable(items));
+    if (items.length > 0) await this.table.add(await this.toArrowTable(items)).finally(() => this.wrote());
   }
 
   async deleteItems(ids: readonly string[]): Promise<void> {
     for (let i = 0; i < ids.length; i += 500) {
-      await this.table.delete(`id IN (${idList(ids.slice(i, i + 500))})`);
+      await this.table.delete(`id IN (${idList(ids.slice(i, i + 500))})`).finally(() => this.wrote());
     }
     // Then from every embedding space; rows a crash leaves behind are dropped by optimize().
     for (const name of Object.keys(this.manifest.spaces ?? {})) if (ids.length) await (await this.space(name)).delete(ids);
@@ -372,12 +428,12 @@ export class LanceStore implements VectorStore {
     const add = Object.entries(columns)
       .filter(([name]) => !(name in have) && !CORE.has(name))
       .map(([name, type]) => ({ name, valueSql: type === 'number' ? 'CAST(NULL AS DOUBLE)' : 'CAST(NULL AS STRING)' }));
-    if (add.length > 0) await this.table.addColumns(add);
+    if (add.length > 0) await this.table.addColumns(add).finally(() => this.wrote());
   }
 
   private async annIndex(): Promise<AnnIndexInfo | null> {
     // Every query asks; listing indices and their stats costs more than the version check.
-    const version = await this.table.version();
+    const version = await this.version();
     if (this.annInfo?.version === version) return this.annInfo.info;
     const indices = await this.table.listIndices();
     const vec = indices.find((i) => i.columns.includes('vector'));
@@ -403,7 +459,7 @@ export class LanceStore implements VectorStore {
 
   /** All vectors in memory for exact search; reloaded when the table has changed. */
   private async flatCache(): Promise<FlatCache> {
-    const version = await this.table.version();
+    const version = await this.version();
     if (this.flat && this.flat.version === version) return this.flat;
     // Concurrent searches (a server's) share one load rather than each reading every vector.
     if (this.flatLoading?.version === version) return this.flatLoading.promise;
@@ -416,6 +472,7 @@ export class LanceStore implements VectorStore {
 
   private async loadFlat(version: number): Promise<FlatCache> {
     this.flat = null; // let the old matrix go before allocating the new one
+    this.summary = null;
     const dim = this.dimension;
     const n = await this.table.countRows();
     const matrix = new Float32Array(n * dim);
@@ -533,7 +590,7 @@ export class LanceStore implements VectorStore {
     await this.table.createIndex('search_text', {
       config: lancedb.Index.fts({ stem: true, language: 'English', removeStopWords: true, lowercase: true, asciiFolding: true, withPosition: false }),
       replace: true,
-    });
+    }).finally(() => this.wrote());
   }
 
   async vectors(): Promise<{ ids: readonly string[]; matrix: Float32Array }> {
@@ -586,9 +643,9 @@ export class LanceStore implements VectorStore {
     // updated or deleted (lance issues #7313, #8310): the text index is rebuilt from scratch
     // instead of merged. Short texts make that cheap; keyword search meanwhile scans unindexed.
     const text = await this.textIndexName();
-    if (text) await this.table.dropIndex(text);
+    if (text) await this.table.dropIndex(text).finally(() => this.wrote());
     // Keep ten minutes of old versions: a reader may still be on one.
-    await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 10 * 60_000) });
+    await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 10 * 60_000) }).finally(() => this.wrote());
     const n = await this.table.countRows();
     if (n > 0) await this.buildTextIndex();
     if (n >= this.ann.threshold && !(await this.annIndex())) await this.buildAnnIndex();
@@ -604,7 +661,7 @@ export class LanceStore implements VectorStore {
     await this.table.createIndex('vector', {
       config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: Math.max(1, Math.round(n / this.ann.rowsPerPartition)) }),
       replace: true,
-    });
+    }).finally(() => this.wrote());
   }
 
   /** Changes query-time ANN settings (nprobes, ef, refine) for later searches. */
@@ -636,7 +693,7 @@ export class LanceStore implements VectorStore {
       files: states.length,
       annIndex: ann ? { type: ann.type, indexedRows: ann.indexedRows, unindexedRows: ann.unindexedRows } : null,
       metaColumns: await this.metaColumns(),
-      version: await this.table.version(),
+      version: await this.version(),
     };
   }
 
@@ -734,6 +791,7 @@ export class LanceStore implements VectorStore {
     for (const t of this.spaceTables.values()) (await t).close();
     this.spaceTables.clear();
     this.flat = null;
+    this.summary = null;
     await this.kernel?.close();
     this.kernel = null;
     this.table.close();

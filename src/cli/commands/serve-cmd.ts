@@ -8,6 +8,7 @@ export interface ServeCommandOptions extends GlobalOptions {
   maxPixels: number;
   rateLimit: number;
   searchCache: number;
+  searchWorkers: number;
   corsOrigin: string[];
   create?: boolean;
   log?: boolean;
@@ -29,6 +30,7 @@ export async function serveCommand(o: ServeCommandOptions): Promise<void> {
     corsOrigins: o.corsOrigin,
     logRequests: o.log ?? false,
     searchCacheSize: o.searchCache,
+    searchWorkers: o.searchWorkers,
     warmUp: true,
   });
   const stats = await server.collection.stats();

@@ -95,7 +95,10 @@ export function searchRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const body = request.body as SearchRequest;
       const query = toQuery(body, uploads, options.maxPixels);
       if (query.images?.length || query.notImages?.length) return collection.search(query);
-      return ctx.searchCache.get(cacheKey(body), await collection.version(), () => collection.search(query));
+      const version = await collection.version();
+      const workers = ctx.searchWorkers?.failed ? null : ctx.searchWorkers;
+      const run = workers ? () => workers.search(query, version) : () => collection.search(query);
+      return ctx.searchCache.get(cacheKey(body), version, run);
     },
   );
 
