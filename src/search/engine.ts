@@ -212,6 +212,13 @@ export class SearchEngine {
 
     const keywordScores = async (terms: string[]): Promise<Float32Array | null> => {
       if (terms.length === 0) return null;
+      const byRow = await store.keywordRows(terms.join(' '), Math.min(n, 2000), ids);
+      if (byRow) {
+        if (byRow.hits === 0) return null;
+        const s = new Float32Array(n);
+        for (let i = 0; i < byRow.rows.length; i++) s[byRow.rows[i]!] = byRow.scores[i]!;
+        return s;
+      }
       const hits = await store.keywordSearch(terms.join(' '), { k: Math.min(n, 2000) });
       if (hits.length === 0) return null;
       const s = new Float32Array(n);
