@@ -61,6 +61,9 @@ export function topIndices(scores: Float32Array, m: number, floor = -Infinity, m
   return heap.slice(0, size).sort((a, b) => scores[b]! - scores[a]! || a - b);
 }
 
+let scratch = new Uint32Array(0);
+const buckets = new Uint32Array(2048);
+
 /**
  * The m best admitted rows in the order of a sort by (score descending, row ascending), by a
  * stable radix sort on 32-bit keys: several times faster than a comparator sort over 10,000
@@ -72,8 +75,11 @@ function sortedAbove(scores: Float32Array, m: number, floor: number, mask?: Uint
   const n = scores.length;
   const bits = new Uint32Array(1);
   const f = new Float32Array(bits.buffer);
-  let keys = new Uint32Array(n);
-  let rows = new Uint32Array(n);
+  // Working arrays are kept between calls (this runs to completion, one call at a time per
+  // thread): a search sorts several 10,000-row signals, and fresh arrays each time are garbage.
+  if (scratch.length < 4 * n) scratch = new Uint32Array(4 * n);
+  let keys = scratch.subarray(0, n);
+  let rows = scratch.subarray(n, 2 * n);
   let count = 0;
   for (let i = 0; i < n; i++) {
     const s = scores[i]!;
@@ -84,9 +90,9 @@ function sortedAbove(scores: Float32Array, m: number, floor: number, mask?: Uint
     keys[count] = ~ascending >>> 0;
     rows[count++] = i;
   }
-  let keys2 = new Uint32Array(count);
-  let rows2 = new Uint32Array(count);
-  const bucket = new Uint32Array(2048);
+  let keys2 = scratch.subarray(2 * n, 2 * n + count);
+  let rows2 = scratch.subarray(3 * n, 3 * n + count);
+  const bucket = buckets;
   for (let shift = 0; shift < 32; shift += 11) {
     bucket.fill(0);
     for (let j = 0; j < count; j++) bucket[(keys[j]! >>> shift) & 2047]!++;

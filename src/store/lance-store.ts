@@ -272,9 +272,36 @@ export class LanceStore implements VectorStore {
 
   async getItems(ids: readonly string[]): Promise<StoredItem[]> {
     if (ids.length === 0) return [];
+    const held = await this.heldItems(ids);
+    if (held) return held;
     const rows = (await this.takeByPosition(ids)) ?? (await this.table.query().where(`id IN (${idList(ids)})`).select([...SUMMARY_COLUMNS]).toArray());
     const byId = new Map(rows.map((r) => [String(r.id), this.rowToItem(r)]));
     return ids.map((id) => byId.get(id)).filter((x): x is StoredItem => x !== undefined);
+  }
+
+  /** Items decoded from the summary rows, each once per table version (by row; filled as asked). */
+  private decoded: { rows: Arrow.Table; items: Array<StoredItem | undefined> } | null = null;
+
+  /**
+   * The items from the summary rows in memory, when the vectors in memory belong to the current
+   * version: each row is decoded (Arrow row, JSON of its meta) once per version, not on every
+   * page of results. Copies are returned, so callers may change them. Null when it cannot be used.
+   */
+  private async heldItems(ids: readonly string[]): Promise<StoredItem[] | null> {
+    const flat = this.flat;
+    if (!flat || ids.length > 1000 || flat.version !== (await this.version())) return null;
+    const all = await this.summaryRows(flat);
+    if (!all) return null;
+    if (this.decoded?.rows !== all) this.decoded = { rows: all, items: new Array<StoredItem | undefined>(all.numRows) };
+    const items = this.decoded.items;
+    const out: StoredItem[] = [];
+    for (const id of ids) {
+      const r = flat.rowOf.get(id);
+      if (r === undefined) continue;
+      const it = (items[r] ??= this.rowToItem(all.get(r) as unknown as Record<string, unknown>));
+      out.push({ ...it, paths: [...it.paths], fileSizes: [...it.fileSizes], fileMtimes: [...it.fileMtimes], meta: structuredCloneMeta(it.meta) });
+    }
+    return out;
   }
 
   /**
@@ -475,6 +502,7 @@ export class LanceStore implements VectorStore {
   private async loadFlat(version: number): Promise<FlatCache> {
     this.flat = null; // let the old matrix go before allocating the new one
     this.summary = null;
+    this.decoded = null;
     const dim = this.dimension;
     const n = await this.table.countRows();
     const matrix = new Float32Array(n * dim);
@@ -826,6 +854,7 @@ export class LanceStore implements VectorStore {
     this.spaceTables.clear();
     this.flat = null;
     this.summary = null;
+    this.decoded = null;
     await this.kernel?.close();
     this.kernel = null;
     this.table.close();
@@ -843,4 +872,11 @@ function rowIdKeys(col: Arrow.Vector): Float64Array {
     for (let i = 0; i < d.length; i++) out[at++] = halves[2 * i + 1]! * 4294967296 + halves[2 * i]!;
   }
   return out;
+}
+
+/** A copy of a meta record (its values are JSON: strings, numbers, booleans, maybe nested). */
+function structuredCloneMeta(meta: MetaRecord): MetaRecord {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(meta)) out[k] = v !== null && typeof v === 'object' ? structuredClone(v) : v;
+  return out as MetaRecord;
 }
