@@ -1,4 +1,5 @@
 import type { SearchResponse } from '../search/engine.js';
+import type { SerializedResponse } from './search-workers.js';
 
 /**
  * Answers to recent JSON searches, per index version: a repeated query (a popular one, a page
@@ -8,7 +9,7 @@ import type { SearchResponse } from '../search/engine.js';
  */
 export class SearchCache {
   private version = -1;
-  private readonly entries = new Map<string, Promise<SearchResponse>>();
+  private readonly entries = new Map<string, Promise<SearchResponse | SerializedResponse>>();
   hits = 0;
   misses = 0;
 
@@ -19,7 +20,7 @@ export class SearchCache {
     return this.entries.size;
   }
 
-  async get(key: string, version: number, search: () => Promise<SearchResponse>): Promise<SearchResponse> {
+  async get(key: string, version: number, search: () => Promise<SearchResponse | SerializedResponse>): Promise<SearchResponse | SerializedResponse> {
     if (this.capacity === 0) return search();
     if (version !== this.version) {
       this.entries.clear();

@@ -22,7 +22,11 @@ try {
         // The main thread has written (or seen) this version: read at least that one, not the
         // view LanceDB refreshes only once a second.
         if ((await collection.version()) < m.version) await collection.store.refresh();
-        post({ id: m.id, ok: true, response: await collection.search(m.query) });
+        // Sent as JSON text, the reply's body as it is: one string crosses threads instead of a
+        // structured clone of every result, and the main thread has nothing left to serialise.
+        // Fields in the order the response schema's serialiser writes them (required ones first).
+        const { results, understood, signals, fusion, message } = await collection.search(m.query);
+        post({ id: m.id, ok: true, json: JSON.stringify({ results, understood, signals, fusion, message }) });
       } catch (e) {
         post({ id: m.id, ok: false, code: isVisorError(e) ? e.code : undefined, message: e instanceof Error ? e.message : String(e) });
       }

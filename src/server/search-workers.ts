@@ -1,6 +1,5 @@
 import { Worker } from 'node:worker_threads';
 import { VisorError, type VisorErrorCode } from '../errors.js';
-import type { SearchResponse } from '../search/engine.js';
 import type { Query } from '../search/query.js';
 
 export interface ToSearchWorker {
@@ -11,7 +10,12 @@ export interface ToSearchWorker {
   version: number;
 }
 
-export type FromSearchWorker = { id: number; ok: true; response?: SearchResponse } | { id: number; ok: false; code?: VisorErrorCode; message: string };
+export type FromSearchWorker = { id: number; ok: true; json?: string } | { id: number; ok: false; code?: VisorErrorCode; message: string };
+
+/** A search answer already serialised as JSON (by a worker): the HTTP reply's body as it is. */
+export class SerializedResponse {
+  constructor(readonly json: string) {}
+}
 
 /** Under tsx (tests, benchmarks) the worker is TypeScript: register tsx's loader inside it first. */
 function spawn(db: string): Worker {
@@ -37,7 +41,7 @@ interface Slot {
  * search carries the index version the main thread sees, and a worker behind it reloads first.
  */
 export class SearchWorkers {
-  private readonly pending = new Map<number, { resolve: (r: SearchResponse) => void; reject: (e: unknown) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: SerializedResponse) => void; reject: (e: unknown) => void }>();
   private nextId = 0;
   private turn = 0;
   private failure: Error | null = null;
@@ -49,7 +53,7 @@ export class SearchWorkers {
         if (!p) return;
         this.pending.delete(m.id);
         slot.inFlight--;
-        if (m.ok) p.resolve(m.response!);
+        if (m.ok) p.resolve(new SerializedResponse(m.json!));
         else p.reject(m.code ? new VisorError(m.code, m.message) : new Error(`search worker: ${m.message}`));
       });
       slot.worker.on('error', (e) => this.fail(e));
@@ -87,8 +91,8 @@ export class SearchWorkers {
     this.pending.clear();
   }
 
-  /** Runs the search on the least busy worker (ties in turn). */
-  search(query: Query, version: number): Promise<SearchResponse> {
+  /** Runs the search on the least busy worker (ties in turn); the answer comes as JSON text. */
+  search(query: Query, version: number): Promise<SerializedResponse> {
     if (this.failure) return Promise.reject(this.failure);
     let best: Slot | undefined;
     for (let i = 0; i < this.slots.length; i++) {
@@ -98,7 +102,7 @@ export class SearchWorkers {
     this.turn = (this.turn + 1) % this.slots.length;
     const id = this.nextId++;
     best!.inFlight++;
-    return new Promise<SearchResponse>((resolve, reject) => {
+    return new Promise<SerializedResponse>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       best!.worker.postMessage({ id, query, version } satisfies ToSearchWorker);
     });

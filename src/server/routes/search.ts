@@ -3,6 +3,7 @@ import type { Query, SignalWeights } from '../../search/query.js';
 import type { ServerContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { errors, idParams, ref, similarQuery } from '../schemas.js';
+import { SerializedResponse } from '../search-workers.js';
 import { readUploads, rejectOversized, type Upload } from '../uploads.js';
 
 /** The JSON search request, as the schema 'SearchRequest' admits it. */
@@ -87,7 +88,7 @@ export function searchRoutes(app: FastifyInstance, ctx: ServerContext): void {
         maxFiles: MAX_QUERY_IMAGES * 2,
       }),
     },
-    async (request) => {
+    async (request, reply) => {
       const uploads = request.uploads ?? {};
       for (const field of ['image', 'notImage']) {
         if ((uploads[field]?.length ?? 0) > MAX_QUERY_IMAGES) throw new HttpError(400, 'QUERY_INVALID', `at most ${MAX_QUERY_IMAGES} files in "${field}"`);
@@ -98,7 +99,11 @@ export function searchRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const version = await collection.version();
       const workers = ctx.searchWorkers?.failed ? null : ctx.searchWorkers;
       const run = workers ? () => workers.search(query, version) : () => collection.search(query);
-      return ctx.searchCache.get(cacheKey(body), version, run);
+      const answer = await ctx.searchCache.get(cacheKey(body), version, run);
+      // A worker's answer is JSON already (JSON.stringify of the same object the schema would
+      // serialise: the same fields in the same order).
+      if (answer instanceof SerializedResponse) return reply.type('application/json; charset=utf-8').send(answer.json);
+      return answer;
     },
   );
 
