@@ -109,6 +109,33 @@ describe('LanceStore', () => {
     }
   });
 
+  it('scores keyword hits by row id exactly as by item id, across fragments, compaction, updates and deletes', async () => {
+    const store = await open(dbDir());
+    try {
+      const r = rng(3);
+      await store.ensureMetaColumns({ category: 'string' });
+      const words = ['red dress', 'blue shirt', 'red shoe', 'green hat'];
+      const make = (i: number) => item(i, unit(r), { category: words[i % words.length]! });
+      for (let b = 0; b < 3; b++) await store.insert(Array.from({ length: 10 }, (_, i) => make(b * 10 + i)));
+      await store.optimize(); // text index built, fragments compacted
+      await store.insert(Array.from({ length: 5 }, (_, i) => make(30 + i))); // not yet indexed
+      const [moved] = await store.getItemsWithVectors([make(4).id]);
+      await store.upsert([{ ...moved!, meta: { category: 'red hat' } }]);
+      await store.deleteItems([make(0).id, make(33).id]);
+      const { ids } = await store.vectors();
+      for (const q of ['red', 'hat', 'blue shirt', 'green', 'purple']) {
+        const byId = new Map((await store.keywordSearch(q, { k: 100 })).map((h) => [h.id, h.score]));
+        const byRow = (await store.keywordRows(q, 100, ids))!;
+        expect(byRow.hits).toBe(byId.size);
+        if (q === 'red') expect(byId.size).toBeGreaterThan(10);
+        expect(new Map(Array.from(byRow.rows, (row, i) => [ids[row]!, byRow.scores[i]!]))).toEqual(byId);
+      }
+      expect(await store.keywordRows('red', 100, [...ids])).toBeNull(); // not the vectors in memory
+    } finally {
+      await store.close();
+    }
+  });
+
   it('answers many queries at once with the same ranking as single queries', async () => {
     const store = await open(dbDir());
     try {

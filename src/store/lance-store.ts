@@ -116,8 +116,8 @@ interface FlatCache {
   version: number;
   ids: string[];
   rowOf: Map<string, number>;
-  /** Row of each LanceDB row id (fragment · 2³² + offset) read with the vectors. */
-  rowOfRowId: Map<number, number>;
+  /** Row of each LanceDB row id read with the vectors: per fragment, by offset (-1: none). */
+  rowOfRowId: Map<number, Int32Array>;
   matrix: Float32Array;
   /** Class probabilities in the same row order, loaded on first use (text queries need them). */
   probs?: Float32Array;
@@ -508,11 +508,12 @@ export class LanceStore implements VectorStore {
     const matrix = new Float32Array(n * dim);
     const ids: string[] = [];
     const tbl = (await this.table.query().select(['id', 'vector']).withRowId().toArrow()) as unknown as Arrow.Table;
-    const rowOfRowId = new Map<number, number>();
+    const rowOfRowId = new Map<number, Int32Array>();
+    const place: Array<[number, number, number]> = []; // fragment, offset, row
     for (const batch of tbl.batches) {
       const idCol = batch.getChild('id')!;
-      const rowIds = rowIdKeys(batch.getChild('_rowid')!);
-      for (let i = 0; i < rowIds.length; i++) rowOfRowId.set(rowIds[i]!, ids.length + i);
+      const halves = rowIdHalves(batch.getChild('_rowid')!);
+      for (let i = 0; i < halves.length / 2; i++) place.push([halves[2 * i + 1]!, halves[2 * i]!, ids.length + i]);
       let row = 0; // row within this batch, across the vector column's chunks
       for (const d of batch.getChild('vector')!.data) {
         const child = d.children[0]!;
@@ -523,6 +524,10 @@ export class LanceStore implements VectorStore {
         row += d.length;
       }
     }
+    const size = new Map<number, number>();
+    for (const [f, o] of place) size.set(f, Math.max(size.get(f) ?? 0, o + 1));
+    for (const [f, len] of size) rowOfRowId.set(f, new Int32Array(len).fill(-1));
+    for (const [f, o, r] of place) rowOfRowId.get(f)![o] = r;
     const rowOf = new Map(ids.map((id, i) => [id, i]));
     this.flat = { version, ids, rowOf, rowOfRowId, matrix };
     return this.flat;
@@ -631,12 +636,16 @@ export class LanceStore implements VectorStore {
     const rows = new Int32Array(tbl.numRows);
     const scores = new Float32Array(tbl.numRows);
     let at = 0;
+    let frag = -1;
+    let offsets: Int32Array | undefined;
     for (const batch of tbl.batches) {
-      const keys = rowIdKeys(batch.getChild('_rowid')!);
+      const halves = rowIdHalves(batch.getChild('_rowid')!);
       const s = batch.getChild('_score')!.toArray() as Float32Array;
-      for (let r = 0; r < keys.length; r++) {
-        const row = flat.rowOfRowId.get(keys[r]!);
-        if (row === undefined) continue;
+      for (let r = 0; r < s.length; r++) {
+        const f = halves[2 * r + 1]!;
+        if (f !== frag) offsets = flat.rowOfRowId.get((frag = f));
+        const row = offsets?.[halves[2 * r]!] ?? -1;
+        if (row < 0) continue;
         rows[at] = row;
         scores[at++] = s[r]!;
       }
@@ -862,14 +871,17 @@ export class LanceStore implements VectorStore {
   }
 }
 
-/** A `_rowid` column (unsigned 64-bit) as exact numbers: fragment · 2³² + offset, read as two 32-bit halves. */
-function rowIdKeys(col: Arrow.Vector): Float64Array {
-  const out = new Float64Array(col.length);
+/**
+ * A `_rowid` column (unsigned 64-bit: fragment · 2³² + offset) as 32-bit halves, offset then
+ * fragment for each row (little-endian), without converting each value to a BigInt.
+ */
+function rowIdHalves(col: Arrow.Vector): Uint32Array {
+  const out = new Uint32Array(col.length * 2);
   let at = 0;
   for (const d of col.data) {
     const v = d.values as BigUint64Array;
-    const halves = new Uint32Array(v.buffer, v.byteOffset + d.offset * 8, d.length * 2);
-    for (let i = 0; i < d.length; i++) out[at++] = halves[2 * i + 1]! * 4294967296 + halves[2 * i]!;
+    out.set(new Uint32Array(v.buffer, v.byteOffset + d.offset * 8, d.length * 2), at);
+    at += d.length * 2;
   }
   return out;
 }
