@@ -174,7 +174,7 @@ export class ConceptSignal implements TextSignal {
     for (const s of per) for (let i = 0; i < s.length; i++) logMass[i]! += Math.log(LOG_FLOOR + s[i]!);
     // Standardised over the collection, so that scores of different concepts compare: "dog"
     // covers 118 classes and would otherwise outscore "horse" (one class) on every image.
-    let scores = standardise(logMass);
+    let scores = standardise(logMass, logMass);
     const expansion = this.opts.expansion === undefined ? DEFAULT_EXPANSION : this.opts.expansion;
     // Only for a single concept: its most confident images form one visual set; the top of a
     // soft AND of several concepts does not (measured: it lowers Flickr8k caption recall).
@@ -208,8 +208,9 @@ export class ConceptSignal implements TextSignal {
     for (const r of best) for (let d = 0; d < dim; d++) q[d]! += matrix[r * dim + d]! - mean[d]!;
     // Similarity to every item through the store's exact kernel (the same one image queries use).
     const sim = (await this.scoreAll!(q)).scores;
-    const z = standardise(sim);
-    return z.map((x, i) => x + e.weight * concept[i]!);
+    const z = standardise(sim, sim); // sim is this search's own array
+    for (let i = 0; i < n; i++) z[i] = z[i]! + e.weight * concept[i]!;
+    return z;
   }
 
   private meanCache: { ids: readonly string[]; mean: Float32Array } | null = null;

@@ -113,14 +113,17 @@ function sortedAbove(scores: Float32Array, m: number, floor: number, mask?: Uint
 }
 
 /** z-scores over all items (a constant signal stays centred at 0). */
-export function standardise(s: Float32Array): Float32Array {
+export function standardise(s: Float32Array, into: Float32Array = new Float32Array(s.length)): Float32Array {
+  // Indexed loops (a search standardises several 10,000-item signals); `into` may be `s` itself.
+  const n = s.length;
   let mean = 0;
-  for (const x of s) mean += x;
-  mean /= s.length || 1;
+  for (let i = 0; i < n; i++) mean += s[i]!;
+  mean /= n || 1;
   let v = 0;
-  for (const x of s) v += (x - mean) ** 2;
-  const sd = Math.sqrt(v / (s.length || 1)) || 1;
-  return s.map((x) => (x - mean) / sd);
+  for (let i = 0; i < n; i++) v += (s[i]! - mean) ** 2;
+  const sd = Math.sqrt(v / (n || 1)) || 1;
+  for (let i = 0; i < n; i++) into[i] = (s[i]! - mean) / sd;
+  return into;
 }
 
 /** Fused score per item (higher is better); items without any positive evidence get -Infinity. */
