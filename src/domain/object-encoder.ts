@@ -5,6 +5,7 @@ import { contentId } from '../ingest/read-image.js';
 import { DEFAULT_LOCALIZE_METHOD, localize, objectInput, workingCopy, type CropOptions, type Localization, type LocalizeMethod } from '../localize/localizer.js';
 import type { Rgb } from '../localize/saliency.js';
 import { MobileNetV2, type MobileNetOptions } from '../models/mobilenet.js';
+import { mirrorPixels } from '../image/mirror-pixels.js';
 
 /** One image through the localisation stage. */
 export interface EncodedObject {
@@ -34,22 +35,6 @@ export interface EncodeOptions {
    * result); 'only': embed the mirrors instead of the images. Default false.
    */
   mirror?: boolean | 'only';
-}
-
-/** Mirrors square RGB pixels left–right (what decoding a mirrored file gives, without re-decoding). */
-function mirrorPixels(rgb: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(rgb.length);
-  for (let y = 0; y < size; y++) {
-    const row = y * size * 3;
-    for (let x = 0; x < size; x++) {
-      const s = row + x * 3;
-      const d = row + (size - 1 - x) * 3;
-      out[d] = rgb[s]!;
-      out[d + 1] = rgb[s + 1]!;
-      out[d + 2] = rgb[s + 2]!;
-    }
-  }
-  return out;
 }
 
 // Crops are cut from a copy at twice the model's resolution: enough detail for small objects.

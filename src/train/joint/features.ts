@@ -5,6 +5,7 @@ import { resolvePaths } from '../../config.js';
 import { decodeForModel, DEFAULT_MAX_PIXELS } from '../../image/decode.js';
 import { MobileNetV2, type MobileNetOptions } from '../../models/mobilenet.js';
 import { float16ToFloat32, float32ToFloat16 } from '../../store/float16.js';
+import { mirrorPixels } from '../../image/mirror-pixels.js';
 
 /** Frozen image-model outputs for a list of images, row i belonging to image i. */
 export interface ImageFeatures {
@@ -35,21 +36,6 @@ export interface ExtractStats {
 
 export function defaultFeatureCacheDir(): string {
   return path.join(resolvePaths().cacheDir, 'features');
-}
-
-function mirror(rgb: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(rgb.length);
-  for (let y = 0; y < size; y++) {
-    const row = y * size * 3;
-    for (let x = 0; x < size; x++) {
-      const s = row + x * 3;
-      const d = row + (size - 1 - x) * 3;
-      out[d] = rgb[s]!;
-      out[d + 1] = rgb[s + 1]!;
-      out[d + 2] = rgb[s + 2]!;
-    }
-  }
-  return out;
 }
 
 /**
@@ -120,7 +106,7 @@ export async function extractImageFeatures(files: readonly string[], opts: Extra
         Promise.all(
           missing.slice(start, start + batchSize).map(async ({ row }) => {
             const { pixels } = await decodeForModel(fs.readFileSync(files[row]!), model.inputSize, { maxPixels: DEFAULT_MAX_PIXELS });
-            return opts.flip ? mirror(pixels, model.inputSize) : pixels;
+            return opts.flip ? mirrorPixels(pixels, model.inputSize) : pixels;
           }),
         );
       let next = decode(0);
