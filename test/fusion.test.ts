@@ -67,7 +67,7 @@ describe('topIndices order', () => {
     const pool = [0, -0, 1, -1, 0.5, -0.5, Infinity, -Infinity, NaN, 1e-30, -1e-30, 3.4e38, -3.4e38];
     const s = Float32Array.from({ length: 4000 }, () => (rand() < 0.3 ? pool[Math.floor(rand() * pool.length)]! : (rand() - 0.5) * 10));
     const mask = Uint8Array.from(s, () => (rand() < 0.9 ? 1 : 0));
-    for (const [m, floor, mk] of [[4000, -Infinity, undefined], [1500, 0, undefined], [3000, -1, mask], [10, -Infinity, mask]] as const) {
+    for (const [m, floor, mk] of [[4000, -Infinity, undefined], [1500, 0, undefined], [3000, -1, mask], [300, 0, mask], [100, -Infinity, undefined], [10, -Infinity, mask]] as const) {
       const want = Array.from(s.keys())
         .filter((i) => s[i]! > floor && (!mk || mk[i]))
         .sort((a, b) => s[b]! - s[a]! || a - b)

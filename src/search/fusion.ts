@@ -24,7 +24,9 @@ export const RRF_K = 60;
 export function topIndices(scores: Float32Array, m: number, floor = -Infinity, mask?: Uint8Array): Uint32Array {
   const n = scores.length;
   if (m <= 0) return new Uint32Array(0);
-  if (m >= n / 4) return sortedAbove(scores, m, floor, mask);
+  // Many wanted (a signal's RRF depth): the radix sort of the admitted rows beats a heap and
+  // a comparator sort of its m rows; both give the same order.
+  if (m >= n / 4 || m >= 256) return sortedAbove(scores, m, floor, mask);
   // Few wanted of many: one pass keeping the m best admitted rows in a heap whose root is the
   // worst of them, with no copy or sort of all n scores (a server runs this for every query).
   const heap = new Uint32Array(m);
