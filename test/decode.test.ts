@@ -1,10 +1,9 @@
 import fs from 'node:fs';
-import { crc32, deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_PIXELS, decodeForModel, describeDecodeFailure, looksTruncated, resizeKernel, type ModelInput } from '../src/image/decode.js';
 import { VisorError } from '../src/errors.js';
-import { flickrTestImages } from './fixtures.js';
+import { flickrTestImages, pngWithHeader } from './fixtures.js';
 
 const SIZE = 224;
 
@@ -83,35 +82,6 @@ async function invalid(p: Promise<unknown>): Promise<VisorError> {
   expect(e).toBeInstanceOf(VisorError);
   expect((e as VisorError).code).toBe('IMAGE_INVALID');
   return e as VisorError;
-}
-
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td) >>> 0);
-  return Buffer.concat([len, td, crc]);
-}
-
-/** A PNG whose header claims width×height RGB pixels, followed by a tiny IDAT: a decompression bomb's shape. */
-function pngWithHeader(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // colour type: RGB
-  ihdr[10] = 0; // compression
-  ihdr[11] = 0; // filter
-  ihdr[12] = 0; // interlace
-  // One filter byte and a few zero pixels: valid zlib data, far too little for the header's size.
-  const idat = deflateSync(Buffer.alloc(16));
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', idat),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
 }
 
 function expectModelInput(out: ModelInput, width: number, height: number, format: string): void {

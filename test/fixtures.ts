@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 
 /** Paths into ../shared, which tests read and never modify. */
 export const SHARED = path.resolve(import.meta.dirname, '..', '..', 'shared');
@@ -25,4 +26,36 @@ export function flickrTestImages(n: number): string[] {
 export function tempDir(prefix = 'visor-test-'): { dir: string; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(zlib.crc32(body) >>> 0);
+  return Buffer.concat([len, body, crc]);
+}
+
+/**
+ * A PNG whose header claims width×height RGB pixels, followed by an IDAT of `zeroBytes` deflated
+ * zeros: valid zlib data, far too little for a large header's size (a decompression bomb's shape).
+ */
+export function pngWithHeader(width: number, height: number, zeroBytes = 16): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // colour type: RGB; compression, filter and interlace stay 0
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', zlib.deflateSync(Buffer.alloc(zeroBytes))),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** A few hundred bytes that claim a 30000×30000 RGB image (900 MP): a decompression bomb's header. */
+export function bombPng(): Buffer {
+  return pngWithHeader(30_000, 30_000, 4096);
 }

@@ -8,8 +8,8 @@ import { contentId } from '../src/ingest/read-image.js';
 import { buildApp } from '../src/server/app.js';
 import { resolveServerOptions } from '../src/server/options.js';
 import { startServer, type RunningServer } from '../src/server/start.js';
-import { flickrTestImages, tempDir } from './fixtures.js';
-import { bombPng, form, rawGet } from './server-helpers.js';
+import { bombPng, flickrTestImages, tempDir } from './fixtures.js';
+import { form, rawGet } from './server-helpers.js';
 
 const KEY = 'test-key-0123456789abcdef';
 
