@@ -1,24 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import type { Query, SignalWeights } from '../../search/query.js';
+import type { Query } from '../../search/query.js';
 import type { ServerContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { errors, idParams, ref, similarQuery } from '../schemas.js';
 import { SerializedResponse } from '../search-workers.js';
 import { readUploads, rejectOversized, type Upload } from '../uploads.js';
 
-/** The JSON search request, as the schema 'SearchRequest' admits it. */
-export interface SearchRequest {
-  text?: string;
-  like?: string[];
-  unlike?: string[];
-  where?: string;
-  k?: number;
-  offset?: number;
-  exact?: boolean;
-  excludeSelf?: boolean;
-  weights?: Partial<SignalWeights>;
-  fusion?: 'rrf' | 'score';
-}
+/** The JSON search request, as the schema 'SearchRequest' admits it: the engine's query minus images. */
+export type SearchRequest = Pick<Query, 'text' | 'like' | 'unlike' | 'where' | 'k' | 'offset' | 'exact' | 'excludeSelf' | 'weights' | 'fusion'>;
 
 /** Query images per request: a composed query rarely needs more, and each one is a model run. */
 export const MAX_QUERY_IMAGES = 4;
