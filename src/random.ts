@@ -54,3 +54,9 @@ export class Rng {
     return a;
   }
 }
+
+/** `Rng.next` as a plain function, for code that only needs uniform numbers from a seed. */
+export function rng(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.next();
+}

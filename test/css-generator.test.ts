@@ -4,7 +4,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTriplets } from '../src/compose/triplets.js';
 import { generateCss, type CssDataset } from '../src/eval/css/generate.js';
-import { COLOURS, POSITIONS, modify, referTo, rng, sceneKey, type Scene } from '../src/eval/css/scene.js';
+import { COLOURS, POSITIONS, modify, referTo, sceneKey, type Scene } from '../src/eval/css/scene.js';
+import { rng } from '../src/random.js';
 import { tempDir } from './fixtures.js';
 
 /** Scene keys are 9 cells of 3 digits (shape, colour, size) or '---'. */

@@ -1,4 +1,4 @@
-import { rng } from '../eval/css/scene.js';
+import { rng } from '../random.js';
 import { ImageTable } from './image-table.js';
 import { matMulFast, type Params } from './layers.js';
 import { createParams, encodeImages, encodeTextFeatures, fuse, l2Normalize, type NetworkConfig } from './network.js';

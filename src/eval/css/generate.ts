@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { mapUnordered } from '../../ingest/concurrent.js';
+import { rng } from '../../random.js';
 import { renderScenePng } from './render.js';
-import { MAX_OBJECTS, modify, objectCount, pick, randomScene, rng, sceneKey, type ModificationKind, type Scene } from './scene.js';
+import { MAX_OBJECTS, modify, objectCount, pick, randomScene, sceneKey, type ModificationKind, type Scene } from './scene.js';
 
 export interface CssGenerateOptions {
   /** Everything derives from this seed (default 5). */

@@ -1,6 +1,6 @@
 import type { JointArchitecture } from '../../models/joint-net.js';
 import { parameterShapes } from '../../models/joint-net.js';
-import { rng } from './data.js';
+import { rng } from '../../random.js';
 
 /**
  * Seeded initial weights, made in JavaScript so a seed gives the same model on every backend:

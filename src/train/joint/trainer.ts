@@ -3,7 +3,8 @@ import { crossModalReport, type CrossModalReport } from '../../eval/cross-modal.
 import { encodeImageInput, encodeTokens, imageInput, isTrainable, type JointArchitecture, type Params } from '../../models/joint-net.js';
 import { loadTf, type Tf } from '../../models/tf-runtime.js';
 import { WordTokenizer } from '../../text/word-tokenizer.js';
-import { epochBatches, rng, type PairedSet } from './data.js';
+import { rng } from '../../random.js';
+import { epochBatches, type PairedSet } from './data.js';
 import type { ImageFeatures } from './features.js';
 import { initialWeights } from './init.js';
 import { symmetricInfoNce, vseHardestNegative, type LossName } from './losses.js';
