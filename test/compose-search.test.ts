@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collection } from '../src/collection.js';
 import { conceptTextVector } from '../src/compose/search-signal.js';
 import { trainComposition } from '../src/compose/train-composition.js';
-import { flickrTestImages, tempDir } from './fixtures.js';
+import { copyFlickrTestImages, tempDir } from './fixtures.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -27,12 +27,7 @@ describe('composed queries, negative terms and feedback in a collection', () => 
 
   beforeAll(async () => {
     const photos = path.join(tmp.dir, 'photos');
-    fs.mkdirSync(photos);
-    files = flickrTestImages(40).map((f) => {
-      const dest = path.join(photos, path.basename(f));
-      fs.copyFileSync(f, dest);
-      return dest;
-    });
+    files = copyFlickrTestImages(40, photos);
     // Titles: the first 20 "Red …", the rest "Blue …", for negative words.
     fs.writeFileSync(path.join(tmp.dir, 'shop.csv'), ['file,title', ...files.map((f, i) => `photos/${path.basename(f)},${i < 20 ? 'Red' : 'Blue'} item ${i}`)].join('\n'));
     c = await Collection.open({ db, create: true });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collection } from '../src/collection.js';
 import { parseQueryText } from '../src/search/query.js';
-import { flickrTestImages, tempDir } from './fixtures.js';
+import { copyFlickrTestImages, tempDir } from './fixtures.js';
 
 describe('parseQueryText', () => {
   it('separates negative terms and keeps quoted phrases', () => {
@@ -23,12 +23,7 @@ describe('search engine: words, images, negatives, feedback', () => {
 
   beforeAll(async () => {
     const photos = path.join(tmp.dir, 'photos');
-    fs.mkdirSync(photos);
-    files = flickrTestImages(40).map((f) => {
-      const dest = path.join(photos, path.basename(f));
-      fs.copyFileSync(f, dest);
-      return dest;
-    });
+    files = copyFlickrTestImages(40, photos);
     // Titles: items 0–9 red dresses, 10–19 blue dresses, 20–29 red shirts, the rest untitled.
     const title = (i: number) => (i < 10 ? 'Red summer dress' : i < 20 ? 'Blue evening dresses' : i < 30 ? 'Red cotton shirt' : '');
     fs.writeFileSync(

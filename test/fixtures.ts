@@ -22,6 +22,16 @@ export function flickrTestImages(n: number): string[] {
     .map((f) => path.join(FLICKR_TEST_IMAGES, f));
 }
 
+/** Copies the first `n` Flickr8k test images into `dir` (created); returns the copies' paths. */
+export function copyFlickrTestImages(n: number, dir: string): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  return flickrTestImages(n).map((f) => {
+    const dest = path.join(dir, path.basename(f));
+    fs.copyFileSync(f, dest);
+    return dest;
+  });
+}
+
 /** A fresh temporary directory, removed by the returned cleanup function. */
 export function tempDir(prefix = 'visor-test-'): { dir: string; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collection } from '../src/collection.js';
 import { contentId } from '../src/ingest/read-image.js';
-import { flickrTestImages, tempDir } from './fixtures.js';
+import { copyFlickrTestImages, tempDir } from './fixtures.js';
 
 describe('search by image', () => {
   const tmp = tempDir('visor-search-');
@@ -14,12 +14,7 @@ describe('search by image', () => {
   let files: string[];
 
   beforeAll(async () => {
-    fs.mkdirSync(photos);
-    files = flickrTestImages(60).map((f) => {
-      const dest = path.join(photos, path.basename(f));
-      fs.copyFileSync(f, dest);
-      return dest;
-    });
+    files = copyFlickrTestImages(60, photos);
     collection = await Collection.open({ db, create: true });
     const s = await collection.index([photos]);
     expect(s.indexed).toBe(60);

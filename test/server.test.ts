@@ -8,7 +8,7 @@ import { contentId } from '../src/ingest/read-image.js';
 import { buildApp } from '../src/server/app.js';
 import { resolveServerOptions } from '../src/server/options.js';
 import { startServer, type RunningServer } from '../src/server/start.js';
-import { bombPng, flickrTestImages, tempDir } from './fixtures.js';
+import { bombPng, copyFlickrTestImages, tempDir } from './fixtures.js';
 import { form, rawGet } from './server-helpers.js';
 
 const KEY = 'test-key-0123456789abcdef';
@@ -38,12 +38,7 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
 
   beforeAll(async () => {
     const photos = path.join(tmp.dir, 'photos');
-    fs.mkdirSync(photos);
-    files = flickrTestImages(24).map((f) => {
-      const dest = path.join(photos, path.basename(f));
-      fs.copyFileSync(f, dest);
-      return dest;
-    });
+    files = copyFlickrTestImages(24, photos);
     ids = files.map((f) => contentId(fs.readFileSync(f)));
     fs.writeFileSync(
       path.join(tmp.dir, 'shop.csv'),
