@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIP_VIT_B32, MOBILENET_V2_INT8 } from '../src/models/registry.js';
-import { CLIP_TOKENIZER_DIR, MODELS_DIR, flickrTestImages, tempDir } from './fixtures.js';
+import { CLIP_TOKENIZER_DIR, MODELS_DIR, XENOVA_CLIP_PREPROCESSOR, flickrTestImages, tempDir } from './fixtures.js';
 import { writeTinyClipFolder } from './tiny-clip.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -46,25 +46,10 @@ const clipFile = (name: string) => CLIP_VIT_B32.files.find((f) => f.name === nam
  */
 function upstream(mode: { corruptPreprocessor: boolean }) {
   const labels = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'mobilenetv2-12-int8', 'imagenet_labels.json'), 'utf8')) as Array<[string, string]>;
-  const preprocessor = {
-    crop_size: { height: 224, width: 224 },
-    do_center_crop: true,
-    do_convert_rgb: true,
-    do_normalize: true,
-    do_rescale: true,
-    do_resize: true,
-    feature_extractor_type: 'CLIPFeatureExtractor',
-    image_mean: [0.48145466, 0.4578275, 0.40821073],
-    image_processor_type: 'CLIPFeatureExtractor',
-    image_std: [0.26862954, 0.26130258, 0.27577711],
-    resample: 3,
-    rescale_factor: 0.00392156862745098,
-    size: { shortest_edge: 224 },
-  };
   const files = new Map<string, Buffer>([
     [upstreamPath(MOBILENET_V2_INT8.files[0]!.url), fs.readFileSync(path.join(MODELS_DIR, 'mobilenetv2-12-int8', 'mobilenetv2-12-int8.onnx'))],
     [upstreamPath(MOBILENET_V2_INT8.files[1]!.url), Buffer.from(JSON.stringify(Object.fromEntries(labels.map((l, i) => [String(i), l]))))],
-    [upstreamPath(clipFile('preprocessor_config.json').url), Buffer.from(`${JSON.stringify(preprocessor, null, 2)}\n`)],
+    [upstreamPath(clipFile('preprocessor_config.json').url), Buffer.from(`${JSON.stringify(XENOVA_CLIP_PREPROCESSOR, null, 2)}\n`)],
     [upstreamPath(clipFile('config.json').url), fs.readFileSync(path.join(CLIP_TOKENIZER_DIR, 'config.json'))],
     [upstreamPath(clipFile('tokenizer.json').url), fs.readFileSync(path.join(CLIP_TOKENIZER_DIR, 'tokenizer.json'))],
   ]);

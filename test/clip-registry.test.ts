@@ -12,7 +12,7 @@ import { CLIP_VIT_B32 } from '../src/models/registry.js';
 import { downloadUrl } from '../src/models/resolve.js';
 import { canonicalTokenizerJson } from '../src/text/tokenizer-json.js';
 import { testImages } from './clip-fixtures.js';
-import { CLIP_TOKENIZER_DIR, tempDir } from './fixtures.js';
+import { CLIP_TOKENIZER_DIR, XENOVA_CLIP_PREPROCESSOR, tempDir } from './fixtures.js';
 import { writeTinyClipFolder } from './tiny-clip.js';
 
 const PREPROCESSOR_JSON = path.join(CLIP_TOKENIZER_DIR, 'preprocessor_config.json');
@@ -27,25 +27,10 @@ describe('CLIP ViT-B/32 in the registry', () => {
   it('pins the registry JSON files by content: upstream layouts and our shared copies give the pinned bytes', () => {
     // Xenova/clip-vit-base-patch32's preprocessor_config.json (520 B upstream) and OpenAI's
     // original layout (316 B) say the same as the 493 B copy in ../shared.
-    const xenova = {
-      crop_size: { height: 224, width: 224 },
-      do_center_crop: true,
-      do_convert_rgb: true,
-      do_normalize: true,
-      do_rescale: true,
-      do_resize: true,
-      feature_extractor_type: 'CLIPFeatureExtractor',
-      image_mean: [0.48145466, 0.4578275, 0.40821073],
-      image_processor_type: 'CLIPFeatureExtractor',
-      image_std: [0.26862954, 0.26130258, 0.27577711],
-      resample: 3,
-      rescale_factor: 0.00392156862745098,
-      size: { shortest_edge: 224 },
-    };
-    const openai = { crop_size: 224, do_center_crop: true, do_normalize: true, do_resize: true, image_mean: xenova.image_mean, image_std: xenova.image_std, resample: 3, size: 224 };
+    const openai = { crop_size: 224, do_center_crop: true, do_normalize: true, do_resize: true, image_mean: XENOVA_CLIP_PREPROCESSOR.image_mean, image_std: XENOVA_CLIP_PREPROCESSOR.image_std, resample: 3, size: 224 };
     const shared = fs.readFileSync(PREPROCESSOR_JSON);
     const canonical = canonicalPreprocessorConfig(shared);
-    expect(canonicalPreprocessorConfig(Buffer.from(JSON.stringify(xenova, null, 2))).equals(canonical)).toBe(true);
+    expect(canonicalPreprocessorConfig(Buffer.from(JSON.stringify(XENOVA_CLIP_PREPROCESSOR, null, 2))).equals(canonical)).toBe(true);
     expect(canonicalPreprocessorConfig(Buffer.from(JSON.stringify(openai))).equals(canonical)).toBe(true);
 
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

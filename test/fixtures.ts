@@ -8,6 +8,22 @@ export const SHARED = path.resolve(import.meta.dirname, '..', '..', 'shared');
 export const MODELS_DIR = path.join(SHARED, 'models');
 /** CLIP ViT-B/32's tokenizer and configs (no weights). */
 export const CLIP_TOKENIZER_DIR = path.join(MODELS_DIR, 'clip-vit-b32-tokenizer');
+/** Xenova/clip-vit-base-patch32's preprocessor_config.json as published upstream (520 B). */
+export const XENOVA_CLIP_PREPROCESSOR = {
+  crop_size: { height: 224, width: 224 },
+  do_center_crop: true,
+  do_convert_rgb: true,
+  do_normalize: true,
+  do_rescale: true,
+  do_resize: true,
+  feature_extractor_type: 'CLIPFeatureExtractor',
+  image_mean: [0.48145466, 0.4578275, 0.40821073],
+  image_processor_type: 'CLIPFeatureExtractor',
+  image_std: [0.26862954, 0.26130258, 0.27577711],
+  resample: 3,
+  rescale_factor: 0.00392156862745098,
+  size: { shortest_edge: 224 },
+};
 export const FLICKR_TEST_IMAGES = path.join(SHARED, 'datasets', 'flickr8k-test1k', 'images');
 export const FLICKR_TRAIN_IMAGES = path.join(SHARED, 'datasets', 'flickr8k-trainval', 'images');
 export const CIFAR_DIR = path.join(SHARED, 'datasets', 'cifar10-test');
