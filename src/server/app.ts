@@ -9,7 +9,7 @@ import type { Collection } from '../collection.js';
 import { authorize } from './auth.js';
 import type { ServerContext } from './context.js';
 import { cors } from './cors.js';
-import { errorBody, sendError } from './errors.js';
+import { clientErrorHandler, errorBody, sendError } from './errors.js';
 import { isLoopback, type ServerOptions } from './options.js';
 import { itemRoutes } from './routes/items.js';
 import { searchRoutes } from './routes/search.js';
@@ -30,7 +30,7 @@ const version = (createRequire(import.meta.url)('../../package.json') as { versi
  * searching and indexing in the Collection. Returns the app ready to listen (or to inject into).
  */
 export async function buildApp(collection: Collection, options: ServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({
+  const app: FastifyInstance = Fastify({
     logger: { level: options.logRequests ? 'info' : 'error' },
     bodyLimit: options.maxJsonBytes,
     // Slow clients cannot hold connections open forever (slowloris); an upload has a minute.
@@ -38,6 +38,9 @@ export async function buildApp(collection: Collection, options: ServerOptions): 
     // Unknown fields are refused (400), not silently dropped: a misspelt option should be noticed.
     ajv: { customOptions: { removeAdditional: false } },
     return503OnClosing: true,
+    // Errors before routing and from the HTTP parser get the same JSON shape as all others.
+    frameworkErrors: (e, _request, reply) => sendError(app, e, reply),
+    clientErrorHandler,
   });
   const keyForReads = !isLoopback(options.host);
   const ctx: ServerContext = {
