@@ -205,6 +205,12 @@ describe('LanceStore', () => {
     fs.writeFileSync(path.join(notIndex, 'a.jpg'), 'x');
     await expect(open(notIndex)).rejects.toBeInstanceOf(VisorError);
     expect(fs.readdirSync(notIndex)).toEqual(['a.jpg']); // nothing written into the user's folder
+
+    // A damaged manifest (a disk error, an editor) is named, not a bare JSON.parse message.
+    for (const text of ['{"format": "visor-in', 'null', '[1]']) {
+      fs.writeFileSync(path.join(dir, 'visor.json'), text);
+      await expect(open(dir), text).rejects.toMatchObject({ code: 'INDEX_INCOMPATIBLE', message: expect.stringMatching(/visor\.json (is damaged|is not a Visor index manifest)/) as string });
+    }
   });
 });
 

@@ -37,8 +37,13 @@ export function readManifest(dir: string): Manifest | null {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
-  const m = JSON.parse(text) as Manifest;
-  if (m.format !== 'visor-index') {
+  let m: Manifest;
+  try {
+    m = JSON.parse(text) as Manifest;
+  } catch (e) {
+    throw new VisorError('INDEX_INCOMPATIBLE', `${manifestPath(dir)} is damaged (${(e as Error).message}); the index cannot be read`, { cause: e });
+  }
+  if (m === null || typeof m !== 'object' || m.format !== 'visor-index') {
     throw new VisorError('INDEX_INCOMPATIBLE', `${manifestPath(dir)} is not a Visor index manifest`);
   }
   if (m.schemaVersion > SCHEMA_VERSION) {
