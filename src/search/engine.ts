@@ -84,7 +84,7 @@ function wordsOf(text: string): string[] {
 export function matchedWords(query: string[], text: string): string[] {
   const tokens = new Set(wordsOf(text.replace(/([a-z])([A-Z])/g, '$1 $2')));
   const stem = (w: string) => w.slice(0, Math.max(3, w.length - 2));
-  return query.filter((q) => {
+  return [...new Set(query)].filter((q) => {
     const s = stem(q.toLowerCase());
     for (const t of tokens) if (t.startsWith(s) || s.startsWith(stem(t))) return true;
     return false;
