@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { runCommand, type GlobalOptions } from './run.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EXIT, runCommand, type GlobalOptions } from './run.js';
 
 // Each command's module (and the models, sharp, LanceDB behind it) loads only when that
 // command runs, so `visor --help` and quick commands start fast.
@@ -24,13 +24,18 @@ function nonNegativeInt(v: string): number {
 const progressOption = () =>
   new Option('--progress <mode>', 'progress display on stderr').choices(['auto', 'bar', 'lines', 'json', 'none']).default('auto');
 
+const wantsJson = process.argv.includes('--json');
+
 const program = new Command()
   .name('visor')
   .description('Multi-modal image search: index folders and catalogues of images, then search them.')
   .version(version)
   .option('--db <dir>', 'index folder (default: $VISOR_DB, else ~/.local/share/visor/index)')
   .option('--json', 'machine-readable output on stdout')
-  .showHelpAfterError('(run with --help for usage)');
+  .showHelpAfterError('(run with --help for usage)')
+  // A wrong command line is wrong input like any other: exit code 2, and a JSON error with --json.
+  .configureOutput({ outputError: (text, write) => (wantsJson ? undefined : write(text)) })
+  .exitOverride();
 
 function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
@@ -308,4 +313,11 @@ models
     await runCommand(o.json, async () => (await import('./commands/models-cmd.js')).modelsAddCommand(folder, cmd.optsWithGlobals()));
   });
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (!(e instanceof CommanderError)) throw e;
+  // Help and --version end here too, with exit code 0.
+  if (e.exitCode !== 0 && wantsJson) process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message: e.message.replace(/^error: /, '') } })}\n`);
+  process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+}
