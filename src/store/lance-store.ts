@@ -176,6 +176,14 @@ export class LanceStore implements VectorStore {
       if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
         throw new VisorError('INDEX_INCOMPATIBLE', `${dir} is not empty and holds no Visor index; choose another --db`);
       }
+      try {
+        fs.mkdirSync(dir, { recursive: true });
+        fs.accessSync(dir, fs.constants.W_OK);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : (e as Error).message;
+        throw new VisorError('INDEX_INCOMPATIBLE', `cannot create an index at ${dir}: ${why}`, { cause: e });
+      }
       manifest = {
         format: 'visor-index',
         schemaVersion: SCHEMA_VERSION,

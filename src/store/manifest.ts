@@ -34,7 +34,10 @@ export function readManifest(dir: string): Manifest | null {
   try {
     text = fs.readFileSync(manifestPath(dir), 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ENOTDIR') throw new VisorError('INDEX_INCOMPATIBLE', `${dir} is not a folder (its path runs through a file); choose another --db`, { cause: e });
+    if (code === 'EACCES' || code === 'EPERM') throw new VisorError('INDEX_INCOMPATIBLE', `cannot read ${manifestPath(dir)}: permission denied`, { cause: e });
     throw e;
   }
   let m: Manifest;
