@@ -255,6 +255,10 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
       });
       expect((await json(await post({ text: 'dog', k: 0 }))).body.error.message).toBe('body.k must be >= 1');
       expect((await json(await post({ text: 'dress', where: 'price = = 1' }))).body.error.code).toBe('FILTER_INVALID');
+      // In the user's terms: no Rust source paths or internal columns from LanceDB.
+      const unknownColumn = (await json(await post({ text: 'dress', where: 'colour = 1' }))).body.error;
+      expect(unknownColumn).toEqual({ code: 'FILTER_INVALID', message: 'invalid filter "colour = 1": no column named colour; catalogue columns: title, price' });
+      expect((await json(await post({ text: 'dress', where: 'price <' }))).body.error.message).toBe('invalid filter "price <": Expected: an expression, found: EOF');
       expect((await json(await post({}))).body.error.message).toMatch(/give something to search for/);
       const text = await json(await fetch(`${base}/api/search`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'dog' }));
       expect(text).toMatchObject({ status: 415, body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE' } } });

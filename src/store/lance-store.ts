@@ -480,12 +480,30 @@ export class LanceStore implements VectorStore {
     return info;
   }
 
+  /**
+   * A filter LanceDB refused, in the user's terms: its last cause without the Rust source
+   * locations and repeated cause chain, and for an unknown column the catalogue's columns
+   * (LanceDB lists its internal ones).
+   */
+  private async filterError(where: string, e: unknown): Promise<VisorError> {
+    const causes = errorMessage(e).split(/\s+Caused by:\s+/);
+    let reason = causes[causes.length - 1]!.replace(/,\s*\/\S+\.rs:\d+:\d+/g, '').trim();
+    const field = /No field named ([^\s.]+)/.exec(reason);
+    if (field) {
+      const columns = Object.keys(await this.metaColumns().catch(() => ({})));
+      reason = `no column named ${field[1]}; catalogue columns: ${columns.length ? columns.join(', ') : 'none (index a catalogue to filter by its fields)'}`;
+    } else {
+      reason = /\(sql parser error: (.*)\)$/.exec(reason)?.[1] ?? reason;
+    }
+    return new VisorError('FILTER_INVALID', `invalid filter ${JSON.stringify(where)}: ${reason}`, { cause: e });
+  }
+
   private async whereIds(where: string): Promise<Set<string>> {
     try {
       const rows = await this.table.query().where(where).select(['id']).toArray();
       return new Set(rows.map((r) => String(r.id)));
     } catch (e) {
-      throw new VisorError('FILTER_INVALID', `invalid filter ${JSON.stringify(where)}: ${errorMessage(e).split('\n')[0]}`, { cause: e });
+      throw await this.filterError(where, e);
     }
   }
 
@@ -590,7 +608,7 @@ export class LanceStore implements VectorStore {
     try {
       rows = await q.toArray();
     } catch (e) {
-      if (opts.where) throw new VisorError('FILTER_INVALID', `invalid filter ${JSON.stringify(opts.where)}: ${errorMessage(e).split('\n')[0]}`, { cause: e });
+      if (opts.where) throw await this.filterError(opts.where, e);
       throw e;
     }
     return rows
@@ -623,7 +641,7 @@ export class LanceStore implements VectorStore {
       }
       return out;
     } catch (e) {
-      if (opts.where) throw new VisorError('FILTER_INVALID', `invalid filter ${JSON.stringify(opts.where)}: ${errorMessage(e).split('\n')[0]}`, { cause: e });
+      if (opts.where) throw await this.filterError(opts.where, e);
       throw e;
     }
   }
