@@ -319,6 +319,8 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
         expect(r.status, p).toBe(400);
         expect(JSON.parse(r.body), p).toMatchObject({ error: { code: 'BAD_REQUEST' } });
       }
+      const bad = await fetch(`${base}/api/items/%zz/original`);
+      expect(bad.headers.get('x-content-type-options')).toBe('nosniff');
       const huge = await rawGet(base, '/api/health', { 'x-big': 'a'.repeat(70_000) });
       expect(huge.status).toBe(431);
       expect(JSON.parse(huge.body)).toEqual({ error: { code: 'HEADERS_TOO_LARGE', message: 'the URL and headers are too large' } });

@@ -39,7 +39,11 @@ export async function buildApp(collection: Collection, options: ServerOptions): 
     ajv: { customOptions: { removeAdditional: false } },
     return503OnClosing: true,
     // Errors before routing and from the HTTP parser get the same JSON shape as all others.
-    frameworkErrors: (e, _request, reply) => sendError(app, e, reply),
+    // (Such a reply has no route, so its onSend hooks do not run: the headers are set here.)
+    frameworkErrors: (e, request, reply) => {
+      void securityHeaders(request, reply);
+      return sendError(app, e, reply);
+    },
     clientErrorHandler,
   });
   const keyForReads = !isLoopback(options.host);
