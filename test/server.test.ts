@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -319,6 +320,17 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
         expect(r.status, p).toBe(400);
         expect(JSON.parse(r.body), p).toMatchObject({ error: { code: 'BAD_REQUEST' } });
       }
+      // HTTP/1.1 without a Host header: Node's own answer would be an empty 400.
+      const u = new URL(base);
+      const noHost = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(u.port), u.hostname, () => socket.end('GET /api/health HTTP/1.1\r\nConnection: close\r\n\r\n'));
+        let text = '';
+        socket.on('data', (c: Buffer) => (text += c.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(noHost).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(noHost.slice(noHost.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'BAD_REQUEST', message: 'the request has no Host header' } });
       const bad = await fetch(`${base}/api/items/%zz/original`);
       expect(bad.headers.get('x-content-type-options')).toBe('nosniff');
       const huge = await rawGet(base, '/api/health', { 'x-big': 'a'.repeat(70_000) });

@@ -9,7 +9,7 @@ import type { Collection } from '../collection.js';
 import { authorize } from './auth.js';
 import type { ServerContext } from './context.js';
 import { cors } from './cors.js';
-import { clientErrorHandler, errorBody, sendError } from './errors.js';
+import { clientErrorHandler, errorBody, HttpError, sendError } from './errors.js';
 import { isLoopback, type ServerOptions } from './options.js';
 import { itemRoutes } from './routes/items.js';
 import { searchRoutes } from './routes/search.js';
@@ -45,6 +45,8 @@ export async function buildApp(collection: Collection, options: ServerOptions): 
       return sendError(app, e, reply);
     },
     clientErrorHandler,
+    // Node would answer a request without a Host header with a bare 400; the hook below answers it in JSON.
+    http: { requireHostHeader: false },
   });
   const keyForReads = !isLoopback(options.host);
   const ctx: ServerContext = {
@@ -89,7 +91,10 @@ export async function buildApp(collection: Collection, options: ServerOptions): 
     });
   }
   // After the rate limit, so that guessing keys is rate limited too.
-  app.addHook('onRequest', async (request) => authorize({ apiKey: options.apiKey, keyForReads }, request));
+  app.addHook('onRequest', async (request) => {
+    if (!request.headers.host) throw new HttpError(400, 'BAD_REQUEST', 'the request has no Host header');
+    authorize({ apiKey: options.apiKey, keyForReads }, request);
+  });
   app.addHook('onSend', securityHeaders);
   cors(app, options.corsOrigins);
   app.decorateRequest('uploads', null);
