@@ -13,6 +13,7 @@ import { saveJoint } from '../src/train/joint/checkpoint.js';
 import { epochBatches, pairedSet, readCaptionsCsv } from '../src/train/joint/data.js';
 import { rng } from '../src/random.js';
 import { extractImageFeatures } from '../src/train/joint/features.js';
+import { BANK_BETAS } from '../src/train/joint/query-banks.js';
 import { trainJoint, type TrainSplit, type TrainedJoint } from '../src/train/joint/trainer.js';
 import { tempDir } from './fixtures.js';
 
@@ -146,14 +147,25 @@ describe('visor train joint / index --text-model / search text / caption / eval 
     const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
     fs.writeFileSync(csv, ['image,caption', ...data.flatMap((d) => d.captions.map((c) => `${quote(d.path)},${quote(c)}`))].join('\n'));
     expect(readCaptionsCsv(csv).length).toBe(80);
+    const devCsv = path.join(tmp.dir, 'dev.csv');
+    const devData = loadFlickr8k('dev').images.slice(0, 30);
+    fs.writeFileSync(devCsv, ['image,caption', ...devData.flatMap((d) => d.captions.map((c) => `${quote(d.path)},${quote(c)}`))].join('\n'));
     const out = path.join(tmp.dir, 'mine.joint');
-    const t = run(['train', 'joint', '--captions', csv, '--out', out, '--epochs', '3', '--dimension', '64', '--no-flip', '--json', '--progress', 'none']);
+    const t = run(['train', 'joint', '--captions', csv, '--dev', devCsv, '--out', out, '--epochs', '3', '--dimension', '64', '--no-flip', '--json', '--progress', 'none']);
     expect(t.status, t.stderr).toBe(0);
     const summary = JSON.parse(t.stdout);
     expect(summary.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(summary.pairs.train).toBe(400);
     expect(summary.epochs).toBe(3);
     expect(fs.existsSync(out)).toBe(true);
+    // With a dev split, the file carries query banks (querybank normalisation), β chosen on dev.
+    const header = readJointHeader(out);
+    expect(BANK_BETAS).toContain(header.queryBanks?.text?.beta);
+    expect(BANK_BETAS).toContain(header.queryBanks?.image?.beta);
+    expect(header.tensors.find((x) => x.name === 'bank.text')?.shape).toEqual([80 * 5, 64]);
+    expect(header.tensors.find((x) => x.name === 'bank.image')?.shape).toEqual([80, 64]);
+    expect((header.training.queryBanks as unknown[]).length).toBe(BANK_BETAS.length);
+    expect(summary.queryBanks).toEqual({ textToImage: header.queryBanks!.text!.beta, imageToText: header.queryBanks!.image!.beta });
 
     const db = path.join(tmp.dir, 'db');
     const images = data.slice(0, 20).map((d) => d.path);

@@ -95,7 +95,8 @@ export async function evalFlickr8k(opts: Flickr8kOptions): Promise<Flickr8kRepor
 
     const t2 = performance.now();
     const n = images.ids.length;
-    const t2i = await kernel.topK(text, captions.length, images.matrix, n, new Float32Array(n), n);
+    // Each side's hubness bias (zeros for a model without query banks) is added to its cosines.
+    const t2i = await kernel.topK(text, captions.length, images.matrix, n, images.bias, n);
     const t2iRanks = new Float64Array(captions.length);
     for (let q = 0; q < captions.length; q++) {
       for (let j = 0; j < t2i.k; j++) {
@@ -106,7 +107,7 @@ export async function evalFlickr8k(opts: Flickr8kOptions): Promise<Flickr8kRepor
       }
     }
     // Image → text: each image (row) queries every caption; its rank is that of its first caption.
-    const i2t = await kernel.topK(images.matrix, n, text, captions.length, new Float32Array(captions.length), captions.length);
+    const i2t = await kernel.topK(images.matrix, n, text, captions.length, model.textBias(text, captions.length), captions.length);
     const i2tRanks = new Float64Array(n);
     for (let q = 0; q < n; q++) {
       for (let j = 0; j < i2t.k; j++) {

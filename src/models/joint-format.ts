@@ -45,6 +45,13 @@ export interface JointHeader {
   members: JointMember[];
   /** How it was trained and what it scored on the dev split (informative). */
   training: Record<string, unknown>;
+  /**
+   * Querybank normalisation (src/models/query-bank.ts): the temperature of each bank, whose
+   * vectors are the tensors `bank.text` (training captions, normalising images for text
+   * queries) and `bank.image` (training images, normalising captions for image queries).
+   * Absent in files from before it existed: no normalisation.
+   */
+  queryBanks?: { text?: { beta: number }; image?: { beta: number } };
   tensors: TensorEntry[];
   /** sha256 of the weights section, checked on load. */
   weightsSha256: string;

@@ -3,6 +3,7 @@ import { resolvePaths, type VisorPaths } from '../config.js';
 import { VisorError } from '../errors.js';
 import { UNK, WordTokenizer } from '../text/word-tokenizer.js';
 import { readJointFile, type JointHeader } from './joint-format.js';
+import { hubnessBias, type QueryBank } from './query-bank.js';
 import { encodeImageInput, encodeTokens, imageInput, parameterShapes, type JointArchitecture, type Params } from './joint-net.js';
 import { resolveJointModel } from './resolve.js';
 import { loadTf, type Tf } from './tf-runtime.js';
@@ -29,6 +30,8 @@ export class JointModel {
     private readonly members: Member[],
     readonly header: JointHeader,
     readonly file: string,
+    /** Querybank normalisation of images (for text queries) and of captions (for image queries). */
+    private readonly banks: { text: QueryBank | null; image: QueryBank | null } = { text: null, image: null },
   ) {}
 
   /** Loads a `.joint` file, by path or by name (models search path, then the user cache). */
@@ -55,7 +58,14 @@ export class JointModel {
       offset += m.architecture.dimension;
     }
     if (members.length === 0 || offset !== header.dimension) throw new VisorError('MODEL_INVALID', `${file}: members add up to ${offset} dimensions, header says ${header.dimension}`);
-    return new JointModel(tf, members, header, file);
+    const bank = (side: 'text' | 'image'): QueryBank | null => {
+      const beta = header.queryBanks?.[side]?.beta;
+      const vectors = tensors.get(`bank.${side}`);
+      if (beta === undefined || !vectors) return null;
+      if (vectors.length % header.dimension !== 0) throw new VisorError('MODEL_INVALID', `${file}: bank.${side} is not rows of ${header.dimension}`);
+      return { vectors, rows: vectors.length / header.dimension, beta };
+    };
+    return new JointModel(tf, members, header, file, { text: bank('text'), image: bank('image') });
   }
 
   /** Size of the joint space. */
@@ -141,6 +151,19 @@ export class JointModel {
       }
     }
     return out;
+  }
+
+  /**
+   * What to add to each image's cosine for a text query (querybank normalisation: lowers images
+   * close to every caption); zeros when the model has no caption bank.
+   */
+  imageBias(imageVectors: Float32Array, n: number): Float32Array {
+    return hubnessBias(this.banks.text, imageVectors, n, this.dimension, (b, g) => this.score(b, g));
+  }
+
+  /** The same for captions ranked for an image query, from the bank of training images. */
+  textBias(textVectors: Float32Array, n: number): Float32Array {
+    return hubnessBias(this.banks.image, textVectors, n, this.dimension, (b, g) => this.score(b, g));
   }
 
   /** Cosine similarity of each text to each image, as a texts × images matrix (row-major). */

@@ -26,7 +26,11 @@ export async function captionImage(image: string | Buffer, corpus: readonly stri
   try {
     const q = await encodeImage(encoder, bytes);
     const im = model.encodeImages(q.vector, q.probs, 1);
-    const scores = model.score(model.encodeText(corpus), im);
+    const text = model.encodeText(corpus);
+    const scores = model.score(text, im);
+    // Querybank normalisation: captions close to every image are lowered (zeros without a bank).
+    const bias = model.textBias(text, corpus.length);
+    for (let i = 0; i < scores.length; i++) scores[i]! += bias[i]!;
     const order = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]!);
     return order.slice(0, opts.k ?? 5).map((i, r) => ({ rank: r + 1, score: scores[i]!, caption: corpus[i]! }));
   } finally {

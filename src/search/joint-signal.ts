@@ -24,7 +24,7 @@ const WORD = /[\p{L}\p{N}]+/gu;
 export class JointTextSignal implements TextSignal {
   readonly name = 'joint' as const;
   /** Projected images, kept while the store hands out the same id list (it changes on writes). */
-  private images: { model: JointModel; ids: readonly string[]; matrix: Float32Array; rowOf: Map<string, number> } | null = null;
+  private images: { model: JointModel; ids: readonly string[]; matrix: Float32Array; bias: Float32Array; rowOf: Map<string, number> } | null = null;
   /** Recent scores by sentence, for explain (the engine scores negative terms in between). */
   private recent = new Map<string, Float32Array>();
 
@@ -37,7 +37,7 @@ export class JointTextSignal implements TextSignal {
     const { ids } = await this.store.vectors();
     if (this.images?.model !== model || this.images.ids !== ids) {
       const m = await jointImageMatrix(this.store, model);
-      this.images = { model, ids: m.ids, matrix: m.matrix, rowOf: new Map(m.ids.map((id, i) => [id, i])) };
+      this.images = { model, ids: m.ids, matrix: m.matrix, bias: m.bias, rowOf: new Map(m.ids.map((id, i) => [id, i])) };
     }
     return this.images;
   }
@@ -54,7 +54,7 @@ export class JointTextSignal implements TextSignal {
     ids.forEach((id, i) => {
       const r = im.rowOf.get(id);
       if (r === undefined) return void (scores[i] = -1);
-      let s = 0;
+      let s = im.bias[r]!;
       for (let j = 0; j < D; j++) s += q[j]! * im.matrix[r * D + j]!;
       scores[i] = s;
     });

@@ -34,9 +34,11 @@ export async function storedImageOutputs(store: VectorStore, numClasses: number)
 
 /**
  * Every stored image projected into a joint model's space: the matrix text queries are ranked
- * against. (Computed on demand; a named embedding space kept in the index can replace this.)
+ * against, and each image's hubness bias to add to its cosine (zeros for a model without a
+ * caption bank). Computed on demand; a named embedding space kept in the index can replace this.
  */
-export async function jointImageMatrix(store: VectorStore, model: JointModel): Promise<{ ids: readonly string[]; matrix: Float32Array }> {
+export async function jointImageMatrix(store: VectorStore, model: JointModel): Promise<{ ids: readonly string[]; matrix: Float32Array; bias: Float32Array }> {
   const out = await storedImageOutputs(store, model.numClasses);
-  return { ids: out.ids, matrix: model.encodeImages(out.features, model.usesProbs ? out.probs : undefined, out.count) };
+  const matrix = model.encodeImages(out.features, model.usesProbs ? out.probs : undefined, out.count);
+  return { ids: out.ids, matrix, bias: model.imageBias(matrix, out.count) };
 }

@@ -25,7 +25,7 @@ export async function searchByText(store: VectorStore, model: JointModel, text: 
   const images = await jointImageMatrix(store, model);
   const n = images.ids.length;
   if (n === 0) return [];
-  const bias = new Float32Array(n);
+  const bias = Float32Array.from(images.bias); // hubness (querybank normalisation); a copy, as filters write to it
   if (opts.where) {
     const allowed = await allowedIds(store, opts.where, n);
     images.ids.forEach((id, i) => {

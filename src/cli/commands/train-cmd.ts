@@ -92,6 +92,7 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
       epochs: t.history.length,
       bestEpoch: t.bestEpoch,
       dev: s.dev,
+      queryBanks: s.queryBanks,
       members: s.members.map((m) => ({ loss: m.config.loss, epochs: m.history.length, bestEpoch: m.bestEpoch, dev: m.best ?? null, seconds: m.seconds })),
       seconds: s.seconds,
       features: s.features,
@@ -115,7 +116,8 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
                   [`dev image→text${s.members.length > 1 ? ' (ensemble)' : ''}`, `R@1 ${f1(d.imageToText.r1)}  R@5 ${f1(d.imageToText.r5)}  R@10 ${f1(d.imageToText.r10)}  median rank ${d.imageToText.medianRank}`],
                 ]
               : []),
-            ['time', `features ${s.seconds.features.toFixed(1)} s, training ${s.seconds.training.toFixed(1)} s`],
+            ...(s.queryBanks ? [['querybank β (chosen on dev)', `text→image ${s.queryBanks.textToImage}, image→text ${s.queryBanks.imageToText} (0: off)`]] : []),
+            ['time', `features ${s.seconds.features.toFixed(1)} s, training ${s.seconds.training.toFixed(1)} s, query banks ${s.seconds.queryBanks.toFixed(1)} s`],
           ])}\n`,
       );
     }

@@ -7,6 +7,7 @@ import { JointModel } from '../../models/joint-model.js';
 import { pairedSet, readCaptionsCsv, type PairedSet } from './data.js';
 import { extractImageFeatures, type ExtractStats } from './features.js';
 import { checkpointWriter, jointModelParts } from './checkpoint.js';
+import { buildQueryBanks, type QueryBanks } from './query-banks.js';
 import { trainJoint, type JointTrainConfig, type TrainedJoint, type TrainHooks, type TrainSplit } from './trainer.js';
 
 export interface JointTrainingJob {
@@ -31,11 +32,14 @@ export interface JointTrainingSummary {
   sha256: string;
   /** One per loss, in `losses` order. */
   members: TrainedJoint[];
-  /** Dev figures of the saved model (the ensemble when there are several members). */
+  /** Dev figures of the saved model (the ensemble when there are several members, with its query banks). */
   dev: CrossModalReport | null;
   pairs: { train: number; dev: number };
   features: Record<string, ExtractStats>;
-  seconds: { features: number; training: number };
+  /** Querybank normalisation temperatures chosen on dev (0: off); null without a dev split. */
+  queryBanks: { textToImage: number; imageToText: number } | null;
+  /** Feature extraction, training, and building the query banks (with choosing β on dev). */
+  seconds: { features: number; training: number; queryBanks: number };
 }
 
 function loadPairs(src: JointTrainingJob['train'] | NonNullable<JointTrainingJob['dev']>): PairedSet {
@@ -82,15 +86,25 @@ export async function runJointTraining(job: JointTrainingJob): Promise<JointTrai
   const name = path.basename(job.out).replace(/\.joint$/, '');
   const parts = jointModelParts(members, name, { trainPairs: trainSet.captions.length, trainImages: trainSet.images.length, losses });
   let devReport = members.length === 1 ? (members[0]!.best ?? null) : null;
-  if (dev && members.length > 1) {
-    const model = await JointModel.fromTensors({ ...parts.header, format: 'visor-joint', version: 1, tensors: [], weightsSha256: '' }, new Map([...parts.tensors].map(([k, v]) => [k, v.data])));
+  let banks: QueryBanks | null = null;
+  const b0 = performance.now();
+  if (dev) {
+    const model = await JointModel.fromTensors(
+      { ...parts.header, format: 'visor-joint', version: 1, tensors: [], weightsSha256: '' },
+      new Map([...parts.tensors].map(([k, v]) => [k, v.data])),
+    );
     try {
-      devReport = evaluateModel(model, dev);
+      // Querybank normalisation, its temperatures chosen on dev; β = 0 (off) is one of the choices.
+      banks = buildQueryBanks(model, train, dev);
     } finally {
       model.close();
     }
+    for (const [k, v] of banks.tensors) parts.tensors.set(k, v);
+    parts.header.queryBanks = banks.header;
+    devReport = banks.dev;
   }
-  parts.header.training = { ...parts.header.training, dev: devReport };
+  const bankSeconds = (performance.now() - b0) / 1000;
+  parts.header.training = { ...parts.header.training, dev: devReport, ...(banks ? { queryBanks: banks.tried } : {}) };
   fs.mkdirSync(path.dirname(path.resolve(job.out)), { recursive: true });
   const sha256 = writeJointFile(job.out, parts.header, parts.tensors);
   return {
@@ -100,7 +114,8 @@ export async function runJointTraining(job: JointTrainingJob): Promise<JointTrai
     dev: devReport,
     pairs: { train: trainSet.captions.length, dev: devSet?.captions.length ?? 0 },
     features: stats,
-    seconds: { features: featureSeconds, training: trainingSeconds },
+    queryBanks: banks ? { textToImage: banks.header.text.beta, imageToText: banks.header.image.beta } : null,
+    seconds: { features: featureSeconds, training: trainingSeconds, queryBanks: bankSeconds },
   };
 }
 
