@@ -30,6 +30,8 @@ const program = new Command()
   .version(version)
   .option('--db <dir>', 'index folder (default: $VISOR_DB, else ~/.local/share/visor/index)')
   .option('--json', 'machine-readable output on stdout')
+  // Every command takes --db and --json: its own --help lists them too.
+  .configureHelp({ showGlobalOptions: true })
   .showHelpAfterError('(run with --help for usage)');
 
 function globals(cmd: Command): GlobalOptions {

@@ -1,0 +1,23 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+
+function visor(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: process.env, encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+// The command line itself, before any index or model is touched: fast, no images needed.
+describe('visor command line', () => {
+  it("lists the global --db and --json in every command's help", () => {
+    for (const cmd of [['stats'], ['search'], ['models', 'verify']]) {
+      const help = visor([...cmd, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/--db <dir>/);
+      expect(help.stdout).toMatch(/--json/);
+    }
+  });
+});
