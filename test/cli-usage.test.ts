@@ -20,4 +20,19 @@ describe('visor command line', () => {
       expect(help.stdout).toMatch(/--json/);
     }
   });
+
+  it('exits 2 on a wrong command line (as on any wrong input), 0 on help and --version', () => {
+    const typo = visor(['serch', 'dog']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/unknown command 'serch'[\s\S]*Did you mean search/);
+    expect(visor(['index']).code).toBe(2); // missing <sources>
+    const badK = visor(['search', 'dog', '-k', '0', '--json']);
+    expect(badK.code).toBe(2);
+    expect(JSON.parse(badK.stdout)).toEqual({ error: { code: 'USAGE', message: expect.stringMatching(/-k must be a positive integer/) } });
+    expect(visor(['search', '--help']).code).toBe(0);
+    expect(visor(['help', 'search']).code).toBe(0);
+    const version = visor(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runCommand, type GlobalOptions } from './run.js';
 
 // Each command's module (and the models, sharp, LanceDB behind it) loads only when that
@@ -32,7 +32,9 @@ const program = new Command()
   .option('--json', 'machine-readable output on stdout')
   // Every command takes --db and --json: its own --help lists them too.
   .configureHelp({ showGlobalOptions: true })
-  .showHelpAfterError('(run with --help for usage)');
+  .showHelpAfterError('(run with --help for usage)')
+  // Parse errors are thrown (and inherited by every subcommand) so they exit 2, as wrong input does.
+  .exitOverride();
 
 function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
@@ -310,4 +312,15 @@ models
     await runCommand(o.json, async () => (await import('./commands/models-cmd.js')).modelsAddCommand(folder, cmd.optsWithGlobals()));
   });
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (!(e instanceof CommanderError)) throw e;
+  // Help and --version exit 0; `visor` alone shows help and exits 1; a wrong command line is 2.
+  // Commander has already written the message to stderr; with --json a script also gets it on stdout.
+  const usage = e.exitCode !== 0 && e.code !== 'commander.help';
+  if (usage && process.argv.includes('--json')) {
+    process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message: e.message.replace(/^error: /, '') } })}\n`);
+  }
+  process.exitCode = usage ? 2 : e.exitCode;
+}
