@@ -4,6 +4,7 @@ import type * as LanceDB from '@lancedb/lancedb';
 import type * as Arrow from 'apache-arrow';
 import { VisorError, errorMessage } from '../errors.js';
 import { CORE_COLUMNS, CORE_COLUMN_SET } from './columns.js';
+import { filterError } from './filter-error.js';
 import type { ExactKernel } from './exact-kernel.js';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
 import { readManifest, SCHEMA_VERSION, writeManifest, type Manifest } from './manifest.js';
@@ -477,7 +478,7 @@ export class LanceStore implements VectorStore {
       const rows = await this.table.query().where(where).select(['id']).toArray();
       return new Set(rows.map((r) => String(r.id)));
     } catch (e) {
-      throw new VisorError('FILTER_INVALID', `invalid filter ${JSON.stringify(where)}: ${errorMessage(e).split('\n')[0]}`, { cause: e });
+      throw filterError(where, e);
     }
   }
 
@@ -582,7 +583,7 @@ export class LanceStore implements VectorStore {
     try {
       rows = await q.toArray();
     } catch (e) {
-      if (opts.where) throw new VisorError('FILTER_INVALID', `invalid filter ${JSON.stringify(opts.where)}: ${errorMessage(e).split('\n')[0]}`, { cause: e });
+      if (opts.where) throw filterError(opts.where, e);
       throw e;
     }
     return rows
@@ -615,7 +616,7 @@ export class LanceStore implements VectorStore {
       }
       return out;
     } catch (e) {
-      if (opts.where) throw new VisorError('FILTER_INVALID', `invalid filter ${JSON.stringify(opts.where)}: ${errorMessage(e).split('\n')[0]}`, { cause: e });
+      if (opts.where) throw filterError(opts.where, e);
       throw e;
     }
   }

@@ -1,0 +1,40 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFlickrTestImages, tempDir } from './fixtures.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+
+function visor(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: process.env, encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+// What a user sees when something is wrong: the reason, in words they can act on, and exit 2.
+describe('visor CLI messages', () => {
+  const tmp = tempDir('visor-cli-msg-');
+  const photos = path.join(tmp.dir, 'photos');
+  const db = path.join(tmp.dir, 'db');
+  let files: string[];
+
+  beforeAll(() => {
+    files = copyFlickrTestImages(6, photos);
+    fs.writeFileSync(path.join(tmp.dir, 'catalogue.csv'), ['file,title,price', ...files.map((f, i) => `photos/${path.basename(f)},Item ${i},${i * 10}`)].join('\n'));
+    const r = visor(['--db', db, 'index', photos, path.join(tmp.dir, 'catalogue.csv'), '--progress', 'none']);
+    expect(r.code).toBe(0);
+  });
+  afterAll(() => tmp.cleanup());
+
+  it("gives a filter's reason without LanceDB's internals", () => {
+    const syntax = visor(['--db', db, 'search', 'dog', '--where', 'price <']);
+    expect(syntax.code).toBe(2);
+    expect(syntax.stderr.trim()).toBe('visor: invalid filter "price <": syntax error: Expected: an expression, found: EOF');
+    const column = visor(['--db', db, 'search', 'dog', '--where', 'colour = 1', '--json']);
+    expect(column.code).toBe(2);
+    const { message } = JSON.parse(column.stdout).error;
+    expect(message).toMatch(/^invalid filter "colour = 1": No field named colour\. Valid fields are .*\btitle, price$/);
+    expect(message).not.toMatch(/\.rs:|Caused by|_rowid/);
+  });
+});
