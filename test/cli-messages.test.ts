@@ -37,4 +37,16 @@ describe('visor CLI messages', () => {
     expect(message).toMatch(/^invalid filter "colour = 1": No field named colour\. Valid fields are .*\btitle, price$/);
     expect(message).not.toMatch(/\.rs:|Caused by|_rowid/);
   });
+
+  it('names the query image that is broken or missing', () => {
+    const text = path.join(tmp.dir, 'catalogue.csv');
+    const search = visor(['--db', db, 'search', '--image', files[0]!, '--image', text]);
+    expect(search.code).toBe(2);
+    expect(search.stderr.trim()).toBe(`visor: query image ${text}: not an image (unrecognised format)`);
+    const missing = path.join(tmp.dir, 'missing.jpg');
+    const tags = visor(['tags', files[0]!, text, missing]);
+    expect(tags.code).toBe(1); // some failed, not all
+    expect(tags.stdout).toContain(`${files[0]}: `);
+    expect(tags.stderr).toBe(`visor: ${text}: not an image (unrecognised format)\nvisor: ${missing}: no such file\n`);
+  });
 });

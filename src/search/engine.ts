@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import type { ConceptReader } from '../compose/search-signal.js';
-import { VisorError } from '../errors.js';
+import { VisorError, isVisorError } from '../errors.js';
 import type { ImageEncoder } from '../models/types.js';
 import type { LanceStore } from '../store/lance-store.js';
 import type { MetaRecord } from '../store/types.js';
@@ -138,7 +138,16 @@ export class SearchEngine {
     // Imported only when needed: a dynamic import costs a module resolution on every search.
     const encodeImage = images.length + notImages.length ? (await import('./image-search.js')).encodeImage : null;
     const encoded = await Promise.all(
-      [...images, ...notImages].map(async (t) => ({ ...t, ...(await encodeImage!(await this.deps.encoder(), await readImage(t.image), query.maxPixels)) })),
+      [...images, ...notImages].map(async (t) => {
+        const bytes = await readImage(t.image);
+        try {
+          return { ...t, ...(await encodeImage!(await this.deps.encoder(), bytes, query.maxPixels)) };
+        } catch (e) {
+          // With several query images, which one is broken matters.
+          if (typeof t.image === 'string' && isVisorError(e, 'IMAGE_INVALID')) throw new VisorError('IMAGE_INVALID', `query image ${t.image}: ${e.message}`, { cause: e });
+          throw e;
+        }
+      }),
     );
     const pos = encoded.slice(0, images.length);
     const neg = encoded.slice(images.length);
