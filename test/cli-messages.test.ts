@@ -49,4 +49,13 @@ describe('visor CLI messages', () => {
     expect(tags.stdout).toContain(`${files[0]}: `);
     expect(tags.stderr).toBe(`visor: ${text}: not an image (unrecognised format)\nvisor: ${missing}: no such file\n`);
   });
+
+  it('refuses to index a source that does not exist, before creating an index', () => {
+    const fresh = path.join(tmp.dir, 'fresh-db');
+    const typo = path.join(tmp.dir, 'phtos');
+    const r = visor(['--db', fresh, 'index', typo, photos]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^visor: no such file or folder: ${typo} .*visor remove`));
+    expect(fs.existsSync(fresh)).toBe(false);
+  });
 });
