@@ -58,4 +58,12 @@ describe('visor CLI messages', () => {
     expect(r.stderr).toMatch(new RegExp(`^visor: no such file or folder: ${typo} .*visor remove`));
     expect(fs.existsSync(fresh)).toBe(false);
   });
+
+  it('says a catalogue row names no file, not that the file vanished', () => {
+    const cat = path.join(tmp.dir, 'typo.csv');
+    fs.writeFileSync(cat, 'file,title\nphotos/no-such.jpg,Lost\n');
+    const r = visor(['--db', db, 'index', cat, '--json', '--progress', 'none']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).skipped).toEqual([{ path: path.join(tmp.dir, 'photos', 'no-such.jpg'), reason: 'listed in the catalogue but no such file' }]);
+  });
 });

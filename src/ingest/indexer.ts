@@ -93,7 +93,11 @@ async function gather(sources: readonly string[], opts: IndexOptions) {
       catalogueScopes.push(path.dirname(abs));
       const stats = mapUnordered(cat.entries, 32, async (e) => ({ e, st: await fs.stat(e.path).catch((err: unknown) => err) }));
       for await (const { e, st: est } of stats) {
-        if (est instanceof Error) skipped.push({ path: e.path, reason: `listed in the catalogue but ${describeReadFailure(est)}` });
+        if (est instanceof Error) {
+          // Not a race here: the catalogue names a file that is not there (a typo, a moved file).
+          const why = (est as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : describeReadFailure(est);
+          skipped.push({ path: e.path, reason: `listed in the catalogue but ${why}` });
+        }
         else if (!(est as import('node:fs').Stats).isFile()) skipped.push({ path: e.path, reason: 'not a regular file' });
         else {
           const s = est as import('node:fs').Stats;
