@@ -66,4 +66,22 @@ describe('visor CLI messages', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).skipped).toEqual([{ path: path.join(tmp.dir, 'photos', 'no-such.jpg'), reason: 'listed in the catalogue but no such file' }]);
   });
+
+  it('shows short ids in the results table, and --like and tags --id take them', () => {
+    const table = visor(['--db', db, 'search', '--image', files[2]!, '-k', '2']);
+    expect(table.code).toBe(0);
+    const row = table.stdout.split('\n').find((l) => l.startsWith('1 '))!;
+    const short = /\b([0-9a-f]{12})\b/.exec(row)![1]!;
+    const full = JSON.parse(visor(['--db', db, 'search', '--image', files[2]!, '-k', '1', '--json']).stdout).results[0].id as string;
+    expect(full.startsWith(short)).toBe(true);
+    const like = JSON.parse(visor(['--db', db, 'search', '--like', `${short}…`, '-k', '1', '--json']).stdout);
+    expect(like.query.like).toEqual([full]);
+    expect(like.results[0].id).not.toBe(full); // the liked item itself is left out
+    const tags = visor(['--db', db, 'tags', '--id', short.toUpperCase()]);
+    expect(tags.code).toBe(0);
+    expect(tags.stdout).toMatch(new RegExp(`^${full}: \\S`));
+    const unknown = visor(['--db', db, 'search', '--like', '0123456789ab']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no item with id 0123456789ab/);
+  });
 });

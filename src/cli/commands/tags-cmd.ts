@@ -18,7 +18,9 @@ export async function tagsCommand(targets: string[], o: TagsCommandOptions): Pro
     const { Collection } = await import('../../collection.js');
     const c = await Collection.open({ db: o.db });
     try {
-      for (const id of targets) out.push({ image: id, tags: await c.tags({ id }, opts) });
+      const { resolveItemIds } = await import('../ids.js');
+      const ids = await resolveItemIds(c, targets); // the short ids visor search shows
+      for (const id of ids) out.push({ image: id, tags: await c.tags({ id }, opts) });
     } finally {
       await c.close();
     }
