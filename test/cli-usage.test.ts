@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from './fixtures.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 
-function visor(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: process.env, encoding: 'utf8' });
+function visor(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -34,5 +35,20 @@ describe('visor command line', () => {
     const version = visor(['--version']);
     expect(version.code).toBe(0);
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('models verify checks the models that are here, and passes when an optional one was never pulled', () => {
+    // MobileNetV2 is in ../shared/models; an empty cache holds no CLIP weights (nor added models).
+    const tmp = tempDir('visor-cli-verify-');
+    const env = { VISOR_CACHE_DIR: tmp.dir };
+    const all = visor(['models', 'verify'], env);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/^ok\s+mobilenetv2-12-int8\/mobilenetv2-12-int8\.onnx/m);
+    expect(all.stdout).not.toMatch(/clip-vit-b32/);
+    expect(all.stderr).toMatch(/not downloaded \(not checked\): clip-vit-b32/);
+    const named = visor(['models', 'verify', 'clip-vit-b32'], env);
+    expect(named.code).toBe(1);
+    expect(named.stdout).toMatch(/^FAIL\s+clip-vit-b32\/\S+\s+missing/m);
+    tmp.cleanup();
   });
 });
