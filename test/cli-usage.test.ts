@@ -51,4 +51,11 @@ describe('visor command line', () => {
     expect(named.stdout).toMatch(/^FAIL\s+clip-vit-b32\/\S+\s+missing/m);
     tmp.cleanup();
   });
+
+  it('an unknown model id is wrong input: exit 2', () => {
+    for (const cmd of ['pull', 'verify']) {
+      const r = visor(['models', cmd, 'no-such-model']);
+      expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/unknown model "no-such-model"; known: mobilenetv2-12-int8/)]);
+    }
+  });
 });

@@ -12,6 +12,7 @@ const USAGE_CODES = new Set<VisorErrorCode>([
   'NOT_FOUND',
   'INDEX_EMPTY',
   'DATASET_NOT_FOUND',
+  'MODEL_UNKNOWN', // a model id or file that is not a model Visor knows: what was typed is wrong
 ]);
 
 export interface GlobalOptions {
