@@ -58,4 +58,15 @@ describe('visor command line', () => {
       expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/unknown model "no-such-model"; known: mobilenetv2-12-int8/)]);
     }
   });
+
+  it('says when no data sets search path is set', () => {
+    const tmp = tempDir('visor-cli-nodata-');
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.VISOR_DATASETS_PATH;
+    // Outside the repository: no visor.config.json, so no search path at all.
+    const r = spawnSync(process.execPath, [CLI, 'eval', 'cifar10', '--limit', '5'], { cwd: tmp.dir, env, encoding: 'utf8' });
+    tmp.cleanup();
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('visor: data set cifar10-test not found (no data sets search path is set); set VISOR_DATASETS_PATH or datasetsPath in visor.config.json');
+  });
 });
