@@ -69,4 +69,12 @@ describe('visor command line', () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe('visor: data set cifar10-test not found (no data sets search path is set); set VISOR_DATASETS_PATH or datasetsPath in visor.config.json');
   });
+
+  it('serve with no index says how to make one, --create included', () => {
+    const tmp = tempDir('visor-cli-serve-');
+    const r = visor(['--db', path.join(tmp.dir, 'none'), 'serve', '--port', '0']);
+    tmp.cleanup();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no Visor index at .*'visor index <folder>', or start with --create/);
+  });
 });
