@@ -77,4 +77,11 @@ describe('visor command line', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no Visor index at .*'visor index <folder>', or start with --create/);
   });
+
+  it('an unquoted negative word gets a hint, not only "unknown option"', () => {
+    const r = visor(['search', 'dog', '-grass']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown option '-grass'[\s\S]*to push results away from "grass", put it inside the quoted query, e\.g\. visor search "dog -grass"/);
+    expect(visor(['search', 'dog', '--grass']).stderr).not.toMatch(/push results away/); // a mistyped option stays one
+  });
 });

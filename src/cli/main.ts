@@ -322,5 +322,10 @@ try {
   if (usage && process.argv.includes('--json')) {
     process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message: e.message.replace(/^error: /, '') } })}\n`);
   }
+  // `visor search dog -grass` unquoted: -grass reaches us as an unknown option, not a negative word.
+  const word = /^error: unknown option '(-[^-][^']+)'/.exec(e.message)?.[1];
+  if (word && process.argv.slice(2).includes('search')) {
+    process.stderr.write(`(to push results away from "${word.slice(1)}", put it inside the quoted query, e.g. visor search "dog ${word}", or after --)\n`);
+  }
   process.exitCode = usage ? 2 : e.exitCode;
 }
