@@ -263,9 +263,9 @@ program
   .command('tags')
   .description('words that describe images: visual concepts with their broader terms, and confidence')
   .argument('<images...>', 'image files (or indexed item ids with --id)')
-  .option('-k, --k <n>', 'tags per image', positiveInt('-k'), 5)
+  .option('-k, --k <n>', 'at most this many tags per image', positiveInt('-k'), 5)
   .option('--id', 'the arguments are indexed item ids')
-  .option('--min-confidence <p>', 'leave out tags below this confidence (0–1)', (v) => {
+  .option('--min-confidence <p>', 'leave out tags below this confidence (0–1, default 0.05)', (v) => {
     const n = Number(v);
     if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be between 0 and 1');
     return n;
