@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './fixtures.js';
@@ -83,5 +84,20 @@ describe('visor command line', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown option '-grass'[\s\S]*to push results away from "grass", put it inside the quoted query, e\.g\. visor search "dog -grass"/);
     expect(visor(['search', 'dog', '--grass']).stderr).not.toMatch(/push results away/); // a mistyped option stays one
+  });
+
+  it('--db naming a file, or a folder with a broken manifest, is said in words', () => {
+    const tmp = tempDir('visor-cli-db-');
+    const file = path.join(tmp.dir, 'photos.csv');
+    fs.writeFileSync(file, 'file\n');
+    const broken = path.join(tmp.dir, 'broken');
+    fs.mkdirSync(broken);
+    fs.writeFileSync(path.join(broken, 'visor.json'), '{"format":');
+    const onFile = visor(['--db', file, 'stats', '--json']);
+    const onBroken = visor(['--db', broken, 'stats']);
+    tmp.cleanup();
+    expect(onFile.code).toBe(1);
+    expect(JSON.parse(onFile.stdout).error).toEqual({ code: 'INDEX_INCOMPATIBLE', message: `${file} is a file, not an index folder; --db names a folder` });
+    expect(onBroken.stderr).toMatch(/broken\/visor\.json is not a Visor index manifest \(not JSON: /);
   });
 });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { VisorError } from '../errors.js';
+import { VisorError, errorMessage } from '../errors.js';
 import type { SpaceInfo } from './space-table.js';
 
 /**
@@ -35,9 +35,15 @@ export function readManifest(dir: string): Manifest | null {
     text = fs.readFileSync(manifestPath(dir), 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') throw new VisorError('INDEX_INCOMPATIBLE', `${dir} is a file, not an index folder; --db names a folder`, { cause: e });
     throw e;
   }
-  const m = JSON.parse(text) as Manifest;
+  let m: Manifest;
+  try {
+    m = JSON.parse(text) as Manifest;
+  } catch (e) {
+    throw new VisorError('INDEX_INCOMPATIBLE', `${manifestPath(dir)} is not a Visor index manifest (not JSON: ${errorMessage(e)})`, { cause: e });
+  }
   if (m.format !== 'visor-index') {
     throw new VisorError('INDEX_INCOMPATIBLE', `${manifestPath(dir)} is not a Visor index manifest`);
   }
