@@ -84,4 +84,17 @@ describe('visor CLI messages', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no item with id 0123456789ab/);
   });
+
+  it('an empty folder and an empty index are explained', () => {
+    const empty = path.join(tmp.dir, 'empty');
+    fs.mkdirSync(empty);
+    fs.writeFileSync(path.join(empty, 'notes.txt'), 'no images here\n');
+    const emptyDb = path.join(tmp.dir, 'empty-db');
+    const index = visor(['--db', emptyDb, 'index', empty, '--progress', 'none']);
+    expect(index.code).toBe(0);
+    expect(index.stdout).toContain('No image files found (1 other file: --all-files tries them)');
+    const search = visor(['--db', emptyDb, 'search', 'dog']);
+    expect(search.code).toBe(0);
+    expect(search.stdout).toMatch(/^No results: the index at .*empty-db is empty; add images with 'visor index <folder>'/);
+  });
 });

@@ -36,6 +36,10 @@ function printSummary(s: CollectionIndexSummary, db: string): void {
     lines.push(`Space ${sp.space}: embedded ${sp.embedded} new image${sp.embedded === 1 ? '' : 's'} (${sp.already} already there), skipped ${sp.skipped.length}`);
     for (const p of sp.skipped.slice(0, SHOW_SKIPPED)) lines.push(`  ${displayPath(p.path)}: ${p.reason}`);
   }
+  if (s.scanned === 0 && s.skipped.length === 0) {
+    // Nothing that looked like an image: say why rather than leave an empty index unexplained.
+    lines.push(`No image files found${s.ignored ? ` (${s.ignored} other file${s.ignored === 1 ? '' : 's'}: --all-files tries them)` : ''}; hidden files and folders need --hidden.`);
+  }
   if (s.interrupted) lines.push('Run the same command again to finish: what was stored is kept.');
   lines.push(`Index: ${db} (${s.totalItems} images)`);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -125,7 +125,9 @@ export async function searchCommand(words: string[], o: SearchCommandOptions): P
         }
       : await collection.search(query);
     if (o.json) printJson({ query: { ...query, images: o.image, notImages: o.notImage }, ...response });
-    else printResults(response);
+    else if (response.understood && response.results.length === 0 && (await collection.store.count()) === 0) {
+      process.stdout.write(`No results: the index at ${collection.db} is empty; add images with 'visor index <folder>'.\n`);
+    } else printResults(response);
   } finally {
     await collection.close();
   }
