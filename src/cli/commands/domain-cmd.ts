@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Collection } from '../../collection.js';
 import { VisorError } from '../../errors.js';
 import { LOCALIZE_METHODS, type LocalizeMethod } from '../../localize/methods.js';
+import { SHORT_ID } from '../ids.js';
 import { displayPath, printJson, table } from '../output.js';
 import { createProgress, type ProgressMode } from '../progress.js';
 import type { GlobalOptions } from '../run.js';
@@ -304,8 +305,8 @@ export async function domainSearchCommand(words: string[], o: import('./search-c
       );
     }
     if (q.object) process.stdout.write(`object: ${q.object.found ? `found, ${(q.object.area * 100).toFixed(0)}% of the image` : 'none stands out: whole image used'}\n`);
-    const rows = [['#', 'score', 'path', 'iou', 'category']];
-    for (const x of r.results) rows.push([String(x.rank), x.score.toFixed(3), displayPath(x.path), x.iou === undefined ? '' : x.iou.toFixed(2), x.category ?? '']);
+    const rows = [['#', 'score', 'path', 'id', 'iou', 'category']];
+    for (const x of r.results) rows.push([String(x.rank), x.score.toFixed(3), displayPath(x.path), x.id.slice(0, SHORT_ID), x.iou === undefined ? '' : x.iou.toFixed(2), x.category ?? '']);
     process.stdout.write(`${r.results.length ? table(rows) : 'No results.'}\n`);
   } finally {
     await pipeline.close();
