@@ -100,4 +100,10 @@ describe('visor command line', () => {
     expect(JSON.parse(onFile.stdout).error).toEqual({ code: 'INDEX_INCOMPATIBLE', message: `${file} is a file, not an index folder; --db names a folder` });
     expect(onBroken.stderr).toMatch(/broken\/visor\.json is not a Visor index manifest \(not JSON: /);
   });
+
+  it('eval --out into a folder that does not exist fails before the evaluation runs', () => {
+    const r = visor(['eval', 'cifar10', '--out', '/nonexistent-visor-folder/report.json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('visor: --out /nonexistent-visor-folder/report.json: no folder /nonexistent-visor-folder to write it in');
+  });
 });
