@@ -101,9 +101,18 @@ describe('visor command line', () => {
     expect(onBroken.stderr).toMatch(/broken\/visor\.json is not a Visor index manifest \(not JSON: /);
   });
 
-  it('eval --out into a folder that does not exist fails before the evaluation runs', () => {
-    const r = visor(['eval', 'cifar10', '--out', '/nonexistent-visor-folder/report.json']);
+  it('eval --out makes its folder first, and fails before the evaluation when it cannot', () => {
+    const tmp = tempDir('visor-cli-out-');
+    const blocker = path.join(tmp.dir, 'a-file');
+    fs.writeFileSync(blocker, '');
+    const r = visor(['eval', 'cifar10', '--out', path.join(blocker, 'report.json')]);
+    const ok = visor(['eval', 'tags', '--limit', '3', '--progress', 'none', '--out', path.join(tmp.dir, 'new', 'report.json')]);
+    const report = JSON.parse(fs.readFileSync(path.join(tmp.dir, 'new', 'report.json'), 'utf8'));
+    tmp.cleanup();
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('visor: --out /nonexistent-visor-folder/report.json: no folder /nonexistent-visor-folder to write it in');
+    expect(r.stderr).toMatch(/^visor: --out .*a-file\/report\.json: cannot make its folder \(/);
+    expect(r.stderr).not.toMatch(/indexing|CIFAR/);
+    expect(ok.code).toBe(0);
+    expect(report.images).toBe(3);
   });
 });
