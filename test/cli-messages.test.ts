@@ -97,4 +97,10 @@ describe('visor CLI messages', () => {
     expect(search.code).toBe(0);
     expect(search.stdout).toMatch(/^No results: the index at .*empty-db is empty; add images with 'visor index <folder>'/);
   });
+
+  it('--space naming a space the index lacks says how to add it', () => {
+    const r = visor(['--db', db, 'search', '--image', files[0]!, '--space', 'clip-vit-b32']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/has no embedding space "clip-vit-b32" \(it has none\); add one with 'visor index <folder> --model clip-vit-b32'/);
+  });
 });
