@@ -115,4 +115,16 @@ describe('visor command line', () => {
     expect(ok.code).toBe(0);
     expect(report.images).toBe(3);
   });
+
+  it('a failed model download says what to do without network access', () => {
+    const tmp = tempDir('visor-cli-dl-');
+    const env: NodeJS.ProcessEnv = { ...process.env, VISOR_CACHE_DIR: tmp.dir, VISOR_MODEL_BASE_URL: 'http://127.0.0.1:9' };
+    delete env.VISOR_OFFLINE;
+    delete env.VISOR_MODELS_PATH;
+    // Outside the repository (no visor.config.json): the model is nowhere, and port 9 refuses.
+    const r = spawnSync(process.execPath, [CLI, 'models', 'pull', 'mobilenetv2-12-int8'], { cwd: tmp.dir, env, encoding: 'utf8' });
+    tmp.cleanup();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^visor: Could not connect to download http:\/\/127\.0\.0\.1:9\/.*\n\(without network access: set VISOR_MODELS_PATH/m);
+  });
 });
