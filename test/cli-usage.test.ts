@@ -127,4 +127,10 @@ describe('visor command line', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^visor: Could not connect to download http:\/\/127\.0\.0\.1:9\/.*\n\(without network access: set VISOR_MODELS_PATH/m);
   });
+
+  it('an unquoted -word that commander reads as a short option with a value gets a note', () => {
+    const r = visor(['--db', path.join(ROOT, 'no-such-index'), 'search', 'dog', '-tree']);
+    expect(r.stderr).toMatch(/^note: -tree was read as -t ree; to push results away from "tree", put it inside the quoted query/);
+    expect(visor(['--db', path.join(ROOT, 'no-such-index'), 'search', '-k', '3', 'dog']).stderr).not.toMatch(/^note:/);
+  });
 });

@@ -312,6 +312,18 @@ models
     await runCommand(o.json, async () => (await import('./commands/models-cmd.js')).modelsAddCommand(folder, cmd.optsWithGlobals()));
   });
 
+// `visor search dog -tree` unquoted: commander reads -tree as -t ree (likewise -i, -k, -w), not
+// as a word to push away. The README's form is quoted; say what happened rather than search for "ree".
+let searchAt = 2;
+while (['--json', '--db'].includes(process.argv[searchAt] ?? '') || process.argv[searchAt]?.startsWith('--db=')) searchAt += process.argv[searchAt] === '--db' ? 2 : 1;
+if (process.argv[searchAt] === 'search') {
+  const end = process.argv.indexOf('--', searchAt);
+  for (const arg of process.argv.slice(searchAt + 1, end < 0 ? undefined : end)) {
+    const m = /^-([iktw])([a-z]{2,})$/.exec(arg);
+    if (m) process.stderr.write(`note: ${arg} was read as -${m[1]} ${m[2]}; to push results away from "${arg.slice(1)}", put it inside the quoted query, e.g. visor search "dog ${arg}"\n`);
+  }
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
