@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as LanceDB from '@lancedb/lancedb';
 import type * as Arrow from 'apache-arrow';
-import { VisorError, errorMessage } from '../errors.js';
+import { VisorError } from '../errors.js';
 import { CORE_COLUMNS, CORE_COLUMN_SET } from './columns.js';
 import { filterError } from './filter-error.js';
 import type { ExactKernel } from './exact-kernel.js';
