@@ -103,4 +103,11 @@ describe('visor CLI messages', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/has no embedding space "clip-vit-b32" \(it has none\); add one with 'visor index <folder> --model clip-vit-b32'/);
   });
+
+  it('a folder given as a query image is called a folder', () => {
+    const search = visor(['--db', db, 'search', '--image', photos]);
+    expect(search.code).toBe(2);
+    expect(search.stderr.trim()).toBe(`visor: cannot read query image ${photos}: is a folder, not an image file`);
+    expect(visor(['tags', photos]).stderr.trim()).toBe(`visor: ${photos}: is a folder, not an image file`);
+  });
 });

@@ -97,7 +97,8 @@ async function readImage(ref: ImageRef): Promise<Buffer> {
     return await fs.readFile(ref);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new VisorError('IMAGE_UNREADABLE', `cannot read query image ${ref}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { cause: e });
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not an image file' : (e as Error).message;
+    throw new VisorError('IMAGE_UNREADABLE', `cannot read query image ${ref}: ${why}`, { cause: e });
   }
 }
 
