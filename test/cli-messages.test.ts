@@ -110,4 +110,16 @@ describe('visor CLI messages', () => {
     expect(search.stderr.trim()).toBe(`visor: cannot read query image ${photos}: is a folder, not an image file`);
     expect(visor(['tags', photos]).stderr.trim()).toBe(`visor: ${photos}: is a folder, not an image file`);
   });
+
+  it('stops quietly when the reader of its output goes away (| head)', () => {
+    const many = path.join(tmp.dir, 'many');
+    fs.mkdirSync(many);
+    // 2,000 empty files: a --json summary listing each as skipped, far more than a pipe holds.
+    for (let i = 0; i < 2000; i++) fs.writeFileSync(path.join(many, `empty-${i}.jpg`), '');
+    const args = [CLI, '--db', path.join(tmp.dir, 'many-db'), 'index', many, '--json', '--progress', 'none'].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('bash', ['-c', `'${process.execPath}' ${args} | head -c 10 >/dev/null; exit \${PIPESTATUS[0]}`], { cwd: ROOT, env: process.env, encoding: 'utf8' });
+    const [code, stderr] = [r.status, r.stderr];
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
+  });
 });

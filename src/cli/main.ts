@@ -7,6 +7,13 @@ import { runCommand, type GlobalOptions } from './run.js';
 // command runs, so `visor --help` and quick commands start fast.
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
+// `visor search … --json | head`: the reader has gone, so stop quietly (as Unix tools do), not
+// with an unhandled EPIPE stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 function positiveInt(name: string) {
   return (v: string): number => {
     const n = Number(v);
