@@ -122,4 +122,10 @@ describe('visor CLI messages', () => {
     expect(stderr).not.toMatch(/EPIPE|Unhandled/);
     expect(code).toBe(0);
   });
+
+  it('a query whose signals --weights switched off says so, not that nothing knows the words', () => {
+    const r = visor(['--db', db, 'search', 'dog', '--weights', 'concepts=0,keywords=0', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ understood: false, results: [], message: 'nothing answers "dog": keywords, concepts are switched off (weight 0), and no other signal understood it' });
+  });
 });

@@ -262,10 +262,14 @@ export class SearchEngine {
     const positive = signals.filter((s) => s.polarity > 0);
     if (positive.length === 0) {
       const unknown = textTerms.map((t) => JSON.stringify(t)).join(', ');
+      // Signals the caller's weights switched off did not get to read the words: say so, not that nothing knows them.
+      const off = textTerms.length ? [...(w.keywords === 0 ? ['keywords'] : []), ...(this.deps.textSignals ?? []).filter((sig) => w[sig.name] === 0).map((sig) => sig.name)] : [];
       return {
         results: [],
         understood: false,
-        message: `nothing in this collection matches ${unknown}: no visual concept the image model knows, and no file name or catalogue field contains it`,
+        message: off.length
+          ? `nothing answers ${unknown}: ${off.join(', ')} ${off.length === 1 ? 'is' : 'are'} switched off (weight 0), and no other signal understood it`
+          : `nothing in this collection matches ${unknown}: no visual concept the image model knows, and no file name or catalogue field contains it`,
         signals: reports,
         fusion: 'single',
       };
