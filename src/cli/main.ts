@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runCommand, type GlobalOptions } from './run.js';
+import { commandLineError, noteShortOptionWords } from './usage.js';
 
 // Each command's module (and the models, sharp, LanceDB behind it) loads only when that
 // command runs, so `visor --help` and quick commands start fast.
@@ -319,32 +320,10 @@ models
     await runCommand(o.json, async () => (await import('./commands/models-cmd.js')).modelsAddCommand(folder, cmd.optsWithGlobals()));
   });
 
-// `visor search dog -tree` unquoted: commander reads -tree as -t ree (likewise -i, -k, -w), not
-// as a word to push away. The README's form is quoted; say what happened rather than search for "ree".
-let searchAt = 2;
-while (['--json', '--db'].includes(process.argv[searchAt] ?? '') || process.argv[searchAt]?.startsWith('--db=')) searchAt += process.argv[searchAt] === '--db' ? 2 : 1;
-if (process.argv[searchAt] === 'search') {
-  const end = process.argv.indexOf('--', searchAt);
-  for (const arg of process.argv.slice(searchAt + 1, end < 0 ? undefined : end)) {
-    const m = /^-([iktw])([a-z]{2,})$/.exec(arg);
-    if (m) process.stderr.write(`note: ${arg} was read as -${m[1]} ${m[2]}; to push results away from "${arg.slice(1)}", put it inside the quoted query, e.g. visor search "dog ${arg}"\n`);
-  }
-}
-
+noteShortOptionWords(process.argv);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (!(e instanceof CommanderError)) throw e;
-  // Help and --version exit 0; `visor` alone shows help and exits 1; a wrong command line is 2.
-  // Commander has already written the message to stderr; with --json a script also gets it on stdout.
-  const usage = e.exitCode !== 0 && e.code !== 'commander.help';
-  if (usage && process.argv.includes('--json')) {
-    process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message: e.message.replace(/^error: /, '') } })}\n`);
-  }
-  // `visor search dog -grass` unquoted: -grass reaches us as an unknown option, not a negative word.
-  const word = /^error: unknown option '(-[^-][^']+)'/.exec(e.message)?.[1];
-  if (word && process.argv.slice(2).includes('search')) {
-    process.stderr.write(`(to push results away from "${word.slice(1)}", put it inside the quoted query, e.g. visor search "dog ${word}", or after --)\n`);
-  }
-  process.exitCode = usage ? 2 : e.exitCode;
+  process.exitCode = commandLineError(e, process.argv);
 }
