@@ -128,4 +128,18 @@ describe('visor CLI messages', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ understood: false, results: [], message: 'nothing answers "dog": keywords, concepts are switched off (weight 0), and no other signal understood it' });
   });
+
+  it('stats shows the text model the index was given', () => {
+    const captions = path.join(tmp.dir, 'captions.csv');
+    fs.writeFileSync(captions, ['image,caption', ...files.flatMap((f, i) => [`${path.basename(f)},a photo number ${i}`, `${path.basename(f)},picture ${i} of something`])].join('\n'));
+    const model = path.join(tmp.dir, 'tiny.joint');
+    const train = visor(['train', 'joint', '--captions', captions, '--images', photos, '--out', model, '--epochs', '1', '--progress', 'none', '--json']);
+    expect(train.code, train.stderr).toBe(0);
+    const { sha256 } = JSON.parse(train.stdout);
+    const textDb = path.join(tmp.dir, 'text-db');
+    expect(visor(['--db', textDb, 'index', photos, '--text-model', model, '--progress', 'none']).code).toBe(0);
+    expect(JSON.parse(visor(['--db', textDb, 'stats', '--json']).stdout).textModel).toEqual({ file: model, sha256 });
+    expect(visor(['--db', textDb, 'stats']).stdout).toMatch(new RegExp(`^text model\\s+${model} \\(sha256 ${sha256.slice(0, 12)}…\\)$`, 'm'));
+    expect(JSON.parse(visor(['--db', db, 'stats', '--json']).stdout).textModel).toBeUndefined();
+  });
 });
