@@ -74,8 +74,8 @@ program
   .argument('[text...]', 'words; -word or -"two words" are negative terms')
   .option('-i, --image <file>', 'query image (repeat for several)', collect, [])
   .option('--not-image <file>', 'image whose look results should avoid (repeatable)', collect, [])
-  .option('--like <id>', 'indexed image id to find more like (repeatable)', collect, [])
-  .option('--unlike <id>', 'indexed image id to move away from (repeatable)', collect, [])
+  .option('--like <id>', 'indexed image id (or its first digits, as results show it) to find more like (repeatable)', collect, [])
+  .option('--unlike <id>', 'indexed image id (or its first digits) to move away from (repeatable)', collect, [])
   .option('--more-like <id>', 'same as --like', collect, [])
   .option('--less-like <id>', 'same as --unlike', collect, [])
   .option('-t, --text <words>', 'with --image or --like: how the results should differ from it ("with a red ball"), a composed query; alone: words to search for')
@@ -270,7 +270,7 @@ train
 program
   .command('tags')
   .description('words that describe images: visual concepts with their broader terms, and confidence')
-  .argument('<images...>', 'image files (or indexed item ids with --id)')
+  .argument('<images...>', 'image files (or indexed item ids, or their first digits, with --id)')
   .option('-k, --k <n>', 'at most this many tags per image', positiveInt('-k'), 5)
   .option('--id', 'the arguments are indexed item ids')
   .option('--min-confidence <p>', 'leave out tags below this confidence (0–1, default 0.05)', (v) => {

@@ -17,7 +17,7 @@ export async function statsCommand(o: GlobalOptions): Promise<void> {
       `${table([
         ['index', s.db],
         ['images', String(s.items)],
-        ['files', `${s.files} (${s.duplicatePaths} duplicate paths)`],
+        ['files', `${s.files} (${s.duplicatePaths} duplicate path${s.duplicatePaths === 1 ? '' : 's'})`],
         ['image model', `${s.imageModel} (${s.dimension}-d)`],
         ...s.spaces.map((sp) => [`space ${sp.name}`, `${sp.model} (${sp.dimension}-d, ${sp.items} images)`]),
         ...(textModel ? [['text model', `${displayPath(textModel)}${textModelSha256 ? ` (sha256 ${textModelSha256.slice(0, 12)}…)` : ''}`]] : []),
