@@ -142,4 +142,10 @@ describe('visor CLI messages', () => {
     expect(visor(['--db', textDb, 'stats']).stdout).toMatch(new RegExp(`^text model\\s+${model} \\(sha256 ${sha256.slice(0, 12)}…\\)$`, 'm'));
     expect(JSON.parse(visor(['--db', db, 'stats', '--json']).stdout).textModel).toBeUndefined();
   });
+
+  it('a small --max-pixels limit is reported in pixels, not as "0 MP"', () => {
+    const r = visor(['--db', path.join(tmp.dir, 'small-db'), 'index', files[0]!, '--max-pixels', '1000', '--json', '--progress', 'none']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).skipped).toEqual([{ path: files[0], reason: 'image too large (224×224 = 50176 pixels, limit 1000 pixels)' }]);
+  });
 });
