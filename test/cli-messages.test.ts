@@ -148,4 +148,19 @@ describe('visor CLI messages', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).skipped).toEqual([{ path: files[0], reason: 'image too large (224×224 = 50176 pixels, limit 1000 pixels)' }]);
   });
+
+  it('reads a semicolon-separated CSV, and names the columns it found when none holds the image path', () => {
+    const semi = path.join(tmp.dir, 'semicolons.csv');
+    fs.writeFileSync(semi, `file;title;price\nphotos/${path.basename(files[1]!)};Boy;12\n`);
+    const semiDb = path.join(tmp.dir, 'semi-db');
+    const r = visor(['--db', semiDb, 'index', semi, '--json', '--progress', 'none']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ indexed: 1, skipped: [] });
+    expect(JSON.parse(visor(['--db', semiDb, 'stats', '--json']).stdout).metaColumns).toEqual({ title: 'string', price: 'number' });
+    const noPath = path.join(tmp.dir, 'no-path.csv');
+    fs.writeFileSync(noPath, 'name,title\nx.jpg,X\n');
+    const bad = visor(['--db', semiDb, 'index', noPath]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/no-path\.csv: no image path column \(columns found: name, title\); name one of: path, file/);
+  });
 });
