@@ -110,7 +110,8 @@ export async function readCatalogue(file: string): Promise<Catalogue> {
   const fields = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const pathField = PATH_COLUMNS.map((c) => fields.find((f) => f.trim().toLowerCase() === c)).find((f) => f !== undefined);
   if (!pathField) {
-    throw new VisorError('CATALOGUE_INVALID', `${abs}: no image path column; name one of: ${PATH_COLUMNS.join(', ')}`);
+    const found = fields.length ? `columns found: ${fields.join(', ')}` : 'no rows found';
+    throw new VisorError('CATALOGUE_INVALID', `${abs}: no image path column (${found}); name one of: ${PATH_COLUMNS.join(', ')}`);
   }
   const metaFields = fields.filter((f) => f !== pathField);
   // Distinct headers that sanitise to one name ("Price", "price ") keep their data: price, price_2.
