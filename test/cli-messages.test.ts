@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFlickrTestImages, tempDir } from './fixtures.js';
@@ -162,5 +163,18 @@ describe('visor CLI messages', () => {
     const bad = visor(['--db', semiDb, 'index', noPath]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/no-path\.csv: no image path column \(columns found: name, title\); name one of: path, file/);
+  });
+
+  it('serve on a port in use says so and how to pick another', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      const r = spawnSync(process.execPath, [CLI, '--db', db, 'serve', '--port', String(port), '--json'], { cwd: ROOT, env: process.env, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status).toBe(1);
+      expect(JSON.parse(r.stdout).error).toEqual({ code: 'PORT_IN_USE', message: `port ${port} on 127.0.0.1 is in use (another visor serve?); choose another with --port, or --port 0 for any free one` });
+    } finally {
+      busy.close();
+    }
   });
 });

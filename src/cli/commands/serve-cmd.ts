@@ -35,6 +35,7 @@ export async function serveCommand(o: ServeCommandOptions): Promise<void> {
   }).catch((e: unknown) => {
     // The server can also start empty and take images through its API: say so.
     if (isVisorError(e, 'INDEX_EMPTY')) throw new VisorError('INDEX_EMPTY', `${e.message}, or start with --create and add images through the API`, { cause: e });
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new VisorError('PORT_IN_USE', `port ${o.port} on ${o.host} is in use (another visor serve?); choose another with --port, or --port 0 for any free one`, { cause: e });
     throw e;
   });
   const stats = await server.collection.stats();
