@@ -177,4 +177,10 @@ describe('visor CLI messages', () => {
       busy.close();
     }
   });
+
+  it('categorize --column naming no catalogue column is refused, not ignored', () => {
+    const r = visor(['--db', db, 'categorize', '--zero-shot', 'dog,person', '--column', 'categry']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('visor: no catalogue column "categry" in the index (columns: title, price)');
+  });
 });

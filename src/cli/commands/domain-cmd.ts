@@ -143,6 +143,14 @@ export async function categorizeCommand(o: CategorizeOptions): Promise<void> {
     ? { kind: 'trained' as const, file: path.resolve(o.model) }
     : { kind: 'zero-shot' as const, categories: o.zeroShot!.split(',').map((c) => c.trim()).filter(Boolean) };
   const collection = await Collection.open({ db: o.db });
+  if (o.column !== undefined) {
+    // A misspelt column would silently leave every image to the predictor.
+    const known = Object.keys(await collection.store.metaColumns());
+    if (!known.includes(o.column)) {
+      await collection.close();
+      throw new VisorError('QUERY_INVALID', `no catalogue column ${JSON.stringify(o.column)} in the index${known.length ? ` (columns: ${known.join(', ')})` : ''}`);
+    }
+  }
   const { DomainPipeline } = await import('../../domain/pipeline.js');
   const pipeline = await DomainPipeline.open(collection.store);
   try {
