@@ -183,4 +183,11 @@ describe('visor CLI messages', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('visor: no catalogue column "categry" in the index (columns: title, price)');
   });
+
+  it('categorize --model with a missing file says how to make one', () => {
+    const missing = path.join(tmp.dir, 'no-such-classifier.json');
+    const r = visor(['--db', db, 'categorize', '--model', missing]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`visor: cannot read classifier ${missing}: no such file; make one with 'visor train classify'`);
+  });
 });
