@@ -133,4 +133,11 @@ describe('visor command line', () => {
     expect(r.stderr).toMatch(/^note: -tree was read as -t ree; to push results away from "tree", put it inside the quoted query/);
     expect(visor(['--db', path.join(ROOT, 'no-such-index'), 'search', '-k', '3', 'dog']).stderr).not.toMatch(/^note:/);
   });
+
+  it('refuses a number that is not one (--l2, --lr, --compose-weight) instead of training on NaN', () => {
+    const l2 = visor(['train', 'classify', '--column', 'kind', '--out', 'x.json', '--l2', 'abc']);
+    expect([l2.code, l2.stderr]).toEqual([2, expect.stringMatching(/--l2 must be a number ≥ 0/)]);
+    expect(visor(['train', 'compose', '--triplets', 't.csv', '--out', 'x.compose', '--lr', 'fast']).stderr).toMatch(/--lr must be a positive number/);
+    expect(visor(['search', '--image', 'q.jpg', '--text', 'red', '--compose-weight', '-1']).stderr).toMatch(/--compose-weight must be a number ≥ 0/);
+  });
 });

@@ -80,7 +80,7 @@ program
   .option('--less-like <id>', 'same as --unlike', collect, [])
   .option('-t, --text <words>', 'with --image or --like: how the results should differ from it ("with a red ball"), a composed query; alone: words to search for')
   .option('--compose-model <file>', 'trained composition model for --image/--text (visor train compose --encoder mobilenet-pooled)')
-  .option('--compose-weight <w>', 'zero-shot composition: weight of --text against the image (default 1)', parseFloat)
+  .option('--compose-weight <w>', 'zero-shot composition: weight of --text against the image (default 1)', nonNegativeNumber('--compose-weight'))
   .option('-k, --k <n>', 'number of results', positiveInt('-k'), 10)
   .option('--offset <n>', 'skip this many results (paging)', nonNegativeInt, 0)
   .option('-w, --where <sql>', "filter on catalogue columns, e.g. \"category = 'bottle' AND price < 20\"")
@@ -138,6 +138,15 @@ program
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/eval-cmd.js')).evalCommand(dataset, cmd.optsWithGlobals()));
   });
+
+// Numbers are checked where they are typed: "abc" would otherwise reach training as NaN.
+function nonNegativeNumber(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
+    return n;
+  };
+}
 
 function positiveNumber(name: string) {
   return (v: string): number => {
@@ -200,7 +209,7 @@ train
   )
   .option('--epochs <n>', 'passes over the triplets', positiveInt('--epochs'))
   .option('--batch-size <n>', 'triplets per step', positiveInt('--batch-size'))
-  .option('--lr <rate>', 'peak learning rate', parseFloat)
+  .option('--lr <rate>', 'peak learning rate', positiveNumber('--lr'))
   .option('--seed <n>', 'random seed', nonNegativeInt)
   .addOption(progressOption())
   .action(async (_o, cmd: Command) => {
@@ -258,7 +267,7 @@ train
   .requiredOption('--out <file>', 'where to write the classifier (JSON)')
   .option('--folds <n>', 'cross-validation folds', positiveInt('--folds'), 5)
   .option('--epochs <n>', 'training epochs', positiveInt('--epochs'))
-  .option('--l2 <x>', 'L2 penalty', Number)
+  .option('--l2 <x>', 'L2 penalty', nonNegativeNumber('--l2'))
   .option('--no-plot', 'do not write the confusion matrix SVG')
   .option('--mirror', "also train on each image's left-right mirror (one model run per image); searches then average the query and its mirror")
   .addOption(progressOption())
