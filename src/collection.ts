@@ -466,7 +466,7 @@ export async function readQueryImage(file: string): Promise<Buffer> {
     return await fs.promises.readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a folder, not an image file' : (e as Error).message;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message;
     throw new VisorError('IMAGE_UNREADABLE', `cannot read query image ${file}: ${why}`, { cause: e });
   }
 }

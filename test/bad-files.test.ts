@@ -84,6 +84,14 @@ describe('bad files in a folder (CLI)', () => {
     const fifo = path.join(photos, 'fifo.jpg');
     execFileSync('mkfifo', [fifo]);
     expected.set(fifo, /not a regular file/);
+
+    // A Latin-1 name (byte 0xE9): Node lists it with U+FFFD, a path that does not exist.
+    fs.copyFileSync(sources[12]!, Buffer.concat([Buffer.from(path.join(photos, 'caf')), Buffer.from([0xe9]), Buffer.from('.jpg')]));
+    expected.set(path.join(photos, 'caf\uFFFD.jpg'), /file name is not valid UTF-8.*rename it/);
+
+    const loop = path.join(photos, 'loop.jpg');
+    fs.symlinkSync('loop.jpg', loop);
+    expected.set(loop, /too many levels of symbolic links/);
   });
   afterAll(() => {
     try {
@@ -126,5 +134,100 @@ describe('bad files in a folder (CLI)', () => {
     expect(summary.totalItems).toBe(goodCount);
     checkSkipped(summary.skipped);
     expect(JSON.parse(visor(['--db', db, 'stats', '--json']).stdout)).toMatchObject({ items: goodCount, files: goodCount });
+  });
+});
+
+/**
+ * Runs the CLI as a user a chmod 000 folder stops: this one, or `nobody` when the tests run as
+ * root (whom permissions do not stop). Null when neither is possible (root without setpriv).
+ */
+function unprivilegedVisor(): ((args: string[], home: string) => { code: number; stdout: string; stderr: string }) | null {
+  if (process.getuid?.() !== 0) return (args) => visor(args);
+  if (spawnSync('setpriv', ['--version']).status !== 0) return null;
+  return (args, home) => {
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, HOME: home },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  };
+}
+
+describe('a folder that cannot be read this time', () => {
+  const run = unprivilegedVisor();
+  const tmp = tempDir('visor-unreadable-');
+  const photos = path.join(tmp.dir, 'photos');
+  const sub = path.join(photos, 'sub');
+  const db = path.join(tmp.dir, 'db');
+  afterAll(() => {
+    if (fs.existsSync(sub)) fs.chmodSync(sub, 0o755);
+    tmp.cleanup();
+  });
+
+  it.skipIf(!run)('keeps the images it held in the index: unreadable is not deleted', () => {
+    const sources = flickrTestImages(4);
+    fs.mkdirSync(sub, { recursive: true });
+    sources.forEach((f, i) => fs.copyFileSync(f, path.join(i < 2 ? photos : sub, path.basename(f))));
+    // `nobody` (when run as root) must reach the folders and write the index.
+    fs.chmodSync(tmp.dir, 0o777);
+    const index = () => {
+      const r = run!(['--db', db, 'index', photos, '--json', '--progress', 'none'], tmp.dir);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { indexed: number; unchanged: number; removed: number; skipped: Skip[]; totalItems: number };
+    };
+    expect(index()).toMatchObject({ indexed: 4, totalItems: 4 });
+
+    fs.chmodSync(sub, 0o000);
+    const blocked = index();
+    expect(blocked).toMatchObject({ indexed: 0, removed: 0, totalItems: 4 });
+    expect(blocked.skipped).toEqual([{ path: sub, reason: 'cannot read folder: permission denied' }]);
+
+    fs.chmodSync(sub, 0o755);
+    expect(index()).toMatchObject({ unchanged: 4, removed: 0, totalItems: 4, skipped: [] });
+    // Gone for real is still gone.
+    fs.rmSync(sub, { recursive: true });
+    expect(index()).toMatchObject({ removed: 2, totalItems: 2 });
+  });
+});
+
+describe('bad rows in a catalogue (CLI)', () => {
+  const tmp = tempDir('visor-bad-rows-');
+  afterAll(() => tmp.cleanup());
+
+  it('indexes the good rows and skips each bad one with its reason', () => {
+    const [a, b] = flickrTestImages(2).map((f) => {
+      const dest = path.join(tmp.dir, path.basename(f));
+      fs.copyFileSync(f, dest);
+      return dest;
+    });
+    fs.writeFileSync(path.join(tmp.dir, 'notes.txt'), 'not an image');
+    fs.mkdirSync(path.join(tmp.dir, 'folder.jpg'));
+    const rows = [
+      'path,title,id',
+      `${path.basename(a!)},first,1`,
+      `${path.basename(b!)},second,1`, // the same id twice is only data
+      `${path.basename(a!)},again,2`,
+      ',no path,3',
+      'gone.jpg,missing,4',
+      'notes.txt,text,5',
+      'folder.jpg,a folder,6',
+      '../../../../../../etc/hostname,outside,7',
+    ];
+    fs.writeFileSync(path.join(tmp.dir, 'shop.csv'), rows.join('\n'));
+    const r = visor(['--db', path.join(tmp.dir, 'db'), 'index', path.join(tmp.dir, 'shop.csv'), '--json', '--progress', 'none']);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as { indexed: number; skipped: Skip[]; totalItems: number };
+    expect(summary).toMatchObject({ indexed: 2, totalItems: 2 });
+    const reasons = Object.fromEntries(summary.skipped.map((s) => [path.basename(s.path), s.reason]));
+    expect(reasons).toEqual({
+      [path.basename(a!)]: 'listed twice in the catalogue; first row kept',
+      'shop.csv:5': 'catalogue row has no image path',
+      'gone.jpg': 'listed in the catalogue but no such file',
+      'notes.txt': 'not an image (unrecognised format)',
+      'folder.jpg': 'not a regular file',
+      hostname: expect.stringMatching(/not an image|no such file/) as string,
+    });
   });
 });

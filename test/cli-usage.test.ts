@@ -86,21 +86,6 @@ describe('visor command line', () => {
     expect(visor(['search', 'dog', '--grass']).stderr).not.toMatch(/push results away/); // a mistyped option stays one
   });
 
-  it('--db naming a file, or a folder with a broken manifest, is said in words', () => {
-    const tmp = tempDir('visor-cli-db-');
-    const file = path.join(tmp.dir, 'photos.csv');
-    fs.writeFileSync(file, 'file\n');
-    const broken = path.join(tmp.dir, 'broken');
-    fs.mkdirSync(broken);
-    fs.writeFileSync(path.join(broken, 'visor.json'), '{"format":');
-    const onFile = visor(['--db', file, 'stats', '--json']);
-    const onBroken = visor(['--db', broken, 'stats']);
-    tmp.cleanup();
-    expect(onFile.code).toBe(1);
-    expect(JSON.parse(onFile.stdout).error).toEqual({ code: 'INDEX_INCOMPATIBLE', message: `${file} is a file, not an index folder; --db names a folder` });
-    expect(onBroken.stderr).toMatch(/broken\/visor\.json is not a Visor index manifest \(not JSON: /);
-  });
-
   it('eval --out makes its folder first, and fails before the evaluation when it cannot', () => {
     const tmp = tempDir('visor-cli-out-');
     const blocker = path.join(tmp.dir, 'a-file');

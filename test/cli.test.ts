@@ -76,8 +76,17 @@ describe('visor CLI', () => {
     expect(noQuery.code).toBe(2);
     expect(noQuery.stderr).toMatch(/give something to search for/);
     const badK = visor(['--db', db, 'search', '--image', files[0]!, '-k', 'zero']);
-    expect(badK.code).not.toBe(0);
+    expect(badK.code).toBe(2);
     expect(badK.stderr).toMatch(/-k must be a positive integer/);
+    // A wrong command line is wrong input too: exit code 2, and with --json a JSON error on stdout.
+    const badPixels = visor(['--db', db, 'index', files[0]!, '--max-pixels', '-1', '--json']);
+    expect(badPixels.code).toBe(2);
+    expect(JSON.parse(badPixels.stdout)).toEqual({ error: { code: 'USAGE', message: expect.stringMatching(/--max-pixels must be a positive integer/) as string } });
+    expect(visor(['search', '--no-such-option']).code).toBe(2);
+    expect(visor(['--version']).code).toBe(0);
+    const folder = visor(['--db', db, 'search', '--image', tmp.dir, '--json']);
+    expect(folder.code).toBe(2);
+    expect(JSON.parse(folder.stdout).error.message).toMatch(/is a folder/);
     const unknownEval = visor(['eval', 'imagenet']);
     expect(unknownEval.code).toBe(2);
     expect(unknownEval.stderr).toMatch(/available: cifar10/);

@@ -88,6 +88,15 @@ describe('text search through visual concepts (WordNet over the image model clas
     expect(unknown).toEqual(['a', 'black', 'is', 'running', 'on', 'the']);
   });
 
+  it('reads a noun written again once, remembering each place it was written', async () => {
+    const { signal } = await c.conceptModel();
+    const r = signal.interpret(['dog', 'and', 'cat', 'and', 'dogs', 'dog']);
+    expect(r.terms.map((t) => t.term)).toEqual(['dog', 'cat']);
+    expect(r.occurrences).toEqual([0, 1, 0, 0]);
+    const many = await c.search({ text: 'dog '.repeat(250), k: 10 });
+    for (const x of many.results) expect(x.why.concepts?.map((t) => t.concept)).toEqual(['dog']);
+  });
+
   it('demotes images matching a negative term', async () => {
     const all = await c.search({ text: 'animal', k: 15 });
     const notDogs = await c.search({ text: 'animal -dog', k: 15 });

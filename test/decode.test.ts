@@ -356,12 +356,16 @@ describe('looksTruncated', () => {
     const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#3a6' } }).png().toBuffer();
     const gif = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } }).gif().toBuffer();
     const webp = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00f' } }).webp().toBuffer();
-    for (const whole of [jpeg, png, gif, webp]) {
+    // A photo as TIFF: libtiff writes the directory after the image data, so a cut file loses it.
+    const tiff = await sharp(jpeg).resize(200).tiff().toBuffer();
+    for (const whole of [jpeg, png, gif, webp, tiff]) {
       expect(looksTruncated(whole)).toBe(false);
       expect(looksTruncated(whole.subarray(0, Math.floor(whole.length * 0.7)))).toBe(true);
     }
     expect(looksTruncated(Buffer.from('plain text'))).toBe(false);
     const e = await decodeForModel(png.subarray(0, png.length - 20), 224, { maxPixels: DEFAULT_MAX_PIXELS }).catch((x: unknown) => x);
     expect((e as VisorError).message).toBe('truncated image data');
+    const cutTiff = await decodeForModel(tiff.subarray(0, tiff.length >> 1), 224, { maxPixels: DEFAULT_MAX_PIXELS }).catch((x: unknown) => x);
+    expect((cutTiff as VisorError).message).toBe('truncated image data');
   });
 });

@@ -13,6 +13,7 @@ describe('parseQueryText', () => {
     });
     expect(parseQueryText('  ')).toEqual({ positive: [], negative: [] });
   });
+
 });
 
 describe('search engine: words, images, negatives, feedback', () => {
@@ -56,6 +57,16 @@ describe('search engine: words, images, negatives, feedback', () => {
     expect(r.results).toEqual([]);
     expect(r.message).toMatch(/nothing in this collection matches "qwxz"/);
     expect(r.signals.find((s) => s.name === 'keywords')).toMatchObject({ understood: false });
+  });
+
+  it('explains a word written many times once per result (a 1,000-character query stays a small answer)', async () => {
+    const r = await c.search({ text: 'dress '.repeat(166), k: 10 });
+    expect(r.results.length).toBeGreaterThan(0);
+    for (const x of r.results) {
+      expect(x.why.concepts?.length ?? 0).toBeLessThanOrEqual(1);
+      if (x.why.keywords) expect(x.why.keywords.words).toEqual(['dress']);
+    }
+    expect(JSON.stringify(r).length).toBeLessThan(20_000);
   });
 
   it('demotes negative words', async () => {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,12 @@ interface Hit {
   id: string;
   rank: number;
   meta: { title: string; price: number };
+}
+
+/** A one-file multipart body for app.inject. */
+function formInject(bytes: Buffer): { payload: Buffer; headers: Record<string, string> } {
+  const head = Buffer.from('--b0\r\nContent-Disposition: form-data; name="image"; filename="q.jpg"\r\nContent-Type: image/jpeg\r\n\r\n');
+  return { payload: Buffer.concat([head, bytes, Buffer.from('\r\n--b0--\r\n')]), headers: { 'content-type': 'multipart/form-data; boundary=b0' } };
 }
 
 describe('HTTP API on a real server (127.0.0.1)', () => {
@@ -155,6 +162,22 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
     expect(await json(await fetch(`${base}/api/items/0123456789abcdef0123456789abcdef/thumbnail`))).toMatchObject({ status: 404 });
   });
 
+  it("makes thumbnails of indexed images larger than the server's upload pixel limit", async () => {
+    // --max-pixels guards what clients send; an indexed 224-px photo is over a 10,000-pixel limit.
+    const app = await buildApp(server.collection, resolveServerOptions({ maxPixels: 10_000 }));
+    try {
+      fs.rmSync(path.join(db, 'thumbs', `${ids[5]}.webp`), { force: true });
+      const r = await app.inject({ method: 'GET', url: `/api/items/${ids[5]}/thumbnail` });
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.headers['content-type']).toBe('image/webp');
+      const upload = await app.inject({ method: 'POST', url: '/api/search', ...formInject(fs.readFileSync(files[5]!)) });
+      expect(upload.statusCode).toBe(400);
+      expect(upload.json()).toMatchObject({ error: { code: 'IMAGE_INVALID', message: expect.stringMatching(/image too large/) as string } });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('adds and removes images with the API key, keeping uploads inside the index folder', async () => {
     const bytes = await sharp(files[0]).flop().jpeg().toBuffer(); // new content: a mirrored photo
     const id = contentId(bytes);
@@ -233,6 +256,10 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
       });
       expect((await json(await post({ text: 'dog', k: 0 }))).body.error.message).toBe('body.k must be >= 1');
       expect((await json(await post({ text: 'dress', where: 'price = = 1' }))).body.error.code).toBe('FILTER_INVALID');
+      // In the user's terms: no Rust source paths or internal columns from LanceDB.
+      const unknownColumn = (await json(await post({ text: 'dress', where: 'colour = 1' }))).body.error;
+      expect(unknownColumn).toEqual({ code: 'FILTER_INVALID', message: 'invalid filter "colour = 1": no column named colour; catalogue columns: title, price' });
+      expect((await json(await post({ text: 'dress', where: 'price <' }))).body.error.message).toBe('invalid filter "price <": Expected: an expression, found: EOF');
       expect((await json(await post({}))).body.error.message).toMatch(/give something to search for/);
       const text = await json(await fetch(`${base}/api/search`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'dog' }));
       expect(text).toMatchObject({ status: 415, body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE' } } });
@@ -265,6 +292,50 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
         expect(r.status, p).toBeLessThan(500);
         expect(r.body, p).not.toMatch(/root:/);
       }
+    });
+
+    it('a broken multipart form is a 400 and an oversized query part a 413, not a 500', async () => {
+      const multipart = (type: string, body: string, url = `${base}/api/search`, headers: Record<string, string> = {}) =>
+        fetch(url, { method: 'POST', headers: { 'content-type': type, ...headers }, body });
+      const part = '--zz\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\nabc';
+      for (const [type, body] of [
+        ['multipart/form-data', 'xxx'], // no boundary
+        ['multipart/form-data; boundary=zz', 'xxx'], // no part
+        ['multipart/form-data; boundary=zz', part], // ends inside a part
+      ] as const) {
+        const r = await json(await multipart(type, body));
+        expect(r, `${type} ${body.slice(0, 8)}`).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
+        expect(r.body.error.message).toMatch(/^broken multipart\/form-data upload: /);
+      }
+      const add = await json(await multipart('multipart/form-data; boundary=zz', part, `${base}/api/items`, auth));
+      expect(add).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
+
+      const query = await fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes: fs.readFileSync(files[0]!) }], { text: 'a'.repeat(70_000) }) });
+      expect(await json(query)).toMatchObject({ status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE', message: 'the form field "query" is over 64 KB' } } });
+    });
+
+    it('a URL that is not valid percent-encoding, or too long, gets the same JSON errors', async () => {
+      for (const p of ['/api/items/%zz/original', '/api/items/%c0%ae%c0%ae/thumbnail', `/api/items/${'a'.repeat(200)}/original`]) {
+        const r = await rawGet(base, p);
+        expect(r.status, p).toBe(400);
+        expect(JSON.parse(r.body), p).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+      }
+      // HTTP/1.1 without a Host header: Node's own answer would be an empty 400.
+      const u = new URL(base);
+      const noHost = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(u.port), u.hostname, () => socket.end('GET /api/health HTTP/1.1\r\nConnection: close\r\n\r\n'));
+        let text = '';
+        socket.on('data', (c: Buffer) => (text += c.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(noHost).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(noHost.slice(noHost.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'BAD_REQUEST', message: 'the request has no Host header' } });
+      const bad = await fetch(`${base}/api/items/%zz/original`);
+      expect(bad.headers.get('x-content-type-options')).toBe('nosniff');
+      const huge = await rawGet(base, '/api/health', { 'x-big': 'a'.repeat(70_000) });
+      expect(huge.status).toBe(431);
+      expect(JSON.parse(huge.body)).toEqual({ error: { code: 'HEADERS_TOO_LARGE', message: 'the URL and headers are too large' } });
     });
 
     it('a wrong or missing API key is refused for writes', async () => {

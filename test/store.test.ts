@@ -205,6 +205,18 @@ describe('LanceStore', () => {
     fs.writeFileSync(path.join(notIndex, 'a.jpg'), 'x');
     await expect(open(notIndex)).rejects.toBeInstanceOf(VisorError);
     expect(fs.readdirSync(notIndex)).toEqual(['a.jpg']); // nothing written into the user's folder
+
+    // A --db that runs through a file is named as such, not ENOTDIR from deep inside.
+    const file = path.join(notIndex, 'a.jpg');
+    for (const db of [file, path.join(file, 'db')]) {
+      await expect(open(db)).rejects.toMatchObject({ code: 'INDEX_INCOMPATIBLE', message: expect.stringMatching(/is not a folder \(its path runs through a file\)/) as string });
+    }
+
+    // A damaged manifest (a disk error, an editor) is named, not a bare JSON.parse message.
+    for (const text of ['{"format": "visor-in', 'null', '[1]']) {
+      fs.writeFileSync(path.join(dir, 'visor.json'), text);
+      await expect(open(dir), text).rejects.toMatchObject({ code: 'INDEX_INCOMPATIBLE', message: expect.stringMatching(/visor\.json (is damaged|is not a Visor index manifest)/) as string });
+    }
   });
 });
 

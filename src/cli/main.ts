@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { runCommand, type GlobalOptions } from './run.js';
-import { commandLineError, noteShortOptionWords } from './usage.js';
+import { EXIT, runCommand, type GlobalOptions } from './run.js';
+import { hintUnknownOption, noteShortOptionWords } from './usage.js';
 
 // Each command's module (and the models, sharp, LanceDB behind it) loads only when that
 // command runs, so `visor --help` and quick commands start fast.
@@ -32,6 +32,8 @@ function nonNegativeInt(v: string): number {
 const progressOption = () =>
   new Option('--progress <mode>', 'progress display on stderr').choices(['auto', 'bar', 'lines', 'json', 'none']).default('auto');
 
+const wantsJson = process.argv.includes('--json');
+
 const program = new Command()
   .name('visor')
   .description('Multi-modal image search: index folders and catalogues of images, then search them.')
@@ -41,7 +43,8 @@ const program = new Command()
   // Every command takes --db and --json: its own --help lists them too.
   .configureHelp({ showGlobalOptions: true })
   .showHelpAfterError('(run with --help for usage)')
-  // Parse errors are thrown (and inherited by every subcommand) so they exit 2, as wrong input does.
+  // A wrong command line is wrong input like any other: exit code 2, and a JSON error with --json.
+  .configureOutput({ outputError: (text, write) => (wantsJson ? undefined : write(text)) })
   .exitOverride();
 
 function globals(cmd: Command): GlobalOptions {
@@ -334,5 +337,8 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (!(e instanceof CommanderError)) throw e;
-  process.exitCode = commandLineError(e, process.argv);
+  // Help and --version end here too, with exit code 0.
+  if (e.exitCode !== 0 && wantsJson) process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message: e.message.replace(/^error: /, '') } })}\n`);
+  hintUnknownOption(e, process.argv);
+  process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
 }

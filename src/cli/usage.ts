@@ -21,20 +21,10 @@ export function noteShortOptionWords(argv: readonly string[]): void {
   }
 }
 
-/**
- * The exit code for a command line commander refused: help and --version exit 0, `visor` alone
- * shows help and exits 1, a wrong command line is wrong input, 2. Commander has already written
- * its message to stderr; with --json a script also gets it on stdout.
- */
-export function commandLineError(e: CommanderError, argv: readonly string[]): number {
-  const usage = e.exitCode !== 0 && e.code !== 'commander.help';
-  if (usage && argv.includes('--json')) {
-    process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message: e.message.replace(/^error: /, '') } })}\n`);
-  }
-  // `visor search dog -grass` unquoted: -grass reaches commander as an unknown option, not a negative word.
+/** `visor search dog -grass` unquoted: -grass reaches commander as an unknown option, not a negative word. */
+export function hintUnknownOption(e: CommanderError, argv: readonly string[]): void {
   const word = /^error: unknown option '(-[^-][^']+)'/.exec(e.message)?.[1];
   if (word && searchAt(argv) >= 0) {
     process.stderr.write(`(to push results away from "${word.slice(1)}", put it inside the quoted query, e.g. visor search "dog ${word}", or after --)\n`);
   }
-  return usage ? 2 : e.exitCode;
 }

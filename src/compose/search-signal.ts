@@ -30,7 +30,7 @@ export interface ComposeSpec {
 
 /** Reads words as concepts with class weights (the search engine's concept signal, `ConceptSignal.interpret`). */
 export interface ConceptReader {
-  interpret(words: readonly string[]): { terms: Array<{ term: string; classes: Map<number, number> }>; unknown: string[] };
+  interpret(words: readonly string[]): { terms: Array<{ term: string; classes: Map<number, number> }>; unknown: string[]; occurrences: number[] };
 }
 
 export interface ComposedScores {
@@ -65,9 +65,10 @@ export async function conceptTextVector(text: string, classes: number, reader?: 
   if (reader) {
     // The same reading as text search (senses weighted by frequency, fallbacks): a class's weight
     // is the share of the word's senses that cover it, so ⟨t, p⟩ stays a probability mass.
-    const { terms, unknown } = reader.interpret([text]);
+    const { terms, unknown, occurrences } = reader.interpret([text]);
     const vector = new Float32Array(classes);
-    for (const t of terms) for (const [c, w] of t.classes) vector[c]! += w / terms.length;
+    // A noun written twice counts twice, as written (the reader reads it once).
+    for (const j of occurrences) for (const [c, w] of terms[j]!.classes) vector[c]! += w / occurrences.length;
     const { FUNCTION_WORDS } = await import('../search/concept-signal.js');
     return { vector, used: terms.map((t) => t.term), ignored: unknown.filter((w) => !FUNCTION_WORDS.has(w)) };
   }

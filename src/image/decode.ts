@@ -43,6 +43,13 @@ export function looksTruncated(bytes: Uint8Array): boolean {
   if (n >= 12 && Buffer.from(bytes.subarray(0, 4)).toString('latin1') === 'RIFF') {
     return Buffer.from(bytes.buffer, bytes.byteOffset, n).readUInt32LE(4) + 8 > n; // WebP: RIFF size
   }
+  const magic = n >= 8 ? Buffer.from(bytes.subarray(0, 4)).toString('latin1') : '';
+  if (magic === 'II*\0' || magic === 'MM\0*') {
+    // TIFF: the first directory is often written last, so a cut file points past its end
+    // (libvips then calls it an unknown format).
+    const b = Buffer.from(bytes.buffer, bytes.byteOffset, n);
+    return (magic === 'II*\0' ? b.readUInt32LE(4) : b.readUInt32BE(4)) + 2 > n;
+  }
   return false;
 }
 

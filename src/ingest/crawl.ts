@@ -32,6 +32,11 @@ export interface CrawlResult {
   problems: CrawlProblem[];
   /** Regular files skipped because their extension is not an image format. */
   ignored: number;
+  /**
+   * Folders that could not be listed and entries that could not be examined, though they exist
+   * (permission denied, I/O error): what the index holds under them is not known to be gone.
+   */
+  unreadable: string[];
 }
 
 function reasonFor(e: unknown, what: string): string {
@@ -43,12 +48,19 @@ function reasonFor(e: unknown, what: string): string {
 }
 
 /**
+ * Node reads folder entries as UTF-8 and puts U+FFFD in place of bytes that are not, so a name
+ * in another encoding (Latin-1 from an old camera or archive) comes back as a path that does not
+ * exist. Say so, rather than that the file vanished.
+ */
+const NOT_UTF8 = 'file name is not valid UTF-8, so Visor cannot open it: rename it';
+
+/**
  * Walks folders (or takes single files) and lists candidate images. Symbolic links are
  * followed, but a folder already visited (by its device and inode) is not entered again, so
  * link loops end. Nothing here throws for one bad entry: it becomes a problem and the walk goes on.
  */
 export async function crawl(roots: readonly string[], opts: CrawlOptions = {}): Promise<CrawlResult> {
-  const result: CrawlResult = { files: [], problems: [], ignored: 0 };
+  const result: CrawlResult = { files: [], problems: [], ignored: 0, unreadable: [] };
   const visited = new Set<string>();
   const wanted = (name: string) => opts.allFiles || IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
 
@@ -73,6 +85,7 @@ export async function crawl(roots: readonly string[], opts: CrawlOptions = {}): 
       entries = await fs.readdir(dir, { withFileTypes: true });
     } catch (e) {
       result.problems.push({ path: dir, reason: reasonFor(e, 'cannot read folder') });
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') result.unreadable.push(dir);
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -88,10 +101,14 @@ export async function crawl(roots: readonly string[], opts: CrawlOptions = {}): 
         const p = path.join(dir, entry.name);
         const est = stats[j]!;
         if (est instanceof Error) {
-          if (entry.isSymbolicLink() && (est as NodeJS.ErrnoException).code === 'ENOENT') {
+          const code = (est as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' && entry.name.includes('\uFFFD')) {
+            result.problems.push({ path: p, reason: NOT_UTF8 });
+          } else if (entry.isSymbolicLink() && code === 'ENOENT') {
             if (wanted(entry.name)) result.problems.push({ path: p, reason: 'broken symbolic link' });
           } else {
             result.problems.push({ path: p, reason: reasonFor(est, 'cannot read') });
+            if (code !== 'ENOENT') result.unreadable.push(p);
           }
           continue;
         }

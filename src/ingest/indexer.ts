@@ -82,6 +82,7 @@ async function gather(sources: readonly string[], opts: IndexOptions) {
   const columns: Record<string, MetaColumnType> = {};
   const folderScopes: string[] = [];
   const catalogueScopes: string[] = [];
+  const unreadable: string[] = [];
   let ignored = 0;
   for (const source of sources) {
     const abs = path.resolve(source);
@@ -94,9 +95,8 @@ async function gather(sources: readonly string[], opts: IndexOptions) {
       const stats = mapUnordered(cat.entries, 32, async (e) => ({ e, st: await fs.stat(e.path).catch((err: unknown) => err) }));
       for await (const { e, st: est } of stats) {
         if (est instanceof Error) {
-          // Not a race here: the catalogue names a file that is not there (a typo, a moved file).
-          const why = (est as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : describeReadFailure(est);
-          skipped.push({ path: e.path, reason: `listed in the catalogue but ${why}` });
+          const missing = (est as NodeJS.ErrnoException).code === 'ENOENT';
+          skipped.push({ path: e.path, reason: `listed in the catalogue but ${missing ? 'no such file' : describeReadFailure(est)}` });
         }
         else if (!(est as import('node:fs').Stats).isFile()) skipped.push({ path: e.path, reason: 'not a regular file' });
         else {
@@ -109,10 +109,11 @@ async function gather(sources: readonly string[], opts: IndexOptions) {
     const r = await crawl([abs], { hidden: opts.hidden, allFiles: opts.allFiles, signal: opts.signal });
     if (st?.isDirectory()) folderScopes.push(abs);
     skipped.push(...r.problems);
+    unreadable.push(...r.unreadable);
     ignored += r.ignored;
     for (const f of r.files) if (!candidates.has(f.path)) candidates.set(f.path, f);
   }
-  return { candidates, skipped, columns, folderScopes, catalogueScopes, ignored };
+  return { candidates, skipped, columns, folderScopes, catalogueScopes, unreadable, ignored };
 }
 
 /** Gives the embedding workers, started on first need; the caller owns (and closes) them. */
@@ -298,6 +299,9 @@ export async function indexSources(
     const seen = g.candidates;
     for (const [p, states] of byPath) {
       if (seen.has(p)) continue;
+      // A folder that could not be listed this time (permissions, a disk error) still holds its
+      // files as far as we know: they stay indexed until a run can see they are gone.
+      if (g.unreadable.some((d) => inside(p, d))) continue;
       const underFolder = g.folderScopes.some((d) => inside(p, d));
       const underCatalogue = !underFolder && g.catalogueScopes.some((d) => inside(p, d)) && !(await fs.stat(p).catch(() => null));
       if (underFolder || underCatalogue) {

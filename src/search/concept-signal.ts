@@ -32,6 +32,15 @@ export interface ConceptSignalOptions {
   priorImages?: number;
 }
 
+/** Query words as concepts: each noun once, with where it was written. */
+export interface ConceptReading {
+  terms: ConceptTerm[];
+  /** Words read as no concept. */
+  unknown: string[];
+  /** For each noun as written, in order, its index in `terms` ("dog cat dog": 0, 1, 0). */
+  occurrences: number[];
+}
+
 /** One understood query term: which concept(s) it became and their class weights. */
 export interface ConceptTerm {
   /** The query text it came from ('golden retriever'). */
@@ -75,7 +84,7 @@ export class ConceptSignal implements TextSignal {
   private cache: { ids: readonly string[]; probs: Float32Array; classes: number } | null = null;
   private readonly abstract = new Map<number, boolean>();
   /** Recent queries' readings: explaining each result reads the query again. */
-  private readonly readings = new Map<string, { terms: ConceptTerm[]; unknown: string[] }>();
+  private readonly readings = new Map<string, ConceptReading>();
 
   constructor(
     readonly space: ConceptSpace,
@@ -109,7 +118,7 @@ export class ConceptSignal implements TextSignal {
   }
 
   /** Reads query words as concepts; words that are no noun, or cover no class, are left out. */
-  interpret(words: readonly string[]): { terms: ConceptTerm[]; unknown: string[] } {
+  interpret(words: readonly string[]): ConceptReading {
     const key = words.join('\u0000');
     const hit = this.readings.get(key);
     if (hit) return hit;
@@ -119,9 +128,10 @@ export class ConceptSignal implements TextSignal {
     return reading;
   }
 
-  private read(words: readonly string[]): { terms: ConceptTerm[]; unknown: string[] } {
+  private read(words: readonly string[]): ConceptReading {
     const terms: ConceptTerm[] = [];
     const unknown: string[] = [];
+    const occurrences: number[] = [];
     for (const phrase of this.space.phraseMatches(words.flatMap(tokensOf))) {
       if (phrase.end - phrase.start === 1 && !this.readsAsNoun(phrase.text)) {
         unknown.push(phrase.text);
@@ -134,13 +144,22 @@ export class ConceptSignal implements TextSignal {
         unknown.push(phrase.text);
         continue;
       }
+      // A noun met again ("dog dog", "dogs and a dog") is scored once and explained once: each
+      // term costs a pass over the collection and a line in every result's explanation, so
+      // 1,000 characters of "dog " would cost the server seconds and answer with megabytes.
+      const seen = terms.findIndex((t) => t.lemma === phrase.lemma);
+      if (seen >= 0) {
+        occurrences.push(seen);
+        continue;
+      }
+      occurrences.push(terms.length);
       const classes = new Map<number, number>();
       for (const { cand, weight } of weighCandidates(cands)) {
         for (const c of cand.classes) classes.set(c, (classes.get(c) ?? 0) + weight);
       }
       terms.push({ term: phrase.text, lemma: phrase.lemma!, concept: cands[0]!.concepts.map((s) => s.lemmas[0]).join(' / '), classes });
     }
-    return { terms, unknown };
+    return { terms, unknown, occurrences };
   }
 
   /** Class probabilities of every item, calibrated as configured, class-major: item `row`'s probability of class c is `probs[c * ids.length + row]`. */
@@ -165,20 +184,21 @@ export class ConceptSignal implements TextSignal {
     // Each search reads its words afresh (a server measured with its answer cache off must run
     // every search in full); the readings kept serve this search's explanations.
     this.readings.clear();
-    const { terms, unknown } = this.interpret(words);
+    const { terms, unknown, occurrences } = this.interpret(words);
     if (terms.length === 0) return null;
     const per = await this.termScores(terms, ids);
     // One concept: the log of its mass. Several: a soft AND (sum of logs), so an image showing
-    // all of them beats one showing a single concept strongly.
+    // all of them beats one showing a single concept strongly. A repeated noun counts each time
+    // it was written, in the order written, as if read afresh (the same sums as before).
     const logMass = new Float32Array(ids.length);
-    for (const s of per) for (let i = 0; i < s.length; i++) logMass[i]! += Math.log(LOG_FLOOR + s[i]!);
+    for (const j of occurrences) for (let i = 0, s = per[j]!; i < s.length; i++) logMass[i]! += Math.log(LOG_FLOOR + s[i]!);
     // Standardised over the collection, so that scores of different concepts compare: "dog"
     // covers 118 classes and would otherwise outscore "horse" (one class) on every image.
     let scores = standardise(logMass, logMass);
     const expansion = this.opts.expansion === undefined ? DEFAULT_EXPANSION : this.opts.expansion;
     // Only for a single concept: its most confident images form one visual set; the top of a
     // soft AND of several concepts does not (measured: it lowers Flickr8k caption recall).
-    if (expansion && this.vectors && this.scoreAll && terms.length === 1) {
+    if (expansion && this.vectors && this.scoreAll && occurrences.length === 1) {
       scores = await this.expand(scores, ids, expansion);
     }
     const read = terms.map((t) => `${t.term} → ${t.concept}`).join(', ');

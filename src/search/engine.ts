@@ -84,7 +84,7 @@ function wordsOf(text: string): string[] {
 export function matchedWords(query: string[], text: string): string[] {
   const tokens = new Set(wordsOf(text.replace(/([a-z])([A-Z])/g, '$1 $2')));
   const stem = (w: string) => w.slice(0, Math.max(3, w.length - 2));
-  return query.filter((q) => {
+  return [...new Set(query)].filter((q) => {
     const s = stem(q.toLowerCase());
     for (const t of tokens) if (t.startsWith(s) || s.startsWith(stem(t))) return true;
     return false;
@@ -97,8 +97,8 @@ async function readImage(ref: ImageRef): Promise<Buffer> {
     return await fs.readFile(ref);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not an image file' : (e as Error).message;
-    throw new VisorError('IMAGE_UNREADABLE', `cannot read query image ${ref}: ${why}`, { cause: e });
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message;
+    throw new VisorError('IMAGE_UNREADABLE', `cannot read query image ${ref}: ${reason}`, { cause: e });
   }
 }
 

@@ -9,7 +9,7 @@ import type { Collection } from '../collection.js';
 import { authorize } from './auth.js';
 import type { ServerContext } from './context.js';
 import { cors } from './cors.js';
-import { errorBody, sendError } from './errors.js';
+import { clientErrorHandler, errorBody, HttpError, sendError } from './errors.js';
 import { isLoopback, type ServerOptions } from './options.js';
 import { itemRoutes } from './routes/items.js';
 import { searchRoutes } from './routes/search.js';
@@ -30,7 +30,7 @@ const version = (createRequire(import.meta.url)('../../package.json') as { versi
  * searching and indexing in the Collection. Returns the app ready to listen (or to inject into).
  */
 export async function buildApp(collection: Collection, options: ServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({
+  const app: FastifyInstance = Fastify({
     logger: { level: options.logRequests ? 'info' : 'error' },
     bodyLimit: options.maxJsonBytes,
     // Slow clients cannot hold connections open forever (slowloris); an upload has a minute.
@@ -38,6 +38,15 @@ export async function buildApp(collection: Collection, options: ServerOptions): 
     // Unknown fields are refused (400), not silently dropped: a misspelt option should be noticed.
     ajv: { customOptions: { removeAdditional: false } },
     return503OnClosing: true,
+    // Errors before routing and from the HTTP parser get the same JSON shape as all others.
+    // (Such a reply has no route, so its onSend hooks do not run: the headers are set here.)
+    frameworkErrors: (e, request, reply) => {
+      void securityHeaders(request, reply);
+      return sendError(app, e, reply);
+    },
+    clientErrorHandler,
+    // Node would answer a request without a Host header with a bare 400; the hook below answers it in JSON.
+    http: { requireHostHeader: false },
   });
   const keyForReads = !isLoopback(options.host);
   const ctx: ServerContext = {
@@ -82,7 +91,10 @@ export async function buildApp(collection: Collection, options: ServerOptions): 
     });
   }
   // After the rate limit, so that guessing keys is rate limited too.
-  app.addHook('onRequest', async (request) => authorize({ apiKey: options.apiKey, keyForReads }, request));
+  app.addHook('onRequest', async (request) => {
+    if (!request.headers.host) throw new HttpError(400, 'BAD_REQUEST', 'the request has no Host header');
+    authorize({ apiKey: options.apiKey, keyForReads }, request);
+  });
   app.addHook('onSend', securityHeaders);
   cors(app, options.corsOrigins);
   app.decorateRequest('uploads', null);

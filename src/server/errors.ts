@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { isVisorError, type VisorErrorCode } from '../errors.js';
 
@@ -58,6 +60,9 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message?: st
   FST_PROTO_VIOLATION: { status: 400, code: 'BAD_REQUEST' },
   FST_INVALID_JSON_FIELD_ERROR: { status: 400, code: 'BAD_REQUEST', message: 'a form field declared as application/json is not valid JSON' },
   FST_MP_PREMATURE_CLOSE: { status: 400, code: 'BAD_REQUEST', message: 'the upload ended before the form was complete' },
+  // Raised before routing (frameworkErrors): "%zz" or "%c0%ae" in the path, a path segment over 100 characters.
+  FST_ERR_BAD_URL: { status: 400, code: 'BAD_REQUEST', message: 'the URL is not valid: a "%" must start a UTF-8 escape such as %2F' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 400, code: 'BAD_REQUEST', message: 'a path segment of the URL is too long' },
 };
 
 export function errorBody(code: string, message: string): ErrorBody {
@@ -95,4 +100,27 @@ export function sendError(app: FastifyInstance, e: unknown, reply: FastifyReply)
   if (status >= 400 && status < 500) return reply.code(status).send(errorBody('BAD_REQUEST', fe.message));
   app.log.error(e);
   return reply.code(500).send(errorBody('INTERNAL', 'internal server error (the server log has the details)'));
+}
+
+/**
+ * Requests Node's HTTP parser refuses before there is a request to answer (headers over 16 KB,
+ * a malformed request line, a body that does not arrive in time): the same JSON error shape as
+ * every other answer, written to the socket, which is then closed.
+ */
+export function clientErrorHandler(e: NodeJS.ErrnoException, socket: Duplex): void {
+  if (e.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    e.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'REQUEST_TIMEOUT', 'the request did not arrive in time']
+      : e.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'HEADERS_TOO_LARGE', 'the URL and headers are too large']
+        : [400, 'BAD_REQUEST', 'malformed HTTP request'];
+  const body = JSON.stringify(errorBody(code, message));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(e);
 }

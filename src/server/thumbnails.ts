@@ -4,6 +4,12 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { VisorError, errorMessage } from '../errors.js';
 
+export interface ThumbnailSource {
+  path: string;
+  /** Width × height as indexed. */
+  pixels: number;
+}
+
 /** Longest side of a thumbnail, in pixels: sharp on a phone's 2× screen in a 128-px grid cell. */
 export const THUMB_SIZE = 256;
 
@@ -24,8 +30,11 @@ export class Thumbnails {
     return path.join(this.dir, `${id}.webp`);
   }
 
-  /** The thumbnail's file, made from `source()` (the original's path) when not cached yet. */
-  async get(id: string, source: () => Promise<string | null>): Promise<string> {
+  /**
+   * The thumbnail's file, made from `source()` when not cached yet: the original's path and the
+   * pixels recorded when it was indexed.
+   */
+  async get(id: string, source: () => Promise<ThumbnailSource | null>): Promise<string> {
     const file = this.fileFor(id);
     if (await exists(file)) return file;
     let pending = this.making.get(id);
@@ -40,7 +49,7 @@ export class Thumbnails {
     await fs.rm(this.fileFor(id), { force: true });
   }
 
-  private async make(id: string, file: string, source: () => Promise<string | null>): Promise<string> {
+  private async make(id: string, file: string, source: () => Promise<ThumbnailSource | null>): Promise<string> {
     const src = await source();
     if (!src) throw new VisorError('NOT_FOUND', `the file of item ${id} has changed or moved since it was indexed; index it again`);
     await fs.mkdir(this.dir, { recursive: true });
@@ -48,7 +57,10 @@ export class Thumbnails {
     // servers sharing an index cannot interleave their writes.
     const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     try {
-      await sharp(src, { limitInputPixels: this.maxPixels, failOn: 'none', autoOrient: true })
+      // The server's pixel limit is for what clients send; an indexed file was already decoded
+      // under the index's own limit, so its recorded size is allowed too (and nothing larger:
+      // a file swapped for a bigger one with the same size and time is still refused).
+      await sharp(src.path, { limitInputPixels: Math.max(this.maxPixels, src.pixels), failOn: 'none', autoOrient: true })
         .resize(THUMB_SIZE, THUMB_SIZE, { fit: 'inside', withoutEnlargement: true })
         .webp({ quality: 78 })
         .toFile(tmp);

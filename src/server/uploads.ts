@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { errorMessage } from '../errors.js';
 import { HttpError } from './errors.js';
 
 declare module 'fastify' {
@@ -27,6 +28,8 @@ export interface UploadSpec {
 }
 
 const MB = 2 ** 20;
+/** The JSON query part of an upload: far more than any valid SearchRequest needs. */
+const MAX_FIELD_BYTES = 64 * 1024;
 const mb = (n: number) => `${(n / MB).toFixed(n % MB === 0 ? 0 : 1)} MB`;
 
 /** Declared types that may hold an image; the decoder has the last word on the bytes. */
@@ -64,7 +67,7 @@ export function readUploads(spec: UploadSpec) {
     let body: unknown = {};
     try {
       const parts = request.parts({
-        limits: { fileSize: spec.maxBytes, files: spec.maxFiles, fields: spec.jsonField ? 1 : 0, parts: spec.maxFiles + 1, fieldSize: 64 * 1024 },
+        limits: { fileSize: spec.maxBytes, files: spec.maxFiles, fields: spec.jsonField ? 1 : 0, parts: spec.maxFiles + 1, fieldSize: MAX_FIELD_BYTES },
       });
       for await (const part of parts) {
         if (part.type === 'file') {
@@ -81,6 +84,7 @@ export function readUploads(spec: UploadSpec) {
           (files[part.fieldname] ??= []).push({ bytes, filename: part.filename });
           count++;
         } else if (part.fieldname === spec.jsonField) {
+          if (part.valueTruncated) throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `the form field "${part.fieldname}" is over ${MAX_FIELD_BYTES / 1024} KB`);
           body = parseJsonField(part.fieldname, part.value);
         } else {
           throw new HttpError(400, 'QUERY_INVALID', `unknown form field ${JSON.stringify(part.fieldname)}${spec.jsonField ? `: the query goes in the field "${spec.jsonField}" as JSON` : ''}`);
@@ -91,6 +95,11 @@ export function readUploads(spec: UploadSpec) {
       if (code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(spec.maxBytes);
       if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT') {
         throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `too many files in one request: at most ${spec.maxFiles}`);
+      }
+      // The form parser's own errors (no boundary, a body that ends mid-part) carry no code or
+      // status: all that is read here is the client's request, so they are its mistakes.
+      if (!(e instanceof HttpError) && code === undefined && (e as { statusCode?: number }).statusCode === undefined) {
+        throw new HttpError(400, 'BAD_REQUEST', `broken multipart/form-data upload: ${errorMessage(e)}`);
       }
       throw e;
     }

@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as LanceDB from '@lancedb/lancedb';
 import type * as Arrow from 'apache-arrow';
-import { VisorError } from '../errors.js';
+import { VisorError, errorMessage } from '../errors.js';
 import { CORE_COLUMNS, CORE_COLUMN_SET } from './columns.js';
-import { filterError } from './filter-error.js';
 import type { ExactKernel } from './exact-kernel.js';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
 import { readManifest, SCHEMA_VERSION, writeManifest, type Manifest } from './manifest.js';
@@ -176,6 +175,14 @@ export class LanceStore implements VectorStore {
       }
       if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
         throw new VisorError('INDEX_INCOMPATIBLE', `${dir} is not empty and holds no Visor index; choose another --db`);
+      }
+      try {
+        fs.mkdirSync(dir, { recursive: true });
+        fs.accessSync(dir, fs.constants.W_OK);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : (e as Error).message;
+        throw new VisorError('INDEX_INCOMPATIBLE', `cannot create an index at ${dir}: ${why}`, { cause: e });
       }
       manifest = {
         format: 'visor-index',
@@ -473,12 +480,30 @@ export class LanceStore implements VectorStore {
     return info;
   }
 
+  /**
+   * A filter LanceDB refused, in the user's terms: its last cause without the Rust source
+   * locations and repeated cause chain, and for an unknown column the catalogue's columns
+   * (LanceDB lists its internal ones).
+   */
+  private async filterError(where: string, e: unknown): Promise<VisorError> {
+    const causes = errorMessage(e).split(/\s+Caused by:\s+/);
+    let reason = causes[causes.length - 1]!.replace(/,\s*\/\S+\.rs:\d+:\d+/g, '').trim();
+    const field = /No field named ([^\s.]+)/.exec(reason);
+    if (field) {
+      const columns = Object.keys(await this.metaColumns().catch(() => ({})));
+      reason = `no column named ${field[1]}; catalogue columns: ${columns.length ? columns.join(', ') : 'none (index a catalogue to filter by its fields)'}`;
+    } else {
+      reason = /\(sql parser error: (.*)\)$/.exec(reason)?.[1] ?? reason;
+    }
+    return new VisorError('FILTER_INVALID', `invalid filter ${JSON.stringify(where)}: ${reason}`, { cause: e });
+  }
+
   private async whereIds(where: string): Promise<Set<string>> {
     try {
       const rows = await this.table.query().where(where).select(['id']).toArray();
       return new Set(rows.map((r) => String(r.id)));
     } catch (e) {
-      throw filterError(where, e);
+      throw await this.filterError(where, e);
     }
   }
 
@@ -583,7 +608,7 @@ export class LanceStore implements VectorStore {
     try {
       rows = await q.toArray();
     } catch (e) {
-      if (opts.where) throw filterError(opts.where, e);
+      if (opts.where) throw await this.filterError(opts.where, e);
       throw e;
     }
     return rows
@@ -616,7 +641,7 @@ export class LanceStore implements VectorStore {
       }
       return out;
     } catch (e) {
-      if (opts.where) throw filterError(opts.where, e);
+      if (opts.where) throw await this.filterError(opts.where, e);
       throw e;
     }
   }

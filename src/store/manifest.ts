@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { VisorError, errorMessage } from '../errors.js';
+import { VisorError } from '../errors.js';
 import type { SpaceInfo } from './space-table.js';
 
 /**
@@ -34,17 +34,19 @@ export function readManifest(dir: string): Manifest | null {
   try {
     text = fs.readFileSync(manifestPath(dir), 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') throw new VisorError('INDEX_INCOMPATIBLE', `${dir} is a file, not an index folder; --db names a folder`, { cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ENOTDIR') throw new VisorError('INDEX_INCOMPATIBLE', `${dir} is not a folder (its path runs through a file); choose another --db`, { cause: e });
+    if (code === 'EACCES' || code === 'EPERM') throw new VisorError('INDEX_INCOMPATIBLE', `cannot read ${manifestPath(dir)}: permission denied`, { cause: e });
     throw e;
   }
   let m: Manifest;
   try {
     m = JSON.parse(text) as Manifest;
   } catch (e) {
-    throw new VisorError('INDEX_INCOMPATIBLE', `${manifestPath(dir)} is not a Visor index manifest (not JSON: ${errorMessage(e)})`, { cause: e });
+    throw new VisorError('INDEX_INCOMPATIBLE', `${manifestPath(dir)} is damaged (${(e as Error).message}); the index cannot be read`, { cause: e });
   }
-  if (m.format !== 'visor-index') {
+  if (m === null || typeof m !== 'object' || m.format !== 'visor-index') {
     throw new VisorError('INDEX_INCOMPATIBLE', `${manifestPath(dir)} is not a Visor index manifest`);
   }
   if (m.schemaVersion > SCHEMA_VERSION) {

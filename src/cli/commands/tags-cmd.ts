@@ -38,7 +38,7 @@ export async function tagsCommand(targets: string[], o: TagsCommandOptions): Pro
         // One unreadable or broken image is reported, not fatal: the others still get tags.
         try {
           const bytes = await fs.readFile(file).catch((e: NodeJS.ErrnoException) => {
-            const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a folder, not an image file' : `cannot read: ${e.message}`;
+            const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a folder' : `cannot read: ${e.message}`;
             throw new VisorError('IMAGE_UNREADABLE', why);
           });
           out.push({ image: file, tags: tagger.tags((await encodeImage(model, bytes)).probs, opts) });

@@ -75,7 +75,11 @@ export function itemRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const { id } = request.params as { id: string };
       const etag = `"${id}-t${THUMB_SIZE}"`;
       if (fresh(request, etag)) return reply.header('etag', etag).header('cache-control', cacheControl).code(304).send();
-      const file = await thumbnails.get(id, async () => (await locateOriginal(await itemOr404(id)))?.path ?? null);
+      const file = await thumbnails.get(id, async () => {
+        const item = await itemOr404(id);
+        const found = await locateOriginal(item);
+        return found && { path: found.path, pixels: item.width * item.height };
+      });
       return sendCached(request, reply, etag, 'image/webp', await fs.readFile(file));
     },
   );
