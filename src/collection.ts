@@ -216,7 +216,13 @@ export class Collection {
     let m = this.spaceModels.get(key);
     if (!m) {
       const info = this.store.spaces().find((s) => s.name === name);
-      if (!info) throw new VisorError('NOT_FOUND', `index at ${this.db} has no embedding space ${JSON.stringify(name)}`);
+      if (!info) {
+        const have = this.store.spaces().map((s) => s.name);
+        throw new VisorError(
+          'NOT_FOUND',
+          `index at ${this.db} has no embedding space ${JSON.stringify(name)} (${have.length ? `it has: ${have.join(', ')}` : 'it has none'}); add one with 'visor index <folder> --model ${name}'`,
+        );
+      }
       m = (async () => {
         const { spaceModelOf } = await import('./ingest/space-fill.js');
         const { ClipModel } = await import('./models/clip/clip-model.js');
@@ -460,7 +466,7 @@ export async function readQueryImage(file: string): Promise<Buffer> {
     return await fs.promises.readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message;
     throw new VisorError('IMAGE_UNREADABLE', `cannot read query image ${file}: ${why}`, { cause: e });
   }
 }

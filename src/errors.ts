@@ -21,7 +21,8 @@ export type VisorErrorCode =
   | 'FILTER_INVALID'
   | 'QUERY_INVALID'
   | 'NOT_FOUND'
-  | 'INTERRUPTED';
+  | 'INTERRUPTED'
+  | 'PORT_IN_USE';
 
 export class VisorError extends Error {
   readonly code: VisorErrorCode;

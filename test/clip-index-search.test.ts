@@ -157,6 +157,6 @@ describe('suite (c): tiny CLIP towers through index → search', () => {
     const stats = visor(['--db', cliDb, 'stats']);
     expect(stats.stdout).toMatch(/space tiny-clip\s+tiny-clip \(512-d, 12 images\)/);
     const bad = visor(['--db', cliDb, 'index', photos, '--model', 'no-such-model']);
-    expect([bad.code, bad.stderr]).toEqual([1, expect.stringMatching(/unknown model "no-such-model"/)]);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/unknown model "no-such-model"/)]);
   });
 });

@@ -163,7 +163,8 @@ export class CategoryClassifier implements CategoryPredictor {
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
-      throw new VisorError('NOT_FOUND', `cannot read classifier ${file}: ${(e as Error).message}`, { cause: e });
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? "no such file; make one with 'visor train classify'" : (e as Error).message;
+      throw new VisorError('NOT_FOUND', `cannot read classifier ${file}: ${why}`, { cause: e });
     }
     try {
       return CategoryClassifier.fromJSON(JSON.parse(text) as ClassifierFile);

@@ -2,10 +2,18 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, runCommand, type GlobalOptions } from './run.js';
+import { hintUnknownOption, noteShortOptionWords } from './usage.js';
 
 // Each command's module (and the models, sharp, LanceDB behind it) loads only when that
 // command runs, so `visor --help` and quick commands start fast.
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+// `visor search … --json | head`: the reader has gone, so stop quietly (as Unix tools do), not
+// with an unhandled EPIPE stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 function positiveInt(name: string) {
   return (v: string): number => {
@@ -32,6 +40,8 @@ const program = new Command()
   .version(version)
   .option('--db <dir>', 'index folder (default: $VISOR_DB, else ~/.local/share/visor/index)')
   .option('--json', 'machine-readable output on stdout')
+  // Every command takes --db and --json: its own --help lists them too.
+  .configureHelp({ showGlobalOptions: true })
   .showHelpAfterError('(run with --help for usage)')
   // A wrong command line is wrong input like any other: exit code 2, and a JSON error with --json.
   .configureOutput({ outputError: (text, write) => (wantsJson ? undefined : write(text)) })
@@ -67,13 +77,13 @@ program
   .argument('[text...]', 'words; -word or -"two words" are negative terms')
   .option('-i, --image <file>', 'query image (repeat for several)', collect, [])
   .option('--not-image <file>', 'image whose look results should avoid (repeatable)', collect, [])
-  .option('--like <id>', 'indexed image id to find more like (repeatable)', collect, [])
-  .option('--unlike <id>', 'indexed image id to move away from (repeatable)', collect, [])
+  .option('--like <id>', 'indexed image id (or its first digits, as results show it) to find more like (repeatable)', collect, [])
+  .option('--unlike <id>', 'indexed image id (or its first digits) to move away from (repeatable)', collect, [])
   .option('--more-like <id>', 'same as --like', collect, [])
   .option('--less-like <id>', 'same as --unlike', collect, [])
   .option('-t, --text <words>', 'with --image or --like: how the results should differ from it ("with a red ball"), a composed query; alone: words to search for')
   .option('--compose-model <file>', 'trained composition model for --image/--text (visor train compose --encoder mobilenet-pooled)')
-  .option('--compose-weight <w>', 'zero-shot composition: weight of --text against the image (default 1)', parseFloat)
+  .option('--compose-weight <w>', 'zero-shot composition: weight of --text against the image (default 1)', nonNegativeNumber('--compose-weight'))
   .option('-k, --k <n>', 'number of results', positiveInt('-k'), 10)
   .option('--offset <n>', 'skip this many results (paging)', nonNegativeInt, 0)
   .option('-w, --where <sql>', "filter on catalogue columns, e.g. \"category = 'bottle' AND price < 20\"")
@@ -131,6 +141,15 @@ program
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/eval-cmd.js')).evalCommand(dataset, cmd.optsWithGlobals()));
   });
+
+// Numbers are checked where they are typed: "abc" would otherwise reach training as NaN.
+function nonNegativeNumber(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
+    return n;
+  };
+}
 
 function positiveNumber(name: string) {
   return (v: string): number => {
@@ -193,7 +212,7 @@ train
   )
   .option('--epochs <n>', 'passes over the triplets', positiveInt('--epochs'))
   .option('--batch-size <n>', 'triplets per step', positiveInt('--batch-size'))
-  .option('--lr <rate>', 'peak learning rate', parseFloat)
+  .option('--lr <rate>', 'peak learning rate', positiveNumber('--lr'))
   .option('--seed <n>', 'random seed', nonNegativeInt)
   .addOption(progressOption())
   .action(async (_o, cmd: Command) => {
@@ -251,7 +270,7 @@ train
   .requiredOption('--out <file>', 'where to write the classifier (JSON)')
   .option('--folds <n>', 'cross-validation folds', positiveInt('--folds'), 5)
   .option('--epochs <n>', 'training epochs', positiveInt('--epochs'))
-  .option('--l2 <x>', 'L2 penalty', Number)
+  .option('--l2 <x>', 'L2 penalty', nonNegativeNumber('--l2'))
   .option('--no-plot', 'do not write the confusion matrix SVG')
   .option('--mirror', "also train on each image's left-right mirror (one model run per image); searches then average the query and its mirror")
   .addOption(progressOption())
@@ -263,10 +282,10 @@ train
 program
   .command('tags')
   .description('words that describe images: visual concepts with their broader terms, and confidence')
-  .argument('<images...>', 'image files (or indexed item ids with --id)')
-  .option('-k, --k <n>', 'tags per image', positiveInt('-k'), 5)
+  .argument('<images...>', 'image files (or indexed item ids, or their first digits, with --id)')
+  .option('-k, --k <n>', 'at most this many tags per image', positiveInt('-k'), 5)
   .option('--id', 'the arguments are indexed item ids')
-  .option('--min-confidence <p>', 'leave out tags below this confidence (0–1)', (v) => {
+  .option('--min-confidence <p>', 'leave out tags below this confidence (0–1, default 0.05)', (v) => {
     const n = Number(v);
     if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be between 0 and 1');
     return n;
@@ -313,11 +332,13 @@ models
     await runCommand(o.json, async () => (await import('./commands/models-cmd.js')).modelsAddCommand(folder, cmd.optsWithGlobals()));
   });
 
+noteShortOptionWords(process.argv);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (!(e instanceof CommanderError)) throw e;
   // Help and --version end here too, with exit code 0.
   if (e.exitCode !== 0 && wantsJson) process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message: e.message.replace(/^error: /, '') } })}\n`);
+  hintUnknownOption(e, process.argv);
   process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
 }

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { VisorError, errorMessage } from '../errors.js';
 import type { MetaRecord } from '../store/types.js';
 
 export function printJson(value: unknown): void {
@@ -34,4 +36,18 @@ export function table(rows: string[][]): string {
   if (rows.length === 0) return '';
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
+}
+
+/**
+ * Makes the folder an output file goes in, before the long work that produces it (as `visor
+ * train joint` does): a folder that cannot be made fails now, not after the run.
+ */
+export function prepareOutFile(file: string, flag = '--out'): string {
+  const abs = path.resolve(file);
+  try {
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+  } catch (e) {
+    throw new VisorError('QUERY_INVALID', `${flag} ${file}: cannot make its folder (${errorMessage(e)})`, { cause: e });
+  }
+  return abs;
 }

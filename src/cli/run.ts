@@ -12,7 +12,14 @@ const USAGE_CODES = new Set<VisorErrorCode>([
   'NOT_FOUND',
   'INDEX_EMPTY',
   'DATASET_NOT_FOUND',
+  'MODEL_UNKNOWN', // a model id or file that is not a model Visor knows: what was typed is wrong
 ]);
+
+/** What a user can do next, after the error's own message (on a terminal, not in --json). */
+const HINTS: Partial<Record<VisorErrorCode, string>> = {
+  DOWNLOAD_FAILED:
+    "without network access: set VISOR_MODELS_PATH, or modelsPath in visor.config.json, to a folder holding the model's files; 'visor models list' names them",
+};
 
 export interface GlobalOptions {
   db?: string;
@@ -30,7 +37,7 @@ export async function runCommand(json: boolean | undefined, body: () => Promise<
   } catch (e) {
     const code = isVisorError(e) ? e.code : 'INTERNAL';
     if (json) process.stdout.write(`${JSON.stringify({ error: { code, message: errorMessage(e) } })}\n`);
-    else process.stderr.write(`visor: ${errorMessage(e)}\n`);
+    else process.stderr.write(`visor: ${errorMessage(e)}\n${HINTS[code as VisorErrorCode] ? `(${HINTS[code as VisorErrorCode]})\n` : ''}`);
     if (process.env.VISOR_DEBUG === '1') console.error(e);
     process.exitCode = isVisorError(e) && USAGE_CODES.has(e.code) ? EXIT.usage : EXIT.failed;
   }

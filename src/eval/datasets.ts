@@ -12,7 +12,7 @@ export function locateDataset(name: string, marker: string, paths: VisorPaths = 
   }
   throw new VisorError(
     'DATASET_NOT_FOUND',
-    `data set ${name} not found (looked for ${name}/${marker} in: ${paths.datasetsPath.join(', ') || 'nothing'}); ` +
+    `data set ${name} not found (${paths.datasetsPath.length ? `looked for ${name}/${marker} in: ${paths.datasetsPath.join(', ')}` : 'no data sets search path is set'}); ` +
       'set VISOR_DATASETS_PATH or datasetsPath in visor.config.json',
   );
 }

@@ -88,12 +88,14 @@ async function openImage(bytes: Buffer, limits: DecodeLimits, fail: (e: unknown)
   return { img, width, height, format: meta.format ?? 'unknown' };
 }
 
+/** A pixel count as people read it: megapixels, or plain pixels under one (a --max-pixels 1000 limit is not "0 MP"). */
+function pixelCount(n: number): string {
+  return n >= 1e7 ? `${(n / 1e6).toFixed(0)} MP` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MP` : `${n} pixels`;
+}
+
 function checkPixels(width: number, height: number, limits: DecodeLimits): void {
   if (width * height > limits.maxPixels) {
-    throw new VisorError(
-      'IMAGE_INVALID',
-      `image too large (${width}×${height} = ${((width * height) / 1e6).toFixed(0)} MP, limit ${(limits.maxPixels / 1e6).toFixed(0)} MP)`,
-    );
+    throw new VisorError('IMAGE_INVALID', `image too large (${width}×${height} = ${pixelCount(width * height)}, limit ${pixelCount(limits.maxPixels)})`);
   }
 }
 

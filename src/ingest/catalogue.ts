@@ -63,7 +63,7 @@ function parseRows(text: string, ext: string): LocatedRow[] {
     skip_empty_lines: true,
     trim: true,
     relax_column_count: true,
-    delimiter: ext === '.tsv' ? '\t' : ',',
+    delimiter: ext === '.tsv' ? '\t' : csvDelimiter(text),
     info: true,
   }) as Array<{ record: RawRow; info: { lines: number } }>;
   // csv-parse counts the line where a record ends; quoted cells may span lines, so report the start.
@@ -73,6 +73,12 @@ function parseRows(text: string, ext: string): LocatedRow[] {
     next = info.lines + 1;
     return located;
   });
+}
+
+/** Spreadsheets in many locales save "CSV" with semicolons: a header with ';' and no ',' is read so. */
+function csvDelimiter(text: string): ',' | ';' {
+  const header = text.slice(0, text.search(/\r?\n|$/));
+  return !header.includes(',') && header.includes(';') ? ';' : ',';
 }
 
 /** Decimal numbers only: "0x10", "1e", "Infinity" stay text. */
@@ -104,7 +110,8 @@ export async function readCatalogue(file: string): Promise<Catalogue> {
   const fields = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const pathField = PATH_COLUMNS.map((c) => fields.find((f) => f.trim().toLowerCase() === c)).find((f) => f !== undefined);
   if (!pathField) {
-    throw new VisorError('CATALOGUE_INVALID', `${abs}: no image path column; name one of: ${PATH_COLUMNS.join(', ')}`);
+    const found = fields.length ? `columns found: ${fields.join(', ')}` : 'no rows found';
+    throw new VisorError('CATALOGUE_INVALID', `${abs}: no image path column (${found}); name one of: ${PATH_COLUMNS.join(', ')}`);
   }
   const metaFields = fields.filter((f) => f !== pathField);
   // Distinct headers that sanitise to one name ("Price", "price ") keep their data: price, price_2.

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import type { ConceptReader } from '../compose/search-signal.js';
-import { VisorError } from '../errors.js';
+import { VisorError, isVisorError } from '../errors.js';
 import type { ImageEncoder } from '../models/types.js';
 import type { LanceStore } from '../store/lance-store.js';
 import type { MetaRecord } from '../store/types.js';
@@ -139,7 +139,16 @@ export class SearchEngine {
     // Imported only when needed: a dynamic import costs a module resolution on every search.
     const encodeImage = images.length + notImages.length ? (await import('./image-search.js')).encodeImage : null;
     const encoded = await Promise.all(
-      [...images, ...notImages].map(async (t) => ({ ...t, ...(await encodeImage!(await this.deps.encoder(), await readImage(t.image), query.maxPixels)) })),
+      [...images, ...notImages].map(async (t) => {
+        const bytes = await readImage(t.image);
+        try {
+          return { ...t, ...(await encodeImage!(await this.deps.encoder(), bytes, query.maxPixels)) };
+        } catch (e) {
+          // With several query images, which one is broken matters.
+          if (typeof t.image === 'string' && isVisorError(e, 'IMAGE_INVALID')) throw new VisorError('IMAGE_INVALID', `query image ${t.image}: ${e.message}`, { cause: e });
+          throw e;
+        }
+      }),
     );
     const pos = encoded.slice(0, images.length);
     const neg = encoded.slice(images.length);
@@ -253,10 +262,14 @@ export class SearchEngine {
     const positive = signals.filter((s) => s.polarity > 0);
     if (positive.length === 0) {
       const unknown = textTerms.map((t) => JSON.stringify(t)).join(', ');
+      // Signals the caller's weights switched off did not get to read the words: say so, not that nothing knows them.
+      const off = textTerms.length ? [...(w.keywords === 0 ? ['keywords'] : []), ...(this.deps.textSignals ?? []).filter((sig) => w[sig.name] === 0).map((sig) => sig.name)] : [];
       return {
         results: [],
         understood: false,
-        message: `nothing in this collection matches ${unknown}: no visual concept the image model knows, and no file name or catalogue field contains it`,
+        message: off.length
+          ? `nothing answers ${unknown}: ${off.join(', ')} ${off.length === 1 ? 'is' : 'are'} switched off (weight 0), and no other signal understood it`
+          : `nothing in this collection matches ${unknown}: no visual concept the image model knows, and no file name or catalogue field contains it`,
         signals: reports,
         fusion: 'single',
       };

@@ -42,6 +42,7 @@ const STATUS_OF: Record<VisorErrorCode, number> = {
   DOWNLOAD_INTERRUPTED: 503,
   OFFLINE: 503,
   INTERRUPTED: 503,
+  PORT_IN_USE: 503,
 };
 
 /** Fastify's and its plugins' own errors, renamed to codes a client can act on. */

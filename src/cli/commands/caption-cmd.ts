@@ -17,7 +17,8 @@ function readCorpus(file: string): string[] {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new VisorError('QUERY_INVALID', `cannot read corpus ${file}: ${(e as Error).message}`);
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new VisorError('QUERY_INVALID', `cannot read corpus ${file}: ${why}`);
   }
   let captions: string[];
   if (/\.(csv|tsv)$/i.test(file)) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Collection } from '../../collection.js';
 import { VisorError } from '../../errors.js';
 import { LOCALIZE_METHODS, type LocalizeMethod } from '../../localize/methods.js';
+import { SHORT_ID } from '../ids.js';
 import { displayPath, printJson, table } from '../output.js';
 import { createProgress, type ProgressMode } from '../progress.js';
 import type { GlobalOptions } from '../run.js';
@@ -142,6 +143,14 @@ export async function categorizeCommand(o: CategorizeOptions): Promise<void> {
     ? { kind: 'trained' as const, file: path.resolve(o.model) }
     : { kind: 'zero-shot' as const, categories: o.zeroShot!.split(',').map((c) => c.trim()).filter(Boolean) };
   const collection = await Collection.open({ db: o.db });
+  if (o.column !== undefined) {
+    // A misspelt column would silently leave every image to the predictor.
+    const known = Object.keys(await collection.store.metaColumns());
+    if (!known.includes(o.column)) {
+      await collection.close();
+      throw new VisorError('QUERY_INVALID', `no catalogue column ${JSON.stringify(o.column)} in the index${known.length ? ` (columns: ${known.join(', ')})` : ''}`);
+    }
+  }
   const { DomainPipeline } = await import('../../domain/pipeline.js');
   const pipeline = await DomainPipeline.open(collection.store);
   try {
@@ -304,8 +313,8 @@ export async function domainSearchCommand(words: string[], o: import('./search-c
       );
     }
     if (q.object) process.stdout.write(`object: ${q.object.found ? `found, ${(q.object.area * 100).toFixed(0)}% of the image` : 'none stands out: whole image used'}\n`);
-    const rows = [['#', 'score', 'path', 'iou', 'category']];
-    for (const x of r.results) rows.push([String(x.rank), x.score.toFixed(3), displayPath(x.path), x.iou === undefined ? '' : x.iou.toFixed(2), x.category ?? '']);
+    const rows = [['#', 'score', 'path', 'id', 'iou', 'category']];
+    for (const x of r.results) rows.push([String(x.rank), x.score.toFixed(3), displayPath(x.path), x.id.slice(0, SHORT_ID), x.iou === undefined ? '' : x.iou.toFixed(2), x.category ?? '']);
     process.stdout.write(`${r.results.length ? table(rows) : 'No results.'}\n`);
   } finally {
     await pipeline.close();

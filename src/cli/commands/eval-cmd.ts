@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { VisorError } from '../../errors.js';
-import { printJson, table } from '../output.js';
+import { prepareOutFile, printJson, table } from '../output.js';
 import { createProgress, type ProgressMode } from '../progress.js';
 import type { GlobalOptions } from '../run.js';
 
@@ -31,6 +31,7 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
   if (!(EVAL_DATASETS as readonly string[]).includes(dataset)) {
     throw new VisorError('QUERY_INVALID', `unknown evaluation ${JSON.stringify(dataset)}; available: ${EVAL_DATASETS.join(', ')}`);
   }
+  if (o.out) prepareOutFile(o.out); // before an evaluation that may take minutes, not after
   if (dataset === 'css') return (await import('./eval-css-cmd.js')).evalCssCommand(o);
   if (dataset === 'flickr8k' && !o.zeroShot) return evalFlickr8kCommand(o);
   if (dataset === 'cifar10-classify' || dataset === 'objects') {

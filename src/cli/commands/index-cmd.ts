@@ -1,4 +1,6 @@
+import fs from 'node:fs/promises';
 import { Collection, type CollectionIndexSummary } from '../../collection.js';
+import { VisorError } from '../../errors.js';
 import { displayPath, printJson } from '../output.js';
 import { createProgress, type ProgressMode } from '../progress.js';
 import { EXIT, type GlobalOptions } from '../run.js';
@@ -34,6 +36,10 @@ function printSummary(s: CollectionIndexSummary, db: string): void {
     lines.push(`Space ${sp.space}: embedded ${sp.embedded} new image${sp.embedded === 1 ? '' : 's'} (${sp.already} already there), skipped ${sp.skipped.length}`);
     for (const p of sp.skipped.slice(0, SHOW_SKIPPED)) lines.push(`  ${displayPath(p.path)}: ${p.reason}`);
   }
+  if (s.scanned === 0 && s.skipped.length === 0) {
+    // Nothing that looked like an image: say why rather than leave an empty index unexplained.
+    lines.push(`No image files found${s.ignored ? ` (${s.ignored} other file${s.ignored === 1 ? '' : 's'}: --all-files tries them)` : ''}; hidden files and folders need --hidden.`);
+  }
   if (s.interrupted) lines.push('Run the same command again to finish: what was stored is kept.');
   lines.push(`Index: ${db} (${s.totalItems} images)`);
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -55,7 +61,19 @@ async function fetchModel(ref: string, mode: ProgressMode): Promise<void> {
   }
 }
 
+/** A source that is not there is a typo, not a skipped file: say so before an index is created. */
+async function checkSourcesExist(sources: string[]): Promise<void> {
+  const missing = [];
+  for (const s of sources) if (!(await fs.stat(s).catch(() => null))) missing.push(s);
+  if (missing.length === 0) return;
+  throw new VisorError(
+    'NOT_FOUND',
+    `no such file or folder: ${missing.join(', ')} (nothing indexed; to forget images indexed from a folder that is gone, use 'visor remove')`,
+  );
+}
+
 export async function indexCommand(sources: string[], o: IndexCommandOptions): Promise<number> {
+  await checkSourcesExist(sources);
   // Before the index is created: a model that cannot be had leaves no empty index behind.
   if (o.model !== undefined) await fetchModel(o.model, o.progress);
   const collection = await Collection.open({ db: o.db, create: true });

@@ -2,6 +2,7 @@ import { Collection } from '../../collection.js';
 import { VisorError } from '../../errors.js';
 import type { MatchReason, RankedResult, SearchResponse } from '../../search/engine.js';
 import type { Query, SignalWeights } from '../../search/query.js';
+import { resolveItemIds, SHORT_ID } from '../ids.js';
 import { displayPath, formatMeta, printJson, table } from '../output.js';
 import type { GlobalOptions } from '../run.js';
 
@@ -67,11 +68,11 @@ function printResults(r: SearchResponse): void {
     process.stdout.write('No results.\n');
     return;
   }
-  const rows = [['#', 'score', 'path', 'why', 'metadata']];
+  const rows = [['#', 'score', 'path', 'id', 'why', 'metadata']];
   for (const x of r.results as RankedResult[]) {
     const dup = x.paths.length > 1 ? ` (+${x.paths.length - 1})` : '';
     const score = r.fusion === 'single' ? x.score.toFixed(3) : x.score.toPrecision(3);
-    rows.push([String(x.rank), score, displayPath(x.path) + dup, reason(x.why), formatMeta(x.meta, 40)]);
+    rows.push([String(x.rank), score, displayPath(x.path) + dup, x.id.slice(0, SHORT_ID), reason(x.why), formatMeta(x.meta, 40)]);
   }
   process.stdout.write(`${table(rows)}\n`);
   for (const s of r.signals.filter((s) => s.note)) process.stderr.write(`note: ${s.name}: ${s.note}\n`);
@@ -108,6 +109,11 @@ export async function searchCommand(words: string[], o: SearchCommandOptions): P
   const collection = await Collection.open({ db: o.db });
   if (o.textModel) collection.useTextModel(o.textModel);
   try {
+    // The table shows ids shortened: --like and --unlike take them so.
+    if (like.length + unlike.length > 0) {
+      query.like = await resolveItemIds(collection, like);
+      query.unlike = await resolveItemIds(collection, unlike);
+    }
     const response: SearchResponse = o.space
       ? {
           results: (await collection.searchImage(o.image[0]!, { space: o.space, k: o.k, offset: o.offset, where: o.where, exact: o.exact, excludeSelf: o.excludeSelf })).map(
@@ -119,7 +125,9 @@ export async function searchCommand(words: string[], o: SearchCommandOptions): P
         }
       : await collection.search(query);
     if (o.json) printJson({ query: { ...query, images: o.image, notImages: o.notImage }, ...response });
-    else printResults(response);
+    else if (response.understood && response.results.length === 0 && (await collection.store.count()) === 0) {
+      process.stdout.write(`No results: the index at ${collection.db} is empty; add images with 'visor index <folder>'.\n`);
+    } else printResults(response);
   } finally {
     await collection.close();
   }

@@ -16,7 +16,7 @@ export interface ServeCommandOptions extends GlobalOptions {
 
 /** Serves the index over HTTP until interrupted; prints where. */
 export async function serveCommand(o: ServeCommandOptions): Promise<void> {
-  const { startServer } = await import('../../server/start.js');
+  const [{ startServer }, { isVisorError, VisorError }] = await Promise.all([import('../../server/start.js'), import('../../errors.js')]);
   const server = await startServer({
     db: o.db,
     create: o.create,
@@ -32,6 +32,11 @@ export async function serveCommand(o: ServeCommandOptions): Promise<void> {
     searchCacheSize: o.searchCache,
     searchWorkers: o.searchWorkers,
     warmUp: true,
+  }).catch((e: unknown) => {
+    // The server can also start empty and take images through its API: say so.
+    if (isVisorError(e, 'INDEX_EMPTY')) throw new VisorError('INDEX_EMPTY', `${e.message}, or start with --create and add images through the API`, { cause: e });
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new VisorError('PORT_IN_USE', `port ${o.port} on ${o.host} is in use (another visor serve?); choose another with --port, or --port 0 for any free one`, { cause: e });
+    throw e;
   });
   const stats = await server.collection.stats();
   const out = o.json ? JSON.stringify({ url: server.url, db: stats.db, items: stats.items }) : `Serving ${stats.items} images from ${stats.db}\nOpen ${server.url}/ (Ctrl-C to stop)`;

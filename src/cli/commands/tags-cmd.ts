@@ -18,7 +18,9 @@ export async function tagsCommand(targets: string[], o: TagsCommandOptions): Pro
     const { Collection } = await import('../../collection.js');
     const c = await Collection.open({ db: o.db });
     try {
-      for (const id of targets) out.push({ image: id, tags: await c.tags({ id }, opts) });
+      const { resolveItemIds } = await import('../ids.js');
+      const ids = await resolveItemIds(c, targets); // the short ids visor search shows
+      for (const id of ids) out.push({ image: id, tags: await c.tags({ id }, opts) });
     } finally {
       await c.close();
     }
@@ -36,7 +38,8 @@ export async function tagsCommand(targets: string[], o: TagsCommandOptions): Pro
         // One unreadable or broken image is reported, not fatal: the others still get tags.
         try {
           const bytes = await fs.readFile(file).catch((e: NodeJS.ErrnoException) => {
-            throw new VisorError('IMAGE_UNREADABLE', `cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+            const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a folder' : `cannot read: ${e.message}`;
+            throw new VisorError('IMAGE_UNREADABLE', why);
           });
           out.push({ image: file, tags: tagger.tags((await encodeImage(model, bytes)).probs, opts) });
         } catch (e) {
@@ -51,7 +54,8 @@ export async function tagsCommand(targets: string[], o: TagsCommandOptions): Pro
   else {
     for (const r of out) {
       const name = o.id ? r.image : displayPath(r.image);
-      if (r.error) process.stderr.write(`visor: ${r.error}\n`);
+      // The file's name first: with several images, which one failed matters.
+      if (r.error) process.stderr.write(`visor: ${name}: ${r.error}\n`);
       else process.stdout.write(`${name}: ${r.tags!.map((t) => `${t.label} ${t.confidence.toFixed(2)}`).join(', ') || '(nothing confident)'}\n`);
     }
   }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { VisorError } from '../../errors.js';
 import type { FusionKind, ImageEncoderKind } from '../../compose/network.js';
-import { displayPath, printJson, table } from '../output.js';
+import { displayPath, prepareOutFile, printJson, table } from '../output.js';
 import { createProgress, type ProgressMode } from '../progress.js';
 import type { GlobalOptions } from '../run.js';
 
@@ -27,6 +27,7 @@ export async function trainComposeCommand(o: TrainComposeOptions): Promise<void>
   if (!fs.existsSync(o.triplets)) throw new VisorError('CATALOGUE_INVALID', `no triplets file at ${o.triplets}`);
   const images = o.images ?? path.dirname(path.resolve(o.triplets));
   if (!fs.statSync(images, { throwIfNoEntry: false })?.isDirectory()) throw new VisorError('QUERY_INVALID', `--images ${images} is not a folder`);
+  prepareOutFile(o.out); // before training, not after it
   const { readTriplets } = await import('../../compose/triplets.js');
   const { trainComposition } = await import('../../compose/train-composition.js');
   const triplets = readTriplets(o.triplets, images);
