@@ -139,12 +139,13 @@ describe('bad files in a folder (CLI)', () => {
 
 /**
  * Runs the CLI as a user a chmod 000 folder stops: this one, or `nobody` when the tests run as
- * root (whom permissions do not stop). Null when neither is possible (root without setpriv).
+ * root (whom permissions do not stop). Null when neither is possible: root without setpriv, or
+ * a checkout `nobody` cannot read (a clone inside a private folder such as a mktemp dir).
  */
 function unprivilegedVisor(): ((args: string[], home: string) => { code: number; stdout: string; stderr: string }) | null {
   if (process.getuid?.() !== 0) return (args) => visor(args);
   if (spawnSync('setpriv', ['--version']).status !== 0) return null;
-  return (args, home) => {
+  const asNobody = (args: string[], home: string) => {
     const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args], {
       cwd: ROOT,
       env: { ...process.env, HOME: home },
@@ -153,6 +154,7 @@ function unprivilegedVisor(): ((args: string[], home: string) => { code: number;
     });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   };
+  return asNobody(['--version'], '/').code === 0 ? asNobody : null;
 }
 
 describe('a folder that cannot be read this time', () => {
