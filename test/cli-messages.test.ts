@@ -3,15 +3,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFlickrTestImages, tempDir } from './fixtures.js';
+import { CLI, copyFlickrTestImages, ROOT, tempDir, visor } from './fixtures.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 
-function visor(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: process.env, encoding: 'utf8' });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 // What a user sees when something is wrong: the reason, in words they can act on, and exit 2.
 describe('visor CLI messages', () => {

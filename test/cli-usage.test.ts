@@ -2,15 +2,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from './fixtures.js';
+import { CLI, ROOT, tempDir, visor } from './fixtures.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 
-function visor(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 // The command line itself, before any index or model is touched: fast, no images needed.
 describe('visor command line', () => {
@@ -42,12 +36,12 @@ describe('visor command line', () => {
     // MobileNetV2 is in ../shared/models; an empty cache holds no CLIP weights (nor added models).
     const tmp = tempDir('visor-cli-verify-');
     const env = { VISOR_CACHE_DIR: tmp.dir };
-    const all = visor(['models', 'verify'], env);
+    const all = visor(['models', 'verify'], { env });
     expect(all.code).toBe(0);
     expect(all.stdout).toMatch(/^ok\s+mobilenetv2-12-int8\/mobilenetv2-12-int8\.onnx/m);
     expect(all.stdout).not.toMatch(/clip-vit-b32/);
     expect(all.stderr).toMatch(/not downloaded \(not checked\): clip-vit-b32/);
-    const named = visor(['models', 'verify', 'clip-vit-b32'], env);
+    const named = visor(['models', 'verify', 'clip-vit-b32'], { env });
     expect(named.code).toBe(1);
     expect(named.stdout).toMatch(/^FAIL\s+clip-vit-b32\/\S+\s+missing/m);
     tmp.cleanup();

@@ -4,24 +4,17 @@
  * independently: the reference (transformers.js) preprocessing and tokenizer, then the towers'
  * functions in float64 (see tiny-clip.ts).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collection } from '../src/collection.js';
 import { referencePixels, referenceProcessor, referenceTokenizer, testImages } from './clip-fixtures.js';
-import { tempDir } from './fixtures.js';
+import { tempDir, visor } from './fixtures.js';
 import { CONTEXT, expectedImageEmbedding, expectedTextEmbedding, writeTinyClipFolder } from './tiny-clip.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 const EOS = 49407;
 const QUERY = 'a dog running through the grass';
 
-function visor(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: process.env, encoding: 'utf8' });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;

@@ -1,19 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collection } from '../src/collection.js';
 import { conceptTextVector } from '../src/compose/search-signal.js';
 import { trainComposition } from '../src/compose/train-composition.js';
-import { copyFlickrTestImages, tempDir } from './fixtures.js';
+import { copyFlickrTestImages, tempDir, visor } from './fixtures.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 
-function visor(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: process.env, encoding: 'utf8' });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('composed queries, negative terms and feedback in a collection', () => {
   const tmp = tempDir('visor-compose-search-');

@@ -1,9 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
 /** Paths into ../shared, which tests read and never modify. */
+export const ROOT = path.resolve(import.meta.dirname, '..');
+/** The built CLI: CLI tests run what `npm run build` made, as a user would. */
+export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 export const SHARED = path.resolve(import.meta.dirname, '..', '..', 'shared');
 export const MODELS_DIR = path.join(SHARED, 'models');
 /** CLIP ViT-B/32's tokenizer and configs (no weights). */
@@ -84,4 +88,19 @@ export function pngWithHeader(width: number, height: number, zeroBytes = 16): Bu
 /** A few hundred bytes that claim a 30000×30000 RGB image (900 MP): a decompression bomb's header. */
 export function bombPng(): Buffer {
   return pngWithHeader(30_000, 30_000, 4096);
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `visor <args>` from the repository root; `env` is added to this process's environment.
+ * A run that hangs is killed after `timeout` ms (default 3 min) and fails its test.
+ */
+export function visor(args: string[], opts: { env?: Record<string, string>; timeout?: number } = {}): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...opts.env }, encoding: 'utf8', timeout: opts.timeout ?? 180_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
