@@ -1,9 +1,10 @@
+import { takeRows } from '../../classify/cross-validate.js';
 import { crossModalReport, type CrossModalMetrics, type CrossModalReport } from '../../eval/cross-modal.js';
 import type { JointModel } from '../../models/joint-model.js';
 import { evenSample, hubnessBias } from '../../models/query-bank.js';
 import type { TrainSplit } from './trainer.js';
 
-/** Training queries kept in a model file per side: 1,024 × 1,024 floats is 4 MB. */
+/** Training queries kept in a model file per side: 1,024 rows of the model's dimension (8 MB of float32 at 2,048-d). */
 export const BANK_ROWS = 1024;
 /** Temperatures tried on dev; 0 (no normalisation) is kept when nothing beats it. */
 export const BANK_BETAS = [0, 5, 10, 15, 20, 30];
@@ -19,13 +20,6 @@ export interface QueryBanks {
 
 const rsum = (m: { r1: number; r5: number; r10: number }) => m.r1 + m.r5 + m.r10;
 
-/** `rows` rows of a row-major matrix whose rows have `dim` values. */
-function pickRows(x: Float32Array, dim: number, rows: readonly number[]): Float32Array {
-  const out = new Float32Array(rows.length * dim);
-  rows.forEach((r, i) => out.set(x.subarray(r * dim, (r + 1) * dim), i * dim));
-  return out;
-}
-
 /**
  * Query banks for querybank normalisation (src/models/query-bank.ts): an even sample of the
  * training captions and of the training images, projected by the trained model; each side's β
@@ -38,7 +32,7 @@ export function buildQueryBanks(model: JointModel, train: TrainSplit, dev: Train
   const imageRows = evenSample(train.features.count, BANK_ROWS);
   const f = train.features;
   const textBank = model.encodeText(captions);
-  const imageBank = model.encodeImages(pickRows(f.features, f.featureDim, imageRows), model.usesProbs ? pickRows(f.probs, f.numClasses, imageRows) : undefined, imageRows.length);
+  const imageBank = model.encodeImages(takeRows(f.features, f.featureDim, imageRows), model.usesProbs ? takeRows(f.probs, f.numClasses, imageRows) : undefined, imageRows.length);
   const tensors = new Map([
     ['bank.text', { shape: [captions.length, D], data: textBank }],
     ['bank.image', { shape: [imageRows.length, D], data: imageBank }],
