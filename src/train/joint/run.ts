@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { crossModalReport, type CrossModalReport } from '../../eval/cross-modal.js';
+import type { CrossModalReport } from '../../eval/cross-modal.js';
 import { loadFlickr8k } from '../../eval/datasets.js';
 import { writeJointFile } from '../../models/joint-format.js';
 import { JointModel } from '../../models/joint-model.js';
@@ -117,12 +117,4 @@ export async function runJointTraining(job: JointTrainingJob): Promise<JointTrai
     queryBanks: banks ? { textToImage: banks.header.text.beta, imageToText: banks.header.image.beta } : null,
     seconds: { features: featureSeconds, training: trainingSeconds, queryBanks: bankSeconds },
   };
-}
-
-/** Dev retrieval of a whole model (an ensemble included) through its public encoders. */
-export function evaluateModel(model: JointModel, split: TrainSplit): CrossModalReport {
-  const f = split.features;
-  const images = model.encodeImages(f.features, model.usesProbs ? f.probs : undefined, f.count);
-  const text = model.encodeText(split.set.captions);
-  return crossModalReport(model.score(text, images), split.set.captionImage, f.count);
 }
