@@ -8,19 +8,22 @@ import type { SpaceFillSummary, SpaceModel } from './ingest/space-fill.js';
 import type { ClipModel } from './models/clip/clip-model.js';
 import { PathLedger } from './ingest/path-ledger.js';
 import type { MobileNetOptions } from './models/mobilenet.js';
-import { MOBILENET_V2_INT8 } from './models/registry.js';
+import { isVisionLanguage, mainModelFor, recordedMainModel, type MainModelRef } from './models/main-model.js';
 import { resolveModel } from './models/resolve.js';
 import { DEFAULT_MAX_PIXELS } from './image/limits.js';
 import type { ImageEncoder } from './models/types.js';
 import type { JointModel } from './models/joint-model.js';
 import type { ConceptSpace } from './concepts/concept-space.js';
 import type { Tag, TagOptions, Tagger } from './concepts/tags.js';
-import type { ConceptSignal, ConceptSignalOptions } from './search/concept-signal.js';
-import type { SearchEngine, SearchResponse, TextSignal } from './search/engine.js';
-import type { ImageQueryOptions } from './search/image-search.js';
-import type { Query } from './search/query.js';
-import type { SearchOptions, SearchResult } from './search/results.js';
+import type { ConceptSignal, ConceptSignalOptions } from './search/signals/concepts.js';
+import type { QueryEncoders, QueryImageEncoder } from './search/encode.js';
+import type { RankedResult, SearchPipeline, SearchResponse } from './search/pipeline.js';
+import type { ImageRef, Query } from './search/query.js';
+import { readQueryImage } from './search/read-query-image.js';
+import type { SearchOptions } from './search/results.js';
+import type { Signal, Stage } from './search/signal.js';
 import { LanceStore, type AnnSettings } from './store/lance-store.js';
+import { readManifest } from './store/manifest.js';
 import type { MetaColumnType, StoredItem } from './store/types.js';
 import { acquireWriteLock } from './store/write-lock.js';
 
@@ -31,15 +34,20 @@ export interface CollectionIndexOptions extends IndexOptions {
   batchSize?: number;
   /**
    * Also embed every image with this vision–language model (a model id such as clip-vit-b32,
-   * or a model folder) into its own space; spaces the index already has are kept up to date.
+   * or a model folder) into a further space of its own; spaces the index already has are kept
+   * up to date.
    */
-  model?: string;
+  space?: string;
   onSpaceProgress?: (p: { space: string; done: number; total: number }) => void;
+  /** Progress of the optional stages (localise, categorise) run on the new images afterwards. */
+  onStageProgress?: (p: { stage: string; done: number; total: number }) => void;
 }
 
 export interface CollectionIndexSummary extends IndexSummary {
   /** The further embedding spaces brought up to date (only items missing from each were embedded). */
   spaces: SpaceFillSummary[];
+  /** The optional stages the collection has prepared, run on the images that lacked them: a line each. */
+  stages?: string[];
 }
 
 export interface OpenOptions {
@@ -47,6 +55,13 @@ export interface OpenOptions {
   db?: string;
   /** Create the index when missing (default false: reading a missing index is an error). */
   create?: boolean;
+  /**
+   * The main image model of a collection being created: a model id (default mobilenetv2-12-int8;
+   * a CLIP-family id such as clip-vit-b32) or a CLIP-family model folder. An existing collection
+   * keeps the model it was made with; naming another is an error.
+   */
+  imageModel?: string;
+  /** Runtime options of the models (search path, threads, downloads). */
   model?: MobileNetOptions;
   ann?: Partial<AnnSettings>;
   /** Text search through the image model's visual concepts (default on); false turns it off. */
@@ -77,6 +92,22 @@ export interface RemoveSummary {
   notIndexed: string[];
 }
 
+export interface ImageQueryOptions extends SearchOptions {
+  /** Leave the query image itself out when it is in the index (default false). */
+  excludeSelf?: boolean;
+  maxPixels?: number;
+}
+
+/** What a collection's main image model offers; signals switch themselves on by it. */
+export interface ModelCapabilities {
+  /** Image embeddings (always). */
+  imageEmbedding: true;
+  /** Class probabilities with their labels (MobileNetV2: ImageNet's 1000 classes). */
+  classes: number;
+  /** A text tower in the same space as the image embeddings (CLIP-family). */
+  textTower: boolean;
+}
+
 function diskUsage(dir: string): number {
   let total = 0;
   for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
@@ -85,20 +116,27 @@ function diskUsage(dir: string): number {
   return total;
 }
 
+/** The settings key where a collection made with a model folder records the folder. */
+const MAIN_MODEL_FOLDER = 'imageModelFolder';
+
 /**
  * A searchable image collection: its index on disk and the models that fill and query it.
  * Models load on first use, so opening an index to read stats or remove paths is instant.
+ * Every rule of the product lives here: the CLI, the HTTP API and library users call the same
+ * methods and get the same behaviour.
  */
 export class Collection {
   private encoder: Promise<ImageEncoder> | null = null;
+  private mainText: Promise<ClipModel> | null = null;
   private pool: { promise: Promise<EmbedPool>; key: string } | null = null;
   private joint: { ref: string; promise: Promise<JointModel> } | null = null;
   /** Joint model chosen for this session (useTextModel), over the one the index records. */
   private jointRef: string | undefined;
-  private engine: Promise<SearchEngine> | null = null;
+  private pipeline: SearchPipeline | null = null;
   private concepts: Promise<{ space: ConceptSpace; tagger: Tagger; signal: ConceptSignal }> | null = null;
-  /** Text signals beyond keywords (visual concepts, trained joint models), registered by features. */
-  readonly textSignals: TextSignal[] = [];
+  private signalList: { key: string; signals: Promise<Signal[]> } | null = null;
+  private stageList: Promise<Stage[]> | null = null;
+  private domainStages: Promise<import('./domain/pipeline.js').DomainPipeline> | null = null;
   /** Vision–language models of the index's spaces, by space and tower, loaded on first use. */
   private readonly spaceModels = new Map<string, Promise<ClipModel>>();
   private readonly spacePools: EmbedPool[] = [];
@@ -106,28 +144,70 @@ export class Collection {
   private constructor(
     readonly db: string,
     readonly store: LanceStore,
+    /** The main image model. */
+    readonly mainModel: MainModelRef,
     private readonly modelOptions: MobileNetOptions,
     private readonly conceptOptions: ConceptSignalOptions | false = {},
   ) {}
 
   static async open(opts: OpenOptions = {}): Promise<Collection> {
     const db = path.resolve(opts.db ?? resolvePaths().defaultDb);
-    const store = await LanceStore.open(db, {
-      dimension: 1280,
-      numClasses: 1000,
-      imageModel: MOBILENET_V2_INT8.id,
-      create: opts.create ?? false,
-      ann: opts.ann,
-    });
-    return new Collection(db, store, opts.model ?? {}, opts.concepts ?? {});
+    const paths = opts.model?.paths;
+    const manifest = readManifest(db);
+    let main: MainModelRef;
+    let dimension: number;
+    let numClasses: number;
+    if (manifest) {
+      main = recordedMainModel(manifest.imageModel, manifest.settings[MAIN_MODEL_FOLDER], paths);
+      if (opts.imageModel !== undefined && mainModelFor(opts.imageModel, paths).id !== main.id) {
+        throw new VisorError(
+          'INDEX_INCOMPATIBLE',
+          `index at ${db} was made with ${main.id}; its main model cannot change (to add ${opts.imageModel} beside it: 'visor index <folder> --space ${opts.imageModel}')`,
+        );
+      }
+      ({ dimension, numClasses } = manifest);
+    } else {
+      main = mainModelFor(opts.imageModel, paths);
+      if (opts.create === false || opts.create === undefined) {
+        // LanceStore.open explains a missing index; the model's size does not matter then.
+        dimension = 0;
+        numClasses = 0;
+      } else ({ dimension, numClasses } = await describeMainModel(main, opts.model ?? {}));
+    }
+    const store = await LanceStore.open(db, { dimension, numClasses, imageModel: main.id, create: opts.create ?? false, ann: opts.ann });
+    if (!manifest && main.folder) store.saveSettings({ [MAIN_MODEL_FOLDER]: main.folder });
+    return new Collection(db, store, main, opts.model ?? {}, opts.concepts ?? {});
   }
 
-  /** The image model, loaded once. */
-  imageEncoder(overrides: MobileNetOptions = {}): Promise<ImageEncoder> {
-    this.encoder ??= import('./models/mobilenet.js').then(({ MobileNetV2 }) =>
-      MobileNetV2.load({ ...this.modelOptions, ...overrides }),
+  /** What the main model offers. */
+  get capabilities(): ModelCapabilities {
+    return { imageEmbedding: true, classes: this.store.manifest.numClasses, textTower: isVisionLanguage(this.mainModel) };
+  }
+
+  /** The main image model, loaded once. */
+  imageEncoder(): Promise<ImageEncoder> {
+    this.encoder ??= import('./models/load-encoder.js').then(({ loadImageEncoder }) =>
+      loadImageEncoder({ ...this.modelOptions, id: this.mainModel.id, ...(this.mainModel.folder ? { folder: this.mainModel.folder } : {}) }),
     );
+    this.encoder.catch(() => (this.encoder = null));
     return this.encoder;
+  }
+
+  /** The main model's text tower (CLIP-family main models only), loaded once. */
+  private mainTextModel(): Promise<ClipModel> {
+    this.mainText ??= (async () => {
+      const { ClipModel } = await import('./models/clip/clip-model.js');
+      const opts = { ...this.modelOptions, towers: ['text' as const], id: this.mainModel.id };
+      return this.mainModel.folder ? ClipModel.load(this.mainModel.folder, opts) : ClipModel.load(this.mainModel.spec!, opts);
+    })();
+    this.mainText.catch(() => (this.mainText = null));
+    return this.mainText;
+  }
+
+  /** The worker's model settings for the main model. */
+  private mainModelConfig(): Record<string, unknown> {
+    const { paths, download } = this.modelOptions;
+    return { id: this.mainModel.id, ...(this.mainModel.folder ? { folder: this.mainModel.folder } : {}), paths, download };
   }
 
   /**
@@ -141,13 +221,12 @@ export class Collection {
     const promise = (async () => {
       await previous?.then((p) => p.close()).catch(() => undefined);
       // Resolved (downloaded if need be) here, where progress can be shown; workers then find the files.
-      await resolveModel(MOBILENET_V2_INT8, this.modelOptions);
-      const { paths, download } = this.modelOptions;
+      if (this.mainModel.spec) await resolveModel(this.mainModel.spec, this.modelOptions);
       return EmbedPool.start({
         workers: opts.workers,
         batchSize: opts.batchSize,
         maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS,
-        model: { paths, download },
+        model: this.mainModelConfig(),
       });
     })();
     this.pool = { promise, key };
@@ -162,12 +241,16 @@ export class Collection {
     await this.embeddingPool(opts);
   }
 
-  /** Adds or refreshes folders, image files and catalogues (CSV, TSV, JSON Lines, JSON). */
+  /**
+   * Adds or refreshes folders, image files and catalogues (CSV, TSV, JSON Lines, JSON); then
+   * brings the further embedding spaces and the optional stages the collection has prepared
+   * (localisation, categories) up to date for the new images.
+   */
   async index(sources: readonly string[], opts: CollectionIndexOptions = {}): Promise<CollectionIndexSummary> {
     if (sources.length === 0) throw new VisorError('QUERY_INVALID', 'nothing to index: give folders, images or catalogues');
-    // Checked before any work: a mistyped --model should not cost an indexing run.
+    // Checked before any work: a mistyped --space should not cost an indexing run.
     const { spaceModelFor, spaceModelOf, fillSpace } = await import('./ingest/space-fill.js');
-    const named = opts.model === undefined ? null : spaceModelFor(opts.model, this.modelOptions.paths);
+    const named = opts.space === undefined ? null : spaceModelFor(opts.space, this.modelOptions.paths);
     const release = acquireWriteLock(this.db);
     try {
       const start = ({ maxPixels }: { maxPixels: number }) =>
@@ -188,12 +271,44 @@ export class Collection {
         summary.interrupted ||= filled.interrupted;
       }
       if (summary.spaces.some((s) => s.embedded > 0)) await this.store.optimize();
+      if (!summary.interrupted) {
+        const stages = await this.refreshStages(opts.onStageProgress);
+        if (stages) summary.stages = stages;
+      }
       return summary;
     } finally {
       // A space's workers are not kept: unlike the image features, spaces fill in bulk, rarely.
       for (const p of this.spacePools.splice(0)) await p.close();
       release();
     }
+  }
+
+  /**
+   * The optional stages (localisation, categories), kept in side tables and used by the narrow,
+   * localize and rerank stages of a search. Loaded on first use.
+   */
+  stagesData(): Promise<import('./domain/pipeline.js').DomainPipeline> {
+    this.domainStages ??= import('./domain/pipeline.js').then(({ DomainPipeline }) => DomainPipeline.open(this.store, this.modelOptions));
+    this.domainStages.catch(() => (this.domainStages = null));
+    return this.domainStages;
+  }
+
+  /** Runs the stages the collection has prepared on images that lack them; a line per stage, or undefined when none is prepared. */
+  async refreshStages(onProgress?: (p: { stage: string; done: number; total: number }) => void): Promise<string[] | undefined> {
+    const { domainSettings } = await import('./domain/settings.js');
+    const settings = domainSettings(this.store);
+    if (!settings.localize && !settings.categorize) return undefined;
+    const stages = await this.stagesData();
+    const lines: string[] = [];
+    if (settings.localize) {
+      const s = await stages.localizeItems({ method: settings.localize.method, onProgress });
+      lines.push(`localised ${s.localized} new (${s.found} with an object found)${s.failed.length ? `, ${s.failed.length} failed` : ''}`);
+    }
+    if (settings.categorize) {
+      const s = await stages.categorizeItems({ predictor: settings.categorize.predictor, catalogueColumn: settings.categorize.catalogueColumn, onProgress });
+      lines.push(`categorised ${s.categorized} new`);
+    }
+    return lines;
   }
 
   /** Embedding workers running a space's image tower (closed when the index run ends). */
@@ -220,7 +335,7 @@ export class Collection {
         const have = this.store.spaces().map((s) => s.name);
         throw new VisorError(
           'NOT_FOUND',
-          `index at ${this.db} has no embedding space ${JSON.stringify(name)} (${have.length ? `it has: ${have.join(', ')}` : 'it has none'}); add one with 'visor index <folder> --model ${name}'`,
+          `index at ${this.db} has no embedding space ${JSON.stringify(name)} (${have.length ? `it has: ${have.join(', ')}` : 'it has none'}); add one with 'visor index <folder> --space ${name}'`,
         );
       }
       m = (async () => {
@@ -236,35 +351,78 @@ export class Collection {
     return m;
   }
 
-  /** Text signals for the index's embedding spaces, added once each. */
-  private async registerSpaceSignals(): Promise<void> {
-    const names = this.store.spaces().map((s) => s.name);
-    const have = new Set(this.textSignals.map((s) => (s as { space?: string }).space));
-    if (names.every((n) => have.has(n))) return;
-    const { ClipTextSignal } = await import('./search/clip-signal.js');
-    for (const n of names) if (!have.has(n)) this.textSignals.push(new ClipTextSignal(this.store, n, () => this.spaceModel(n, 'text')));
+  /** Query images into the main features (as the indexer embeds them) or into a further space. */
+  private readonly queryEncoders: QueryEncoders = async (space) => {
+    const { contentId } = await import('./ingest/read-image.js');
+    if (space === undefined) {
+      const [{ encodeImage }, encoder] = await Promise.all([import('./search/image-search.js'), this.imageEncoder()]);
+      return { encodeImage: (bytes, maxPixels) => encodeImage(encoder, bytes, maxPixels) } satisfies QueryImageEncoder;
+    }
+    const model = await this.spaceModel(space, 'image');
+    return { encodeImage: async (bytes, maxPixels) => ({ id: contentId(bytes), vector: await model.encodeImages([bytes], { maxPixels }), probs: new Float32Array(0) }) };
+  };
+
+  /**
+   * The collection's signals, in fusion order: composed, visual, keywords, then the readers of
+   * words its models allow — visual concepts (a main model with classes), a trained joint model
+   * (when one is recorded or chosen), text towers (a CLIP-family main model; further spaces).
+   */
+  private signals(): Promise<Signal[]> {
+    const joint = this.jointRef ?? (this.store.manifest.settings.textModel as string | undefined) ?? '';
+    const key = JSON.stringify([joint, this.store.spaces().map((s) => s.name)]);
+    if (this.signalList?.key === key) return this.signalList.signals;
+    const signals = (async () => {
+      const [{ ComposedSignal }, { VisualSignal }, { KeywordSignal }, { TextSignal }, { TextTowerScorer }] = await Promise.all([
+        import('./search/signals/composed.js'),
+        import('./search/signals/visual.js'),
+        import('./search/signals/keywords.js'),
+        import('./search/signals/text.js'),
+        import('./search/signals/text-tower.js'),
+      ]);
+      const caps = this.capabilities;
+      const concepts = caps.classes > 0 && this.conceptOptions !== false;
+      const list: Signal[] = [
+        new ComposedSignal({
+          concepts: async () => (concepts ? (await this.conceptModel()).signal : undefined),
+          mainText: async () => (caps.textTower ? async (text: string) => (await this.mainTextModel()).encodeText([text]) : undefined),
+        }),
+        new VisualSignal(),
+        new KeywordSignal(),
+      ];
+      if (concepts) list.push(new TextSignal('concepts', (await this.conceptModel()).signal));
+      if (joint) {
+        const { JointTextSignal } = await import('./search/signals/joint.js');
+        list.push(new TextSignal('joint', new JointTextSignal(this.store, () => this.textModel())));
+      }
+      for (const s of this.store.spaces()) list.push(new TextSignal('clip', new TextTowerScorer(this.store, s.name, () => this.spaceModel(s.name, 'text'))));
+      if (caps.textTower) list.push(new TextSignal('clip', new TextTowerScorer(this.store, undefined, () => this.mainTextModel())));
+      return list;
+    })();
+    this.signalList = { key, signals };
+    signals.catch(() => {
+      if (this.signalList?.signals === signals) this.signalList = null;
+    });
+    return signals;
+  }
+
+  /** The optional stages of a search (narrow, localize, rerank), over the prepared side tables. */
+  private stages(): Promise<Stage[]> {
+    this.stageList ??= import('./search/stages/index.js').then(({ optionalStages }) => optionalStages(() => this.stagesData()));
+    this.stageList.catch(() => (this.stageList = null));
+    return this.stageList;
   }
 
   /**
-   * The general search: words (with -negative terms), query images, items to move towards or
-   * away from, filters and weights, fused into one ranking with a reason per result.
+   * The general search: words (with -negative terms), query images and items, items to move
+   * towards or away from, composed queries, filters, weights and stages, fused into one ranking
+   * with a reason per result. Every other search method is a query through this one.
    */
   async search(query: Query): Promise<SearchResponse> {
-    // The joint model joins the text signals once the index (or this session) names one.
-    if (!this.textSignals.some((t) => t.name === 'joint') && (this.jointRef ?? this.store.manifest.settings.textModel)) {
-      const { JointTextSignal } = await import('./search/joint-signal.js');
-      this.textSignals.push(new JointTextSignal(this.store, () => this.textModel()));
+    if (!this.pipeline) {
+      const { SearchPipeline } = await import('./search/pipeline.js');
+      this.pipeline = new SearchPipeline({ store: this.store, encoders: this.queryEncoders, signals: () => this.signals(), stages: () => this.stages() });
     }
-    await this.registerSpaceSignals();
-    this.engine ??= (async () => {
-      const { SearchEngine } = await import('./search/engine.js');
-      if (this.conceptOptions !== false && !this.textSignals.some((s) => s.name === 'concepts')) {
-        this.textSignals.unshift((await this.conceptModel()).signal);
-      }
-      return new SearchEngine({ store: this.store, encoder: () => this.imageEncoder(), textSignals: this.textSignals });
-    })();
-    this.engine.catch(() => (this.engine = null));
-    return (await this.engine).search(query);
+    return this.pipeline.search(query);
   }
 
   /**
@@ -277,61 +435,57 @@ export class Collection {
         import('./models/mobilenet.js'),
         import('./concepts/concept-space.js'),
         import('./concepts/tags.js'),
-        import('./search/concept-signal.js'),
+        import('./search/signals/concepts.js'),
       ]);
       const space = await loadConceptSpace(await imagenetClasses(this.modelOptions));
-      return { space, tagger: new Tagger(space), signal: new ConceptSignal(space, this.store, this.conceptOptions || {}, () => this.store.vectors(), (q) => this.store.scoreAll('vector', q, 1)) };
+      return {
+        space,
+        tagger: new Tagger(space),
+        signal: new ConceptSignal(space, this.store, this.conceptOptions || {}, () => this.store.vectors(), (q) => this.store.scoreAll('vector', q, 1)),
+      };
     })();
     this.concepts.catch(() => (this.concepts = null));
     return this.concepts;
   }
 
-  /** Words that describe an image (a path, its bytes, or an indexed item's id), best first. */
+  /**
+   * Words that describe an image (a path, its bytes, or an indexed item's id), best first: the
+   * main model's class probabilities read through the concept space, or for a vision–language
+   * main model its text tower scored against the same vocabulary.
+   */
   async tags(image: string | Buffer | { id: string }, opts: TagOptions = {}): Promise<Tag[]> {
-    const { tagger } = await this.conceptModel();
+    const { tagger, space } = await this.conceptModel();
+    let vector: Float32Array;
     let probs: Float32Array;
     if (typeof image === 'object' && !Buffer.isBuffer(image)) {
       const [item] = await this.store.getItemsWithVectors([image.id]);
       if (!item) throw new VisorError('NOT_FOUND', `no item with id ${image.id}`);
-      probs = item.probs;
+      ({ vector, probs } = item);
     } else {
       const bytes = typeof image === 'string' ? await readQueryImage(image) : image;
       const { encodeImage } = await import('./search/image-search.js');
-      probs = (await encodeImage(await this.imageEncoder(), bytes)).probs;
+      ({ vector, probs } = await encodeImage(await this.imageEncoder(), bytes));
     }
+    if (probs.length === 0 && this.capabilities.textTower) {
+      const { vocabularyProbabilities } = await import('./concepts/tower-tags.js');
+      probs = await vocabularyProbabilities(space, vector, await this.mainTextModel());
+    }
+    if (probs.length === 0) throw new VisorError('QUERY_INVALID', `${this.mainModel.id} gives no classes and has no text tower: it cannot tag images`);
     return tagger.tags(probs, opts);
   }
 
   /**
    * Images most like `image` (a path or the file's bytes); with `space`, by that embedding
-   * space's model (e.g. CLIP) instead of the image features.
+   * space's model (e.g. CLIP) instead of the main image features.
    */
-  async searchImage(image: string | Buffer, opts: ImageQueryOptions & { space?: string } = {}): Promise<SearchResult[]> {
-    const bytes = typeof image === 'string' ? await readQueryImage(image) : image;
-    if (opts.space) return this.searchImageInSpace(bytes, opts.space, opts);
-    const { searchByImage } = await import('./search/image-search.js'); // loads sharp: only when searching by image
-    return searchByImage(this.store, await this.imageEncoder(), bytes, opts);
+  async searchImage(image: ImageRef, opts: ImageQueryOptions & { space?: string } = {}): Promise<RankedResult[]> {
+    const { space, excludeSelf, maxPixels, ...page } = opts;
+    return (await this.search({ images: [image], space, excludeSelf, maxPixels, ...page })).results;
   }
 
-  private async searchImageInSpace(bytes: Buffer, space: string, opts: ImageQueryOptions): Promise<SearchResult[]> {
-    const [{ hydrate }, { contentId }] = await Promise.all([import('./search/results.js'), import('./ingest/read-image.js')]);
-    const k = opts.k ?? 10;
-    const offset = opts.offset ?? 0;
-    const model = await this.spaceModel(space, 'image');
-    const vector = await model.encodeImages([bytes], { maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS });
-    const hits = await this.store.searchSpace(space, vector, {
-      k: k + offset,
-      where: opts.where,
-      exact: opts.exact,
-      exclude: new Set(opts.excludeSelf ? [contentId(bytes)] : []),
-    });
-    return hydrate(this.store, hits, offset);
-  }
-
-  /** Images most like an indexed item. */
-  async searchSimilar(id: string, opts: ImageQueryOptions = {}): Promise<SearchResult[]> {
-    const { searchSimilarTo } = await import('./search/image-search.js');
-    return searchSimilarTo(this.store, id, opts);
+  /** Images most like an indexed item (itself first, unless excludeSelf). */
+  async searchSimilar(id: string, opts: ImageQueryOptions = {}): Promise<RankedResult[]> {
+    return this.searchImage({ id }, opts);
   }
 
   /**
@@ -372,11 +526,14 @@ export class Collection {
     return this.joint.promise;
   }
 
-  /** Images best described by a sentence, ranked in the joint text–image space. */
-  async searchText(text: string, opts: SearchOptions & { textModel?: string } = {}): Promise<SearchResult[]> {
-    const model = await this.textModel(opts.textModel);
-    const { searchByText } = await import('./search/text-search.js');
-    return searchByText(this.store, model, text, opts);
+  /** Images best described by a sentence, ranked by the joint text–image model alone. */
+  async searchText(text: string, opts: SearchOptions & { textModel?: string } = {}): Promise<RankedResult[]> {
+    if (!text.trim()) throw new VisorError('QUERY_INVALID', 'empty text query');
+    if (opts.textModel !== undefined) this.useTextModel(opts.textModel);
+    const { textModel: _, ...page } = opts;
+    await this.textModel(); // a missing model is an error here, not a query nothing understood
+    const off = Object.fromEntries((await this.signals()).map((s) => [s.name, s.name === 'joint' ? 1 : 0]));
+    return (await this.search({ text: JSON.stringify(text.replace(/"/g, ' ')), weights: { ...off, keywords: 0 }, ...page })).results;
   }
 
   /** Removes paths (files, or everything under a folder) from the index. */
@@ -446,13 +603,19 @@ export class Collection {
 
   async close(): Promise<void> {
     const enc = this.encoder;
+    const text = this.mainText;
     const pool = this.pool?.promise;
     const joint = this.joint?.promise;
+    const stages = this.domainStages;
     this.encoder = null;
+    this.mainText = null;
     this.pool = null;
     this.joint = null;
+    this.domainStages = null;
     if (joint) (await joint.catch(() => null))?.close();
-    if (enc) await (await enc).close();
+    if (enc) await (await enc.catch(() => null))?.close();
+    if (text) await (await text.catch(() => null))?.close();
+    if (stages) await (await stages.catch(() => null))?.close();
     if (pool) await (await pool.catch(() => null))?.close();
     for (const p of this.spacePools.splice(0)) await p.close();
     for (const m of this.spaceModels.values()) await (await m.catch(() => null))?.close();
@@ -461,12 +624,16 @@ export class Collection {
   }
 }
 
-export async function readQueryImage(file: string): Promise<Buffer> {
+/** Dimension and class count of a main model, read by loading its image tower once. */
+async function describeMainModel(main: MainModelRef, modelOptions: MobileNetOptions): Promise<{ dimension: number; numClasses: number }> {
+  if (!isVisionLanguage(main)) return { dimension: 1280, numClasses: 1000 };
+  const { loadImageEncoder } = await import('./models/load-encoder.js');
+  const encoder = await loadImageEncoder({ ...modelOptions, id: main.id, ...(main.folder ? { folder: main.folder } : {}) });
   try {
-    return await fs.promises.readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message;
-    throw new VisorError('IMAGE_UNREADABLE', `cannot read query image ${file}: ${why}`, { cause: e });
+    return { dimension: encoder.featureDim, numClasses: encoder.numClasses };
+  } finally {
+    await encoder.close();
   }
 }
+
+export { readQueryImage };

@@ -1,11 +1,11 @@
 /** Visor's public library API. The `visor` CLI is a thin layer over these. */
-export { Collection, type CollectionIndexOptions, type CollectionIndexSummary, type CollectionStats, type OpenOptions, type RemoveSummary } from './collection.js';
+export { Collection, type ImageQueryOptions, type ModelCapabilities, type CollectionIndexOptions, type CollectionIndexSummary, type CollectionStats, type OpenOptions, type RemoveSummary } from './collection.js';
 export { resolvePaths, type VisorPaths } from './config.js';
 export { VisorError, isVisorError, type VisorErrorCode } from './errors.js';
 export type { IndexOptions, IndexProgress, IndexSummary } from './ingest/indexer.js';
 export type { SpaceFillSummary } from './ingest/space-fill.js';
 export type { SearchOptions, SearchResult } from './search/results.js';
-export type { ImageQueryOptions } from './search/image-search.js';
+
 export { MobileNetV2, type ImageNetClass, type MobileNetOptions } from './models/mobilenet.js';
 export type { ImageEmbeddings, ImageEncoder } from './models/types.js';
 export { ClipModel, type ClipLoadOptions, type Tower } from './models/clip/clip-model.js';
@@ -30,7 +30,6 @@ export {
   type ImageNetWordNetEntry,
 } from './concepts/concept-space.js';
 export { JointModel } from './models/joint-model.js';
-export { JointTextSignal } from './search/joint-signal.js';
 // Training and captioning decode images (sharp): imported from their modules when needed, not here.
 export type { JointTrainingJob, JointTrainingSummary } from './train/joint/run.js';
 export type { JointTrainConfig } from './train/joint/trainer.js';
@@ -47,6 +46,9 @@ export type { ServerOptions, RateLimitOptions } from './server/options.js';
 export async function startServer(opts?: import('./server/start.js').StartOptions): Promise<import('./server/start.js').RunningServer> {
   return (await import('./server/start.js')).startServer(opts);
 }
-export type { ComposeSpec } from './compose/search-signal.js';
+export type { ComposeSpec } from './search/compose-spec.js';
+export type { Query, ImageRef, WeightedImage, SignalWeights } from './search/query.js';
+export type { SearchResponse, RankedResult } from './search/pipeline.js';
+export type { MatchReason, SignalReport, Signal, Stage } from './search/signal.js';
 /** Image+text composition (training, models, the CSS benchmark); loads TensorFlow.js, so on demand. */
 export const loadCompose = () => import('./compose/public.js');

@@ -85,7 +85,7 @@ describe('visor CLI messages', () => {
   it('--space naming a space the index lacks says how to add it', () => {
     const r = visor(['--db', db, 'search', '--image', files[0]!, '--space', 'clip-vit-b32']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/has no embedding space "clip-vit-b32" \(it has none\); add one with 'visor index <folder> --model clip-vit-b32'/);
+    expect(r.stderr).toMatch(/has no embedding space "clip-vit-b32" \(it has none\); add one with 'visor index <folder> --space clip-vit-b32'/);
   });
 
   it('a folder given as a query image is called a folder', () => {

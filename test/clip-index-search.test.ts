@@ -71,7 +71,7 @@ describe('suite (c): tiny CLIP towers through index → search', () => {
   });
 
   it('embeds every image into the model’s own space beside the image features, and ranks text queries by the text tower', async () => {
-    const summary = await collection.index([photos], { model: modelDir, workers: 1 });
+    const summary = await collection.index([photos], { space: modelDir, workers: 1 });
     expect(summary.indexed).toBe(10);
     expect(summary.spaces).toEqual([{ space: 'tiny-clip', embedded: 10, already: 0, skipped: [], interrupted: false }]);
     const stats = await collection.stats();
@@ -127,7 +127,7 @@ describe('suite (c): tiny CLIP towers through index → search', () => {
 
   it('from the command line: visor index --model <folder>, then visor search "<text>"', () => {
     const cliDb = path.join(tmp.dir, 'cli-db');
-    const idx = visor(['--db', cliDb, '--json', 'index', later, photos, '--model', modelDir, '--workers', '1', '--progress', 'none']);
+    const idx = visor(['--db', cliDb, '--json', 'index', later, photos, '--space', modelDir, '--workers', '1', '--progress', 'none']);
     expect(idx.stderr).toBe('');
     expect(idx.code).toBe(0);
     const summary = JSON.parse(idx.stdout) as { spaces: Array<{ space: string; embedded: number }> };
@@ -146,10 +146,10 @@ describe('suite (c): tiny CLIP towers through index → search', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/clip -?0\.\d\d/);
     const byImage = visor(['--db', cliDb, '--json', 'search', '--image', all[2]!.file, '--space', 'tiny-clip', '-k', '1']);
-    expect(JSON.parse(byImage.stdout)).toMatchObject({ results: [{ path: all[2]!.file, why: { clip: expect.closeTo(1, 5) } }] });
+    expect(JSON.parse(byImage.stdout)).toMatchObject({ results: [{ path: all[2]!.file, why: { visual: expect.closeTo(1, 5) } }] });
     const stats = visor(['--db', cliDb, 'stats']);
     expect(stats.stdout).toMatch(/space tiny-clip\s+tiny-clip \(512-d, 12 images\)/);
-    const bad = visor(['--db', cliDb, 'index', photos, '--model', 'no-such-model']);
+    const bad = visor(['--db', cliDb, 'index', photos, '--space', 'no-such-model']);
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/unknown model "no-such-model"/)]);
   });
 });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collection } from '../src/collection.js';
-import { conceptTextVector } from '../src/compose/search-signal.js';
+import { conceptTextVector } from '../src/search/signals/composed-scores.js';
 import { trainComposition } from '../src/compose/train-composition.js';
 import { copyFlickrTestImages, tempDir, visor } from './fixtures.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collection } from '../src/collection.js';
-import { ConceptSignal } from '../src/search/concept-signal.js';
+import { ConceptSignal } from '../src/search/signals/concepts.js';
 import { FLICKR_TEST_IMAGES, SHARED, tempDir } from './fixtures.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');

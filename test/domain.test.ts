@@ -75,8 +75,8 @@ describe('domain stages through the CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s.indexed).toBe(more.length);
-    expect(s.domain[0]).toMatch(/^localised 8 new/);
-    expect(s.domain[1]).toBe('categorised 8 new');
+    expect(s.stages[0]).toMatch(/^localised 8 new/);
+    expect(s.stages[1]).toBe('categorised 8 new');
   });
 
   it('evaluates the localisation benchmark and writes its plots', () => {

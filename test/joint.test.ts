@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFlickr8k } from '../src/eval/datasets.js';
 import { Collection } from '../src/collection.js';
 import { JointModel } from '../src/models/joint-model.js';
-import { JOINT_QUERY_WEIGHT, JointTextSignal } from '../src/search/joint-signal.js';
+import { JOINT_QUERY_WEIGHT, JointTextSignal } from '../src/search/signals/joint.js';
 import { readJointHeader } from '../src/models/joint-format.js';
 import { resolveJointModel } from '../src/models/resolve.js';
 import { WordTokenizer, words } from '../src/text/word-tokenizer.js';

@@ -62,7 +62,8 @@ program
   .option('--max-pixels <n>', 'refuse images with more pixels (decompression bombs)', positiveInt('--max-pixels'))
   .option('--max-file-mb <n>', 'skip files larger than this', positiveInt('--max-file-mb'))
   .option('--text-model <file>', 'joint text–image model (.joint file or name) for text search of this index')
-  .option('--model <id|folder>', 'also embed with a vision–language model (e.g. clip-vit-b32, or a model folder) for text search')
+  .option('--model <id|folder>', 'main image model of a new index: mobilenetv2-12-int8 (default), a CLIP-family id such as clip-vit-b32, or a model folder')
+  .option('--space <id|folder>', 'also embed with a vision–language model into a further space beside the main features (e.g. clip-vit-b32, or a model folder)')
   .addOption(progressOption())
   .action(async (sources: string[], _o, cmd: Command) => {
     const o = globals(cmd);

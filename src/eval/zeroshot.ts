@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Collection } from '../collection.js';
 import type { IndexProgress } from '../ingest/indexer.js';
-import { ConceptSignal, type Calibration } from '../search/concept-signal.js';
+import { ConceptSignal, type Calibration } from '../search/signals/concepts.js';
 import { loadCifar10, loadFlickr8k } from './datasets.js';
 import { medianRank, summarize, type RankedQuery } from './metrics.js';
 

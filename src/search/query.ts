@@ -2,9 +2,10 @@
  * What a user can ask: words, images, items to move towards or away from, and filters, each
  * with a weight. Every interface (CLI, HTTP, library) builds one of these.
  */
-import type { ComposeSpec } from '../compose/search-signal.js';
+import type { ComposeSpec } from './compose-spec.js';
 
-export type ImageRef = string | Buffer;
+/** A query image: a file path, its bytes, or an indexed item (its stored features). */
+export type ImageRef = string | Buffer | { id: string };
 
 export interface WeightedImage {
   image: ImageRef;
@@ -12,7 +13,9 @@ export interface WeightedImage {
   weight?: number;
 }
 
+/** Weight per signal name; the built-in signals and `negative` are listed, and plug-ins add theirs. */
 export interface SignalWeights {
+  [signal: string]: number;
   /** Image similarity to the query images / liked items. */
   visual: number;
   /** Text through the image model's visual concepts (WordNet). */
@@ -29,6 +32,7 @@ export interface SignalWeights {
   composed: number;
 }
 
+/** The built-in signals' names (each weighs 1 unless a query says otherwise); a collection has those its models allow. */
 export const DEFAULT_WEIGHTS: SignalWeights = { visual: 1, concepts: 1, keywords: 1, joint: 1, clip: 1, negative: 1, composed: 1 };
 
 export interface Query {
@@ -48,6 +52,13 @@ export interface Query {
   /** Leave query images that are themselves indexed out of the results. */
   excludeSelf?: boolean;
   weights?: Partial<SignalWeights>;
+  /**
+   * Compare query images in this further embedding space of the index (e.g. clip-vit-b32) rather
+   * than the main image features. Items (like, unlike, {id}) are compared in the main features only.
+   */
+  space?: string;
+  /** Optional stages by name (narrow, localize, rerank): true or their options; false turns a default-on one off. */
+  stages?: Record<string, boolean | Record<string, unknown>>;
   /** How signals combine: reciprocal-rank ('rrf', default) or standardised scores ('score'). */
   fusion?: 'rrf' | 'score';
   /** Query images with more pixels are refused before decoding (default DEFAULT_MAX_PIXELS). */
@@ -83,8 +94,4 @@ export function parseQueryText(text: string): ParsedText {
     (negative ? out.negative : out.positive).push(term);
   }
   return out;
-}
-
-export function asWeighted(x: ImageRef | WeightedImage): WeightedImage {
-  return typeof x === 'string' || Buffer.isBuffer(x) ? { image: x, weight: 1 } : { image: x.image, weight: x.weight ?? 1 };
 }

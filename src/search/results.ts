@@ -27,7 +27,7 @@ export interface SearchOptions {
 }
 
 /** Joins vector hits with their stored records, keeping the hits' order. */
-export async function hydrate(store: VectorStore, hits: VectorHit[], offset = 0): Promise<SearchResult[]> {
+export async function hydrate(store: Pick<VectorStore, 'getItems'>, hits: VectorHit[], offset = 0): Promise<SearchResult[]> {
   const page = hits.slice(offset);
   const items = new Map<string, StoredItem>((await store.getItems(page.map((h) => h.id))).map((i) => [i.id, i]));
   return page.flatMap((h, i) => {

@@ -1,4 +1,4 @@
-import type { SearchResponse } from '../search/engine.js';
+import type { SearchResponse } from '../search/pipeline.js';
 import type { SerializedResponse } from './search-workers.js';
 
 /**

@@ -13,7 +13,10 @@ export interface IndexCommandOptions extends GlobalOptions {
   maxPixels?: number;
   maxFileMb?: number;
   textModel?: string;
+  /** The main image model of a new collection. */
   model?: string;
+  /** A further embedding space to fill beside the main features. */
+  space?: string;
   progress: ProgressMode;
 }
 
@@ -75,8 +78,8 @@ async function checkSourcesExist(sources: string[]): Promise<void> {
 export async function indexCommand(sources: string[], o: IndexCommandOptions): Promise<number> {
   await checkSourcesExist(sources);
   // Before the index is created: a model that cannot be had leaves no empty index behind.
-  if (o.model !== undefined) await fetchModel(o.model, o.progress);
-  const collection = await Collection.open({ db: o.db, create: true });
+  for (const m of [o.model, o.space]) if (m !== undefined) await fetchModel(m, o.progress);
+  const collection = await Collection.open({ db: o.db, create: true, imageModel: o.model });
   const abort = new AbortController();
   const onSigint = () => {
     if (abort.signal.aborted) process.exit(EXIT.interrupted); // second Ctrl-C: stop now, stored batches are safe
@@ -97,18 +100,18 @@ export async function indexCommand(sources: string[], o: IndexCommandOptions): P
       maxPixels: o.maxPixels,
       maxFileBytes: o.maxFileMb !== undefined ? o.maxFileMb * 2 ** 20 : undefined,
       signal: abort.signal,
-      model: o.model,
+      space: o.space,
+      onStageProgress: (p) => progress.update({ phase: p.stage, done: p.done, total: p.total }),
       onProgress: (p) =>
         p.phase === 'embedding' &&
         progress.update({ phase: 'indexing', done: p.done, total: p.total, detail: { duplicates: p.duplicates, skipped: p.skipped } }),
       onSpaceProgress: (p) => progress.update({ phase: p.space, done: p.done, total: p.total }),
     });
     progress.stop();
-    // Domain stages the collection has prepared (localize, categorize) run on the new images too.
-    const domain = summary.interrupted ? undefined : await (await import('./domain-cmd.js')).refreshDomainStages(collection, o.progress);
-    if (o.json) printJson({ db: collection.db, ...summary, ...(domain ? { domain } : {}), ...(textModel ? { textModel } : {}) });
+    const domain = summary.stages;
+    if (o.json) printJson({ db: collection.db, ...summary, ...(textModel ? { textModel } : {}) });
     else printSummary(summary, collection.db);
-    if (domain && !o.json) process.stdout.write(`Domain stages: ${domain.join('; ')}\n`);
+    if (domain && !o.json) process.stdout.write(`Stages: ${domain.join('; ')}\n`);
     if (textModel && !o.json) process.stdout.write(`Text search: ${textModel.name} (${displayPath(textModel.file)}, sha256 ${textModel.sha256.slice(0, 12)}…)\n`);
     return summary.interrupted ? EXIT.interrupted : EXIT.ok;
   } finally {

@@ -1,7 +1,8 @@
 import { Collection } from '../../collection.js';
 import { VisorError } from '../../errors.js';
-import type { MatchReason, RankedResult, SearchResponse } from '../../search/engine.js';
-import type { Query, SignalWeights } from '../../search/query.js';
+import type { RankedResult, SearchResponse } from '../../search/pipeline.js';
+import type { MatchReason } from '../../search/signal.js';
+import { DEFAULT_WEIGHTS, type Query, type SignalWeights } from '../../search/query.js';
 import { resolveItemIds, SHORT_ID } from '../ids.js';
 import { displayPath, formatMeta, printJson, table } from '../output.js';
 import type { GlobalOptions } from '../run.js';
@@ -31,18 +32,17 @@ export interface SearchCommandOptions extends GlobalOptions {
   rerank?: boolean;
 }
 
-/** "visual=1,keywords=0.5" → weights; unknown names are an error, not silently ignored. */
+/** "visual=1,keywords=0.5" → weights; the collection refuses names it has no signal for. */
 export function parseWeights(spec: string | undefined): Partial<SignalWeights> | undefined {
   if (!spec) return undefined;
-  const known = ['visual', 'concepts', 'keywords', 'joint', 'clip', 'negative', 'composed'];
   const out: Partial<SignalWeights> = {};
   for (const part of spec.split(',')) {
     const [name, value] = part.split('=').map((x) => x.trim());
     const v = Number(value);
-    if (!name || !known.includes(name) || !Number.isFinite(v) || v < 0) {
-      throw new VisorError('QUERY_INVALID', `bad weight ${JSON.stringify(part)}: use name=value with names ${known.join(', ')}`);
+    if (!name || !/^[a-z][a-z0-9_-]*$/.test(name) || value === undefined || value === '' || !Number.isFinite(v) || v < 0) {
+      throw new VisorError('QUERY_INVALID', `bad weight ${JSON.stringify(part)}: use name=value with names ${Object.keys(DEFAULT_WEIGHTS).join(', ')}`);
     }
-    out[name as keyof SignalWeights] = v;
+    out[name] = v;
   }
   return out;
 }
@@ -56,10 +56,27 @@ function reason(why: MatchReason): string {
   if (why.clip !== undefined) parts.push(`clip ${why.clip.toFixed(2)}`);
   if (why.composed !== undefined) parts.push(`composed ${why.composed.toFixed(2)}`);
   if (why.penalised?.length) parts.push(`resembles ${why.penalised.join(', ')}`);
+  if (typeof why.iou === 'number') parts.push(`silhouette ${why.iou.toFixed(2)}`);
+  if (typeof why.category === 'string') parts.push(`${why.category}${why.inChosenCategory ? ' (searched first)' : ''}`);
   return parts.join('; ');
 }
 
+function printStages(stages: Record<string, unknown> | undefined): void {
+  if (!stages) return;
+  const categories = stages.categories as Array<{ category: string; probability: number }> | undefined;
+  const first = stages.searchedFirst as string[] | undefined;
+  if (categories) {
+    process.stdout.write(
+      `categories: ${categories.map((c) => `${c.category} ${c.probability.toFixed(2)}`).join(', ')}; ` +
+        `${first?.length ? `searched first: ${first.join(', ')}` : 'not confident: searched everything'}\n`,
+    );
+  }
+  const object = stages.object as { found: boolean; area: number } | undefined;
+  if (object) process.stdout.write(`object: ${object.found ? `found, ${(object.area * 100).toFixed(0)}% of the image` : 'none stands out: whole image used'}\n`);
+}
+
 function printResults(r: SearchResponse): void {
+  printStages(r.stages);
   if (!r.understood) {
     process.stdout.write(`${r.message}\n`);
     return;
@@ -79,7 +96,6 @@ function printResults(r: SearchResponse): void {
 }
 
 export async function searchCommand(words: string[], o: SearchCommandOptions): Promise<void> {
-  if (o.narrow || o.localize || o.rerank) return (await import('./domain-cmd.js')).domainSearchCommand(words, o);
   const like = [...o.like, ...(o.moreLike ?? [])];
   const unlike = [...o.unlike, ...(o.lessLike ?? [])];
   // --text beside a reference (an image, a liked item) says how to change it: a composed query.
@@ -102,10 +118,9 @@ export async function searchCommand(words: string[], o: SearchCommandOptions): P
     excludeSelf: o.excludeSelf,
     weights: parseWeights(o.weights),
     fusion: o.fusion,
+    space: o.space,
+    stages: o.narrow || o.localize || o.rerank ? { narrow: o.narrow === true, localize: o.localize === true, rerank: o.rerank === true } : undefined,
   };
-  if (o.space !== undefined && (o.image.length !== 1 || query.text || o.notImage.length || o.like.length || o.unlike.length)) {
-    throw new VisorError('QUERY_INVALID', '--space takes exactly one --image and nothing else to search for');
-  }
   const collection = await Collection.open({ db: o.db });
   if (o.textModel) collection.useTextModel(o.textModel);
   try {
@@ -114,16 +129,7 @@ export async function searchCommand(words: string[], o: SearchCommandOptions): P
       query.like = await resolveItemIds(collection, like);
       query.unlike = await resolveItemIds(collection, unlike);
     }
-    const response: SearchResponse = o.space
-      ? {
-          results: (await collection.searchImage(o.image[0]!, { space: o.space, k: o.k, offset: o.offset, where: o.where, exact: o.exact, excludeSelf: o.excludeSelf })).map(
-            (r) => ({ ...r, why: { clip: r.score } }),
-          ),
-          understood: true,
-          signals: [{ name: 'clip', understood: true }],
-          fusion: 'single',
-        }
-      : await collection.search(query);
+    const response = await collection.search(query);
     if (o.json) printJson({ query: { ...query, images: o.image, notImages: o.notImage }, ...response });
     else if (response.understood && response.results.length === 0 && (await collection.store.count()) === 0) {
       process.stdout.write(`No results: the index at ${collection.db} is empty; add images with 'visor index <folder>'.\n`);

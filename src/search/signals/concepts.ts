@@ -3,12 +3,14 @@
  * ImageNet classes it covers (itself and its hyponyms), and an image scores by the probability
  * mass its stored class probabilities put on those classes. Runs no image model at query time.
  */
-import type { ConceptCandidate, ConceptSpace } from '../concepts/concept-space.js';
-import type { Synset } from '../concepts/wordnet.js';
-import type { LanceStore } from '../store/lance-store.js';
-import type { MatchReason, TextSignal } from './engine.js';
-import { classMajor, classMass } from './class-columns.js';
-import { standardise, topIndices } from './fusion.js';
+import type { ConceptCandidate, ConceptSpace } from '../../concepts/concept-space.js';
+import type { Synset } from '../../concepts/wordnet.js';
+import type { SearchStore } from '../store.js';
+import type { MatchReason } from '../signal.js';
+import type { WordScorer } from './text.js';
+import { classMajor, classMass } from '../class-columns.js';
+import { standardise, topIndices } from '../fusion.js';
+import { FUNCTION_WORDS, lemmaTokens } from '../../text/words.js';
 
 /**
  * 'collection': divide each class probability by the collection's mean for that class (smoothed
@@ -58,18 +60,11 @@ export const DEFAULT_EXPANSION = { top: 50, weight: 0.5 };
 /** A word with no class of its own borrows its nearest ancestors' classes, at most this far up. */
 const MAX_FALLBACK_LEVELS = 3;
 
-/** Words WordNet also lists as nouns ("a" the vitamin, "in" the inch, "it" the game) that a query uses as grammar. */
-export const FUNCTION_WORDS: ReadonlySet<string> = new Set(
-  ('a an the in on at of is are was were be been being it its to as or and but if so no not nor for from by with without into onto ' +
-    'up down out over under off one two three four five six seven eight nine ten some many several all each both who what which this that ' +
-    'these those he she his her him i me my we us our you your they them their there here do does doing am has have had near next while').split(' '),
-);
+export { FUNCTION_WORDS };
 /** Stops the log of a near-zero concept mass from dominating a multi-word query. */
 const LOG_FLOOR = 1e-4;
 
-function tokensOf(text: string): string[] {
-  return text.toLowerCase().match(/[\p{L}\p{N}'-]+/gu)?.map((t) => t.replace(/^['-]+|['-]+$/g, '')).filter(Boolean) ?? [];
-}
+const tokensOf = lemmaTokens;
 
 /** How much each of a word's candidates counts: sense frequency (tag counts, add-one), halved per fallback level. */
 function weighCandidates(cands: readonly ConceptCandidate[]): Array<{ cand: ConceptCandidate; weight: number }> {
@@ -78,7 +73,7 @@ function weighCandidates(cands: readonly ConceptCandidate[]): Array<{ cand: Conc
   return cands.map((cand, i) => ({ cand, weight: raw[i]! / total }));
 }
 
-export class ConceptSignal implements TextSignal {
+export class ConceptSignal implements WordScorer {
   readonly name = 'concepts' as const;
   /** Calibrated probabilities, class-major (`probs[c * n + row]`), for the ids they were read for. */
   private cache: { ids: readonly string[]; probs: Float32Array; classes: number } | null = null;
@@ -88,7 +83,7 @@ export class ConceptSignal implements TextSignal {
 
   constructor(
     readonly space: ConceptSpace,
-    private readonly store: Pick<LanceStore, 'probabilities'>,
+    private readonly store: Pick<SearchStore, 'probabilities'>,
     private readonly opts: ConceptSignalOptions = {},
     /** Image features of every item, rows aligned with the ids scored (for expansion). */
     private readonly vectors?: () => Promise<{ ids: readonly string[]; matrix: Float32Array }>,

@@ -1,7 +1,9 @@
-import { VisorError } from '../errors.js';
-import type { LanceStore } from '../store/lance-store.js';
-import type { ConceptSpace } from '../concepts/concept-space.js';
-import type { ComposeModel } from './model.js';
+import type { ConceptSpace } from '../../concepts/concept-space.js';
+import type { ComposeModel } from '../../compose/model.js';
+import { VisorError } from '../../errors.js';
+import type { ComposeSpec } from '../compose-spec.js';
+import { FUNCTION_WORDS, words } from '../../text/words.js';
+import type { SearchStore } from '../store.js';
 
 /**
  * Composed queries inside a collection ("this image, but …"): the reference's embedding moved
@@ -19,14 +21,7 @@ import type { ComposeModel } from './model.js';
  * reference's stored features and the text to a query in its own space; the gallery is the
  * index's stored features through the model's image branch, so no image is read again.
  */
-export interface ComposeSpec {
-  /** How the target differs from the reference ("with a red ball"). */
-  text: string;
-  /** Weight of the text against the reference (zero-shot only; default 1). */
-  weight?: number;
-  /** A trained composition model, or the path of a `.compose` file. */
-  model?: string | ComposeModel;
-}
+export type { ComposeSpec };
 
 /** Reads words as concepts with class weights (the search engine's concept signal, `ConceptSignal.interpret`). */
 export interface ConceptReader {
@@ -51,7 +46,7 @@ let space: Promise<ConceptSpace> | null = null;
 
 /** The concept space of the index's image model (MobileNetV2's ImageNet classes), loaded once. */
 function conceptSpace(): Promise<ConceptSpace> {
-  space ??= import('../concepts/concept-space.js').then(({ loadConceptSpace, IMAGENET_WN31 }) => loadConceptSpace(IMAGENET_WN31.map((e) => ({ wnid: e.wnid30 }))));
+  space ??= import('../../concepts/concept-space.js').then(({ loadConceptSpace, IMAGENET_WN31 }) => loadConceptSpace(IMAGENET_WN31.map((e) => ({ wnid: e.wnid30 }))));
   space.catch(() => (space = null));
   return space;
 }
@@ -69,11 +64,10 @@ export async function conceptTextVector(text: string, classes: number, reader?: 
     const vector = new Float32Array(classes);
     // A noun written twice counts twice, as written (the reader reads it once).
     for (const j of occurrences) for (const [c, w] of terms[j]!.classes) vector[c]! += w / occurrences.length;
-    const { FUNCTION_WORDS } = await import('../search/concept-signal.js');
     return { vector, used: terms.map((t) => t.term), ignored: unknown.filter((w) => !FUNCTION_WORDS.has(w)) };
   }
   const cs = await conceptSpace();
-  const tokens = (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((t) => !STOP.has(t));
+  const tokens = words(text).filter((t) => !STOP.has(t));
   const vector = new Float32Array(classes);
   const used: string[] = [];
   const ignored: string[] = [];
@@ -92,7 +86,7 @@ export async function conceptTextVector(text: string, classes: number, reader?: 
 }
 
 /** Composed scores for every indexed item, aligned with `store.vectors().ids`. */
-export async function composedScores(store: LanceStore, reference: Float32Array, text: string, spec: Omit<ComposeSpec, 'text'> = {}, reader?: ConceptReader): Promise<ComposedScores> {
+export async function composedScores(store: SearchStore, reference: Float32Array, text: string, spec: Omit<ComposeSpec, 'text'> = {}, reader?: ConceptReader): Promise<ComposedScores> {
   if (spec.model !== undefined) return trainedScores(store, reference, text, spec.model);
   const weight = spec.weight ?? 1;
   if (!Number.isFinite(weight) || weight < 0) throw new VisorError('QUERY_INVALID', `the composition weight must be a finite number ≥ 0, got ${weight}`);
@@ -105,11 +99,11 @@ export async function composedScores(store: LanceStore, reference: Float32Array,
 
 const models = new Map<string, Promise<ComposeModel>>();
 
-async function trainedScores(store: LanceStore, reference: Float32Array, text: string, model: string | ComposeModel): Promise<ComposedScores> {
-  const { galleryFromIndexVectors } = await import('./query.js');
+async function trainedScores(store: SearchStore, reference: Float32Array, text: string, model: string | ComposeModel): Promise<ComposedScores> {
+  const { galleryFromIndexVectors } = await import('../../compose/query.js');
   let m: ComposeModel;
   if (typeof model === 'string') {
-    const { ComposeModel } = await import('./model.js');
+    const { ComposeModel } = await import('../../compose/model.js');
     let p = models.get(model);
     if (!p) {
       p = ComposeModel.load(model);
@@ -126,7 +120,7 @@ async function trainedScores(store: LanceStore, reference: Float32Array, text: s
   }
   const { matrix } = await store.vectors();
   const gallery = await galleryFromIndexVectors(m, matrix);
-  const phi = await m.embedImages(new (await import('./image-table.js')).ImageTable(1, [reference.length], reference), { unit: false });
+  const phi = await m.embedImages(new (await import('../../compose/image-table.js')).ImageTable(1, [reference.length], reference), { unit: false });
   const q = await m.composeEmbeddings(phi, [text]);
   const dim = m.dim;
   const n = gallery.length / dim;

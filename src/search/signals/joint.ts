@@ -1,7 +1,6 @@
-import type { JointModel } from '../models/joint-model.js';
-import type { VectorStore } from '../store/types.js';
-import type { TextSignal } from './engine.js';
-import { jointImageMatrix } from './joint-space.js';
+import type { JointModel } from '../../models/joint-model.js';
+import type { WordScorer } from './text.js';
+import { jointImageMatrix } from '../joint-space.js';
 
 /**
  * How much the joint signal counts, by query length (multiplying the user's weight for it).
@@ -21,7 +20,7 @@ const WORD = /[\p{L}\p{N}]+/gu;
  * read as one sentence, are scored against every stored image by cosine in the joint space,
  * and fused with the concept and keyword signals like any other.
  */
-export class JointTextSignal implements TextSignal {
+export class JointTextSignal implements WordScorer {
   readonly name = 'joint' as const;
   /** Projected images, kept while the store hands out the same id list (it changes on writes). */
   private images: { model: JointModel; ids: readonly string[]; matrix: Float32Array; bias: Float32Array; rowOf: Map<string, number> } | null = null;
@@ -29,7 +28,7 @@ export class JointTextSignal implements TextSignal {
   private recent = new Map<string, Float32Array>();
 
   constructor(
-    private readonly store: VectorStore,
+    private readonly store: Parameters<typeof jointImageMatrix>[0],
     private readonly model: () => Promise<JointModel>,
   ) {}
 

@@ -1,0 +1,171 @@
+/**
+ * The one query path. Every way of searching — by image, by item, by words, composed, with
+ * feedback, in another embedding space, through the optional stages — is a `Query` through
+ * these steps: validate → encode the query's parts → candidates → signals → fuse → filter and
+ * page → explain → hydrate. Signals and stages are plug-ins (signal.ts); nothing here names one.
+ */
+import { encodeQuery, type QueryEncoders } from './encode.js';
+import { fuse, topIndices, type FusionMethod } from './fusion.js';
+import { hydrate, type SearchResult } from './results.js';
+import type { Candidate, Contribution, MatchReason, QueryContext, Signal, SignalOutcome, SignalReport, Stage, StageState } from './signal.js';
+import type { SearchStore } from './store.js';
+import { validateQuery } from './validate.js';
+import { DEFAULT_WEIGHTS, type Query } from './query.js';
+
+export interface RankedResult extends SearchResult {
+  why: MatchReason;
+}
+
+export interface SearchResponse {
+  results: RankedResult[];
+  /** False when no signal could make sense of the query: results are then empty. */
+  understood: boolean;
+  message?: string;
+  signals: SignalReport[];
+  fusion: FusionMethod | 'single';
+  /** What the query's stages found out about it (predicted categories, the object found…), by stage. */
+  stages?: Record<string, unknown>;
+}
+
+export interface PipelineDeps {
+  store: SearchStore;
+  encoders: QueryEncoders;
+  /** The collection's signals, in the order their scores are fused. */
+  signals: () => Promise<readonly Signal[]>;
+  /** Optional stages, each switched on per query. */
+  stages?: () => Promise<readonly Stage[]>;
+  fusion?: FusionMethod;
+}
+
+/** Row of each id, per ids array (the store's, which is replaced whenever the table changes). */
+const rowIndexes = new WeakMap<readonly string[], Map<string, number>>();
+function rowIndex(ids: readonly string[]): Map<string, number> {
+  let m = rowIndexes.get(ids);
+  if (!m) rowIndexes.set(ids, (m = new Map(ids.map((id, i) => [id, i]))));
+  return m;
+}
+
+export class SearchPipeline {
+  constructor(private readonly deps: PipelineDeps) {}
+
+  async search(query: Query): Promise<SearchResponse> {
+    const { store } = this.deps;
+    const signals = await this.deps.signals();
+    const allStages = (await this.deps.stages?.()) ?? [];
+
+    // 1. validate
+    const v = validateQuery(query, [...new Set([...Object.keys(DEFAULT_WEIGHTS), ...signals.map((s) => s.name)])]);
+    const stages = allStages.filter((s) => s.active(query));
+    const { k, offset } = v;
+
+    // 2. encode the query's parts
+    const encoded = await encodeQuery(query, store, this.deps.encoders, v.weights.negative!);
+
+    // 3. candidates: a query of images alone, with nothing to fuse or re-rank, is the store's own
+    // top-k (approximate past its threshold), the fastest path.
+    if (encoded.toward && v.text.positive.length === 0 && v.text.negative.length === 0 && !v.composeText && stages.length === 0) {
+      const opts = { k: k + offset, where: query.where, exact: query.exact, exclude: encoded.exclude };
+      const hits = encoded.space === undefined ? await store.search(encoded.toward, opts) : await store.searchSpace(encoded.space, encoded.toward, opts);
+      const results = await hydrate(store, hits, offset);
+      return {
+        results: results.map((r) => ({ ...r, why: { visual: r.score } })),
+        understood: true,
+        signals: [{ name: 'visual', understood: true, ...(encoded.space ? { note: `in the ${encoded.space} space` } : {}) }],
+        fusion: 'single',
+      };
+    }
+
+    // Otherwise every item is scored: one snapshot of the rows for every score array.
+    const { ids } = await store.vectors();
+    const n = ids.length;
+    const state: StageState = { report: {} };
+    const ctx: QueryContext = { query, weights: v.weights, text: v.text, composeText: v.composeText, store, encoded, ids, rowOf: rowIndex(ids), stageState: state };
+    for (const stage of stages) await stage.prepare?.(ctx, state);
+
+    // 4. signals: the query as a whole, then each negative word, in the signals' order.
+    const outcomes = new Map<Signal, SignalOutcome>();
+    const contributions: Contribution[] = [];
+    const reports: SignalReport[] = [];
+    for (const signal of signals) {
+      const outcome = await signal.score(ctx);
+      if (!outcome) continue;
+      outcomes.set(signal, outcome);
+      contributions.push(...outcome.contributions);
+      if (outcome.report) reports.push(outcome.report);
+    }
+    for (const term of v.text.negative) {
+      for (const signal of signals) {
+        const c = await signal.scoreNegative?.(ctx, term);
+        if (c) contributions.push(c);
+      }
+    }
+
+    const positive = contributions.filter((s) => s.polarity > 0);
+    if (positive.length === 0) return notUnderstood(v.text.positive, signals, v.weights, reports);
+
+    // 5. fuse
+    const method: FusionMethod | 'single' = positive.length === 1 && contributions.length === 1 ? 'single' : (query.fusion ?? this.deps.fusion ?? 'rrf');
+    const fused = method === 'single' ? positive[0]!.scores.map((x) => (x > (positive[0]!.floor ?? -Infinity) ? x : -Infinity)) : fuse(contributions, n, method);
+    for (const stage of stages) await stage.bias?.(ctx, fused, state);
+
+    // 6. filter and page
+    let mask: Uint8Array | undefined;
+    if (query.where) {
+      mask = new Uint8Array(n);
+      for (const id of await store.idsWhere(query.where)) {
+        const r = ctx.rowOf.get(id);
+        if (r !== undefined) mask[r] = 1;
+      }
+    }
+    if (encoded.exclude.size) {
+      mask ??= new Uint8Array(n).fill(1);
+      for (const id of encoded.exclude) {
+        const r = ctx.rowOf.get(id);
+        if (r !== undefined) mask[r] = 0;
+      }
+    }
+    const depth = Math.max(k + offset, ...stages.map((s) => s.depth?.(ctx) ?? 0));
+    let ranked: Candidate[] = Array.from(topIndices(fused, depth, -Infinity, mask), (row) => ({ row, score: fused[row]! }));
+    for (const stage of stages) await stage.rerank?.(ctx, ranked, state);
+    ranked = ranked.slice(0, k + offset);
+    const stageReport = stages.length ? state.report : undefined;
+
+    const page = ranked.slice(offset);
+    if (query.lean) {
+      const results = page.map((c, i) => ({ rank: offset + i + 1, id: ids[c.row]!, score: c.score, path: '', paths: [], width: 0, height: 0, format: '', meta: {}, why: {} }));
+      return { results, understood: true, signals: reports, fusion: method, ...(stageReport ? { stages: stageReport } : {}) };
+    }
+
+    // 7–8. hydrate the page (hydrate() skips the first `offset` hits itself), then explain each result.
+    const results = await hydrate(store, ranked.map((c) => ({ id: ids[c.row]!, score: c.score })), offset);
+    const byId = new Map(page.map((c) => [ids[c.row]!, c]));
+    const explained: RankedResult[] = [];
+    for (const res of results) {
+      const c = byId.get(res.id)!;
+      const why: MatchReason = {};
+      for (const [signal, outcome] of outcomes) {
+        const reason = await signal.explain?.(ctx, c.row, outcome, res);
+        if (reason !== undefined) why[signal.name] = reason;
+      }
+      const penalised = contributions.filter((s) => s.polarity < 0 && s.scores[c.row]! > (s.floor ?? 0)).map((s) => s.label ?? 'negative');
+      if (penalised.length) why.penalised = penalised;
+      explained.push({ ...res, why: c.why ? { ...why, ...c.why } : why });
+    }
+    return { results: explained, understood: true, signals: reports, fusion: method, ...(stageReport ? { stages: stageReport } : {}) };
+  }
+}
+
+function notUnderstood(terms: readonly string[], signals: readonly Signal[], weights: Readonly<Record<string, number>>, reports: SignalReport[]): SearchResponse {
+  const unknown = terms.map((t) => JSON.stringify(t)).join(', ');
+  // Signals the caller's weights switched off did not get to read the words: say so, not that nothing knows them.
+  const off = terms.length ? signals.filter((s) => s.readsText && weights[s.name] === 0).map((s) => s.name) : [];
+  return {
+    results: [],
+    understood: false,
+    message: off.length
+      ? `nothing answers ${unknown}: ${off.join(', ')} ${off.length === 1 ? 'is' : 'are'} switched off (weight 0), and no other signal understood it`
+      : `nothing in this collection matches ${unknown}: no visual concept the image model knows, and no file name or catalogue field contains it`,
+    signals: reports,
+    fusion: 'single',
+  };
+}
