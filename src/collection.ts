@@ -355,7 +355,7 @@ export class Collection {
   private readonly queryEncoders: QueryEncoders = async (space) => {
     const { contentId } = await import('./ingest/read-image.js');
     if (space === undefined) {
-      const [{ encodeImage }, encoder] = await Promise.all([import('./search/image-search.js'), this.imageEncoder()]);
+      const [{ encodeImage }, encoder] = await Promise.all([import('./search/encode-image.js'), this.imageEncoder()]);
       return { encodeImage: (bytes, maxPixels) => encodeImage(encoder, bytes, maxPixels) } satisfies QueryImageEncoder;
     }
     const model = await this.spaceModel(space, 'image');
@@ -463,7 +463,7 @@ export class Collection {
       ({ vector, probs } = item);
     } else {
       const bytes = typeof image === 'string' ? await readQueryImage(image) : image;
-      const { encodeImage } = await import('./search/image-search.js');
+      const { encodeImage } = await import('./search/encode-image.js');
       ({ vector, probs } = await encodeImage(await this.imageEncoder(), bytes));
     }
     if (probs.length === 0 && this.capabilities.textTower) {

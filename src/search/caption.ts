@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { VisorError } from '../errors.js';
 import { JointModel } from '../models/joint-model.js';
 import { MobileNetV2 } from '../models/mobilenet.js';
-import { encodeImage } from './image-search.js';
+import { encodeImage } from './encode-image.js';
 
 export interface CaptionResult {
   rank: number;
@@ -14,7 +14,7 @@ export interface CaptionResult {
  * Image → text: ranks a corpus of captions for one photo in the joint space. The photo is
  * decoded and embedded exactly as the indexer would, then projected by the joint model.
  */
-export async function captionImage(image: string | Buffer, corpus: readonly string[], opts: { textModel: string | JointModel; k?: number }): Promise<CaptionResult[]> {
+export async function captionImage(image: string | Buffer, corpus: readonly string[], opts: { textModel: string | JointModel; k?: number; encoder?: ImageEncoder }): Promise<CaptionResult[]> {
   const model = typeof opts.textModel === 'string' ? await JointModel.load(opts.textModel) : opts.textModel;
   let bytes: Buffer;
   try {
@@ -22,7 +22,8 @@ export async function captionImage(image: string | Buffer, corpus: readonly stri
   } catch (e) {
     throw new VisorError('IMAGE_UNREADABLE', `cannot read ${String(image)}: ${(e as Error).message}`, { cause: e });
   }
-  const encoder = await MobileNetV2.load({ threads: 1 });
+  // The image model whose features the joint model reads (the collection's, when it gives one).
+  const encoder = opts.encoder ?? (await loadImageEncoder({ id: model.imageModel, threads: 1 }));
   try {
     const q = await encodeImage(encoder, bytes);
     const im = model.encodeImages(q.vector, q.probs, 1);
@@ -34,7 +35,7 @@ export async function captionImage(image: string | Buffer, corpus: readonly stri
     const order = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]!);
     return order.slice(0, opts.k ?? 5).map((i, r) => ({ rank: r + 1, score: scores[i]!, caption: corpus[i]! }));
   } finally {
-    await encoder.close();
+    if (!opts.encoder) await encoder.close();
     if (typeof opts.textModel === 'string') model.close();
   }
 }

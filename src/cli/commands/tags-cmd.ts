@@ -29,7 +29,7 @@ export async function tagsCommand(targets: string[], o: TagsCommandOptions): Pro
       import('../../models/mobilenet.js'),
       import('../../concepts/concept-space.js'),
       import('../../concepts/tags.js'),
-      import('../../search/image-search.js'),
+      import('../../search/encode-image.js'),
     ]);
     const tagger = new Tagger(await loadConceptSpace(await imagenetClasses()));
     const model = await MobileNetV2.load();
