@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { VisorError } from '../errors.js';
 import { JointModel } from '../models/joint-model.js';
-import { MobileNetV2 } from '../models/mobilenet.js';
+import { loadImageEncoder } from '../models/load-encoder.js';
+import type { ImageEncoder } from '../models/types.js';
 import { encodeImage } from './encode-image.js';
 
 export interface CaptionResult {
