@@ -135,7 +135,7 @@ export class Collection {
   private pipeline: SearchPipeline | null = null;
   private concepts: Promise<{ space: ConceptSpace; tagger: Tagger; signal: ConceptSignal }> | null = null;
   private signalList: { key: string; signals: Promise<Signal[]> } | null = null;
-  private stageList: Promise<Stage[]> | null = null;
+  private stageList: Promise<{ stages: Stage[]; close(): Promise<void> }> | null = null;
   private domainStages: Promise<import('./domain/pipeline.js').DomainPipeline> | null = null;
   /** Vision–language models of the index's spaces, by space and tower, loaded on first use. */
   private readonly spaceModels = new Map<string, Promise<ClipModel>>();
@@ -406,10 +406,10 @@ export class Collection {
   }
 
   /** The optional stages of a search (narrow, localize, rerank), over the prepared side tables. */
-  private stages(): Promise<Stage[]> {
+  private async stages(): Promise<Stage[]> {
     this.stageList ??= import('./search/stages/index.js').then(({ optionalStages }) => optionalStages(() => this.stagesData()));
     this.stageList.catch(() => (this.stageList = null));
-    return this.stageList;
+    return (await this.stageList).stages;
   }
 
   /**
@@ -607,6 +607,8 @@ export class Collection {
     const pool = this.pool?.promise;
     const joint = this.joint?.promise;
     const stages = this.domainStages;
+    const stageList = this.stageList;
+    this.stageList = null;
     this.encoder = null;
     this.mainText = null;
     this.pool = null;
@@ -616,6 +618,7 @@ export class Collection {
     if (enc) await (await enc.catch(() => null))?.close();
     if (text) await (await text.catch(() => null))?.close();
     if (stages) await (await stages.catch(() => null))?.close();
+    if (stageList) await (await stageList.catch(() => null))?.close();
     if (pool) await (await pool.catch(() => null))?.close();
     for (const p of this.spacePools.splice(0)) await p.close();
     for (const m of this.spaceModels.values()) await (await m.catch(() => null))?.close();
