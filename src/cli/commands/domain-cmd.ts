@@ -7,6 +7,7 @@ import { SHORT_ID } from '../ids.js';
 import { displayPath, printJson, table } from '../output.js';
 import { createProgress, type ProgressMode } from '../progress.js';
 import type { GlobalOptions } from '../run.js';
+import type { SearchCommandOptions } from '../search-options.js';
 
 const f4 = (x: number) => x.toFixed(4);
 
@@ -284,7 +285,7 @@ export async function domainEvalCommand(name: 'cifar10-classify' | 'objects', o:
 }
 
 /** `visor search --image q.jpg [--narrow] [--localize] [--rerank]`: one image through the domain stages. */
-export async function domainSearchCommand(words: string[], o: import('./search-cmd.js').SearchCommandOptions): Promise<void> {
+export async function domainSearchCommand(words: string[], o: SearchCommandOptions): Promise<void> {
   if (o.image.length !== 1 || words.length > 0 || o.like.length > 0 || o.notImage.length > 0 || o.unlike.length > 0) {
     throw new VisorError('QUERY_INVALID', '--narrow, --localize and --rerank take exactly one --image and no words or other examples');
   }
