@@ -192,7 +192,7 @@ describe('LanceStore', () => {
 
   it('refuses an index made for another model, a newer schema, or a folder that is not an index', async () => {
     const dir = dbDir();
-    (await open(dir)).close();
+    await (await open(dir)).close();
     await expect(open(dir, { imageModel: 'other', dimension: 32 })).rejects.toMatchObject({ code: 'INDEX_INCOMPATIBLE' });
     const m = readManifest(dir)!;
     writeManifest(dir, { ...m, schemaVersion: m.schemaVersion + 1 });

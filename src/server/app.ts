@@ -42,7 +42,7 @@ export async function buildApp(collection: Collection, options: ServerOptions): 
     // (Such a reply has no route, so its onSend hooks do not run: the headers are set here.)
     frameworkErrors: (e, request, reply) => {
       void securityHeaders(request, reply);
-      return sendError(app, e, reply);
+      void sendError(app, e, reply);
     },
     clientErrorHandler,
     // Node would answer a request without a Host header with a bare 400; the hook below answers it in JSON.

@@ -1,27 +1,9 @@
 import fs from 'node:fs';
 import { VisorError } from '../../errors.js';
 import { prepareOutFile, printJson, table } from '../output.js';
-import { createProgress, type ProgressMode } from '../progress.js';
-import type { GlobalOptions } from '../run.js';
-
-export interface EvalCommandOptions extends GlobalOptions {
-  limit?: number;
-  /** cifar10-classify: mirror images (--no-mirror turns them off). */
-  mirror?: boolean;
-  queries?: number;
-  epochs?: number;
-  encoder?: string;
-  keep?: string;
-  out?: string;
-  textModel?: string;
-  fused?: boolean;
-  weights?: string;
-  fusion?: 'rrf' | 'score';
-  progress: ProgressMode;
-  zeroShot?: boolean;
-  split?: 'test' | 'dev';
-  k?: number;
-}
+import type { EvalCommandOptions } from '../eval-options.js';
+import { createProgress } from '../progress.js';
+import { parseWeights } from '../search-options.js';
 
 export const EVAL_DATASETS = ['cifar10', 'cifar10-zeroshot', 'flickr8k', 'tags', 'cifar10-classify', 'objects', 'css'] as const;
 
@@ -73,7 +55,6 @@ const r1 = (x: number) => x.toFixed(1);
 async function evalFlickr8kCommand(o: EvalCommandOptions): Promise<void> {
   if (!o.textModel) throw new VisorError('QUERY_INVALID', 'flickr8k evaluates a joint text–image model (--text-model <file.joint>) or text search with no training (--zero-shot)');
   const { evalFlickr8k } = await import('../../eval/flickr8k.js');
-  const { parseWeights } = await import('./search-cmd.js');
   const indexing = createProgress(o.progress);
   const searching = createProgress(o.progress, 'queries');
   const report = await evalFlickr8k({

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { ImageEncoderKind } from '../../compose/network.js';
 import { printJson, table } from '../output.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
-import type { EvalCommandOptions } from './eval-cmd.js';
+import type { EvalCommandOptions } from '../eval-options.js';
 
 const f3 = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(3));
 

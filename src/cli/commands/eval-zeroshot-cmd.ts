@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { VisorError } from '../../errors.js';
 import { printJson, table } from '../output.js';
 import { createProgress } from '../progress.js';
-import type { EvalCommandOptions } from './eval-cmd.js';
+import type { EvalCommandOptions } from '../eval-options.js';
 
 const f4 = (x: number) => x.toFixed(4);
 

@@ -2,50 +2,10 @@ import { Collection } from '../../collection.js';
 import { VisorError } from '../../errors.js';
 import type { RankedResult, SearchResponse } from '../../search/pipeline.js';
 import type { MatchReason } from '../../search/signal.js';
-import { DEFAULT_WEIGHTS, type Query, type SignalWeights } from '../../search/query.js';
+import type { Query } from '../../search/query.js';
 import { resolveItemIds, SHORT_ID } from '../ids.js';
 import { displayPath, formatMeta, printJson, table } from '../output.js';
-import type { GlobalOptions } from '../run.js';
-
-export interface SearchCommandOptions extends GlobalOptions {
-  image: string[];
-  notImage: string[];
-  like: string[];
-  unlike: string[];
-  moreLike: string[];
-  lessLike: string[];
-  text?: string;
-  composeModel?: string;
-  composeWeight?: number;
-  k: number;
-  offset: number;
-  where?: string;
-  exact?: boolean;
-  excludeSelf?: boolean;
-  weights?: string;
-  fusion?: 'rrf' | 'score';
-  textModel?: string;
-  space?: string;
-  /** Domain stages (one query image only); see domain-cmd.ts. */
-  narrow?: boolean;
-  localize?: boolean;
-  rerank?: boolean;
-}
-
-/** "visual=1,keywords=0.5" → weights; the collection refuses names it has no signal for. */
-export function parseWeights(spec: string | undefined): Partial<SignalWeights> | undefined {
-  if (!spec) return undefined;
-  const out: Partial<SignalWeights> = {};
-  for (const part of spec.split(',')) {
-    const [name, value] = part.split('=').map((x) => x.trim());
-    const v = Number(value);
-    if (!name || !/^[a-z][a-z0-9_-]*$/.test(name) || value === undefined || value === '' || !Number.isFinite(v) || v < 0) {
-      throw new VisorError('QUERY_INVALID', `bad weight ${JSON.stringify(part)}: use name=value with names ${Object.keys(DEFAULT_WEIGHTS).join(', ')}`);
-    }
-    out[name] = v;
-  }
-  return out;
-}
+import { parseWeights, type SearchCommandOptions } from '../search-options.js';
 
 function reason(why: MatchReason): string {
   const parts: string[] = [];
