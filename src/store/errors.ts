@@ -29,3 +29,21 @@ export function noProbabilities(where: string, imageModel: string): VisorError {
 export function wrongDimension(got: number, holds: number, space?: string): VisorError {
   return new VisorError('QUERY_INVALID', space === undefined ? `query vector has ${got} dims, index holds ${holds}` : `query vector has ${got} dims, space ${space} holds ${holds}`);
 }
+
+/** Space names are model ids, and become table names: lower-case letters, digits, '.', '-', '_'. */
+export const SPACE_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+
+/** Refuses a space name that is not a model id, as QUERY_INVALID. */
+export function checkSpaceName(name: string): void {
+  if (!SPACE_NAME.test(name)) throw new VisorError('QUERY_INVALID', `embedding space name ${JSON.stringify(name)} must be lower-case letters, digits, '.', '-' or '_'`);
+}
+
+/** A space the index does not hold. */
+export function noSuchSpace(where: string, name: string): VisorError {
+  return new VisorError('NOT_FOUND', `index at ${where} has no embedding space ${JSON.stringify(name)}`);
+}
+
+/** A space asked to hold vectors of another dimension than it does. */
+export function spaceDimensionMismatch(where: string, name: string, holds: number, given: number): VisorError {
+  return new VisorError('INDEX_INCOMPATIBLE', `space ${name} of ${where} holds ${holds}-d vectors; the model gives ${given}-d`);
+}

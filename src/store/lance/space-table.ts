@@ -1,13 +1,11 @@
-import { VisorError } from '../../errors.js';
+import { checkSpaceName } from '../errors.js';
 import type { ExactKernel } from '../exact-kernel.js';
 import { arrow, fixedSizeList, lancedb, type Arrow, type LanceDB } from './arrow.js';
 import { idList } from './filters.js';
 
 /** Space names are model ids: they become table names (`space_<name>`). */
-export const SPACE_NAME = /^[a-z0-9][a-z0-9._-]*$/;
-
 export function spaceTableName(name: string): string {
-  if (!SPACE_NAME.test(name)) throw new VisorError('QUERY_INVALID', `embedding space name ${JSON.stringify(name)} must be lower-case letters, digits, '.', '-' or '_'`);
+  checkSpaceName(name);
   return `space_${name}`;
 }
 

@@ -1,5 +1,4 @@
-import { VisorError } from '../../errors.js';
-import { wrongDimension } from '../errors.js';
+import { noSuchSpace, spaceDimensionMismatch, wrongDimension } from '../errors.js';
 import { writeManifest } from '../manifest.js';
 import type { Manifest, ScoredRows, SpaceInfo, VectorHit, VectorSearchOptions } from '../types.js';
 import type { AnnSettings } from './ann.js';
@@ -29,7 +28,7 @@ export class Spaces {
 
   private space(name: string): Promise<SpaceTable> {
     const info = this.manifest.spaces?.[name];
-    if (!info) throw new VisorError('NOT_FOUND', `index at ${this.dir} has no embedding space ${JSON.stringify(name)}`);
+    if (!info) throw noSuchSpace(this.dir, name);
     let t = this.tables.get(name);
     if (!t) {
       t = SpaceTable.open(this.db, name, info.dimension);
@@ -42,9 +41,7 @@ export class Spaces {
   async ensure(name: string, info: Omit<SpaceInfo, 'createdAt'>): Promise<void> {
     const have = this.manifest.spaces?.[name];
     if (have) {
-      if (have.dimension !== info.dimension) {
-        throw new VisorError('INDEX_INCOMPATIBLE', `space ${name} of ${this.dir} holds ${have.dimension}-d vectors; the model gives ${info.dimension}-d`);
-      }
+      if (have.dimension !== info.dimension) throw spaceDimensionMismatch(this.dir, name, have.dimension, info.dimension);
       return;
     }
     // The table exists before the manifest names it.
