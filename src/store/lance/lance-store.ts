@@ -41,7 +41,8 @@ export interface LanceStoreOptions extends OpenIndexOptions {
 /**
  * The embedded store: one LanceDB table, one row per unique image content, in a folder with
  * the manifest, the embedding spaces' and the side tables. Each job is a part of its own
- * (see the files beside this one); this class wires them together behind the port.
+ * (see the files beside this one); this class wires them together behind the port (whose
+ * interface documents each method).
  */
 export class LanceStore implements VectorStore {
   private readonly clock: TableVersion;
@@ -81,7 +82,6 @@ export class LanceStore implements VectorStore {
     return new LanceStore(dir, db, table, manifest, opts.ann);
   }
 
-  /** Persists collection-level settings (kept in visor.json). */
   saveSettings(settings: Record<string, unknown>): void {
     this.manifest.settings = { ...this.manifest.settings, ...settings };
     writeManifest(this.dir, this.manifest);
@@ -93,12 +93,10 @@ export class LanceStore implements VectorStore {
     return this.items.count();
   }
 
-  /** The table's version: it changes with every write, so it keys caches of search answers. */
   async version(): Promise<number> {
     return this.clock.get();
   }
 
-  /** Reads the newest version now (another thread's or process's writes), not after the read-consistency interval. */
   async refresh(): Promise<void> {
     await this.table.checkoutLatest();
     this.clock.forget();
@@ -144,12 +142,10 @@ export class LanceStore implements VectorStore {
     return filterError(where, e, () => this.metaColumns());
   }
 
-  /** Ids of the items a filter admits. */
   idsWhere(where: string): Promise<Set<string>> {
     return whereIds(this.table, where, () => this.metaColumns());
   }
 
-  /** Ids of the items matching an SQL filter over item columns. */
   matchingIds(where: string): Promise<Set<string>> {
     return this.idsWhere(where);
   }
@@ -175,12 +171,10 @@ export class LanceStore implements VectorStore {
     return { ids: flat.ids, matrix: flat.matrix };
   }
 
-  /** Class probabilities of every item, rows aligned with vectors().ids. */
   probabilities(): Promise<{ ids: readonly string[]; matrix: Float32Array; classes: number }> {
     return this.flat.probabilities();
   }
 
-  /** Scores of every item for each query against stored vectors or probabilities (count × items). */
   async scoreAll(space: 'vector' | 'probs', queries: Float32Array, count: number): Promise<ScoredRows> {
     if (space === 'probs' && this.manifest.numClasses === 0) throw noProbabilities(this.dir, this.manifest.imageModel);
     const m = space === 'vector' ? await this.vectors() : await this.probabilities();
@@ -190,15 +184,10 @@ export class LanceStore implements VectorStore {
 
   // --- Keywords ---
 
-  /**
-   * Keyword search (BM25, English stemming, stop words and accents folded) over file names
-   * and catalogue text. Scores are BM25: comparable within one query only.
-   */
   keywordSearch(text: string, opts: { k: number; where?: string }): Promise<VectorHit[]> {
     return this.keywords.search(text, opts);
   }
 
-  /** keywordSearch's scores as rows of `ids` (vectors().ids); null when `ids` is not the current vector cache. */
   keywordRows(text: string, k: number, ids: readonly string[]): Promise<KeywordRows | null> {
     return this.keywords.rows(text, k, ids);
   }
@@ -235,11 +224,7 @@ export class LanceStore implements VectorStore {
 
   // --- Side tables ---
 
-  /**
-   * Another table in the same database folder, created with `schema` when missing. Optional
-   * features keep their per-item data there, keyed by item id, so the items table, and
-   * indexes made without those features, stay as they are.
-   */
+  /** Another table in the same database folder (see side-tables.ts). */
   async sideTable<S extends SideSchema>(name: string, schema: S): Promise<SideTable<S>> {
     if (name === ITEMS_TABLE) throw new Error(`${ITEMS_TABLE} is the items table`);
     const table = await LanceSideTable.open(this.db, name, schema);
@@ -247,39 +232,32 @@ export class LanceStore implements VectorStore {
     return table;
   }
 
-  /** Whether a side table exists (without creating it). */
   async hasSideTable(name: string): Promise<boolean> {
     return (await this.db.tableNames()).includes(name);
   }
 
   // --- Further embedding spaces (e.g. CLIP beside MobileNetV2), one table each ---
 
-  /** The embedding spaces this index holds besides its image features. */
   spaces(): Array<SpaceInfo & { name: string }> {
     return this.spaceSet.list();
   }
 
-  /** Creates a space (its table and manifest entry), or checks that the existing one matches. */
   ensureSpace(name: string, info: Omit<SpaceInfo, 'createdAt'>): Promise<void> {
     return this.spaceSet.ensure(name, info);
   }
 
-  /** Adds vectors to a space: row i of `matrix` belongs to item ids[i]. */
   addSpaceVectors(name: string, ids: readonly string[], matrix: Float32Array): Promise<void> {
     return this.spaceSet.add(name, ids, matrix);
   }
 
-  /** Ids of the items that have a vector in the space. */
   spaceIds(name: string): Promise<Set<string>> {
     return this.spaceSet.ids(name);
   }
 
-  /** Every item's cosine to `query` in a space, aligned with vectors().ids; NaN where an item has none. */
   scoreSpace(name: string, query: Float32Array): Promise<ScoredRows> {
     return this.spaceSet.score(name, query);
   }
 
-  /** Nearest items in a space: exact, or approximate once the space has an ANN index (and no filter). */
   searchSpace(name: string, query: Float32Array, opts: VectorSearchOptions): Promise<VectorHit[]> {
     return this.spaceSet.search(name, query, opts);
   }

@@ -1,8 +1,6 @@
 import { CORE_COLUMN_SET } from '../columns.js';
-import { checkItemIds, checkSpaceName, noProbabilities, noSuchSpace, spaceDimensionMismatch, wrongDimension } from '../errors.js';
-import { float16ToFloat32, float32ToFloat16 } from '../float16.js';
+import { checkItemIds, noProbabilities, wrongDimension } from '../errors.js';
 import type { SideTable, VectorStore } from '../port.js';
-import { searchTextFor } from '../search-text.js';
 import type {
   BatchHits,
   FileState,
@@ -10,7 +8,6 @@ import type {
   KeywordRows,
   Manifest,
   MetaColumnType,
-  MetaRecord,
   ScoredRows,
   SideSchema,
   SpaceInfo,
@@ -21,8 +18,10 @@ import type {
 } from '../types.js';
 import { scoreRows, topK } from './exact.js';
 import { KeywordIndex } from './keywords.js';
+import { CORE_FILTER_COLUMNS, LIST_COLUMNS, toRecord, toRows, type Row } from './rows.js';
 import { MemorySideTable } from './side-table.js';
-import { compileWhere, type FilterRow, type Predicate } from './where.js';
+import { MemorySpaces } from './spaces.js';
+import { compileWhere, type Predicate } from './where.js';
 
 export interface MemoryStoreOptions {
   dimension: number;
@@ -33,15 +32,6 @@ export interface MemoryStoreOptions {
   name?: string;
 }
 
-/** One stored item: its record as given (meta as JSON, as LanceDB keeps it), vectors, and what filters and keywords read. */
-interface Row {
-  item: Omit<ItemWithVectors, 'meta'>;
-  metaJson: string;
-  /** Scalar columns for filters: the core ones and the catalogue columns that existed when it was written. */
-  columns: FilterRow;
-  searchText: string;
-}
-
 /** The items as of one version: what vectors() hands out, and what keywordRows' ids must be. */
 interface Snapshot {
   version: number;
@@ -50,26 +40,6 @@ interface Snapshot {
   matrix: Float32Array;
   probs?: Float32Array;
   keywords?: KeywordIndex;
-}
-
-const CORE_FILTER_COLUMNS: Readonly<Record<string, MetaColumnType>> = {
-  id: 'string',
-  path: 'string',
-  img_width: 'number',
-  img_height: 'number',
-  img_format: 'string',
-  indexed_at: 'number',
-  meta: 'string',
-  search_text: 'string',
-};
-const LIST_COLUMNS: ReadonlySet<string> = new Set(['paths', 'file_sizes', 'file_mtimes', 'vector', 'probs']);
-
-/** A catalogue value as its typed column holds it (the raw value stays in meta). */
-function typedValue(v: MetaRecord[string] | undefined, type: MetaColumnType): string | number | null {
-  if (v == null) return null;
-  if (type === 'string') return String(v);
-  const num = typeof v === 'number' ? v : Number(v);
-  return Number.isFinite(num) ? num : null;
 }
 
 /**
@@ -86,7 +56,7 @@ export class MemoryStore implements VectorStore {
   private writes = 1;
   private snap: Snapshot | null = null;
   private readonly filters = new Map<string, Predicate>();
-  private readonly spaceRows = new Map<string, Map<string, Float32Array>>();
+  private readonly spaceSet: MemorySpaces;
   private readonly sides = new Map<string, MemorySideTable<SideSchema>>();
 
   constructor(opts: MemoryStoreOptions) {
@@ -100,6 +70,7 @@ export class MemoryStore implements VectorStore {
       createdAt: new Date().toISOString(),
       settings: {},
     };
+    this.spaceSet = new MemorySpaces(this.manifest, this.name);
   }
 
   get dimension(): number {
@@ -142,16 +113,11 @@ export class MemoryStore implements VectorStore {
     return this.rows.flatMap(({ item }) => item.paths.map((path, i) => ({ path, id: item.id, size: item.fileSizes[i] ?? -1, mtimeMs: item.fileMtimes[i] ?? -1 })));
   }
 
-  private record(row: Row): StoredItem {
-    const { vector: _v, probs: _p, ...rest } = row.item;
-    return { ...rest, paths: [...rest.paths], fileSizes: [...rest.fileSizes], fileMtimes: [...rest.fileMtimes], meta: JSON.parse(row.metaJson) as MetaRecord };
-  }
-
   async getItems(ids: readonly string[]): Promise<StoredItem[]> {
     const { rowOf } = this.snapshot();
     return ids.flatMap((id) => {
       const r = rowOf.get(id);
-      return r === undefined ? [] : [this.record(this.rows[r]!)];
+      return r === undefined ? [] : [toRecord(this.rows[r]!)];
     });
   }
 
@@ -163,50 +129,13 @@ export class MemoryStore implements VectorStore {
       const r = rowOf.get(id);
       if (r === undefined) return [];
       const row = this.rows[r]!;
-      return [{ ...this.record(row), vector: Float32Array.from(row.item.vector), probs: Float32Array.from(row.item.probs) }];
-    });
-  }
-
-  /** Rows for items, checked as LanceDB checks them (a vector of the wrong length is refused). */
-  private toRows(items: readonly ItemWithVectors[]): Row[] {
-    const dim = this.dimension;
-    const classes = this.manifest.numClasses;
-    return items.map((it) => {
-      if (it.vector.length !== dim) throw new Error(`vector of ${it.vector.length} dims, index holds ${dim}`);
-      // Stored at half precision, as LanceDB does.
-      const probs = classes > 0 ? float16ToFloat32(float32ToFloat16(Float32Array.from({ length: classes }, (_, i) => it.probs[i] ?? 0))) : new Float32Array(0);
-      const metaJson = JSON.stringify(it.meta);
-      const columns: Record<string, string | number | null> = {
-        id: it.id,
-        path: it.path,
-        img_width: it.width,
-        img_height: it.height,
-        img_format: it.format,
-        indexed_at: it.indexedAt,
-        meta: metaJson,
-        search_text: searchTextFor(it.path, it.meta),
-      };
-      for (const [c, type] of Object.entries(this.catalogue)) columns[c] = typedValue(it.meta[c], type);
-      const item = {
-        id: it.id,
-        path: it.path,
-        paths: [...it.paths],
-        fileSizes: [...it.fileSizes],
-        fileMtimes: [...it.fileMtimes],
-        width: it.width,
-        height: it.height,
-        format: it.format,
-        indexedAt: it.indexedAt,
-        vector: Float32Array.from(it.vector),
-        probs,
-      };
-      return { item, metaJson, columns, searchText: columns.search_text as string };
+      return [{ ...toRecord(row), vector: Float32Array.from(row.item.vector), probs: Float32Array.from(row.item.probs) }];
     });
   }
 
   async upsert(items: readonly ItemWithVectors[]): Promise<void> {
     if (items.length === 0) return;
-    const rows = this.toRows(items);
+    const rows = toRows(items, this.dimension, this.manifest.numClasses, this.catalogue);
     const replaced = new Set(items.map((i) => i.id));
     // Rewritten items move to the end, in the order given, as LanceDB's merge-insert leaves them.
     this.rows = [...this.rows.filter((r) => !replaced.has(r.item.id)), ...rows];
@@ -215,7 +144,7 @@ export class MemoryStore implements VectorStore {
 
   async insert(items: readonly ItemWithVectors[]): Promise<void> {
     if (items.length === 0) return;
-    this.rows = [...this.rows, ...this.toRows(items)];
+    this.rows = [...this.rows, ...toRows(items, this.dimension, this.manifest.numClasses, this.catalogue)];
     this.wrote();
   }
 
@@ -225,7 +154,7 @@ export class MemoryStore implements VectorStore {
     const gone = new Set(ids);
     this.rows = this.rows.filter((r) => !gone.has(r.item.id));
     this.wrote();
-    for (const space of this.spaceRows.values()) for (const id of ids) space.delete(id);
+    this.spaceSet.deleteItems(ids);
   }
 
   async metaColumns(): Promise<Record<string, MetaColumnType>> {
@@ -356,8 +285,7 @@ export class MemoryStore implements VectorStore {
 
   /** Drops space vectors of items no longer stored (as LanceDB's optimize does); nothing else to compact. */
   async optimize(): Promise<void> {
-    const live = new Set(this.rows.map((r) => r.item.id));
-    for (const space of this.spaceRows.values()) for (const id of [...space.keys()]) if (!live.has(id)) space.delete(id);
+    this.spaceSet.prune(new Set(this.rows.map((r) => r.item.id)));
   }
 
   async stats(): Promise<StoreStats> {
@@ -380,70 +308,27 @@ export class MemoryStore implements VectorStore {
   // --- Further embedding spaces ---
 
   spaces(): Array<SpaceInfo & { name: string }> {
-    return Object.entries(this.manifest.spaces ?? {}).map(([name, info]) => ({ name, ...info }));
+    return this.spaceSet.list();
   }
 
-  private space(name: string): { dimension: number; vectors: Map<string, Float32Array> } {
-    const info = this.manifest.spaces?.[name];
-    if (!info) throw noSuchSpace(this.name, name);
-    let vectors = this.spaceRows.get(name);
-    if (!vectors) this.spaceRows.set(name, (vectors = new Map()));
-    return { dimension: info.dimension, vectors };
+  ensureSpace(name: string, info: Omit<SpaceInfo, 'createdAt'>): Promise<void> {
+    return this.spaceSet.ensure(name, info);
   }
 
-  async ensureSpace(name: string, info: Omit<SpaceInfo, 'createdAt'>): Promise<void> {
-    const have = this.manifest.spaces?.[name];
-    if (have) {
-      if (have.dimension !== info.dimension) throw spaceDimensionMismatch(this.name, name, have.dimension, info.dimension);
-      return;
-    }
-    checkSpaceName(name);
-    this.manifest.spaces = { ...this.manifest.spaces, [name]: { ...info, createdAt: new Date().toISOString() } };
+  addSpaceVectors(name: string, ids: readonly string[], matrix: Float32Array): Promise<void> {
+    return this.spaceSet.add(name, ids, matrix);
   }
 
-  async addSpaceVectors(name: string, ids: readonly string[], matrix: Float32Array): Promise<void> {
-    const { dimension, vectors } = this.space(name);
-    const n = ids.length;
-    if (n === 0) return;
-    if (matrix.length !== n * dimension) throw new Error(`expected ${n}×${dimension} values for space ${name}, got ${matrix.length}`);
-    checkItemIds(ids);
-    ids.forEach((id, i) => vectors.set(id, matrix.slice(i * dimension, (i + 1) * dimension)));
+  spaceIds(name: string): Promise<Set<string>> {
+    return this.spaceSet.ids(name);
   }
 
-  async spaceIds(name: string): Promise<Set<string>> {
-    return new Set(this.space(name).vectors.keys());
+  scoreSpace(name: string, query: Float32Array): Promise<ScoredRows> {
+    return this.spaceSet.score(name, query, () => this.snapshot().ids);
   }
 
-  async scoreSpace(name: string, query: Float32Array): Promise<ScoredRows> {
-    const { dimension, vectors } = this.space(name);
-    if (query.length !== dimension) throw wrongDimension(query.length, dimension, name);
-    const { ids } = this.snapshot();
-    const scores = new Float32Array(ids.length).fill(NaN);
-    ids.forEach((id, i) => {
-      const v = vectors.get(id);
-      if (v) scores[i] = scoreRows(query, 1, v, 1)[0]!;
-    });
-    return { ids, scores };
-  }
-
-  async searchSpace(name: string, query: Float32Array, opts: VectorSearchOptions): Promise<VectorHit[]> {
-    const { dimension, vectors } = this.space(name);
-    if (query.length !== dimension) throw wrongDimension(query.length, dimension, name);
-    const ids = [...vectors.keys()];
-    const n = ids.length;
-    if (n === 0) return [];
-    const matrix = new Float32Array(n * dimension);
-    ids.forEach((id, i) => matrix.set(vectors.get(id)!, i * dimension));
-    const bias = new Float32Array(n);
-    if (opts.where) {
-      const admitted = await this.idsWhere(opts.where);
-      ids.forEach((id, i) => (bias[i] = admitted.has(id) ? 0 : -Infinity));
-    }
-    if (opts.exclude) ids.forEach((id, i) => opts.exclude!.has(id) && (bias[i] = -Infinity));
-    const top = topK(query, 1, matrix, n, bias, opts.k);
-    const hits: VectorHit[] = [];
-    for (let j = 0; j < top.k && top.scores[j] !== -Infinity; j++) hits.push({ id: ids[top.rows[j]!]!, score: top.scores[j]! });
-    return hits;
+  searchSpace(name: string, query: Float32Array, opts: VectorSearchOptions): Promise<VectorHit[]> {
+    return this.spaceSet.search(name, query, opts, (where) => this.idsWhere(where));
   }
 
   async close(): Promise<void> {
