@@ -1,5 +1,5 @@
 import { VisorError } from '../errors.js';
-import type { VectorStore } from '../store/types.js';
+import type { VectorStore } from '../store/port.js';
 import type { FeatureRows } from './features.js';
 
 export interface LabelledRows {

@@ -1,4 +1,4 @@
-import type { LanceStore } from '../store/lance-store.js';
+import type { VectorStore } from '../store/port.js';
 import type { SideTables } from './side-tables.js';
 
 /**
@@ -23,7 +23,7 @@ export interface DomainIndex {
   categoryOf: Int32Array;
 }
 
-export async function buildDomainIndex(store: LanceStore, side: SideTables): Promise<DomainIndex> {
+export async function buildDomainIndex(store: Pick<VectorStore, 'vectors' | 'dimension'>, side: SideTables): Promise<DomainIndex> {
   const { ids, matrix } = await store.vectors();
   const n = ids.length;
   const dim = store.dimension;

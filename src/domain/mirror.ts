@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { VisorError } from '../errors.js';
 import type { FeatureRows } from '../classify/features.js';
-import type { VectorStore } from '../store/types.js';
+import type { VectorStore } from '../store/port.js';
 import type { ObjectEncoder } from './object-encoder.js';
 
 /**

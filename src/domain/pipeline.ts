@@ -6,7 +6,7 @@ import { DEFAULT_LOCALIZE_METHOD, type LocalizeMethod } from '../localize/locali
 import type { MobileNetOptions } from '../models/mobilenet.js';
 import { hydrate, type SearchResult } from '../search/results.js';
 import type { ExactKernel } from '../store/exact-kernel.js';
-import type { LanceStore } from '../store/lance-store.js';
+import type { VectorStore } from '../store/port.js';
 import { buildDomainIndex, type DomainIndex } from './domain-index.js';
 import { chooseCategories, NARROW_BONUS, narrowingBias, type CategoryChoice, type NarrowOptions } from './narrow.js';
 import type { EncodedObject, ObjectEncoder } from './object-encoder.js';
@@ -96,12 +96,12 @@ export class DomainPipeline {
   private predictorCache: { key: string; predictor: CategoryPredictor } | null = null;
 
   private constructor(
-    private readonly store: LanceStore,
+    private readonly store: VectorStore,
     private readonly side: SideTables,
     private readonly modelOptions: MobileNetOptions,
   ) {}
 
-  static async open(store: LanceStore, modelOptions: MobileNetOptions = {}): Promise<DomainPipeline> {
+  static async open(store: VectorStore, modelOptions: MobileNetOptions = {}): Promise<DomainPipeline> {
     return new DomainPipeline(store, await SideTables.open(store), modelOptions);
   }
 

@@ -1,5 +1,5 @@
 import type { LocalizeMethod } from '../localize/localizer.js';
-import type { LanceStore } from '../store/lance-store.js';
+import type { VectorStore } from '../store/port.js';
 import type { PredictorSpec } from './predictors.js';
 
 /**
@@ -14,11 +14,11 @@ export interface DomainSettings {
 
 const KEY = 'domain';
 
-export function domainSettings(store: LanceStore): DomainSettings {
+export function domainSettings(store: Pick<VectorStore, 'manifest'>): DomainSettings {
   return (store.manifest.settings[KEY] as DomainSettings | undefined) ?? {};
 }
 
-export function saveDomainSettings(store: LanceStore, patch: Partial<DomainSettings>): DomainSettings {
+export function saveDomainSettings(store: Pick<VectorStore, 'manifest' | 'saveSettings'>, patch: Partial<DomainSettings>): DomainSettings {
   const next = { ...domainSettings(store), ...patch };
   store.saveSettings({ [KEY]: next });
   return next;

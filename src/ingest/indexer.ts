@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MAX_PIXELS } from '../image/limits.js';
-import type { FileState, ItemWithVectors, MetaColumnType, MetaRecord, VectorStore } from '../store/types.js';
+import type { FileState, ItemWithVectors, MetaColumnType, MetaRecord, VectorStore } from '../store/port.js';
 import { isCatalogueFile, readCatalogue } from './catalogue.js';
 import { mapUnordered } from './concurrent.js';
 import { crawl, type CrawlProblem } from './crawl.js';

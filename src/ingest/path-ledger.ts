@@ -1,4 +1,4 @@
-import type { VectorStore } from '../store/types.js';
+import type { VectorStore } from '../store/port.js';
 
 export interface PathRecord {
   path: string;

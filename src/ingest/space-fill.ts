@@ -4,7 +4,7 @@ import { resolvePaths, type VisorPaths } from '../config.js';
 import { VisorError } from '../errors.js';
 import { findAnyModel, idFromFolder } from '../models/local-models.js';
 import type { ModelSpec } from '../models/registry.js';
-import type { VectorStore } from '../store/types.js';
+import type { VectorStore } from '../store/port.js';
 import { mapUnordered } from './concurrent.js';
 import type { CrawlProblem } from './crawl.js';
 import type { EmbedPool } from './embed-pool.js';

@@ -1,25 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { VisorError } from '../errors.js';
-import type { SpaceInfo } from './space-table.js';
+import type { Manifest } from './types.js';
 
-/**
- * `visor.json` beside the tables: what an index was built with. Checked on open so an index
- * made by another model or a newer Visor is refused with a reason, not misread.
+export type { Manifest } from './types.js';
+
+/*
+ * `visor.json` beside the tables: what an index was built with (see Manifest). Checked on open
+ * so an index made by another model or a newer Visor is refused with a reason, not misread.
  */
-export interface Manifest {
-  format: 'visor-index';
-  /** Bumped when the table layout changes; older indexes are migrated on open. */
-  schemaVersion: number;
-  imageModel: string;
-  dimension: number;
-  numClasses: number;
-  createdAt: string;
-  /** Free-form settings later features keep with the collection. */
-  settings: Record<string, unknown>;
-  /** Further embedding spaces (e.g. CLIP), by name, each in its own `space_<name>` table. */
-  spaces?: Record<string, SpaceInfo>;
-}
 
 /** 1: first release. 2: search_text column with a full-text index (keyword search). */
 export const SCHEMA_VERSION = 2;

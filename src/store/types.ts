@@ -1,9 +1,9 @@
 /**
- * What the rest of Visor needs from storage. One implementation today (LanceDB, embedded);
- * a distributed engine would implement the same interface.
+ * Records the store hands over and takes in: plain data, no LanceDB or Arrow types. The
+ * interface itself (the port) is in port.ts.
  */
 
-import type { SpaceInfo } from './space-table.js';
+export type { VectorStore } from './port.js';
 
 /** Catalogue values kept with an item: typed columns, so filters can compare them. */
 export type MetaValue = string | number | null;
@@ -31,7 +31,7 @@ export interface StoredItem {
 export interface ItemVectors {
   /** L2-normalised image features. */
   vector: Float32Array;
-  /** Class probabilities of the image model. */
+  /** Class probabilities of the image model (empty when it has no classifier: numClasses 0). */
   probs: Float32Array;
 }
 
@@ -61,6 +61,20 @@ export interface BatchHits {
   ids: readonly string[];
 }
 
+/** Every item's score for some queries, as of one snapshot: query q's score of ids[i] is scores[q * ids.length + i]. */
+export interface ScoredRows {
+  ids: readonly string[];
+  scores: Float32Array;
+}
+
+/** Keyword scores as rows of a vectors() snapshot's ids: hit i is ids[rows[i]] with scores[i]. */
+export interface KeywordRows {
+  /** Hits found, including those of rows the snapshot does not hold (left out of rows). */
+  hits: number;
+  rows: Int32Array;
+  scores: Float32Array;
+}
+
 export interface VectorSearchOptions {
   k: number;
   /** SQL filter over item columns, e.g. "category = 'bottle' AND price < 20". */
@@ -79,35 +93,71 @@ export interface StoreStats {
   version: number;
 }
 
-export interface VectorStore {
-  readonly dimension: number;
-  count(): Promise<number>;
-  fileStates(): Promise<FileState[]>;
-  getItems(ids: readonly string[]): Promise<StoredItem[]>;
-  getItemsWithVectors(ids: readonly string[]): Promise<ItemWithVectors[]>;
-  /** Inserts or replaces whole items, atomically: after a crash either all are stored or none. */
-  upsert(items: readonly ItemWithVectors[]): Promise<void>;
-  /** Appends items the caller knows are new (no lookup of existing ids), atomically. */
-  insert(items: readonly ItemWithVectors[]): Promise<void>;
-  deleteItems(ids: readonly string[]): Promise<void>;
-  ensureMetaColumns(columns: Record<string, MetaColumnType>): Promise<void>;
-  metaColumns(): Promise<Record<string, MetaColumnType>>;
-  search(query: Float32Array, opts: VectorSearchOptions): Promise<VectorHit[]>;
-  /** Many queries at once, exact: what evaluations and batch jobs use. */
-  searchMany(queries: Float32Array, count: number, opts: VectorSearchOptions): Promise<BatchHits>;
-  /** Every stored vector, row i belonging to ids[i] (evaluations, training, exports). */
-  vectors(): Promise<{ ids: readonly string[]; matrix: Float32Array }>;
-  /** Compacts storage and builds or refreshes the ANN index when the collection is large. */
-  optimize(): Promise<void>;
-  stats(): Promise<StoreStats>;
-  close(): Promise<void>;
-  /**
-   * Further embedding spaces (e.g. CLIP beside the image features): vectors keyed by item id,
-   * one table per space, deleted with their items.
-   */
-  spaces(): Array<SpaceInfo & { name: string }>;
-  ensureSpace(name: string, info: Omit<SpaceInfo, 'createdAt'>): Promise<void>;
-  addSpaceVectors(name: string, ids: readonly string[], matrix: Float32Array): Promise<void>;
-  spaceIds(name: string): Promise<Set<string>>;
-  searchSpace(name: string, query: Float32Array, opts: VectorSearchOptions): Promise<VectorHit[]>;
+/**
+ * A further embedding space of an index (e.g. CLIP image embeddings beside MobileNetV2's
+ * features): what made it and its size. Kept in the manifest under `spaces`.
+ */
+export interface SpaceInfo {
+  /** Model id: a built-in or added model, or for a folder its name. */
+  model: string;
+  /** For a model used straight from a folder: where it is (its text tower is loaded from there). */
+  folder?: string;
+  dimension: number;
+  createdAt: string;
 }
+
+/**
+ * What an index was built with (for LanceDB, `visor.json` beside the tables). Checked on open
+ * so an index made by another model or a newer Visor is refused with a reason, not misread.
+ */
+export interface Manifest {
+  format: 'visor-index';
+  /** Bumped when the table layout changes; older indexes are migrated on open. */
+  schemaVersion: number;
+  imageModel: string;
+  dimension: number;
+  /** Class probabilities stored per item; 0 for an image model without a classifier (CLIP). */
+  numClasses: number;
+  createdAt: string;
+  /** Free-form settings later features keep with the collection. */
+  settings: Record<string, unknown>;
+  /** Further embedding spaces (e.g. CLIP), by name. */
+  spaces?: Record<string, SpaceInfo>;
+}
+
+// --- Side tables: per-item data of optional features, beside the items ---
+
+/** Column types a side table holds: text, a float, a flag, bytes, or a fixed-length float vector. */
+export type SideColumnType = 'string' | 'float32' | 'bool' | 'bytes' | { vector: number };
+/** A side table's columns besides its `id` key, by name. */
+export type SideSchema = Record<string, SideColumnType>;
+
+type SideValue<T extends SideColumnType> = T extends 'string'
+  ? string
+  : T extends 'float32'
+    ? number
+    : T extends 'bool'
+      ? boolean
+      : T extends 'bytes'
+        ? Uint8Array
+        : Float32Array;
+
+type SideArray<T extends SideColumnType> = T extends 'string'
+  ? string[]
+  : T extends 'float32'
+    ? Float32Array
+    : T extends 'bool'
+      ? Uint8Array
+      : T extends 'bytes'
+        ? Uint8Array[]
+        : Float32Array;
+
+/** One row of a side table: its item id and a value per column. */
+export type SideRow<S extends SideSchema> = { id: string } & { [K in keyof S]: SideValue<S[K]> };
+
+/**
+ * Some columns of every row, column by column (no object per row): ids[i] is row i; a string
+ * column is an array, a float or flag column a typed array (flags 0/1), a bytes column an array
+ * of byte arrays, and a vector column one n × dimension Float32Array.
+ */
+export type SideColumns<S extends SideSchema, K extends keyof S> = { ids: string[] } & { [P in K]: SideArray<S[P]> };

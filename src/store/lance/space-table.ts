@@ -1,38 +1,12 @@
-import { createRequire } from 'node:module';
-import type * as LanceDB from '@lancedb/lancedb';
-import type * as Arrow from 'apache-arrow';
-import { VisorError } from '../errors.js';
-import type { ExactKernel } from './exact-kernel.js';
-
-const require = createRequire(import.meta.url);
-const arrow = require('apache-arrow') as typeof Arrow;
-const lancedb = require('@lancedb/lancedb') as typeof LanceDB;
-
-/**
- * A further embedding space of an index (e.g. CLIP image embeddings beside MobileNetV2's
- * features): what made it and its size. Kept in the manifest under `spaces`.
- */
-export interface SpaceInfo {
-  /** Model id: a built-in or added model, or for a folder its name. */
-  model: string;
-  /** For a model used straight from a folder: where it is (its text tower is loaded from there). */
-  folder?: string;
-  dimension: number;
-  createdAt: string;
-}
+import { checkSpaceName } from '../errors.js';
+import type { ExactKernel } from '../exact-kernel.js';
+import { arrow, fixedSizeList, lancedb, type Arrow, type LanceDB } from './arrow.js';
+import { idList } from './filters.js';
 
 /** Space names are model ids: they become table names (`space_<name>`). */
-export const SPACE_NAME = /^[a-z0-9][a-z0-9._-]*$/;
-
 export function spaceTableName(name: string): string {
-  if (!SPACE_NAME.test(name)) throw new VisorError('QUERY_INVALID', `embedding space name ${JSON.stringify(name)} must be lower-case letters, digits, '.', '-' or '_'`);
+  checkSpaceName(name);
   return `space_${name}`;
-}
-
-const HEX_ID = /^[0-9a-f]{8,64}$/;
-function idList(ids: readonly string[]): string {
-  for (const id of ids) if (!HEX_ID.test(id)) throw new VisorError('QUERY_INVALID', `not an item id: ${JSON.stringify(id)}`);
-  return ids.map((id) => `'${id}'`).join(', ');
 }
 
 interface Cache {
@@ -64,7 +38,7 @@ export class SpaceTable {
           tableName,
           new arrow.Schema([
             new arrow.Field('id', new arrow.Utf8(), false),
-            new arrow.Field('vector', new arrow.FixedSizeList(dimension, new arrow.Field('item', new arrow.Float32(), true)), false),
+            new arrow.Field('vector', fixedSizeList(dimension, new arrow.Float32()), false),
           ]),
         );
     return new SpaceTable(name, dimension, table);
@@ -80,7 +54,7 @@ export class SpaceTable {
     if (n === 0) return;
     if (matrix.length !== n * this.dimension) throw new Error(`expected ${n}×${this.dimension} values for space ${this.name}, got ${matrix.length}`);
     idList(ids);
-    const type = new arrow.FixedSizeList(this.dimension, new arrow.Field('item', new arrow.Float32(), true));
+    const type = fixedSizeList(this.dimension, new arrow.Float32());
     const child = arrow.makeData({ type: new arrow.Float32(), length: n * this.dimension, nullCount: 0, data: matrix });
     const vectors = arrow.makeData({ type, length: n, nullCount: 0, child });
     const idData = arrow.vectorFromArray([...ids], new arrow.Utf8()).data[0]!;

@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import { VisorError } from '../../errors.js';
+import { readManifest, SCHEMA_VERSION, writeManifest } from '../manifest.js';
+import type { Manifest } from '../types.js';
+import { lancedb, type LanceDB } from './arrow.js';
+import { migrate } from './migrate.js';
+import { coreSchema, ITEMS_TABLE } from './schema.js';
+
+export interface OpenIndexOptions {
+  /** Dimension of the image features, and the model that made them, for a new index. */
+  dimension: number;
+  /** Class probabilities per item for a new index (0: the model has no classifier). */
+  numClasses: number;
+  imageModel: string;
+  /** Create the index if the folder holds none (default true). */
+  create?: boolean;
+}
+
+/**
+ * The index in a folder, opened or created: its manifest checked against the model that will
+ * use it (or written for a new one), its items table migrated to the current schema.
+ */
+export async function openIndex(dir: string, opts: OpenIndexOptions): Promise<{ db: LanceDB.Connection; table: LanceDB.Table; manifest: Manifest }> {
+  let manifest = readManifest(dir);
+  if (!manifest) {
+    if (opts.create === false) {
+      throw new VisorError('INDEX_EMPTY', `no Visor index at ${dir}; create one with 'visor index <folder>'`);
+    }
+    if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
+      throw new VisorError('INDEX_INCOMPATIBLE', `${dir} is not empty and holds no Visor index; choose another --db`);
+    }
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.accessSync(dir, fs.constants.W_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : (e as Error).message;
+      throw new VisorError('INDEX_INCOMPATIBLE', `cannot create an index at ${dir}: ${why}`, { cause: e });
+    }
+    manifest = {
+      format: 'visor-index',
+      schemaVersion: SCHEMA_VERSION,
+      imageModel: opts.imageModel,
+      dimension: opts.dimension,
+      numClasses: opts.numClasses,
+      createdAt: new Date().toISOString(),
+      settings: {},
+    };
+  } else if (manifest.imageModel !== opts.imageModel || manifest.dimension !== opts.dimension) {
+    throw new VisorError(
+      'INDEX_INCOMPATIBLE',
+      `index at ${dir} was built with ${manifest.imageModel} (${manifest.dimension}-d); ` +
+        `it cannot be searched with ${opts.imageModel} (${opts.dimension}-d)`,
+    );
+  }
+  // Readers re-check for commits by other processes (an indexer running beside a server).
+  const db = await lancedb.connect(dir, { readConsistencyInterval: 1 });
+  const names = await db.tableNames();
+  const table = names.includes(ITEMS_TABLE)
+    ? await db.openTable(ITEMS_TABLE)
+    : await db.createEmptyTable(ITEMS_TABLE, coreSchema(manifest.dimension, manifest.numClasses));
+  if (manifest.schemaVersion < SCHEMA_VERSION) await migrate(table, manifest);
+  if (!fs.existsSync(`${dir}/visor.json`) || manifest.schemaVersion !== readManifest(dir)?.schemaVersion) writeManifest(dir, manifest);
+  return { db, table, manifest };
+}

@@ -1,0 +1,32 @@
+import type { LanceDB } from './arrow.js';
+
+/**
+ * How long reads reuse the table version last asked for. LanceDB's version() can hold the event
+ * loop for milliseconds (measured: 2–9 ms for one call in ten under a search load), and a
+ * search asks several times (answer cache, vectors, expansion, page records). Writes through
+ * this store forget it at once; another process's writes already take up to the connection's
+ * read-consistency interval (1 s) to be seen, and this adds at most a tenth of that.
+ */
+const VERSION_REUSE_MS = 100;
+
+/** The items table's version as last asked, shared by reads for VERSION_REUSE_MS; every write forgets it. */
+export class TableVersion {
+  private read: { at: number; version: Promise<number> } | null = null;
+
+  constructor(private readonly table: LanceDB.Table) {}
+
+  /** The table's version: it changes with every write, so it keys caches of search answers. */
+  get(): Promise<number> {
+    const now = performance.now();
+    if (this.read && now - this.read.at < VERSION_REUSE_MS) return this.read.version;
+    const read = { at: now, version: this.table.version() };
+    this.read = read;
+    read.version.catch(() => this.read === read && (this.read = null));
+    return read.version;
+  }
+
+  /** After any write: the next read asks LanceDB for the version again. */
+  forget(): void {
+    this.read = null;
+  }
+}
