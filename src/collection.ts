@@ -22,7 +22,8 @@ import type { ImageRef, Query } from './search/query.js';
 import { readQueryImage } from './search/read-query-image.js';
 import type { SearchOptions } from './search/results.js';
 import type { Signal, Stage } from './search/signal.js';
-import { LanceStore, type AnnSettings } from './store/lance-store.js';
+import { openStore, type VectorStore } from './store/index.js';
+import type { AnnSettings } from './store/lance/ann.js';
 import { readManifest } from './store/manifest.js';
 import type { MetaColumnType, StoredItem } from './store/types.js';
 import { acquireWriteLock } from './store/write-lock.js';
@@ -143,7 +144,7 @@ export class Collection {
 
   private constructor(
     readonly db: string,
-    readonly store: LanceStore,
+    readonly store: VectorStore,
     /** The main image model. */
     readonly mainModel: MainModelRef,
     private readonly modelOptions: MobileNetOptions,
@@ -169,12 +170,12 @@ export class Collection {
     } else {
       main = mainModelFor(opts.imageModel, paths);
       if (opts.create === false || opts.create === undefined) {
-        // LanceStore.open explains a missing index; the model's size does not matter then.
+        // The store explains a missing index; the model's size does not matter then.
         dimension = 0;
         numClasses = 0;
       } else ({ dimension, numClasses } = await describeMainModel(main, opts.model ?? {}));
     }
-    const store = await LanceStore.open(db, { dimension, numClasses, imageModel: main.id, create: opts.create ?? false, ann: opts.ann });
+    const store = await openStore(db, { dimension, numClasses, imageModel: main.id, create: opts.create ?? false, ann: opts.ann });
     if (!manifest && main.folder) store.saveSettings({ [MAIN_MODEL_FOLDER]: main.folder });
     return new Collection(db, store, main, opts.model ?? {}, opts.concepts ?? {});
   }
