@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collection } from '../src/collection.js';
 import { contentId } from '../src/ingest/read-image.js';
+import { DEFAULT_WEIGHTS } from '../src/search/query.js';
 import { buildApp } from '../src/server/app.js';
 import { resolveServerOptions } from '../src/server/options.js';
 import { startServer, type RunningServer } from '../src/server/start.js';
@@ -140,6 +141,97 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
     expect(missing).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
   });
 
+  it('reaches every kind of search the CLI has: indexed items as query images, composed queries, every signal weight, spaces and stages', async () => {
+    const upload = (query: unknown, file = files[3]!) => fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes: fs.readFileSync(file) }], query) });
+    // An indexed item as the query image: itself first, or left out with excludeSelf; the same answer as GET …/similar.
+    const byId = await json(await post({ imageIds: [ids[5]], k: 4 }));
+    expect(byId.status).toBe(200);
+    expect(byId.body.results[0]).toMatchObject({ id: ids[5], rank: 1 });
+    expect(byId.body.fusion).toBe('single');
+    const similar = await json(await fetch(`${base}/api/items/${ids[5]}/similar?k=4`));
+    expect(similar.body).toEqual(byId.body);
+    const without = await json(await post({ imageIds: [ids[5]], k: 3, excludeSelf: true }));
+    expect(without.body.results.map((r: Hit) => r.id)).toEqual(byId.body.results.slice(1).map((r: Hit) => r.id));
+    expect((await json(await post({ imageIds: ['0123456789abcdef0123456789abcdef'] }))).status).toBe(404);
+
+    // Composed: the reference (an upload, an indexed item, a liked item) changed by the words, as the library answers it.
+    const composed = await json(await upload({ compose: { text: 'with a dog', weight: 2 }, k: 5, excludeSelf: true }));
+    expect(composed.status).toBe(200);
+    expect(composed.body.signals.find((s: { name: string }) => s.name === 'composed')).toMatchObject({ understood: true, note: 'zero-shot' });
+    const lib = await server.collection.search({ images: [files[3]!], compose: { text: 'with a dog', weight: 2 }, k: 5, excludeSelf: true });
+    expect(composed.body.results.map((r: Hit) => r.id)).toEqual(lib.results.map((r) => r.id));
+    expect(composed.body.results.map((r: Hit) => r.id)).not.toContain(ids[3]);
+    const byItem = await json(await post({ imageIds: [ids[3]], compose: { text: 'with a dog', weight: 2 }, k: 5, excludeSelf: true }));
+    expect(byItem.body.results.map((r: Hit) => r.id)).toEqual(lib.results.map((r) => r.id));
+    const liked = await json(await post({ like: [ids[3]], compose: { text: 'with a dog' }, k: 5 }));
+    expect(liked.status).toBe(200);
+    expect(liked.body.signals.map((s: { name: string }) => s.name)).toContain('composed');
+
+    // Every built-in signal may be weighed: switching all but one off leaves that one.
+    const weights = { visual: 0, concepts: 0, keywords: 1, joint: 0, clip: 0, negative: 0, composed: 0 };
+    const keywordsOnly = await json(await post({ text: 'dress', weights, k: 20 }));
+    expect(keywordsOnly.status).toBe(200);
+    expect(keywordsOnly.body.results).toHaveLength(16);
+    expect(keywordsOnly.body.fusion).toBe('single');
+    const weighed = { text: 'red dog', weights: { visual: 1, concepts: 0.5, keywords: 2, joint: 1, clip: 1, negative: 1, composed: 1 }, k: 8 };
+    const weighedLib = await server.collection.search(weighed);
+    expect((await json(await post(weighed))).body.results.map((r: Hit) => r.id)).toEqual(weighedLib.results.map((r) => r.id));
+    // The composition's own weight: at 0 the query is the image alone.
+    const unmoved = await json(await upload({ compose: { text: 'with a dog', weight: 0 }, k: 5, excludeSelf: true }));
+    const plain = await json(await upload({ k: 5, excludeSelf: true }));
+    expect(unmoved.body.results.map((r: Hit) => r.id)).toEqual(plain.body.results.map((r: Hit) => r.id));
+
+    // A space the index does not have, and stages it is not prepared for, are refused with what to do.
+    const space = await json(await upload({ space: 'clip-vit-b32' }));
+    expect(space).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect(space.body.error.message).toMatch(/no embedding space "clip-vit-b32" \(it has none\)/);
+    const narrow = await json(await upload({ stages: { narrow: true } }));
+    expect(narrow).toMatchObject({ status: 400, body: { error: { code: 'QUERY_INVALID' } } });
+    expect(narrow.body.error.message).toMatch(/no categories: run 'visor categorize/);
+    const localize = await json(await upload({ stages: { localize: true } }));
+    expect(localize.body.error.message).toMatch(/not localised: run 'visor localize'/);
+    // Stages read one uploaded image: not words, not an indexed item.
+    expect((await json(await post({ text: 'dress', stages: { rerank: true } }))).body.error.message).toMatch(/exactly one query image/);
+    expect((await json(await post({ imageIds: [ids[3]], stages: { localize: true } }))).body.error.message).toMatch(/give a file, not an item id/);
+    // Off is the default: stages all false is a plain search.
+    expect((await json(await upload({ stages: { narrow: false, localize: false, rerank: false }, k: 5, excludeSelf: true }))).body).toEqual(plain.body);
+  });
+
+  it('composes through the trained model the server was started with, never one a client names', async () => {
+    const { trainComposition } = await import('../src/compose/train-composition.js');
+    // Toy triplets over the indexed photos (the mechanics, not the quality).
+    const triplets = files.slice(0, 16).map((f, i) => ({ reference: f, text: i % 2 ? 'more red' : 'more blue', target: files[(i + 1) % 16]! }));
+    const model = await trainComposition(triplets, { encoder: 'mobilenet-pooled', epochs: 1, batchSize: 16, dim: 32 });
+    const file = path.join(tmp.dir, 'toy.compose');
+    model.save(file);
+    model.dispose();
+    expect(() => resolveServerOptions({ composeModel: path.join(tmp.dir, 'none.compose') })).toThrow(/no composition model at/);
+    // JSON searches on a search worker: the model's path travels in the query, the worker loads it.
+    const trained = await startServer({ db, host: '127.0.0.1', port: 0, composeModel: file, searchWorkers: 1 });
+    try {
+      const search = async (body: unknown) =>
+        json(await fetch(`${trained.url}/api/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+      expect((await json(await fetch(`${trained.url}/api/status`))).body.trainedComposition).toBe(true);
+      const r = await search({ like: [ids[3]], compose: { text: 'more red', trained: true }, k: 5 });
+      expect(r.status).toBe(200);
+      expect(r.body.signals.find((s: { name: string }) => s.name === 'composed')).toMatchObject({ understood: true, note: 'trained' });
+      const lib = await trained.collection.search({ like: [ids[3]!], compose: { text: 'more red', model: file }, k: 5 });
+      expect(r.body.results.map((x: Hit) => x.id)).toEqual(lib.results.map((x) => x.id));
+      expect(r.body.results.map((x: { score: number }) => x.score)).toEqual(lib.results.map((x) => x.score));
+      // Without trained it is zero-shot; a weight means nothing to a trained model.
+      expect((await search({ like: [ids[3]], compose: { text: 'more red' }, k: 5 })).body.signals.find((s: { name: string }) => s.name === 'composed').note).toMatch(/^zero-shot/);
+      expect((await search({ like: [ids[3]], compose: { text: 'more red', trained: true, weight: 2 } })).body.error.message).toMatch(/compose.weight is for zero-shot/);
+    } finally {
+      await trained.close();
+    }
+    expect((await json(await fetch(`${base}/api/status`))).body.trainedComposition).toBe(false);
+    const none = await json(await post({ like: [ids[3]], compose: { text: 'more red', trained: true } }));
+    expect(none).toMatchObject({ status: 400, body: { error: { code: 'QUERY_INVALID' } } });
+    expect(none.body.error.message).toMatch(/this server has no trained composition model/);
+    // A path is never accepted from a client.
+    expect((await json(await post({ like: [ids[3]], compose: { text: 'more red', model: file } }))).body.error.message).toBe('body.compose has an unknown field "model"');
+  });
+
   it('serves an item, its cached thumbnail and its original, by id', async () => {
     const item = await json(await fetch(`${base}/api/items/${ids[2]}`));
     expect(item).toMatchObject({ status: 200, body: { id: ids[2], path: files[2], meta: { title: titleOf(2), price: 10 } } });
@@ -211,6 +303,12 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
         json(await fetch(`${w.url}/api/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
       const q = { text: 'red dress -blue', where: 'price < 100', k: 5 };
       expect((await search(q)).body).toEqual((await json(await post(q))).body);
+      // The fields beyond words too: an indexed item composed with words, weights of every signal.
+      const composed = { imageIds: [ids[3]], compose: { text: 'with a dog', weight: 0.5 }, text: 'dress', weights: { keywords: 2, composed: 1.5, clip: 0 }, where: 'price < 100', k: 5, offset: 1 };
+      const fromWorker = (await search(composed)).body;
+      expect(fromWorker.results).toHaveLength(5);
+      expect(fromWorker).toEqual((await json(await post(composed))).body);
+      expect((await json(await fetch(`${w.url}/api/items/${ids[5]}/similar?k=3`))).body).toEqual((await json(await fetch(`${base}/api/items/${ids[5]}/similar?k=3`))).body);
       expect((await search({ text: 'dress', where: 'no such column = 1' })).body.error.code).toBe('FILTER_INVALID');
       // Added through this server: the worker's next search reads the new version, not LanceDB's view a second old.
       const bytes = await sharp(files[1]).flip().jpeg().toBuffer();
@@ -243,7 +341,12 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
     expect(Object.keys(body.paths).sort()).toEqual(
       ['/api/health', '/api/items', '/api/items/{id}', '/api/items/{id}/original', '/api/items/{id}/similar', '/api/items/{id}/thumbnail', '/api/search', '/api/status'].sort(),
     );
-    expect(body.components.schemas.SearchRequest.properties.text).toBeDefined();
+    const request = body.components.schemas.SearchRequest.properties;
+    for (const field of ['text', 'imageIds', 'like', 'unlike', 'compose', 'space', 'stages', 'weights', 'where', 'excludeSelf']) expect(request[field], field).toBeDefined();
+    // Every built-in signal's weight, and only those.
+    expect(Object.keys(request.weights.properties).sort()).toEqual(Object.keys(DEFAULT_WEIGHTS).sort());
+    expect(Object.keys(request.compose.properties).sort()).toEqual(['text', 'trained', 'weight']);
+    expect(Object.keys(request.stages.properties).sort()).toEqual(['localize', 'narrow', 'rerank']);
   });
 
   describe('bad requests get a 4xx with a clear message, and the server keeps serving', () => {
@@ -265,6 +368,42 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
       expect(text).toMatchObject({ status: 415, body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE' } } });
       const pdf = await fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes: Buffer.from('%PDF-1.4'), type: 'application/pdf', name: 'a.pdf' }]) });
       expect(await json(pdf)).toMatchObject({ status: 415, body: { error: { message: 'a.pdf is application/pdf, not an image' } } });
+    });
+
+    it('the fields beyond words: bad values are 400s that say which field', async () => {
+      const bad = async (body: unknown) => (await json(await post(body))) as { status: number; body: { error: { code: string; message: string } } };
+      const cases: Array<[unknown, RegExp | string]> = [
+        [{ text: 'dress', weights: { colour: 1 } }, 'body.weights has an unknown field "colour"'],
+        [{ text: 'dress', weights: { composed: -1 } }, 'body.weights.composed must be >= 0'],
+        [{ text: 'dress', weights: { clip: 'high' } }, 'body.weights.clip must be number'],
+        [{ like: [ids[3]], compose: {} }, "body.compose must have required property 'text'"],
+        [{ like: [ids[3]], compose: { text: '' } }, 'body.compose.text must NOT have fewer than 1 characters'],
+        [{ like: [ids[3]], compose: 'with a dog' }, 'body.compose must be object'],
+        [{ like: [ids[3]], compose: { text: 'with a dog', weight: 101 } }, 'body.compose.weight must be <= 100'],
+        [{ like: [ids[3]], compose: { text: 'with a dog', trained: 'yes' } }, 'body.compose.trained must be boolean'],
+        [{ compose: { text: 'with a dog' } }, /a composed query needs a reference/],
+        [{ like: [ids[3]], compose: { text: '-grass' } }, /a composed query needs words/],
+        [{ text: 'dress', space: '../models/x' }, /body.space is not an embedding space name/],
+        [{ text: 'dress', space: 'CLIP' }, /body.space is not an embedding space name/],
+        [{ text: 'dress', stages: { narrow: 'yes' } }, 'body.stages.narrow must be boolean'],
+        [{ text: 'dress', stages: { segment: true } }, 'body.stages has an unknown field "segment"'],
+        [{ text: 'dress', stages: true }, 'body.stages must be object'],
+        [{ imageIds: ['../etc/passwd'] }, /body.imageIds.0 is not an item id/],
+        [{ imageIds: ids.slice(0, 5) }, 'body.imageIds must NOT have more than 4 items'],
+        [{ images: [files[0]] }, 'body has an unknown field "images"'],
+        [{ textModel: '/tmp/x.joint', text: 'dress' }, 'body has an unknown field "textModel"'],
+      ];
+      for (const [body, message] of cases) {
+        const r = await bad(body);
+        expect(r.status, JSON.stringify(body)).toBe(400);
+        expect(r.body.error.code, JSON.stringify(body)).toBe('QUERY_INVALID');
+        if (typeof message === 'string') expect(r.body.error.message).toBe(message);
+        else expect(r.body.error.message).toMatch(message);
+      }
+      // At most four query images, uploads and imageIds together.
+      const bytes = fs.readFileSync(files[0]!);
+      const five = await json(await fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes }, { field: 'image', bytes }], { imageIds: ids.slice(0, 3) }) }));
+      expect(five).toMatchObject({ status: 400, body: { error: { code: 'QUERY_INVALID', message: 'at most 4 query images ("image" uploads and imageIds together)' } } });
     });
 
     it('a 50 MB upload is refused (413) before it is read', async () => {

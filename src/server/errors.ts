@@ -74,8 +74,11 @@ function validationMessage(e: FastifyError): string {
   const v = e.validation?.[0];
   if (!v) return e.message;
   const where = `${e.validationContext ?? 'request'}${v.instancePath.replace(/\//g, '.')}`;
-  if (v.keyword === 'pattern' && /(^|\/)(id|like|unlike)(\/\d+)?$/.test(v.instancePath)) {
+  if (v.keyword === 'pattern' && /(^|\/)(id|like|unlike|imageIds)(\/\d+)?$/.test(v.instancePath)) {
     return `${where} is not an item id: ids are content hashes, 8–64 characters 0-9 a-f`;
+  }
+  if (v.keyword === 'pattern' && v.instancePath === '/space') {
+    return `${where} is not an embedding space name: lower-case letters, digits, '.', '-' and '_' (the index's spaces are listed by /api/status)`;
   }
   if (v.keyword === 'additionalProperties') {
     return `${where} has an unknown field ${JSON.stringify((v.params as { additionalProperty?: string }).additionalProperty)}`;

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { VisorError } from '../errors.js';
 
 /** How the HTTP server runs: where it listens, who may use it, and how much a request may ask. */
@@ -23,6 +25,11 @@ export interface ServerOptions {
   searchCacheSize: number;
   /** Worker threads answering JSON searches (0: on the main thread); see SearchWorkers. */
   searchWorkers: number;
+  /**
+   * A trained composition model (a `.compose` file from 'visor train compose --encoder
+   * mobilenet-pooled') that requests may ask for with `compose.trained`; clients never name one.
+   */
+  composeModel?: string;
 }
 
 export interface RateLimitOptions {
@@ -92,6 +99,10 @@ export function resolveServerOptions(given: Partial<ServerOptions> = {}): Server
     if (!Number.isInteger(v) || v < 0 || (!zeroOk && v === 0) || (name === 'port' && v > 65535)) {
       throw new VisorError('QUERY_INVALID', `${name} out of range: ${v}`);
     }
+  }
+  if (o.composeModel !== undefined) {
+    o.composeModel = path.resolve(o.composeModel);
+    if (!fs.statSync(o.composeModel, { throwIfNoEntry: false })?.isFile()) throw new VisorError('MODEL_NOT_FOUND', `no composition model at ${o.composeModel}`);
   }
   for (const origin of o.corsOrigins) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new VisorError('QUERY_INVALID', `CORS origin must look like https://host[:port], got ${JSON.stringify(origin)}`);

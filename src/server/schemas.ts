@@ -13,13 +13,25 @@ const ids = (description: string) => ({ type: 'array', items: id, maxItems: 100,
 export const MAX_K = 500;
 export const MAX_OFFSET = 10_000;
 
+/** Space names are model ids (lower-case letters, digits, '.', '-', '_'): never a path. */
+export const SPACE_PATTERN = '^[a-z0-9][a-z0-9._-]{0,99}$';
+
+/** The built-in signals a request may weigh (DEFAULT_WEIGHTS' names), with what each reads. */
+const SIGNALS: Record<string, string> = {
+  visual: 'similarity to the query images and liked items',
+  concepts: "words through the image model's visual concepts",
+  keywords: 'words in file names and catalogue fields',
+  joint: "words through the collection's trained joint text–image model, when it has one",
+  clip: 'words through a vision–language model (CLIP), when the index has its space',
+  negative: 'how strongly -words, notImage uploads and unlike items push results down',
+  composed: 'the composed query (compose), beside the plain signals',
+};
+
 const weights = {
   type: 'object',
   additionalProperties: false,
-  description: 'relative weight of each signal (default 1 each)',
-  properties: Object.fromEntries(
-    ['visual', 'concepts', 'keywords', 'joint', 'negative'].map((n) => [n, { type: 'number', minimum: 0, maximum: 100 }]),
-  ),
+  description: 'relative weight of each signal (default 1 each; 0 switches one off)',
+  properties: Object.fromEntries(Object.entries(SIGNALS).map(([n, d]) => [n, { type: 'number', minimum: 0, maximum: 100, description: d }])),
 } as const;
 
 /** Fields every search shares (also the querystring of GET …/similar). */
@@ -55,7 +67,42 @@ export const schemas = [
       like: ids('indexed items to find more like (relevance feedback)'),
       unlike: ids('indexed items to move away from'),
       ...paging,
-      excludeSelf: { type: 'boolean', description: 'leave query images that are themselves indexed out of the results' },
+      imageIds: {
+        ...ids('indexed items as query images, compared by their stored features (with excludeSelf they are left out of the results)'),
+        maxItems: 4,
+      },
+      excludeSelf: { type: 'boolean', description: 'leave query images that are themselves indexed (uploads or imageIds) out of the results' },
+      compose: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['text'],
+        description:
+          'a composed query: the query images (uploads, imageIds) or liked items changed as the words say ("with a red ball"); ' +
+          '-words in it are negative terms. Zero-shot unless trained is true.',
+        properties: {
+          text: { type: 'string', minLength: 1, maxLength: 1000, description: 'how the results should differ from the reference' },
+          weight: { type: 'number', minimum: 0, maximum: 100, description: 'zero-shot: weight of the words against the reference (default 1)' },
+          trained: {
+            type: 'boolean',
+            description: "through the trained composition model the server was started with (visor serve --compose-model); a 400 when it has none",
+          },
+        },
+      },
+      space: {
+        type: 'string',
+        pattern: SPACE_PATTERN,
+        description: "compare the uploaded query images in this further embedding space of the index (e.g. clip-vit-b32; see /api/status) instead of the main image features",
+      },
+      stages: {
+        type: 'object',
+        additionalProperties: false,
+        description: "optional stages (one uploaded query image, nothing else): each needs the collection prepared for it ('visor categorize', 'visor localize')",
+        properties: {
+          narrow: { type: 'boolean', description: "search the query image's predicted categories first" },
+          localize: { type: 'boolean', description: 'compare the objects, not the whole images' },
+          rerank: { type: 'boolean', description: 're-rank the top results by silhouette overlap' },
+        },
+      },
       weights,
       fusion: { type: 'string', enum: ['rrf', 'score'], description: 'how signals combine' },
     },
@@ -108,6 +155,11 @@ export const schemas = [
         },
       },
       fusion: { type: 'string' },
+      stages: {
+        type: 'object',
+        additionalProperties: true,
+        description: 'what the query\'s stages found out about it (predicted categories, the object found…), by stage; only when stages ran',
+      },
     },
   },
 ] as const;

@@ -25,8 +25,8 @@ try {
         // Sent as JSON text, the reply's body as it is: one string crosses threads instead of a
         // structured clone of every result, and the main thread has nothing left to serialise.
         // Fields in the order the response schema's serialiser writes them (required ones first).
-        const { results, understood, signals, fusion, message } = await collection.search(m.query);
-        post({ id: m.id, ok: true, json: JSON.stringify({ results, understood, signals, fusion, message }) });
+        const { results, understood, signals, fusion, message, stages } = await collection.search(m.query);
+        post({ id: m.id, ok: true, json: JSON.stringify({ results, understood, signals, fusion, message, stages }) });
       } catch (e) {
         post({ id: m.id, ok: false, code: isVisorError(e) ? e.code : undefined, message: e instanceof Error ? e.message : String(e) });
       }

@@ -4,7 +4,7 @@ import type { Query } from '../search/query.js';
 
 export interface ToSearchWorker {
   id: number;
-  /** Words, item ids, filters: searches with query images stay on the main thread. */
+  /** Words, item ids, filters: searches with uploaded query images stay on the main thread. */
   query: Query;
   /** The index version the main thread sees: the worker reads at least this one. */
   version: number;

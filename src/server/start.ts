@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Collection } from '../collection.js';
+import { VisorError } from '../errors.js';
 import { buildApp } from './app.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 
@@ -23,6 +24,7 @@ export interface StartOptions extends Partial<ServerOptions> {
 /** Opens the index and serves it over HTTP. Options are checked (key, host) before anything opens. */
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const options = resolveServerOptions(opts);
+  if (options.composeModel) await checkComposeModel(options.composeModel);
   const collection = await Collection.open({ db: opts.db, create: opts.create ?? false });
   try {
     const app = await buildApp(collection, options);
@@ -52,5 +54,18 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   } catch (e) {
     await collection.close();
     throw e;
+  }
+}
+
+/** A composition model the server offers must search an index by its stored features: refused at start, not at the first query. */
+async function checkComposeModel(file: string): Promise<void> {
+  const { ComposeModel } = await import('../compose/model.js');
+  const model = await ComposeModel.load(file);
+  try {
+    if (model.config.image.kind !== 'mobilenet-pooled') {
+      throw new VisorError('QUERY_INVALID', `${file} reads pixels (${model.config.image.kind} encoder): a server composes over the features its index stores, which needs a model trained with --encoder mobilenet-pooled`);
+    }
+  } finally {
+    model.dispose();
   }
 }

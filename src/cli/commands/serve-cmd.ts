@@ -9,6 +9,7 @@ export interface ServeCommandOptions extends GlobalOptions {
   rateLimit: number;
   searchCache: number;
   searchWorkers: number;
+  composeModel?: string;
   corsOrigin: string[];
   create?: boolean;
   log?: boolean;
@@ -31,6 +32,7 @@ export async function serveCommand(o: ServeCommandOptions): Promise<void> {
     logRequests: o.log ?? false,
     searchCacheSize: o.searchCache,
     searchWorkers: o.searchWorkers,
+    composeModel: o.composeModel,
     warmUp: true,
   }).catch((e: unknown) => {
     // The server can also start empty and take images through its API: say so.

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { SearchResponse } from '../../search/pipeline.js';
 import type { Query } from '../../search/query.js';
 import type { ServerContext } from '../context.js';
 import { HttpError } from '../errors.js';
@@ -6,23 +7,52 @@ import { errors, idParams, ref, similarQuery } from '../schemas.js';
 import { SerializedResponse } from '../search-workers.js';
 import { readUploads, rejectOversized, type Upload } from '../uploads.js';
 
-/** The JSON search request, as the schema 'SearchRequest' admits it: the engine's query minus images. */
-export type SearchRequest = Pick<Query, 'text' | 'like' | 'unlike' | 'where' | 'k' | 'offset' | 'exact' | 'excludeSelf' | 'weights' | 'fusion'>;
+/**
+ * The JSON search request, as the schema 'SearchRequest' admits it: the engine's query, except
+ * that query images are uploads or indexed items (`imageIds`), never paths, and a composed
+ * query names no model file (`compose.trained` asks for the one the server was started with).
+ */
+export type SearchRequest = Pick<Query, 'text' | 'like' | 'unlike' | 'where' | 'k' | 'offset' | 'exact' | 'excludeSelf' | 'weights' | 'fusion' | 'space'> & {
+  imageIds?: string[];
+  compose?: { text: string; weight?: number; trained?: boolean };
+  stages?: { narrow?: boolean; localize?: boolean; rerank?: boolean };
+};
 
-/** Query images per request: a composed query rarely needs more, and each one is a model run. */
+/** Query images per request (uploads and imageIds together): a composed query rarely needs more, and each upload is a model run. */
 export const MAX_QUERY_IMAGES = 4;
 
+/** What of the server's configuration a request may use. */
+export interface QuerySettings {
+  maxPixels: number;
+  /** The trained composition model `compose.trained` uses (ServerOptions.composeModel). */
+  composeModel?: string;
+}
+
 /**
- * A request and its uploads as the engine's Query. Query images are only ever uploaded bytes:
- * nothing a client sends can make the server read a path of its choosing.
+ * A request and its uploads as the engine's Query. Query images are only ever uploaded bytes or
+ * indexed items, and the only model file a query can name is the server's own: nothing a client
+ * sends can make the server read a path of its choosing.
  */
-export function toQuery(body: SearchRequest, uploads: Record<string, Upload[]>, maxPixels: number): Query {
+export function toQuery(body: SearchRequest, uploads: Record<string, Upload[]>, settings: QuerySettings): Query {
+  const images = [...(uploads.image ?? []).map((u) => u.bytes), ...(body.imageIds ?? []).map((id) => ({ id }))];
+  if (images.length > MAX_QUERY_IMAGES) throw new HttpError(400, 'QUERY_INVALID', `at most ${MAX_QUERY_IMAGES} query images ("image" uploads and imageIds together)`);
+  let compose: Query['compose'];
+  if (body.compose) {
+    const { text, weight, trained } = body.compose;
+    if (trained) {
+      if (!settings.composeModel) throw new HttpError(400, 'QUERY_INVALID', 'this server has no trained composition model (visor serve --compose-model <file>): leave out compose.trained for zero-shot composition');
+      if (weight !== undefined) throw new HttpError(400, 'QUERY_INVALID', 'compose.weight is for zero-shot composition: a trained model weighs the words itself');
+    }
+    compose = { text, weight, ...(trained ? { model: settings.composeModel } : {}) };
+  }
+  const stages = body.stages && Object.values(body.stages).some(Boolean) ? body.stages : undefined;
   return {
     text: body.text,
-    images: (uploads.image ?? []).map((u) => u.bytes),
+    images,
     notImages: (uploads.notImage ?? []).map((u) => u.bytes),
     like: body.like,
     unlike: body.unlike,
+    compose,
     where: body.where?.trim() || undefined,
     k: body.k,
     offset: body.offset,
@@ -30,7 +60,9 @@ export function toQuery(body: SearchRequest, uploads: Record<string, Upload[]>, 
     excludeSelf: body.excludeSelf,
     weights: body.weights,
     fusion: body.fusion,
-    maxPixels,
+    space: body.space,
+    stages,
+    maxPixels: settings.maxPixels,
   };
 }
 
@@ -50,6 +82,24 @@ export function searchRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { collection, options } = ctx;
   const isUpload = (contentType: string | undefined) => /^multipart\//i.test(contentType ?? '');
 
+  /**
+   * Every search the server answers: the request as a Query through Collection.search — on a
+   * search worker and through the answer cache when it has no uploads (the cache key is the
+   * whole request), on this thread otherwise.
+   */
+  async function answer(body: SearchRequest, uploads: Record<string, Upload[]>): Promise<SearchResponse | SerializedResponse> {
+    const query = toQuery(body, uploads, { maxPixels: options.maxPixels, composeModel: options.composeModel });
+    if (uploads.image?.length || uploads.notImage?.length) return collection.search(query);
+    const version = await collection.version();
+    const workers = ctx.searchWorkers?.failed ? null : ctx.searchWorkers;
+    const run = workers ? () => workers.search(query, version) : () => collection.search(query);
+    return ctx.searchCache.get(cacheKey(body), version, run);
+  }
+
+  /** A worker's answer is JSON already (JSON.stringify of the same object the schema would serialise: the same fields in the same order). */
+  const send = (reply: FastifyReply, a: SearchResponse | SerializedResponse) =>
+    a instanceof SerializedResponse ? reply.type('application/json; charset=utf-8').send(a.json) : a;
+
   app.post(
     '/api/search',
     {
@@ -57,8 +107,9 @@ export function searchRoutes(app: FastifyInstance, ctx: ServerContext): void {
         tags: ['search'],
         summary: 'Search by words, uploaded images, indexed items, or any mix of them',
         description:
-          'JSON: a SearchRequest. With query images: multipart/form-data with file parts "image" (up to 4, ' +
-          'composed with the words) and "notImage" (looks to avoid), and the SearchRequest as JSON text in a part "query".',
+          'JSON: a SearchRequest. With query images: multipart/form-data with file parts "image" (up to 4 with imageIds, ' +
+          'fused with the words, or changed by compose) and "notImage" (looks to avoid), and the SearchRequest as JSON text in a part "query". ' +
+          'space and stages read uploaded query images; imageIds, like and unlike name indexed items.',
         consumes: ['application/json', 'multipart/form-data'],
         body: ref('SearchRequest'),
         response: { 200: ref('SearchResponse'), ...errors(400, 401, 403, 404, 413, 415, 429) },
@@ -82,17 +133,7 @@ export function searchRoutes(app: FastifyInstance, ctx: ServerContext): void {
       for (const field of ['image', 'notImage']) {
         if ((uploads[field]?.length ?? 0) > MAX_QUERY_IMAGES) throw new HttpError(400, 'QUERY_INVALID', `at most ${MAX_QUERY_IMAGES} files in "${field}"`);
       }
-      const body = request.body as SearchRequest;
-      const query = toQuery(body, uploads, options.maxPixels);
-      if (query.images?.length || query.notImages?.length) return collection.search(query);
-      const version = await collection.version();
-      const workers = ctx.searchWorkers?.failed ? null : ctx.searchWorkers;
-      const run = workers ? () => workers.search(query, version) : () => collection.search(query);
-      const answer = await ctx.searchCache.get(cacheKey(body), version, run);
-      // A worker's answer is JSON already (JSON.stringify of the same object the schema would
-      // serialise: the same fields in the same order).
-      if (answer instanceof SerializedResponse) return reply.type('application/json; charset=utf-8').send(answer.json);
-      return answer;
+      return send(reply, await answer(request.body as SearchRequest, uploads));
     },
   );
 
@@ -102,18 +143,16 @@ export function searchRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         tags: ['search'],
         summary: 'Images most like an indexed item (itself first, unless excludeSelf)',
+        description: 'The same search as POST /api/search with {"imageIds": [id]} and these fields, and the same answer.',
         params: idParams,
         querystring: similarQuery,
-        response: {
-          200: { type: 'object', required: ['results'], properties: { results: { type: 'array', items: ref('Result') } } },
-          ...errors(400, 401, 403, 404, 429),
-        },
+        response: { 200: ref('SearchResponse'), ...errors(400, 401, 403, 404, 429) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params as { id: string };
-      const q = request.query as { k?: number; offset?: number; where?: string; exact?: boolean; excludeSelf?: boolean };
-      return { results: await collection.searchSimilar(id, { ...q, where: q.where?.trim() || undefined }) };
+      const q = request.query as Pick<SearchRequest, 'k' | 'offset' | 'where' | 'exact' | 'excludeSelf'>;
+      return send(reply, await answer({ ...q, imageIds: [id] }, {}));
     },
   );
 }

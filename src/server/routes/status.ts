@@ -41,6 +41,12 @@ export function statusRoutes(app: FastifyInstance, ctx: ServerContext): void {
               bytesOnDisk: { type: 'integer' },
               schemaVersion: { type: 'integer' },
               createdAt: { type: 'string' },
+              spaces: {
+                type: 'array',
+                description: 'further embedding spaces a search may name in "space", with how many items each holds',
+                items: { type: 'object', properties: { name: { type: 'string' }, dimension: { type: 'integer' }, items: { type: 'integer' } } },
+              },
+              trainedComposition: { type: 'boolean', description: 'whether searches may ask for compose.trained (the server has a trained composition model)' },
               writesPending: { type: 'integer', description: 'index changes (adds, removals) queued or running' },
               searchCache: {
                 type: 'object',
@@ -59,6 +65,7 @@ export function statusRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async () => ({
       ...(await collection.stats()),
+      trainedComposition: options.composeModel !== undefined,
       writesPending: writes.size,
       searchCache: { capacity: ctx.searchCache.capacity, size: ctx.searchCache.size, hits: ctx.searchCache.hits, misses: ctx.searchCache.misses },
       limits: { maxUploadBytes: options.maxUploadBytes, maxPixels: options.maxPixels, maxK: MAX_K },
