@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { wordText } from '../text/words.js';
 import type { MetaRecord } from './types.js';
 
 /**
@@ -7,11 +8,7 @@ import type { MetaRecord } from './types.js';
  * and so do column names, which would match every row.
  */
 export function searchTextFor(filePath: string, meta: MetaRecord): string {
-  const name = path
-    .basename(filePath, path.extname(filePath))
-    .replace(/([a-z])([A-Z])/g, '$1 $2')
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
+  const name = wordText(path.basename(filePath, path.extname(filePath)));
   const values = Object.values(meta).filter((v): v is string => typeof v === 'string' && v.trim() !== '');
   return [name, ...values].join(' \n ');
 }

@@ -1,4 +1,5 @@
 import type { JointModel } from '../../models/joint-model.js';
+import { words as splitWords } from '../../text/words.js';
 import type { WordScorer } from './text.js';
 import { jointImageMatrix } from '../joint-space.js';
 
@@ -13,7 +14,6 @@ import { jointImageMatrix } from '../joint-space.js';
  */
 export const JOINT_QUERY_WEIGHT = { word: 0.1, pair: 1, sentence: 20 };
 
-const WORD = /[\p{L}\p{N}]+/gu;
 
 /**
  * The trained joint text–image model as a text signal of the search engine: the query words,
@@ -60,7 +60,7 @@ export class JointTextSignal implements WordScorer {
     this.recent.delete(sentence);
     this.recent.set(sentence, scores);
     if (this.recent.size > 8) this.recent.delete(this.recent.keys().next().value!);
-    const length = sentence.match(WORD)?.length ?? 0;
+    const length = splitWords(sentence).length;
     const weight = length <= 1 ? JOINT_QUERY_WEIGHT.word : length === 2 ? JOINT_QUERY_WEIGHT.pair : JOINT_QUERY_WEIGHT.sentence;
     return { scores, weight };
   }
