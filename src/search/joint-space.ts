@@ -1,5 +1,5 @@
 import type { JointModel } from '../models/joint-model.js';
-import type { VectorStore } from '../store/types.js';
+import type { VectorStore } from '../store/port.js';
 
 /** Stored image-model outputs of every item, row i belonging to ids[i]. */
 export interface StoredImageOutputs {

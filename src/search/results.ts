@@ -1,4 +1,5 @@
-import type { MetaRecord, StoredItem, VectorHit, VectorStore } from '../store/types.js';
+import type { VectorStore } from '../store/port.js';
+import type { MetaRecord, StoredItem, VectorHit } from '../store/types.js';
 
 /** One search result as every interface shows it. */
 export interface SearchResult {

@@ -3,8 +3,6 @@
  * interface itself (the port) is in port.ts.
  */
 
-export type { VectorStore } from './port.js';
-
 /** Catalogue values kept with an item: typed columns, so filters can compare them. */
 export type MetaValue = string | number | null;
 export type MetaRecord = Record<string, MetaValue>;
