@@ -16,8 +16,6 @@ export { listModels, findModel, type ModelSpec, type ModelFileSpec } from './mod
 export { resolveModel } from './models/resolve.js';
 export { LanceStore, DEFAULT_ANN, type AnnSettings } from './store/lance-store.js';
 export type { VectorStore, StoredItem, VectorHit, BatchHits, MetaRecord } from './store/types.js';
-export * as metrics from './eval/metrics.js';
-export { evalCifar10, type Cifar10Report } from './eval/cifar10.js';
 export { loadWordNet, type WordNet, type Synset, type Sense, type Ancestor } from './concepts/wordnet.js';
 export {
   ConceptSpace,
@@ -31,15 +29,9 @@ export {
 } from './concepts/concept-space.js';
 export { JointModel } from './models/joint-model.js';
 export { JointTextSignal } from './search/joint-signal.js';
-// Training and captioning decode images (sharp): imported from their modules when needed, not here.
-export type { JointTrainingJob, JointTrainingSummary } from './train/joint/run.js';
-export type { JointTrainConfig } from './train/joint/trainer.js';
-export { evalFlickr8k, type Flickr8kReport } from './eval/flickr8k.js';
 export { DomainPipeline, type DomainSearchOptions, type DomainSearchResponse, type DomainResult } from './domain/pipeline.js';
 export { registerPredictorKind, type PredictorSpec } from './domain/predictors.js';
-export { CategoryClassifier, crossValidate, trainCategoryClassifier, type CategoryPredictor } from './classify/category-classifier.js';
-export { evalCifar10Classify, type Cifar10ClassifyReport } from './eval/cifar10-classify.js';
-export { evalObjects, type ObjectsEvalReport } from './eval/objects.js';
+export { CategoryClassifier, type CategoryPredictor } from './classify/category-classifier.js';
 export type { RunningServer, StartOptions } from './server/start.js';
 export type { ServerOptions, RateLimitOptions } from './server/options.js';
 
@@ -48,5 +40,3 @@ export async function startServer(opts?: import('./server/start.js').StartOption
   return (await import('./server/start.js')).startServer(opts);
 }
 export type { ComposeSpec } from './compose/search-signal.js';
-/** Image+text composition (training, models, the CSS benchmark); loads TensorFlow.js, so on demand. */
-export const loadCompose = () => import('./compose/public.js');

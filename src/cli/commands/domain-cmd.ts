@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Collection } from '../../collection.js';
 import { VisorError } from '../../errors.js';
@@ -7,96 +6,6 @@ import { SHORT_ID } from '../ids.js';
 import { displayPath, printJson, table } from '../output.js';
 import { createProgress, type ProgressMode } from '../progress.js';
 import type { GlobalOptions } from '../run.js';
-
-const f4 = (x: number) => x.toFixed(4);
-
-export interface TrainClassifyOptions extends GlobalOptions {
-  column: string;
-  out: string;
-  folds?: number;
-  epochs?: number;
-  l2?: number;
-  /** Write the cross-validation confusion matrix (SVG) beside the classifier. */
-  plot?: boolean;
-  /** Train on mirror images too (and mark the classifier to average query and mirror). */
-  mirror?: boolean;
-  progress: ProgressMode;
-}
-
-/** `visor train classify`: a category classifier from a catalogue column, cross-validated. */
-export async function trainClassifyCommand(o: TrainClassifyOptions): Promise<void> {
-  const collection = await Collection.open({ db: o.db });
-  try {
-    const { loadLabelledRows } = await import('../../classify/training-data.js');
-    const { trainCategoryClassifier } = await import('../../classify/category-classifier.js');
-    const data = await loadLabelledRows(collection.store, o.column);
-    if (data.rows.count < 2 * (o.folds ?? 5)) {
-      throw new VisorError('QUERY_INVALID', `only ${data.rows.count} images have a ${o.column} value; training needs at least ${2 * (o.folds ?? 5)}`);
-    }
-    const progress = createProgress(o.progress, 'folds');
-    const started = performance.now();
-    let mirrored;
-    if (o.mirror) {
-      const { DomainPipeline } = await import('../../domain/pipeline.js');
-      const { mirroredRows } = await import('../../domain/mirror.js');
-      const pipeline = await DomainPipeline.open(collection.store);
-      try {
-        mirrored = await mirroredRows(collection.store, await pipeline.encoder(), data.ids, { onProgress: (done, total) => progress.update({ phase: 'mirror images', done, total }) });
-      } finally {
-        await pipeline.close();
-      }
-    }
-    const { classifier, crossValidation: cv } = trainCategoryClassifier(data.rows, data.labels, {
-      mirrored,
-      column: o.column,
-      imageModel: collection.store.manifest.imageModel,
-      folds: o.folds,
-      epochs: o.epochs,
-      l2: o.l2,
-      onProgress: (phase, done, total) => progress.update({ phase, done, total }),
-    });
-    progress.stop();
-    const out = path.resolve(o.out);
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    classifier.save(out);
-    const files = [out];
-    if (o.plot !== false) {
-      const { confusionMatrixSvg } = await import('../../eval/svg.js');
-      const svg = out.replace(/\.json$/, '') + '.confusion.svg';
-      fs.writeFileSync(svg, confusionMatrixSvg(cv.categories, cv.confusion, `${o.column}: ${cv.folds}-fold CV accuracy ${cv.accuracy.toFixed(3)}`));
-      files.push(svg);
-    }
-    const summary = {
-      classifier: classifier.id,
-      file: out,
-      column: o.column,
-      items: data.rows.count,
-      unlabelled: data.unlabelled,
-      categories: cv.categories,
-      folds: cv.folds,
-      accuracy: cv.accuracy,
-      balancedAccuracy: cv.balancedAccuracy,
-      mirror: classifier.mirror,
-      temperature: classifier.temperature,
-      confusion: cv.confusion,
-      files,
-      seconds: (performance.now() - started) / 1000,
-    };
-    if (o.json) return printJson(summary);
-    process.stdout.write(
-      `${table([
-        ['classifier', `${classifier.id} → ${displayPath(out)}`],
-        ['trained on', `${data.rows.count} images labelled in ${o.column} (${data.unlabelled} without a label), ${cv.categories.length} categories`],
-        [`${cv.folds}-fold CV accuracy`, f4(cv.accuracy)],
-        ['balanced accuracy', f4(cv.balancedAccuracy)],
-        ['temperature', classifier.temperature.toFixed(3)],
-        ['files', files.map(displayPath).join(', ')],
-      ])}\n` + `next: visor categorize --model ${displayPath(out)}${' '}--column ${o.column}\n`,
-    );
-  } finally {
-    await collection.close();
-  }
-}
 
 /**
  * After indexing: runs the domain stages the collection has prepared on images that lack them.
@@ -214,73 +123,6 @@ export async function localizeCommand(o: LocalizeOptions): Promise<void> {
     await pipeline.close();
     await collection.close();
   }
-}
-
-export interface DomainEvalOptions extends GlobalOptions {
-  limit?: number;
-  /** cifar10-classify: mirror images (default true; --no-mirror). */
-  mirror?: boolean;
-  out?: string;
-  progress: ProgressMode;
-}
-
-/** `visor eval cifar10-classify` and `visor eval objects`. */
-export async function domainEvalCommand(name: 'cifar10-classify' | 'objects', o: DomainEvalOptions): Promise<void> {
-  const progress = createProgress(o.progress, 'steps');
-  if (name === 'cifar10-classify') {
-    const { evalCifar10Classify } = await import('../../eval/cifar10-classify.js');
-    const r = await evalCifar10Classify({
-      db: o.db,
-      limit: o.limit,
-      out: o.out,
-      mirror: o.mirror,
-      onIndexProgress: (p) => p.phase === 'embedding' && progress.update({ phase: 'indexing', done: p.done, total: p.total }),
-      onProgress: (phase, done, total) => progress.update({ phase, done, total }),
-    });
-    progress.stop();
-    if (o.json) return printJson(r);
-    const rt = r.retrieval;
-    process.stdout.write(
-      `${r.protocol}\n${r.items} images\n\n${table([
-        [`classifier accuracy (${r.classification.folds}-fold CV)`, f4(r.classification.accuracy)],
-        ['balanced accuracy', f4(r.classification.balancedAccuracy)],
-        ...(r.classification.withoutMirror ? [['accuracy without mirror images', f4(r.classification.withoutMirror.accuracy)]] : []),
-        ['zero-shot accuracy (names only, no labels)', f4(r.classification.zeroShotAccuracy)],
-        ['mAP@1000 plain', f4(rt.plain.mapAt1000)],
-        ['mAP@1000 narrowed (catalogue categories)', f4(rt.narrowedCatalogue.mapAt1000)],
-        ['mAP@1000 narrowed (predicted categories)', f4(rt.narrowedPredicted.mapAt1000)],
-        ['mAP@1000 narrowed (zero-shot categories)', f4(rt.narrowedZeroShot.mapAt1000)],
-        ['queries narrowed', f4(rt.narrowedShare)],
-        ...(r.latency
-          ? [
-              ['p50 query latency plain', `${r.latency.p50Ms.plain.toFixed(1)} ms`],
-              ['p50 query latency narrowed', `${r.latency.p50Ms.narrowed.toFixed(1)} ms`],
-            ]
-          : []),
-      ])}\n` + (r.files.length ? `files: ${r.files.map(displayPath).join(', ')}\n` : ''),
-    );
-    return;
-  }
-  const { evalObjects } = await import('../../eval/objects.js');
-  const r = await evalObjects({
-    dir: o.db,
-    perObject: o.limit,
-    out: o.out,
-    onProgress: (phase, done, total) => progress.update({ phase, done, total }),
-  });
-  progress.stop();
-  if (o.json) return printJson(r);
-  const rows = (Object.keys(r.retrieval) as Array<keyof typeof r.retrieval>).map((k) => [
-    k,
-    f4(r.retrieval[k].map),
-    f4(r.retrieval[k].precisionAt5),
-    `${r.retrieval[k].p50Ms.toFixed(1)} ms`,
-  ]);
-  process.stdout.write(
-    `${r.protocol}\n${r.images} images, method ${r.method}: localisation mean IoU ${f4(r.localization.meanIoU)}, object found in ${f4(r.localization.foundShare)}\n\n` +
-      `${table([['stages', 'mAP', 'P@5', 'p50 query'], ...rows])}\n\nmAP gain (localize+rerank / plain): ${r.gain.toFixed(3)}×\n` +
-      (r.files.length ? `files: ${r.files.map(displayPath).join(', ')}\n` : ''),
-  );
 }
 
 /** `visor search --image q.jpg [--narrow] [--localize] [--rerank]`: one image through the domain stages. */
