@@ -6,7 +6,7 @@
 //   service        src/collection.ts, src/index.ts
 //   query-time     src/search/**, src/ingest/**, src/domain/**, src/compose/**, src/localize/**, src/classify/**
 //   foundations    src/store/**, src/models/**, src/concepts/**, src/text/**, src/image/**
-//   core           src/errors.ts, src/config.ts, src/random.ts, src/core/**
+//   core           src/errors.ts, src/config.ts, src/core/**
 // lab/ may import the product; the product never imports lab/.
 // Type-only imports (`import type`) and dynamic imports (`await import(...)`) count like any other.
 
@@ -14,7 +14,7 @@ const INTERFACES = '^src/(cli|server)/';
 const SERVICE = '^src/(collection|index)[.]ts$';
 const QUERY_TIME = '^src/(search|ingest|domain|compose|localize|classify)/';
 const FOUNDATIONS = '^src/(store|models|concepts|text|image)/';
-const CORE = '^src/((errors|config|random)[.]ts$|core/)';
+const CORE = '^src/((errors|config)[.]ts$|core/)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -32,13 +32,6 @@ export default {
       comment: 'The product (src/) ships without lab/: lab code may use the product, not the other way round.',
       from: { path: '^src/' },
       to: { path: '^lab/' },
-    },
-    {
-      name: 'product-not-to-lab-to-be',
-      severity: 'warn',
-      comment: 'src/eval and src/train are moving to lab/; once they have, product-not-to-lab covers this. Delete this rule then.',
-      from: { path: '^src/', pathNot: '^src/(eval|train)/' },
-      to: { path: '^src/(eval|train)/' },
     },
     {
       name: 'interfaces-only-from-interfaces',
@@ -78,7 +71,7 @@ export default {
     {
       name: 'core-imports-only-core',
       severity: 'error',
-      comment: 'errors, config, random and src/core import nothing else from the product.',
+      comment: 'errors, config and src/core import nothing else from the product.',
       from: { path: CORE },
       to: { path: '^src/', pathNot: CORE },
     },

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, copyFlickrTestImages, ROOT, tempDir, visor } from './fixtures.js';
+import { CLI, copyFlickrTestImages, ROOT, tempDir, visor, visorLab } from './fixtures.js';
 
 
 
@@ -117,7 +117,7 @@ describe('visor CLI messages', () => {
     const captions = path.join(tmp.dir, 'captions.csv');
     fs.writeFileSync(captions, ['image,caption', ...files.flatMap((f, i) => [`${path.basename(f)},a photo number ${i}`, `${path.basename(f)},picture ${i} of something`])].join('\n'));
     const model = path.join(tmp.dir, 'tiny.joint');
-    const train = visor(['train', 'joint', '--captions', captions, '--images', photos, '--out', model, '--epochs', '1', '--progress', 'none', '--json']);
+    const train = visorLab(['train', 'joint', '--captions', captions, '--images', photos, '--out', model, '--epochs', '1', '--progress', 'none', '--json']);
     expect(train.code, train.stderr).toBe(0);
     const { sha256 } = JSON.parse(train.stdout);
     const textDb = path.join(tmp.dir, 'text-db');
@@ -171,6 +171,6 @@ describe('visor CLI messages', () => {
     const missing = path.join(tmp.dir, 'no-such-classifier.json');
     const r = visor(['--db', db, 'categorize', '--model', missing]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe(`visor: cannot read classifier ${missing}: no such file; make one with 'visor train classify'`);
+    expect(r.stderr.trim()).toBe(`visor: cannot read classifier ${missing}: no such file; make one with 'visor-lab train classify'`);
   });
 });

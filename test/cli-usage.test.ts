@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, ROOT, tempDir, visor } from './fixtures.js';
+import { CLI, LAB_CLI, ROOT, tempDir, visor, visorLab } from './fixtures.js';
 
 
 
@@ -32,6 +32,30 @@ describe('visor command line', () => {
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it('leaves evaluation and training to the lab CLI, and says so', () => {
+    const help = visor(['--help']);
+    expect(help.stdout).toMatch(/^\s+search\b/m);
+    expect(help.stdout).not.toMatch(/^\s+(eval|train)\b/m);
+    for (const cmd of ['eval', 'train']) {
+      const r = visor([cmd, 'cifar10']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`unknown command '${cmd}'[\\s\\S]*visor-lab ${cmd}`));
+    }
+    const lab = visorLab(['--help']);
+    expect(lab.code).toBe(0);
+    expect(lab.stdout).toMatch(/^Usage: visor-lab /m);
+    expect(lab.stdout).toMatch(/^\s+eval\b/m);
+    expect(lab.stdout).toMatch(/^\s+train\b/m);
+    for (const cmd of [['eval'], ['train', 'joint'], ['train', 'compose'], ['train', 'classify']]) {
+      const h = visorLab([...cmd, '--help']);
+      expect(h.code).toBe(0);
+      expect(h.stdout).toMatch(/--db <dir>/);
+      expect(h.stdout).toMatch(/--json/);
+    }
+    expect(visorLab(['--version']).stdout).toBe(visor(['--version']).stdout);
+    expect(visorLab(['eval']).code).toBe(2); // missing <dataset>
+  });
+
   it('models verify checks the models that are here, and passes when an optional one was never pulled', () => {
     // MobileNetV2 is in ../shared/models; an empty cache holds no CLIP weights (nor added models).
     const tmp = tempDir('visor-cli-verify-');
@@ -59,7 +83,7 @@ describe('visor command line', () => {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.VISOR_DATASETS_PATH;
     // Outside the repository: no visor.config.json, so no search path at all.
-    const r = spawnSync(process.execPath, [CLI, 'eval', 'cifar10', '--limit', '5'], { cwd: tmp.dir, env, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [LAB_CLI, 'eval', 'cifar10', '--limit', '5'], { cwd: tmp.dir, env, encoding: 'utf8' });
     tmp.cleanup();
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe('visor: data set cifar10-test not found (no data sets search path is set); set VISOR_DATASETS_PATH or datasetsPath in visor.config.json');
@@ -84,8 +108,8 @@ describe('visor command line', () => {
     const tmp = tempDir('visor-cli-out-');
     const blocker = path.join(tmp.dir, 'a-file');
     fs.writeFileSync(blocker, '');
-    const r = visor(['eval', 'cifar10', '--out', path.join(blocker, 'report.json')]);
-    const ok = visor(['eval', 'tags', '--limit', '3', '--progress', 'none', '--out', path.join(tmp.dir, 'new', 'report.json')]);
+    const r = visorLab(['eval', 'cifar10', '--out', path.join(blocker, 'report.json')]);
+    const ok = visorLab(['eval', 'tags', '--limit', '3', '--progress', 'none', '--out', path.join(tmp.dir, 'new', 'report.json')]);
     const report = JSON.parse(fs.readFileSync(path.join(tmp.dir, 'new', 'report.json'), 'utf8'));
     tmp.cleanup();
     expect(r.code).toBe(2);
@@ -114,9 +138,9 @@ describe('visor command line', () => {
   });
 
   it('refuses a number that is not one (--l2, --lr, --compose-weight) instead of training on NaN', () => {
-    const l2 = visor(['train', 'classify', '--column', 'kind', '--out', 'x.json', '--l2', 'abc']);
+    const l2 = visorLab(['train', 'classify', '--column', 'kind', '--out', 'x.json', '--l2', 'abc']);
     expect([l2.code, l2.stderr]).toEqual([2, expect.stringMatching(/--l2 must be a number ≥ 0/)]);
-    expect(visor(['train', 'compose', '--triplets', 't.csv', '--out', 'x.compose', '--lr', 'fast']).stderr).toMatch(/--lr must be a positive number/);
+    expect(visorLab(['train', 'compose', '--triplets', 't.csv', '--out', 'x.compose', '--lr', 'fast']).stderr).toMatch(/--lr must be a positive number/);
     expect(visor(['search', '--image', 'q.jpg', '--text', 'red', '--compose-weight', '-1']).stderr).toMatch(/--compose-weight must be a number ≥ 0/);
   });
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flickrTestImages, tempDir, visor } from './fixtures.js';
+import { flickrTestImages, tempDir, visor, visorLab } from './fixtures.js';
 
 
 
@@ -80,7 +80,7 @@ describe('visor CLI', () => {
     const folder = visor(['--db', db, 'search', '--image', tmp.dir, '--json']);
     expect(folder.code).toBe(2);
     expect(JSON.parse(folder.stdout).error.message).toMatch(/is a folder/);
-    const unknownEval = visor(['eval', 'imagenet']);
+    const unknownEval = visorLab(['eval', 'imagenet']);
     expect(unknownEval.code).toBe(2);
     expect(unknownEval.stderr).toMatch(/available: cifar10/);
   });

@@ -6,11 +6,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIP_VIT_B32, MOBILENET_V2_INT8 } from '../src/models/registry.js';
-import { CLIP_TOKENIZER_DIR, MODELS_DIR, XENOVA_CLIP_PREPROCESSOR, flickrTestImages, tempDir } from './fixtures.js';
+import { CLI, CLIP_TOKENIZER_DIR, MODELS_DIR, XENOVA_CLIP_PREPROCESSOR, flickrTestImages, tempDir } from './fixtures.js';
 import { writeTinyClipFolder } from './tiny-clip.js';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 
 /** Runs the built CLI (asynchronously: the test's own HTTP server must keep answering). */
 function visor(args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collection } from '../src/collection.js';
 import { conceptTextVector } from '../src/search/signals/composed-scores.js';
-import { trainComposition } from '../src/compose/train-composition.js';
+import { trainComposition } from '../lab/train/compose/train-composition.js';
 import { copyFlickrTestImages, tempDir, visor } from './fixtures.js';
 
 

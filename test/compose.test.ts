@@ -4,12 +4,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComposeModel } from '../src/compose/model.js';
 import { composeQuery, embedGallery } from '../src/compose/query.js';
-import { trainComposition } from '../src/compose/train-composition.js';
-import { readTriplets } from '../src/compose/triplets.js';
-import { generateCss, type CssDataset } from '../src/eval/css/generate.js';
-import { tempDir } from './fixtures.js';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
+import { trainComposition } from '../lab/train/compose/train-composition.js';
+import { readTriplets } from '../lab/train/compose/triplets.js';
+import { generateCss, type CssDataset } from '../lab/eval/css/generate.js';
+import { LAB_CLI, ROOT, tempDir } from './fixtures.js';
 
 /** R@1 of queries against a gallery (unit rows), the reference itself left out as in the CSS protocol. */
 function recallAt1(queries: Float32Array, gallery: Float32Array, dim: number, refs: number[], targets: number[]): number {
@@ -55,7 +53,7 @@ describe('trained image+text composition (library API)', () => {
     const targets = qs.map((q) => row.get(q.target)!);
     const rComposed = recallAt1(composed, gallery, model.dim, refs, targets);
     const rImage = recallAt1(imageOnly, gallery, model.dim, refs, targets);
-    // A short training (seconds): 0.59 against 0.50 when written; the full benchmark is `visor eval css`.
+    // A short training (seconds): 0.59 against 0.50 when written; the full benchmark is `visor-lab eval css`.
     expect(rComposed).toBeGreaterThan(rImage + 0.04);
     expect(rComposed).toBeGreaterThan(0.45);
   });
@@ -75,20 +73,20 @@ describe('trained image+text composition (library API)', () => {
     }
   });
 
-  it('trains from the command line: visor train compose --triplets … --images … --out …', () => {
+  it('trains from the command line: visor-lab train compose --triplets … --images … --out …', () => {
     const out = path.join(tmp.dir, 'cli.compose');
     const small = path.join(tmp.dir, 'small.csv');
     fs.writeFileSync(small, fs.readFileSync(ds.train.triplets, 'utf8').split('\n').slice(0, 201).join('\n'));
     const r = spawnSync(
       process.execPath,
-      [path.join(ROOT, 'dist/cli/main.js'), 'train', 'compose', '--triplets', small, '--images', ds.imagesDir, '--out', out, '--epochs', '1', '--json', '--progress', 'none'],
+      [LAB_CLI, 'train', 'compose', '--triplets', small, '--images', ds.imagesDir, '--out', out, '--epochs', '1', '--json', '--progress', 'none'],
       { cwd: ROOT, env: process.env, encoding: 'utf8' },
     );
     expect(r.status, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ fusion: 'tirg', encoder: 'cnn', triplets: 200, epochs: 1 });
     expect(fs.statSync(out).size).toBeGreaterThan(100_000);
-    const bad = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'train', 'compose', '--triplets', path.join(tmp.dir, 'missing.csv'), '--out', out], {
+    const bad = spawnSync(process.execPath, [LAB_CLI, 'train', 'compose', '--triplets', path.join(tmp.dir, 'missing.csv'), '--out', out], {
       cwd: ROOT,
       env: process.env,
       encoding: 'utf8',

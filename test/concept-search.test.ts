@@ -5,10 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collection } from '../src/collection.js';
 import { ConceptSignal } from '../src/search/signals/concepts.js';
-import { FLICKR_TEST_IMAGES, SHARED, tempDir } from './fixtures.js';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+import { CLI, FLICKR_TEST_IMAGES, ROOT, SHARED, tempDir } from './fixtures.js';
 
 /** Flickr8k test images whose five captions all mention a dog, and images none of whose captions do. */
 function dogsAndOthers(dogs: number, others: number): { dogs: string[]; others: string[] } {

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readTriplets } from '../src/compose/triplets.js';
-import { generateCss, type CssDataset } from '../src/eval/css/generate.js';
-import { COLOURS, POSITIONS, modify, referTo, sceneKey, type Scene } from '../src/eval/css/scene.js';
-import { rng } from '../src/random.js';
+import { readTriplets } from '../lab/train/compose/triplets.js';
+import { generateCss, type CssDataset } from '../lab/eval/css/generate.js';
+import { COLOURS, POSITIONS, modify, referTo, sceneKey, type Scene } from '../lab/eval/css/scene.js';
+import { rng } from '../lab/random.js';
 import { tempDir } from './fixtures.js';
 
 /** Scene keys are 9 cells of 3 digits (shape, colour, size) or '---'. */

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateObjectScenes, OBJECTS, type SyntheticImage } from '../src/eval/synthetic-objects.js';
-import { flickrTestImages, tempDir, visor } from './fixtures.js';
+import { generateObjectScenes, OBJECTS, type SyntheticImage } from '../lab/eval/synthetic-objects.js';
+import { flickrTestImages, tempDir, visor, visorLab } from './fixtures.js';
 
 
 
@@ -31,7 +31,7 @@ describe('domain stages through the CLI', () => {
   it('trains a classifier, categorises, localises, and searches with every stage', () => {
     const clf = path.join(tmp.dir, 'object-classifier.json');
     // --mirror: the images' mirrors are embedded and trained on; narrowed searches embed the query's mirror too.
-    const train = visor(['--db', db, 'train', 'classify', '--column', 'object', '--folds', '2', '--mirror', '--out', clf, '--json', '--progress', 'none']);
+    const train = visorLab(['--db', db, 'train', 'classify', '--column', 'object', '--folds', '2', '--mirror', '--out', clf, '--json', '--progress', 'none']);
     expect(train.code, train.stderr).toBe(0);
     const t = JSON.parse(train.stdout);
     expect(t).toMatchObject({ column: 'object', items: 32, unlabelled: 0, folds: 2, mirror: true });
@@ -81,7 +81,7 @@ describe('domain stages through the CLI', () => {
 
   it('evaluates the localisation benchmark and writes its plots', () => {
     const out = path.join(tmp.dir, 'eval', 'objects.json');
-    const r = visor(['--db', path.join(tmp.dir, 'bench'), 'eval', 'objects', '--limit', '2', '--out', out, '--json', '--progress', 'none']);
+    const r = visorLab(['--db', path.join(tmp.dir, 'bench'), 'eval', 'objects', '--limit', '2', '--out', out, '--json', '--progress', 'none']);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.images).toBe(16);

@@ -4,7 +4,7 @@
  * the items' vectors are made here, so each expectation follows from them.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { rng } from '../src/random.js';
+import { rng } from '../lab/random.js';
 import { SearchPipeline } from '../src/search/pipeline.js';
 import { parseQueryText, type Query } from '../src/search/query.js';
 import type { Signal, Stage } from '../src/search/signal.js';

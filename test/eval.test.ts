@@ -2,17 +2,15 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from './fixtures.js';
+import { LAB_CLI, ROOT, tempDir } from './fixtures.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-
-describe('visor eval cifar10', () => {
+describe('visor-lab eval cifar10', () => {
   const tmp = tempDir('visor-eval-');
   afterAll(() => tmp.cleanup());
 
   it('runs the protocol through the CLI on a class-balanced subset and reports real figures', () => {
     const out = path.join(tmp.dir, 'report.json');
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'eval', 'cifar10', '--limit', '500', '--json', '--out', out, '--progress', 'none'], {
+    const r = spawnSync(process.execPath, [LAB_CLI, 'eval', 'cifar10', '--limit', '500', '--json', '--out', out, '--progress', 'none'], {
       cwd: ROOT,
       env: process.env,
       encoding: 'utf8',

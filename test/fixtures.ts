@@ -7,7 +7,9 @@ import zlib from 'node:zlib';
 /** Paths into ../shared, which tests read and never modify. */
 export const ROOT = path.resolve(import.meta.dirname, '..');
 /** The built CLI: CLI tests run what `npm run build` made, as a user would. */
-export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+export const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The built lab CLI (`visor-lab`: eval and train). */
+export const LAB_CLI = path.join(ROOT, 'dist', 'lab', 'cli', 'main.js');
 export const SHARED = path.resolve(import.meta.dirname, '..', '..', 'shared');
 export const MODELS_DIR = path.join(SHARED, 'models');
 /** CLIP ViT-B/32's tokenizer and configs (no weights). */
@@ -101,6 +103,15 @@ export interface CliResult {
  * A run that hangs is killed after `timeout` ms (default 3 min) and fails its test.
  */
 export function visor(args: string[], opts: { env?: Record<string, string>; timeout?: number } = {}): CliResult {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...opts.env }, encoding: 'utf8', timeout: opts.timeout ?? 180_000 });
+  return run(CLI, args, opts);
+}
+
+/** Runs `visor-lab <args>` (eval, train) like `visor` above. */
+export function visorLab(args: string[], opts: { env?: Record<string, string>; timeout?: number } = {}): CliResult {
+  return run(LAB_CLI, args, opts);
+}
+
+function run(cli: string, args: string[], opts: { env?: Record<string, string>; timeout?: number }): CliResult {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: ROOT, env: { ...process.env, ...opts.env }, encoding: 'utf8', timeout: opts.timeout ?? 180_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -2,23 +2,20 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadFlickr8k } from '../src/eval/datasets.js';
+import { loadFlickr8k } from '../lab/eval/datasets.js';
 import { Collection } from '../src/collection.js';
 import { JointModel } from '../src/models/joint-model.js';
 import { JOINT_QUERY_WEIGHT, JointTextSignal } from '../src/search/signals/joint.js';
 import { readJointHeader } from '../src/models/joint-format.js';
 import { resolveJointModel } from '../src/models/resolve.js';
 import { WordTokenizer, words } from '../src/text/word-tokenizer.js';
-import { saveJoint } from '../src/train/joint/checkpoint.js';
-import { epochBatches, pairedSet, readCaptionsCsv } from '../src/train/joint/data.js';
-import { rng } from '../src/random.js';
-import { extractImageFeatures } from '../src/train/joint/features.js';
-import { BANK_BETAS } from '../src/train/joint/query-banks.js';
-import { trainJoint, type TrainSplit, type TrainedJoint } from '../src/train/joint/trainer.js';
-import { tempDir } from './fixtures.js';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'dist/cli/main.js');
+import { saveJoint } from '../lab/train/joint/checkpoint.js';
+import { epochBatches, pairedSet, readCaptionsCsv } from '../lab/train/joint/data.js';
+import { rng } from '../lab/random.js';
+import { extractImageFeatures } from '../lab/train/joint/features.js';
+import { BANK_BETAS } from '../lab/train/joint/query-banks.js';
+import { trainJoint, type TrainSplit, type TrainedJoint } from '../lab/train/joint/trainer.js';
+import { CLI, LAB_CLI, ROOT, tempDir } from './fixtures.js';
 
 describe('word tokenizer', () => {
   it('splits captions into lower-case words and adds frequent word pairs', () => {
@@ -135,11 +132,11 @@ describe('joint embedding training (smoke, a few hundred pairs)', () => {
   });
 });
 
-describe('visor train joint / index --text-model / search text / caption / eval flickr8k', () => {
+describe('visor-lab train joint / visor index --text-model / search text / caption / eval flickr8k', () => {
   const tmp = tempDir('visor-joint-cli-');
   afterAll(() => tmp.cleanup());
-  const run = (args: string[]) =>
-    spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, VISOR_CACHE_DIR: path.join(tmp.dir, 'cache') }, encoding: 'utf8' });
+  const run = (args: string[], cli = CLI) =>
+    spawnSync(process.execPath, [cli, ...args], { cwd: ROOT, env: { ...process.env, VISOR_CACHE_DIR: path.join(tmp.dir, 'cache') }, encoding: 'utf8' });
 
   it('trains from a captions CSV, then searches an index by sentence and captions a photo', async () => {
     const data = loadFlickr8k('train').images.slice(0, 80);
@@ -151,7 +148,7 @@ describe('visor train joint / index --text-model / search text / caption / eval 
     const devData = loadFlickr8k('dev').images.slice(0, 30);
     fs.writeFileSync(devCsv, ['image,caption', ...devData.flatMap((d) => d.captions.map((c) => `${quote(d.path)},${quote(c)}`))].join('\n'));
     const out = path.join(tmp.dir, 'mine.joint');
-    const t = run(['train', 'joint', '--captions', csv, '--dev', devCsv, '--out', out, '--epochs', '3', '--dimension', '64', '--no-flip', '--json', '--progress', 'none']);
+    const t = run(['train', 'joint', '--captions', csv, '--dev', devCsv, '--out', out, '--epochs', '3', '--dimension', '64', '--no-flip', '--json', '--progress', 'none'], LAB_CLI);
     expect(t.status, t.stderr).toBe(0);
     const summary = JSON.parse(t.stdout);
     expect(summary.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -201,7 +198,7 @@ describe('visor train joint / index --text-model / search text / caption / eval 
     expect(c.status, c.stderr).toBe(0);
     expect(JSON.parse(c.stdout).results).toHaveLength(3);
 
-    const e = run(['eval', 'flickr8k', '--text-model', out, '--split', 'dev', '--limit', '50', '--fused', '--json', '--progress', 'none']);
+    const e = run(['eval', 'flickr8k', '--text-model', out, '--split', 'dev', '--limit', '50', '--fused', '--json', '--progress', 'none'], LAB_CLI);
     expect(e.status, e.stderr).toBe(0);
     const report = JSON.parse(e.stdout);
     expect(report.textToImage.queries).toBe(250);

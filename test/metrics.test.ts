@@ -12,7 +12,7 @@ import {
   recallAtK,
   summarize,
   type RankedQuery,
-} from '../src/eval/metrics.js';
+} from '../lab/eval/metrics.js';
 
 // Every expected value below is worked out by hand in the comment beside it.
 

@@ -198,7 +198,7 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
   });
 
   it('composes through the trained model the server was started with, never one a client names', async () => {
-    const { trainComposition } = await import('../src/compose/train-composition.js');
+    const { trainComposition } = await import('../lab/train/compose/train-composition.js');
     // Toy triplets over the indexed photos (the mechanics, not the quality).
     const triplets = files.slice(0, 16).map((f, i) => ({ reference: f, text: i % 2 ? 'more red' : 'more blue', target: files[(i + 1) % 16]! }));
     const model = await trainComposition(triplets, { encoder: 'mobilenet-pooled', epochs: 1, batchSize: 16, dim: 32 });

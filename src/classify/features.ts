@@ -52,24 +52,6 @@ export interface Standardizer {
   scale: Float32Array;
 }
 
-export function fitStandardizer(x: Float32Array, n: number, dim: number): Standardizer {
-  const mean = new Float64Array(dim);
-  const sq = new Float64Array(dim);
-  for (let i = 0; i < n; i++) {
-    const o = i * dim;
-    for (let j = 0; j < dim; j++) mean[j]! += x[o + j]!;
-  }
-  for (let j = 0; j < dim; j++) mean[j]! /= Math.max(1, n);
-  for (let i = 0; i < n; i++) {
-    const o = i * dim;
-    for (let j = 0; j < dim; j++) sq[j]! += (x[o + j]! - mean[j]!) ** 2;
-  }
-  const scale = new Float32Array(dim);
-  // A floor keeps near-constant columns (a class no image shows) from blowing up.
-  for (let j = 0; j < dim; j++) scale[j] = 1 / (Math.sqrt(sq[j]! / Math.max(1, n)) + 1e-3);
-  return { mean: Float32Array.from(mean), scale };
-}
-
 /** Standardises rows in place. */
 export function standardize(x: Float32Array, dim: number, s: Standardizer): Float32Array {
   for (let o = 0; o < x.length; o += dim) {

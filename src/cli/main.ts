@@ -1,55 +1,12 @@
 #!/usr/bin/env node
-import { createRequire } from 'node:module';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { EXIT, runCommand, type GlobalOptions } from './run.js';
-import { hintUnknownOption, noteShortOptionWords } from './usage.js';
+import { InvalidArgumentError, Option, type Command, type CommanderError } from 'commander';
+import { collect, globals, nonNegativeInt, nonNegativeNumber, parseProgram, positiveInt, progressOption, visorProgram } from './program.js';
+import { runCommand } from './run.js';
 
 // Each command's module (and the models, sharp, LanceDB behind it) loads only when that
-// command runs, so `visor --help` and quick commands start fast.
-const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-
-// `visor search … --json | head`: the reader has gone, so stop quietly (as Unix tools do), not
-// with an unhandled EPIPE stack trace.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
-
-function positiveInt(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
-    return n;
-  };
-}
-
-function nonNegativeInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
-}
-
-const progressOption = () =>
-  new Option('--progress <mode>', 'progress display on stderr').choices(['auto', 'bar', 'lines', 'json', 'none']).default('auto');
-
-const wantsJson = process.argv.includes('--json');
-
-const program = new Command()
-  .name('visor')
-  .description('Multi-modal image search: index folders and catalogues of images, then search them.')
-  .version(version)
-  .option('--db <dir>', 'index folder (default: $VISOR_DB, else ~/.local/share/visor/index)')
-  .option('--json', 'machine-readable output on stdout')
-  // Every command takes --db and --json: its own --help lists them too.
-  .configureHelp({ showGlobalOptions: true })
-  .showHelpAfterError('(run with --help for usage)')
-  // A wrong command line is wrong input like any other: exit code 2, and a JSON error with --json.
-  .configureOutput({ outputError: (text, write) => (wantsJson ? undefined : write(text)) })
-  .exitOverride();
-
-function globals(cmd: Command): GlobalOptions {
-  return cmd.optsWithGlobals<GlobalOptions>();
-}
+// command runs, so `visor --help` and quick commands start fast. Evaluation and training are
+// the lab's: `visor-lab` (lab/cli/main.ts).
+const program = visorProgram('visor', 'Multi-modal image search: index folders and catalogues of images, then search them.');
 
 program
   .command('index')
@@ -70,8 +27,6 @@ program
     await runCommand(o.json, async () => (await import('./commands/index-cmd.js')).indexCommand(sources, cmd.optsWithGlobals()));
   });
 
-const collect = (v: string, prev: string[]) => [...prev, v];
-
 program
   .command('search')
   .description('find images by words, by example images, or both; "-word" and --not-image push results away')
@@ -83,7 +38,7 @@ program
   .option('--more-like <id>', 'same as --like', collect, [])
   .option('--less-like <id>', 'same as --unlike', collect, [])
   .option('-t, --text <words>', 'with --image or --like: how the results should differ from it ("with a red ball"), a composed query; alone: words to search for')
-  .option('--compose-model <file>', 'trained composition model for --image/--text (visor train compose --encoder mobilenet-pooled)')
+  .option('--compose-model <file>', 'trained composition model for --image/--text (visor-lab train compose --encoder mobilenet-pooled)')
   .option('--compose-weight <w>', 'zero-shot composition: weight of --text against the image (default 1)', nonNegativeNumber('--compose-weight'))
   .option('-k, --k <n>', 'number of results', positiveInt('-k'), 10)
   .option('--offset <n>', 'skip this many results (paging)', nonNegativeInt, 0)
@@ -120,74 +75,6 @@ program
   });
 
 program
-  .command('eval')
-  .description('run a standard retrieval benchmark through the normal index and search path')
-  .argument('<dataset>', 'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags | cifar10-classify (category stage) | objects (localisation stage) | css (composed retrieval)')
-  .option('--limit <n>', 'evaluate on a subset of n images (objects: n images per object)', positiveInt('--limit'))
-  .option('--zero-shot', 'flickr8k: text search with no trained model (concepts and keywords)')
-  .addOption(new Option('--split <name>', 'flickr8k and tags: which split (dev: for choosing settings)').choices(['test', 'dev']).default('test'))
-  .option('-k, --k <n>', 'tags: tags per image', positiveInt('-k'), 5)
-  .option('--text-model <file>', 'flickr8k: the joint text–image model to evaluate; cifar10-zeroshot: fuse it with the concepts')
-  .option('--fused', 'flickr8k --text-model: also rank text→image through the search engine, the joint model fused with concepts and keywords')
-  .option('--weights <list>', 'flickr8k --fused: signal weights, e.g. joint=1,concepts=0.5,keywords=1')
-  .addOption(new Option('--fusion <method>', 'flickr8k --fused: how signals combine').choices(['rrf', 'score']))
-  .option('--queries <n>', 'css: queries per split (default 16000)', positiveInt('--queries'))
-  .option('--epochs <n>', 'css: training epochs (default 8)', positiveInt('--epochs'))
-  .addOption(new Option('--encoder <kind>', 'css: image encoder').choices(['cnn', 'mobilenet-pooled', 'mobilenet-spatial']))
-  .option('--keep <dir>', 'css: generate the data set into this folder and keep it')
-  .option('--no-mirror', 'cifar10-classify: no mirror images (training samples and averaged predictions)')
-  .option('--out <file>', 'also write the report as JSON to this file')
-  .addOption(progressOption())
-  .action(async (dataset: string, _o, cmd: Command) => {
-    const o = globals(cmd);
-    await runCommand(o.json, async () => (await import('./commands/eval-cmd.js')).evalCommand(dataset, cmd.optsWithGlobals()));
-  });
-
-// Numbers are checked where they are typed: "abc" would otherwise reach training as NaN.
-function nonNegativeNumber(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
-    return n;
-  };
-}
-
-function positiveNumber(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
-    return n;
-  };
-}
-
-const train = program.command('train').description('train models: a classifier on the collection, a joint text–image model from captions, an image+text composition model from triplets');
-train
-  .command('joint')
-  .description('learn a joint text–image embedding from captioned images (for text search and captioning)')
-  .option('--captions <file>', 'training captions: CSV with image and caption columns, one caption per row')
-  .option('--images <dir>', 'folder the image names are relative to (default: beside the CSV, or its images/)')
-  .option('--dev <file>', 'dev captions CSV: settings and the stopping epoch are chosen on it')
-  .option('--dev-images <dir>', 'folder of the dev images (default: --images)')
-  .option('--flickr8k', 'train on the Flickr8k train split and select on its dev split (data sets search path)')
-  .requiredOption('--out <file>', 'the model file to write (.joint)')
-  .option('--epochs <n>', 'most epochs (early stopping on dev may end sooner)', positiveInt('--epochs'))
-  .option('--patience <n>', 'stop after this many epochs without a better dev score', positiveInt('--patience'))
-  .option('--batch-size <n>', 'pairs per step', positiveInt('--batch-size'))
-  .option('--lr <x>', 'peak learning rate', positiveNumber('--lr'))
-  .addOption(new Option('--loss <name>', 'ranking loss; both: one network each, saved as an ensemble').choices(['infonce', 'vse', 'both']))
-  .addOption(new Option('--encoder <name>', 'text encoder').choices(['mean', 'attn', 'gru']))
-  .option('--dimension <n>', 'size of the joint space', positiveInt('--dimension'))
-  .option('--seed <n>', 'random seed (same seed, same model)', nonNegativeInt)
-  .option('--no-probs', 'do not feed the image model class probabilities to the image head')
-  .option('--no-flip', 'no mirrored-image augmentation')
-  .option('--no-bigrams', 'words only, no word-pair tokens')
-  .addOption(progressOption())
-  .action(async (_o, cmd: Command) => {
-    const o = globals(cmd);
-    await runCommand(o.json, async () => (await import('./commands/train-cmd.js')).trainJointCommand(cmd.optsWithGlobals()));
-  });
-
-program
   .command('caption')
   .description('the captions of a corpus that best describe a photo (image → text)')
   .argument('<image>', 'the photo')
@@ -197,28 +84,6 @@ program
   .action(async (image: string, _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/caption-cmd.js')).captionCommand(image, cmd.optsWithGlobals()));
-  });
-
-train
-  .command('compose')
-  .description('train an image+text composition model on (reference image, modification text, target image) triplets')
-  .requiredOption('--triplets <file>', 'CSV/TSV with reference, text and target columns')
-  .option('--images <dir>', "folder the triplets' image paths are relative to (default: the triplets file's folder)")
-  .requiredOption('--out <file>', 'where to save the model (e.g. shop.compose)')
-  .addOption(new Option('--fusion <kind>', 'fusion module: TIRG gated residual, or MLP on the concatenation').choices(['tirg', 'concat']).default('tirg'))
-  .addOption(
-    new Option('--encoder <kind>', 'image encoder: a small CNN trained with the rest, or frozen MobileNetV2 features with a learned projection')
-      .choices(['cnn', 'mobilenet-pooled', 'mobilenet-spatial'])
-      .default('cnn'),
-  )
-  .option('--epochs <n>', 'passes over the triplets', positiveInt('--epochs'))
-  .option('--batch-size <n>', 'triplets per step', positiveInt('--batch-size'))
-  .option('--lr <rate>', 'peak learning rate', positiveNumber('--lr'))
-  .option('--seed <n>', 'random seed', nonNegativeInt)
-  .addOption(progressOption())
-  .action(async (_o, cmd: Command) => {
-    const o = globals(cmd);
-    await runCommand(o.json, async () => (await import('./commands/train-compose-cmd.js')).trainComposeCommand(cmd.optsWithGlobals()));
   });
 
 program
@@ -255,7 +120,7 @@ program
 program
   .command('categorize')
   .description('give every image a category (its catalogue value, else predicted) so searches narrow to it')
-  .option('--model <file>', "a classifier from 'visor train classify'")
+  .option('--model <file>', "a classifier from 'visor-lab train classify'")
   .option('--zero-shot <names>', 'no labels: comma-separated category names, read through WordNet onto ImageNet classes')
   .option('--column <name>', 'catalogue column whose values override predictions')
   .option('--force', 'redo images already categorised by this classifier')
@@ -263,22 +128,6 @@ program
   .action(async (_o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/domain-cmd.js')).categorizeCommand(cmd.optsWithGlobals()));
-  });
-
-train
-  .command('classify')
-  .description('category classifier on the stored image features, from a catalogue column (cross-validated, calibrated)')
-  .requiredOption('--column <name>', 'catalogue column holding the categories')
-  .requiredOption('--out <file>', 'where to write the classifier (JSON)')
-  .option('--folds <n>', 'cross-validation folds', positiveInt('--folds'), 5)
-  .option('--epochs <n>', 'training epochs', positiveInt('--epochs'))
-  .option('--l2 <x>', 'L2 penalty', nonNegativeNumber('--l2'))
-  .option('--no-plot', 'do not write the confusion matrix SVG')
-  .option('--mirror', "also train on each image's left-right mirror (one model run per image); searches then average the query and its mirror")
-  .addOption(progressOption())
-  .action(async (_o, cmd: Command) => {
-    const o = globals(cmd);
-    await runCommand(o.json, async () => (await import('./commands/domain-cmd.js')).trainClassifyCommand(cmd.optsWithGlobals()));
   });
 
 program
@@ -334,13 +183,10 @@ models
     await runCommand(o.json, async () => (await import('./commands/models-cmd.js')).modelsAddCommand(folder, cmd.optsWithGlobals()));
   });
 
-noteShortOptionWords(process.argv);
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
-  if (!(e instanceof CommanderError)) throw e;
-  // Help and --version end here too, with exit code 0.
-  if (e.exitCode !== 0 && wantsJson) process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message: e.message.replace(/^error: /, '') } })}\n`);
-  hintUnknownOption(e, process.argv);
-  process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+/** `visor eval …` and `visor train …` are the lab's now: say where they went. */
+function hintLabCommand(e: CommanderError): void {
+  const word = /^error: unknown command '([^']+)'/.exec(e.message)?.[1];
+  if (word === 'eval' || word === 'train') process.stderr.write(`(evaluation and training are in the lab's command line: visor-lab ${word} …)\n`);
 }
+
+await parseProgram(program, hintLabCommand);

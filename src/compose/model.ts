@@ -5,10 +5,16 @@ import type { Params } from './layers.js';
 import { encodeImages, encodeTextFeatures, fuse, l2Normalize, type NetworkConfig } from './network.js';
 import { encodeTexts, featureIndex, type TextVocabulary } from './text-features.js';
 import { initTf, tf, type TfBackend } from './tf.js';
-import type { EpochLog } from './train.js';
 
 export const COMPOSE_FORMAT = 'visor-compose';
 export const COMPOSE_VERSION = 1;
+
+/** One training epoch's mean loss and time (the training code lives in lab/train/compose). */
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  seconds: number;
+}
 
 /** How a model was trained, saved with it. */
 export interface TrainingSummary {

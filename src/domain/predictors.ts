@@ -4,7 +4,7 @@ import { CategoryClassifier, type CategoryPredictor } from '../classify/category
 
 /**
  * Where a collection's category predictor comes from, as recorded in its settings. `trained`
- * is a classifier file from `visor train classify`; `zero-shot` maps category names to ImageNet
+ * is a classifier file from `visor-lab train classify`; `zero-shot` maps category names to ImageNet
  * classes through WordNet (no labels needed, see classify/zero-shot.ts). Other kinds plug in
  * through `registerPredictorKind`.
  */

@@ -13,7 +13,7 @@ import { maskIoU } from '../localize/mask.js';
 export interface RerankOptions {
   /** Candidates re-scored (default 100). */
   depth?: number;
-  /** Share of the score given to silhouette IoU (default 0.1, the best measured by `visor eval objects`). */
+  /** Share of the score given to silhouette IoU (default 0.1, the best measured by `visor-lab eval objects`). */
   weight?: number;
 }
 

@@ -6,7 +6,7 @@ import { activationMap, borderContrast, colourRefine, normalizeRange, resizeBili
 /**
  * Salient-object localisation from what the image model already computed, plus colour.
  *
- * Methods (measured by `visor eval localize`; the default is the one that measured best):
+ * Methods (measured by `visor-lab eval objects`; the default is the one that measured best):
  * - `activation`: the model's summed last-layer activations, upsampled, Otsu threshold;
  * - `border`: distance from the border's colours (a product on a plain backdrop), Otsu;
  * - `activation+colour`: the activation map as a prior, refined by a colour model;

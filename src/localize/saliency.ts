@@ -1,7 +1,7 @@
 /**
  * Saliency maps: where in an image the object probably is. Pure functions over typed arrays.
  *
- * Two cues, measured on the generated benchmark (`visor eval localize`, see
+ * Two cues, measured on the generated benchmark (`visor-lab eval objects`, see
  * docs/domain.md) and combined:
  * - activation maps of the image model (the last 7 × 7 × 1280 convolution of MobileNetV2,
  *   already computed for the features): coarse (one cell is 32 pixels) but they find the

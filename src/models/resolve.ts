@@ -114,7 +114,7 @@ export function jointModelsDir(paths: VisorPaths): string {
 /**
  * A trained joint model (`.joint` file) by path or by name. A name is looked up like the
  * registry's models: in the models search path (`<dir>/<name>.joint`, `<dir>/joint/<name>.joint`),
- * then in the per-user cache. These files are made by `visor train joint`, so there is no
+ * then in the per-user cache. These files are made by `visor-lab train joint`, so there is no
  * upstream to download from; their sha256 is printed when they are saved.
  */
 export function resolveJointModel(ref: string, paths: VisorPaths = resolvePaths()): string {
@@ -133,6 +133,6 @@ export function resolveJointModel(ref: string, paths: VisorPaths = resolvePaths(
   }
   throw new VisorError(
     'MODEL_NOT_FOUND',
-    `joint model ${JSON.stringify(ref)} not found (looked in: ${tries.join(', ')}); train one with 'visor train joint' or give its path`,
+    `joint model ${JSON.stringify(ref)} not found (looked in: ${tries.join(', ')}); train one with 'visor-lab train joint' or give its path`,
   );
 }

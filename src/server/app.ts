@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
@@ -6,6 +5,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Collection } from '../collection.js';
+import { VERSION as version } from '../version.js';
 import { authorize } from './auth.js';
 import type { ServerContext } from './context.js';
 import { cors } from './cors.js';
@@ -22,8 +22,6 @@ import { WriteQueue } from './write-queue.js';
 
 /** The page: plain files beside this module (copied next to the compiled one by the build). */
 export const WEB_DIR = path.join(import.meta.dirname, 'web');
-
-const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /**
  * The HTTP interface over a Collection: validation, auth, limits and serialisation here; all

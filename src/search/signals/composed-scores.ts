@@ -17,7 +17,7 @@ import type { SearchStore } from '../store.js';
  * An item's score is then cos(f_ref, f_x) + w·⟨t, p_x⟩: how much it looks like the reference
  * plus how much of its probability mass falls on what the text names.
  *
- * Trained: a composition model (`visor train compose --encoder mobilenet-pooled`) maps the
+ * Trained: a composition model (`visor-lab train compose --encoder mobilenet-pooled`) maps the
  * reference's stored features and the text to a query in its own space; the gallery is the
  * index's stored features through the model's image branch, so no image is read again.
  */

@@ -1,0 +1,22 @@
+import type { ProgressMode } from '../../src/cli/progress.js';
+import type { GlobalOptions } from '../../src/cli/run.js';
+
+/** The options of `visor-lab eval`, shared by eval-cmd.ts and the evaluations it hands to eval-css-cmd.ts and eval-zeroshot-cmd.ts. */
+export interface EvalCommandOptions extends GlobalOptions {
+  limit?: number;
+  /** cifar10-classify: mirror images (--no-mirror turns them off). */
+  mirror?: boolean;
+  queries?: number;
+  epochs?: number;
+  encoder?: string;
+  keep?: string;
+  out?: string;
+  textModel?: string;
+  fused?: boolean;
+  weights?: string;
+  fusion?: 'rrf' | 'score';
+  progress: ProgressMode;
+  zeroShot?: boolean;
+  split?: 'test' | 'dev';
+  k?: number;
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+import { Option, type Command } from 'commander';
+import { globals, nonNegativeInt, nonNegativeNumber, parseProgram, positiveInt, positiveNumber, progressOption, visorProgram } from '../../src/cli/program.js';
+import { runCommand } from '../../src/cli/run.js';
+
+// `visor-lab`: the research side of Visor — evaluation benchmarks and model training. It runs
+// the product's own index and search code (src/), which never imports anything from lab/.
+// Each command's module loads only when that command runs.
+const program = visorProgram('visor-lab', "Visor's lab: evaluation benchmarks and model training, through the product's own index and search code.");
+
+program
+  .command('eval')
+  .description('run a standard retrieval benchmark through the normal index and search path')
+  .argument('<dataset>', 'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags | cifar10-classify (category stage) | objects (localisation stage) | css (composed retrieval)')
+  .option('--limit <n>', 'evaluate on a subset of n images (objects: n images per object)', positiveInt('--limit'))
+  .option('--zero-shot', 'flickr8k: text search with no trained model (concepts and keywords)')
+  .addOption(new Option('--split <name>', 'flickr8k and tags: which split (dev: for choosing settings)').choices(['test', 'dev']).default('test'))
+  .option('-k, --k <n>', 'tags: tags per image', positiveInt('-k'), 5)
+  .option('--text-model <file>', 'flickr8k: the joint text–image model to evaluate; cifar10-zeroshot: fuse it with the concepts')
+  .option('--fused', 'flickr8k --text-model: also rank text→image through the search engine, the joint model fused with concepts and keywords')
+  .option('--weights <list>', 'flickr8k --fused: signal weights, e.g. joint=1,concepts=0.5,keywords=1')
+  .addOption(new Option('--fusion <method>', 'flickr8k --fused: how signals combine').choices(['rrf', 'score']))
+  .option('--queries <n>', 'css: queries per split (default 16000)', positiveInt('--queries'))
+  .option('--epochs <n>', 'css: training epochs (default 8)', positiveInt('--epochs'))
+  .addOption(new Option('--encoder <kind>', 'css: image encoder').choices(['cnn', 'mobilenet-pooled', 'mobilenet-spatial']))
+  .option('--keep <dir>', 'css: generate the data set into this folder and keep it')
+  .option('--no-mirror', 'cifar10-classify: no mirror images (training samples and averaged predictions)')
+  .option('--out <file>', 'also write the report as JSON to this file')
+  .addOption(progressOption())
+  .action(async (dataset: string, _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/eval-cmd.js')).evalCommand(dataset, cmd.optsWithGlobals()));
+  });
+
+const train = program.command('train').description('train models: a classifier on the collection, a joint text–image model from captions, an image+text composition model from triplets');
+train
+  .command('joint')
+  .description('learn a joint text–image embedding from captioned images (for text search and captioning)')
+  .option('--captions <file>', 'training captions: CSV with image and caption columns, one caption per row')
+  .option('--images <dir>', 'folder the image names are relative to (default: beside the CSV, or its images/)')
+  .option('--dev <file>', 'dev captions CSV: settings and the stopping epoch are chosen on it')
+  .option('--dev-images <dir>', 'folder of the dev images (default: --images)')
+  .option('--flickr8k', 'train on the Flickr8k train split and select on its dev split (data sets search path)')
+  .requiredOption('--out <file>', 'the model file to write (.joint)')
+  .option('--epochs <n>', 'most epochs (early stopping on dev may end sooner)', positiveInt('--epochs'))
+  .option('--patience <n>', 'stop after this many epochs without a better dev score', positiveInt('--patience'))
+  .option('--batch-size <n>', 'pairs per step', positiveInt('--batch-size'))
+  .option('--lr <x>', 'peak learning rate', positiveNumber('--lr'))
+  .addOption(new Option('--loss <name>', 'ranking loss; both: one network each, saved as an ensemble').choices(['infonce', 'vse', 'both']))
+  .addOption(new Option('--encoder <name>', 'text encoder').choices(['mean', 'attn', 'gru']))
+  .option('--dimension <n>', 'size of the joint space', positiveInt('--dimension'))
+  .option('--seed <n>', 'random seed (same seed, same model)', nonNegativeInt)
+  .option('--no-probs', 'do not feed the image model class probabilities to the image head')
+  .option('--no-flip', 'no mirrored-image augmentation')
+  .option('--no-bigrams', 'words only, no word-pair tokens')
+  .addOption(progressOption())
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/train-joint-cmd.js')).trainJointCommand(cmd.optsWithGlobals()));
+  });
+
+train
+  .command('compose')
+  .description('train an image+text composition model on (reference image, modification text, target image) triplets')
+  .requiredOption('--triplets <file>', 'CSV/TSV with reference, text and target columns')
+  .option('--images <dir>', "folder the triplets' image paths are relative to (default: the triplets file's folder)")
+  .requiredOption('--out <file>', 'where to save the model (e.g. shop.compose)')
+  .addOption(new Option('--fusion <kind>', 'fusion module: TIRG gated residual, or MLP on the concatenation').choices(['tirg', 'concat']).default('tirg'))
+  .addOption(
+    new Option('--encoder <kind>', 'image encoder: a small CNN trained with the rest, or frozen MobileNetV2 features with a learned projection')
+      .choices(['cnn', 'mobilenet-pooled', 'mobilenet-spatial'])
+      .default('cnn'),
+  )
+  .option('--epochs <n>', 'passes over the triplets', positiveInt('--epochs'))
+  .option('--batch-size <n>', 'triplets per step', positiveInt('--batch-size'))
+  .option('--lr <rate>', 'peak learning rate', positiveNumber('--lr'))
+  .option('--seed <n>', 'random seed', nonNegativeInt)
+  .addOption(progressOption())
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/train-compose-cmd.js')).trainComposeCommand(cmd.optsWithGlobals()));
+  });
+
+train
+  .command('classify')
+  .description('category classifier on the stored image features, from a catalogue column (cross-validated, calibrated)')
+  .requiredOption('--column <name>', 'catalogue column holding the categories')
+  .requiredOption('--out <file>', 'where to write the classifier (JSON)')
+  .option('--folds <n>', 'cross-validation folds', positiveInt('--folds'), 5)
+  .option('--epochs <n>', 'training epochs', positiveInt('--epochs'))
+  .option('--l2 <x>', 'L2 penalty', nonNegativeNumber('--l2'))
+  .option('--no-plot', 'do not write the confusion matrix SVG')
+  .option('--mirror', "also train on each image's left-right mirror (one model run per image); searches then average the query and its mirror")
+  .addOption(progressOption())
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/train-classify-cmd.js')).trainClassifyCommand(cmd.optsWithGlobals()));
+  });
+
+await parseProgram(program);

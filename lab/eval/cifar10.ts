@@ -1,0 +1,119 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Collection } from '../../src/collection.js';
+import type { IndexProgress } from '../../src/ingest/indexer.js';
+import { loadCifar10, type LabelledImage } from './datasets.js';
+import { precisionRecallCurve, summarize, type RankedQuery } from './metrics.js';
+
+export interface Cifar10Options {
+  /** Keep the index here (re-runs then skip embedding); default: a temporary folder. */
+  db?: string;
+  /** Evaluate on a class-balanced subset of this many images (default: all 10,000). */
+  limit?: number;
+  onIndexProgress?: (p: IndexProgress) => void;
+  onSearchProgress?: (done: number, total: number) => void;
+}
+
+export interface Cifar10Report {
+  protocol: string;
+  queries: number;
+  gallery: number;
+  metrics: {
+    /** mAP over the top 1000, normalised by the relevant items retrieved (deep-hashing convention). */
+    mapAt1000: number;
+    mapAll: number;
+    precisionAt10: number;
+    rPrecision: number;
+    recallAt1: number;
+  };
+  precisionRecall: { recall: number[]; precision: number[] };
+  seconds: { index: number; search: number; total: number };
+  duplicateImages: number;
+}
+
+function balancedSubset(images: LabelledImage[], limit: number | undefined): LabelledImage[] {
+  if (!limit || limit >= images.length) return images;
+  const step = images.length / limit;
+  return Array.from({ length: limit }, (_, i) => images[Math.floor(i * step)]!);
+}
+
+/**
+ * The standard CIFAR-10 image→image protocol: every test image queries all the others,
+ * relevant = same class. Runs through the normal path: the images are indexed as a catalogue,
+ * then each query's whole ranking comes from the store's exact search.
+ */
+export async function evalCifar10(opts: Cifar10Options = {}): Promise<Cifar10Report> {
+  const started = performance.now();
+  const data = loadCifar10();
+  const images = balancedSubset(data.images, opts.limit);
+  const labelOf = new Map(images.map((im) => [im.path, im.label]));
+  const tmp = opts.db ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'visor-eval-cifar10-'));
+  const db = opts.db ?? tmp!;
+  const catalogue = path.join(db + '.catalogue.csv');
+  fs.writeFileSync(catalogue, ['path,label,label_name', ...images.map((im) => `${im.path},${im.label},${im.labelName}`)].join('\n'));
+  const collection = await Collection.open({ db, create: true });
+  try {
+    const t0 = performance.now();
+    await collection.index([catalogue], { onProgress: opts.onIndexProgress });
+    const indexSeconds = (performance.now() - t0) / 1000;
+
+    const t1 = performance.now();
+    const store = collection.store;
+    const { ids, matrix } = await store.vectors();
+    const dim = store.dimension;
+    // Identical files are stored once: expand each item back to its images.
+    const pathsOf = new Map<string, string[]>();
+    for (const s of await store.fileStates()) {
+      if (!labelOf.has(s.path)) continue;
+      const list = pathsOf.get(s.id) ?? [];
+      list.push(s.path);
+      pathsOf.set(s.id, list);
+    }
+    const perClass = new Map<number, number>();
+    for (const im of images) perClass.set(im.label, (perClass.get(im.label) ?? 0) + 1);
+    const gallery = images.length - 1;
+    const queries: RankedQuery[] = [];
+    const chunk = 256;
+    for (let start = 0; start < ids.length; start += chunk) {
+      const m = Math.min(chunk, ids.length - start);
+      const hits = await store.searchMany(matrix.subarray(start * dim, (start + m) * dim), m, { k: ids.length, exact: true });
+      for (let q = 0; q < m; q++) {
+        for (const queryPath of pathsOf.get(ids[start + q]!) ?? []) {
+          const label = labelOf.get(queryPath)!;
+          const relevant = new Uint8Array(gallery);
+          let r = 0;
+          for (let j = 0; j < hits.k && r < gallery; j++) {
+            for (const p of pathsOf.get(hits.ids[hits.rows[q * hits.k + j]!]!) ?? []) {
+              if (p === queryPath) continue;
+              relevant[r++] = labelOf.get(p) === label ? 1 : 0;
+            }
+          }
+          queries.push({ relevant, totalRelevant: perClass.get(label)! - 1 });
+        }
+      }
+      opts.onSearchProgress?.(Math.min(start + m, ids.length), ids.length);
+    }
+    const s = summarize(queries, { ks: [1, 10], mapAt: [1000] });
+    const searchSeconds = (performance.now() - t1) / 1000;
+    return {
+      protocol: 'CIFAR-10 test, image→image: each image queries the other images; relevant = same class; exact cosine',
+      queries: queries.length,
+      gallery,
+      metrics: {
+        mapAt1000: s.mapAt[1000]!,
+        mapAll: s.mapAll,
+        precisionAt10: s.precisionAtK[10]!,
+        rPrecision: s.rPrecision,
+        recallAt1: s.recallAtK[1]!,
+      },
+      precisionRecall: precisionRecallCurve(queries),
+      seconds: { index: indexSeconds, search: searchSeconds, total: (performance.now() - started) / 1000 },
+      duplicateImages: images.length - ids.length,
+    };
+  } finally {
+    await collection.close();
+    fs.rmSync(catalogue, { force: true });
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}

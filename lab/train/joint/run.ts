@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CrossModalReport } from '../../eval/cross-modal.js';
+import { loadFlickr8k } from '../../eval/datasets.js';
+import { writeJointFile } from '../../../src/models/joint-format.js';
+import { JointModel } from '../../../src/models/joint-model.js';
+import { pairedSet, readCaptionsCsv, type PairedSet } from './data.js';
+import { extractImageFeatures, type ExtractStats } from './features.js';
+import { checkpointWriter, jointModelParts } from './checkpoint.js';
+import { buildQueryBanks, type QueryBanks } from './query-banks.js';
+import { trainJoint, type JointTrainConfig, type TrainedJoint, type TrainHooks, type TrainSplit } from './trainer.js';
+
+export interface JointTrainingJob {
+  /** Training pairs: a captions CSV (and its images folder), or a Flickr8k split by name. */
+  train: { captions: string; images?: string } | { flickr8k: 'train' };
+  dev?: { captions: string; images?: string } | { flickr8k: 'dev' };
+  out: string;
+  config?: Partial<JointTrainConfig>;
+  /**
+   * Train one network per loss and save them as one ensemble model (their cosines averaged).
+   * Default: the single loss of `config`.
+   */
+  losses?: Array<JointTrainConfig['loss']>;
+  /** Feature cache root (default: under the user cache dir). */
+  featureCache?: string;
+  onFeatures?: (split: string, done: number, total: number) => void;
+  hooks?: TrainHooks;
+}
+
+export interface JointTrainingSummary {
+  out: string;
+  sha256: string;
+  /** One per loss, in `losses` order. */
+  members: TrainedJoint[];
+  /** Dev figures of the saved model (the ensemble when there are several members, with its query banks). */
+  dev: CrossModalReport | null;
+  pairs: { train: number; dev: number };
+  features: Record<string, ExtractStats>;
+  /** Querybank normalisation temperatures chosen on dev (0: off); null without a dev split. */
+  queryBanks: { textToImage: number; imageToText: number } | null;
+  /** Feature extraction, training, and building the query banks (with choosing β on dev). */
+  seconds: { features: number; training: number; queryBanks: number };
+}
+
+function loadPairs(src: JointTrainingJob['train'] | NonNullable<JointTrainingJob['dev']>): PairedSet {
+  return 'flickr8k' in src ? pairedSet(loadFlickr8k(src.flickr8k).images) : pairedSet(readCaptionsCsv(src.captions, src.images));
+}
+
+/**
+ * The whole `visor-lab train joint` job: read captions, extract (or reuse cached) image features,
+ * train with checkpoints, save the model. Feature extraction and training are timed apart.
+ */
+export async function runJointTraining(job: JointTrainingJob): Promise<JointTrainingSummary> {
+  const trainSet = loadPairs(job.train);
+  const devSet = job.dev ? loadPairs(job.dev) : null;
+  const flip = job.config?.flip ?? true;
+  const stats: Record<string, ExtractStats> = {};
+  const extract = async (name: string, set: PairedSet, mirrored: boolean) => {
+    const f = await extractImageFeatures(set.images, { cacheDir: job.featureCache, flip: mirrored, onProgress: (d, t) => job.onFeatures?.(name, d, t) });
+    stats[name] = f.stats;
+    return f;
+  };
+  const f0 = performance.now();
+  const train: TrainSplit = { set: trainSet, features: await extract('train', trainSet, false) };
+  if (flip) train.flipped = await extract('train (mirrored)', trainSet, true);
+  const dev: TrainSplit | null = devSet ? { set: devSet, features: await extract('dev', devSet, false) } : null;
+  const featureSeconds = (performance.now() - f0) / 1000;
+
+  const t0 = performance.now();
+  const losses = job.losses ?? [job.config?.loss ?? 'infonce'];
+  const members: TrainedJoint[] = [];
+  for (const loss of losses) {
+    if (job.hooks?.signal?.aborted) break;
+    const checkpoint = checkpointWriter(job.out, loss);
+    members.push(
+      await trainJoint(train, dev, { ...job.config, loss }, {
+        ...job.hooks,
+        onCheckpoint: (t, e) => {
+          checkpoint(t, e);
+          job.hooks?.onCheckpoint?.(t, e);
+        },
+      }),
+    );
+  }
+  const trainingSeconds = (performance.now() - t0) / 1000;
+  const name = path.basename(job.out).replace(/\.joint$/, '');
+  const parts = jointModelParts(members, name, { trainPairs: trainSet.captions.length, trainImages: trainSet.images.length, losses });
+  let devReport = members.length === 1 ? (members[0]!.best ?? null) : null;
+  let banks: QueryBanks | null = null;
+  const b0 = performance.now();
+  if (dev) {
+    const model = await JointModel.fromTensors(
+      { ...parts.header, format: 'visor-joint', version: 1, tensors: [], weightsSha256: '' },
+      new Map([...parts.tensors].map(([k, v]) => [k, v.data])),
+    );
+    try {
+      // Querybank normalisation, its temperatures chosen on dev; β = 0 (off) is one of the choices.
+      banks = buildQueryBanks(model, train, dev);
+    } finally {
+      model.close();
+    }
+    for (const [k, v] of banks.tensors) parts.tensors.set(k, v);
+    parts.header.queryBanks = banks.header;
+    devReport = banks.dev;
+  }
+  const bankSeconds = (performance.now() - b0) / 1000;
+  parts.header.training = { ...parts.header.training, dev: devReport, ...(banks ? { queryBanks: banks.tried } : {}) };
+  fs.mkdirSync(path.dirname(path.resolve(job.out)), { recursive: true });
+  const sha256 = writeJointFile(job.out, parts.header, parts.tensors);
+  return {
+    out: job.out,
+    sha256,
+    members,
+    dev: devReport,
+    pairs: { train: trainSet.captions.length, dev: devSet?.captions.length ?? 0 },
+    features: stats,
+    queryBanks: banks ? { textToImage: banks.header.text.beta, imageToText: banks.header.image.beta } : null,
+    seconds: { features: featureSeconds, training: trainingSeconds, queryBanks: bankSeconds },
+  };
+}
