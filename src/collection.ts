@@ -137,7 +137,7 @@ export class Collection {
   private concepts: Promise<{ space: ConceptSpace; tagger: Tagger; signal: ConceptSignal }> | null = null;
   private signalList: { key: string; signals: Promise<Signal[]> } | null = null;
   private stageList: Promise<{ stages: Stage[]; close(): Promise<void> }> | null = null;
-  private domainStages: Promise<import('./domain/pipeline.js').DomainPipeline> | null = null;
+  private domainStages: Promise<import('./domain/stages.js').DomainStages> | null = null;
   /** Vision–language models of the index's spaces, by space and tower, loaded on first use. */
   private readonly spaceModels = new Map<string, Promise<ClipModel>>();
   private readonly spacePools: EmbedPool[] = [];
@@ -288,8 +288,8 @@ export class Collection {
    * The optional stages (localisation, categories), kept in side tables and used by the narrow,
    * localize and rerank stages of a search. Loaded on first use.
    */
-  stagesData(): Promise<import('./domain/pipeline.js').DomainPipeline> {
-    this.domainStages ??= import('./domain/pipeline.js').then(({ DomainPipeline }) => DomainPipeline.open(this.store, this.modelOptions));
+  stagesData(): Promise<import('./domain/stages.js').DomainStages> {
+    this.domainStages ??= import('./domain/stages.js').then(({ DomainStages }) => DomainStages.open(this.store, this.modelOptions));
     this.domainStages.catch(() => (this.domainStages = null));
     return this.domainStages;
   }

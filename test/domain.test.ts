@@ -56,13 +56,14 @@ describe('domain stages through the CLI', () => {
     const search = visor(['--db', db, 'search', '--image', q.file, '--narrow', '--localize', '--rerank', '-k', '5', '--json']);
     expect(search.code, search.stderr).toBe(0);
     const r = JSON.parse(search.stdout);
-    expect(r.stages).toEqual({ narrow: true, localize: true, rerank: true });
+    expect(r.query.stages).toEqual({ narrow: true, localize: true, rerank: true });
     expect(r.results).toHaveLength(5);
     // The query is itself indexed: it comes first, its silhouette identical.
-    expect(r.results[0]).toMatchObject({ path: q.file, rank: 1, iou: 1 });
-    expect(r.query.object.found).toBe(true);
-    expect(r.query.categories.length).toBeGreaterThan(0);
-    for (const key of ['embed', 'classify', 'search', 'rerank']) expect(r.timings[key]).toBeGreaterThanOrEqual(0);
+    expect(r.results[0]).toMatchObject({ path: q.file, rank: 1, why: { iou: 1, inChosenCategory: expect.any(Boolean) } });
+    // What the stages found out about the query: its object and its predicted categories.
+    expect(r.stages.object.found).toBe(true);
+    expect(r.stages.categories.length).toBeGreaterThan(0);
+    expect(Array.isArray(r.stages.searchedFirst)).toBe(true);
 
     const text = visor(['--db', db, 'search', '--image', q.file, '--localize', '-k', '3']);
     expect(text.code).toBe(0);

@@ -257,9 +257,9 @@ export async function evalCifar10Classify(opts: Cifar10ClassifyOptions = {}): Pr
 
 /** Features of every labelled item's mirror image (one model run each). */
 async function mirrorFeatures(collection: Collection, ids: readonly string[], onProgress: Cifar10ClassifyOptions['onProgress']) {
-  const { DomainPipeline } = await import('../../src/domain/pipeline.js');
+  const { DomainStages } = await import('../../src/domain/stages.js');
   const { mirroredRows } = await import('../../src/domain/mirror.js');
-  const pipeline = await DomainPipeline.open(collection.store);
+  const pipeline = await DomainStages.open(collection.store);
   try {
     return await mirroredRows(collection.store, await pipeline.encoder(), ids, { onProgress: (done, total) => onProgress?.('mirror images', done, total) });
   } finally {
@@ -275,31 +275,26 @@ async function timeQueries(
   files: string[],
   count: number,
 ): Promise<NonNullable<Cifar10ClassifyReport['latency']>> {
-  const { DomainPipeline } = await import('../../src/domain/pipeline.js');
   const file = path.join(db, 'eval-fold0-classifier.json');
   model.save(file);
-  const pipeline = await DomainPipeline.open(collection.store);
-  try {
-    await pipeline.categorizeItems({ predictor: { kind: 'trained', file }, catalogueColumn: 'label_name' });
-    const step = files.length / count;
-    const picks = Array.from({ length: count }, (_, i) => fs.readFileSync(files[Math.floor(i * step)]!));
-    await pipeline.search(picks[0]!, { narrow: false, localize: false, rerank: false }); // warm-up: model load
-    const times: Record<'plain' | 'narrowed', number[]> = { plain: [], narrowed: [] };
-    for (const bytes of picks) {
-      for (const mode of ['plain', 'narrowed'] as const) {
-        const s = performance.now();
-        await pipeline.search(bytes, { k: 10, narrow: mode === 'narrowed', localize: false, rerank: false });
-        times[mode].push(performance.now() - s);
-      }
+  const stages = await collection.stagesData();
+  await stages.categorizeItems({ predictor: { kind: 'trained', file }, catalogueColumn: 'label_name' });
+  const step = files.length / count;
+  const picks = Array.from({ length: count }, (_, i) => fs.readFileSync(files[Math.floor(i * step)]!));
+  await collection.search({ images: [picks[0]!], k: 10, stages: { narrow: true } }); // warm-up: model loads
+  const times: Record<'plain' | 'narrowed', number[]> = { plain: [], narrowed: [] };
+  for (const bytes of picks) {
+    for (const mode of ['plain', 'narrowed'] as const) {
+      const s = performance.now();
+      await collection.search({ images: [bytes], k: 10, stages: { narrow: mode === 'narrowed' } });
+      times[mode].push(performance.now() - s);
     }
-    return {
-      queries: count,
-      p50Ms: { plain: quantile(times.plain, 0.5), narrowed: quantile(times.narrowed, 0.5) },
-      p90Ms: { plain: quantile(times.plain, 0.9), narrowed: quantile(times.narrowed, 0.9) },
-    };
-  } finally {
-    await pipeline.close();
   }
+  return {
+    queries: count,
+    p50Ms: { plain: quantile(times.plain, 0.5), narrowed: quantile(times.narrowed, 0.5) },
+    p90Ms: { plain: quantile(times.plain, 0.9), narrowed: quantile(times.narrowed, 0.9) },
+  };
 }
 
 function writeReport(report: Cifar10ClassifyReport, out: string): void {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Collection } from '../../src/collection.js';
-import { DomainPipeline } from '../../src/domain/pipeline.js';
+import type { DomainStages } from '../../src/domain/stages.js';
 import type { RerankOptions } from '../../src/domain/rerank.js';
 import { DEFAULT_LOCALIZE_METHOD, WORK_SIDE, type LocalizeMethod } from '../../src/localize/localizer.js';
 import { bitmapIoU, type Bitmap } from '../../src/localize/mask.js';
@@ -84,12 +84,12 @@ export async function evalObjects(opts: ObjectsEvalOptions = {}): Promise<Object
   const catalogue = path.join(dir, 'scenes.csv');
   fs.writeFileSync(catalogue, ['path,object', ...scenes.map((s) => `${s.file},${OBJECTS[s.object]!.name}`)].join('\n'));
   const collection = await Collection.open({ db: path.join(dir, 'index'), create: true });
-  let pipeline: DomainPipeline | null = null;
+  let pipeline: DomainStages | null = null;
   try {
     const t0 = performance.now();
     await collection.index([catalogue]);
     const indexSeconds = (performance.now() - t0) / 1000;
-    pipeline = await DomainPipeline.open(collection.store);
+    pipeline = await collection.stagesData();
     const t1 = performance.now();
     await pipeline.localizeItems({ method, onProgress: (p) => opts.onProgress?.('localize', p.done, p.total) });
     const localizeSeconds = (performance.now() - t1) / 1000;
@@ -119,7 +119,7 @@ export async function evalObjects(opts: ObjectsEvalOptions = {}): Promise<Object
       ious.push(bitmapIoU(loc.bitmap, downsample(s.mask, WORK_SIDE)));
       for (const [name, cfg] of Object.entries(CONFIGS) as Array<[keyof typeof CONFIGS, (typeof CONFIGS)[keyof typeof CONFIGS]]>) {
         const t = performance.now();
-        const res = await pipeline.search(bytes, { k: n - 1, excludeSelf: true, narrow: false, localize: cfg.localize, rerank: cfg.rerank ? (opts.rerank ?? true) : false });
+        const res = await collection.search({ images: [bytes], k: n - 1, excludeSelf: true, lean: true, stages: { localize: cfg.localize, rerank: cfg.rerank ? (opts.rerank ?? true) : false } });
         times[name].push(performance.now() - t);
         ranked[name].push({
           relevant: Uint8Array.from(res.results, (r) => (objectOfId.get(r.id) === s.object ? 1 : 0)),
@@ -164,7 +164,6 @@ export async function evalObjects(opts: ObjectsEvalOptions = {}): Promise<Object
     }
     return report;
   } finally {
-    await pipeline?.close();
     await collection.close();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   }

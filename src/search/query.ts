@@ -58,7 +58,7 @@ export interface Query {
    */
   space?: string;
   /** Optional stages by name (narrow, localize, rerank): true or their options; false turns a default-on one off. */
-  stages?: Record<string, boolean | Record<string, unknown>>;
+  stages?: Record<string, boolean | object>;
   /** How signals combine: reciprocal-rank ('rrf', default) or standardised scores ('score'). */
   fusion?: 'rrf' | 'score';
   /** Query images with more pixels are refused before decoding (default DEFAULT_MAX_PIXELS). */

@@ -35,9 +35,9 @@ export async function trainClassifyCommand(o: TrainClassifyOptions): Promise<voi
     const started = performance.now();
     let mirrored;
     if (o.mirror) {
-      const { DomainPipeline } = await import('../../../src/domain/pipeline.js');
+      const { DomainStages } = await import('../../../src/domain/stages.js');
       const { mirroredRows } = await import('../../../src/domain/mirror.js');
-      const pipeline = await DomainPipeline.open(collection.store);
+      const pipeline = await DomainStages.open(collection.store);
       try {
         mirrored = await mirroredRows(collection.store, await pipeline.encoder(), data.ids, { onProgress: (done, total) => progress.update({ phase: 'mirror images', done, total }) });
       } finally {

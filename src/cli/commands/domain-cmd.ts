@@ -30,8 +30,8 @@ export async function categorizeCommand(o: CategorizeOptions): Promise<void> {
       throw new VisorError('QUERY_INVALID', `no catalogue column ${JSON.stringify(o.column)} in the index${known.length ? ` (columns: ${known.join(', ')})` : ''}`);
     }
   }
-  const { DomainPipeline } = await import('../../domain/pipeline.js');
-  const pipeline = await DomainPipeline.open(collection.store);
+  const { DomainStages } = await import('../../domain/stages.js');
+  const pipeline = await DomainStages.open(collection.store);
   try {
     const progress = createProgress(o.progress);
     const s = await pipeline.categorizeItems({
@@ -67,8 +67,8 @@ export async function localizeCommand(o: LocalizeOptions): Promise<void> {
     throw new VisorError('QUERY_INVALID', `unknown localisation method ${JSON.stringify(o.method)}; known: ${LOCALIZE_METHODS.join(', ')}`);
   }
   const collection = await Collection.open({ db: o.db });
-  const { DomainPipeline } = await import('../../domain/pipeline.js');
-  const pipeline = await DomainPipeline.open(collection.store);
+  const { DomainStages } = await import('../../domain/stages.js');
+  const pipeline = await DomainStages.open(collection.store);
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);

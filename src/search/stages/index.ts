@@ -1,4 +1,4 @@
-import type { DomainPipeline } from '../../domain/pipeline.js';
+import type { DomainStages } from '../../domain/stages.js';
 import type { Stage } from '../signal.js';
 import { LocalizeStage } from './localize.js';
 import { NarrowStage } from './narrow.js';
@@ -8,7 +8,7 @@ import { RerankStage } from './rerank.js';
  * The optional stages, in the order they run: localisation replaces the visual scores,
  * re-ranking reorders the head, narrowing (last) takes its tier bonus back off the scores shown.
  */
-export function optionalStages(data: () => Promise<DomainPipeline>): { stages: Stage[]; close(): Promise<void> } {
+export function optionalStages(data: () => Promise<DomainStages>): { stages: Stage[]; close(): Promise<void> } {
   let kernel: ReturnType<typeof import('../../store/exact-kernel.js').ExactKernel.create> | undefined;
   const scoreMatrix = async (query: Float32Array, matrix: Float32Array, rows: number) => {
     const { ExactKernel } = await import('../../store/exact-kernel.js');

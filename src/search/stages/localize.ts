@@ -1,4 +1,4 @@
-import type { DomainPipeline } from '../../domain/pipeline.js';
+import type { DomainStages } from '../../domain/stages.js';
 import { normalise } from '../../core/vector.js';
 import type { QueryContext, Stage, StageState } from '../signal.js';
 import { asks, domainQuery } from './query-object.js';
@@ -11,7 +11,7 @@ export class LocalizeStage implements Stage {
   readonly name = 'localize';
 
   constructor(
-    private readonly data: () => Promise<DomainPipeline>,
+    private readonly data: () => Promise<DomainStages>,
     private readonly scoreMatrix: (query: Float32Array, matrix: Float32Array, rows: number) => Promise<Float32Array>,
   ) {}
 

@@ -1,5 +1,5 @@
 import { VisorError } from '../../errors.js';
-import type { DomainPipeline } from '../../domain/pipeline.js';
+import type { DomainStages } from '../../domain/stages.js';
 import { chooseCategories, NARROW_BONUS, type NarrowOptions } from '../../domain/narrow.js';
 import type { FeatureRows } from '../../classify/features.js';
 import type { Candidate, QueryContext, Stage, StageState } from '../signal.js';
@@ -15,7 +15,7 @@ const chosenRows = new WeakMap<StageState, { bonus: Float32Array; categoryOf: In
 export class NarrowStage implements Stage {
   readonly name = 'narrow';
 
-  constructor(private readonly data: () => Promise<DomainPipeline>) {}
+  constructor(private readonly data: () => Promise<DomainStages>) {}
 
   active(query: QueryContext['query']): boolean {
     return asks({ query }, this.name);

@@ -1,6 +1,6 @@
 import { VisorError } from '../../errors.js';
 import { DEFAULT_LOCALIZE_METHOD } from '../../localize/localizer.js';
-import type { DomainPipeline } from '../../domain/pipeline.js';
+import type { DomainStages } from '../../domain/stages.js';
 import type { EncodedObject } from '../../domain/object-encoder.js';
 import type { DomainIndex } from '../../domain/domain-index.js';
 import { readQueryImage } from '../read-query-image.js';
@@ -8,7 +8,7 @@ import type { QueryContext, StageState } from '../signal.js';
 
 /** The stages' data (side tables) and the query image as they read it, shared by the stages of one query. */
 export interface DomainQuery {
-  data: DomainPipeline;
+  data: DomainStages;
   index: DomainIndex;
   /** The query image through the object encoder: features, probabilities, object and silhouette. */
   object: EncodedObject;
@@ -23,7 +23,7 @@ export function asks(ctx: Pick<QueryContext, 'query'>, name: string): boolean {
 }
 
 /** Reads the query image once for all the stages of a query (one model run, with its mirror when narrowing asks). */
-export function domainQuery(ctx: QueryContext, state: StageState, data: () => Promise<DomainPipeline>): Promise<DomainQuery> {
+export function domainQuery(ctx: QueryContext, state: StageState, data: () => Promise<DomainStages>): Promise<DomainQuery> {
   let p = prepared.get(state);
   if (!p) {
     p = (async () => {

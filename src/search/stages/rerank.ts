@@ -1,4 +1,4 @@
-import type { DomainPipeline } from '../../domain/pipeline.js';
+import type { DomainStages } from '../../domain/stages.js';
 import { DEFAULT_RERANK, rerankBySilhouette, type RerankOptions } from '../../domain/rerank.js';
 import type { Candidate, QueryContext, Stage, StageState } from '../signal.js';
 import { asks, domainQuery } from './query-object.js';
@@ -7,7 +7,7 @@ import { asks, domainQuery } from './query-object.js';
 export class RerankStage implements Stage {
   readonly name = 'rerank';
 
-  constructor(private readonly data: () => Promise<DomainPipeline>) {}
+  constructor(private readonly data: () => Promise<DomainStages>) {}
 
   active(query: QueryContext['query']): boolean {
     return asks({ query }, this.name);

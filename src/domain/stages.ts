@@ -1,17 +1,12 @@
 import fs from 'node:fs/promises';
 import type { CategoryPredictor } from '../classify/category-classifier.js';
-import type { FeatureRows } from '../classify/features.js';
-import { VisorError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { DEFAULT_LOCALIZE_METHOD, type LocalizeMethod } from '../localize/localizer.js';
 import type { MobileNetOptions } from '../models/mobilenet.js';
-import { hydrate, type SearchResult } from '../search/results.js';
-import type { ExactKernel } from '../store/exact-kernel.js';
 import type { VectorStore } from '../store/port.js';
 import { buildDomainIndex, type DomainIndex } from './domain-index.js';
-import { chooseCategories, NARROW_BONUS, narrowingBias, type CategoryChoice, type NarrowOptions } from './narrow.js';
 import type { EncodedObject, ObjectEncoder } from './object-encoder.js';
 import { loadPredictor, type PredictorSpec } from './predictors.js';
-import { rerankBySilhouette, type Candidate, type RerankOptions } from './rerank.js';
 import { domainSettings, saveDomainSettings } from './settings.js';
 import { SideTables, type CategoryRow, type ObjectRow } from './side-tables.js';
 
@@ -41,57 +36,16 @@ export interface CategorizeSummary {
   seconds: number;
 }
 
-export interface DomainSearchOptions {
-  k?: number;
-  offset?: number;
-  /** SQL filter over catalogue columns, applied before ranking. */
-  where?: string;
-  excludeSelf?: boolean;
-  /** Search the query's predicted categories first (default: when the collection is categorised). */
-  narrow?: boolean | NarrowOptions;
-  /** Compare object features rather than whole images (default: when the collection is localised). */
-  localize?: boolean;
-  /** Re-rank the head by silhouette IoU (default: when localisation is on). */
-  rerank?: boolean | RerankOptions;
-  maxPixels?: number;
-}
-
-export interface DomainResult extends SearchResult {
-  /** Cosine similarity of the features compared (object or whole image). */
-  featureScore: number;
-  /** Silhouette IoU with the query, when re-ranked. */
-  iou?: number;
-  /** The item's stored category. */
-  category?: string;
-  /** Whether the item was in the categories searched first. */
-  inChosenCategory: boolean;
-}
-
-export interface DomainSearchResponse {
-  results: DomainResult[];
-  stages: { narrow: boolean; localize: boolean; rerank: boolean };
-  query: {
-    id: string;
-    categories?: CategoryChoice['predicted'];
-    /** Categories searched first; empty when the prediction was not confident enough. */
-    searchedFirst?: string[];
-    object?: { found: boolean; box: { x0: number; y0: number; x1: number; y1: number }; area: number };
-  };
-  /** Milliseconds per step. */
-  timings: Record<string, number>;
-}
-
 const COMMIT = 256;
 
 /**
- * The optional domain stages of a collection: offline, localisation (object features and
- * silhouettes) and categorisation (a predicted category per item), kept in side tables; online,
- * a search that embeds the query once (plus its object when localising), narrows to its
- * predicted categories, ranks exactly and re-ranks the head by silhouette.
+ * What the optional stages of a search read, prepared offline: localisation (object features
+ * and silhouettes) and categorisation (a predicted category per item), kept in side tables, and
+ * their in-memory index. The stages themselves (narrow, localize, rerank) are plug-ins of the
+ * query pipeline (src/search/stages/).
  */
-export class DomainPipeline {
+export class DomainStages {
   private encoderP: Promise<ObjectEncoder> | null = null;
-  private kernelP: Promise<ExactKernel> | null = null;
   private cached: { key: string; index: DomainIndex } | null = null;
   private predictorCache: { key: string; predictor: CategoryPredictor } | null = null;
 
@@ -101,8 +55,8 @@ export class DomainPipeline {
     private readonly modelOptions: MobileNetOptions,
   ) {}
 
-  static async open(store: VectorStore, modelOptions: MobileNetOptions = {}): Promise<DomainPipeline> {
-    return new DomainPipeline(store, await SideTables.open(store), modelOptions);
+  static async open(store: VectorStore, modelOptions: MobileNetOptions = {}): Promise<DomainStages> {
+    return new DomainStages(store, await SideTables.open(store), modelOptions);
   }
 
   get settings() {
@@ -112,11 +66,6 @@ export class DomainPipeline {
   encoder(): Promise<ObjectEncoder> {
     this.encoderP ??= import('./object-encoder.js').then(({ ObjectEncoder }) => ObjectEncoder.load(this.modelOptions));
     return this.encoderP;
-  }
-
-  private kernel(): Promise<ExactKernel> {
-    this.kernelP ??= import('../store/exact-kernel.js').then(({ ExactKernel }) => ExactKernel.create());
-    return this.kernelP;
   }
 
   /** The in-memory index, rebuilt when the items or the side tables changed. */
@@ -254,127 +203,13 @@ export class DomainPipeline {
     if (s.categorize) await this.categorizeItems({ predictor: s.categorize.predictor, catalogueColumn: s.categorize.catalogueColumn, onProgress });
   }
 
-  // ── online ───────────────────────────────────────────────────────────────────────────
-
-  /** Searches with the stages on or off per `opts` (defaults: whatever the collection prepared). */
-  async search(image: Buffer, opts: DomainSearchOptions = {}): Promise<DomainSearchResponse> {
-    const t: Record<string, number> = {};
-    let mark = performance.now();
-    const lap = (name: string) => {
-      const now = performance.now();
-      t[name] = (t[name] ?? 0) + now - mark;
-      mark = now;
-    };
-    const k = opts.k ?? 10;
-    const offset = opts.offset ?? 0;
-    if (!Number.isInteger(k) || k < 1) throw new VisorError('QUERY_INVALID', `k must be a positive integer, got ${k}`);
-    if (!Number.isInteger(offset) || offset < 0) throw new VisorError('QUERY_INVALID', `offset must be a non-negative integer, got ${offset}`);
-    const settings = this.settings;
-    const useLocalize = opts.localize ?? settings.localize !== undefined;
-    const useRerank = opts.rerank === undefined ? useLocalize : opts.rerank !== false;
-    const useNarrow = opts.narrow === undefined ? settings.categorize !== undefined : opts.narrow !== false;
-    const index = await this.index();
-    if ((useLocalize || useRerank) && index.localized === 0) {
-      throw new VisorError('QUERY_INVALID', "the collection is not localised: run 'visor localize' first (or search without --localize/--rerank)");
-    }
-    const predictor = useNarrow ? await this.predictor() : null;
-    if (useNarrow && !predictor) throw new VisorError('QUERY_INVALID', "the collection has no categories: run 'visor categorize --model <file>' first (or search without --narrow)");
-    lap('prepare');
-
-    const encoder = await this.encoder();
-    const method = settings.localize?.method ?? DEFAULT_LOCALIZE_METHOD;
-    // A classifier trained with mirror images averages over the query and its mirror (same model run).
-    const mirror = predictor?.mirror === true;
-    const [q] = await encoder.encode([image], { localize: useLocalize || useRerank, method, maxPixels: opts.maxPixels, mirror });
-    lap('embed');
-
-    const n = index.ids.length;
-    let bias: Float32Array = new Float32Array(n);
-    if (opts.where) {
-      bias.fill(-Infinity);
-      for (const id of await this.store.matchingIds(opts.where)) {
-        const r = index.rowOf.get(id);
-        if (r !== undefined) bias[r] = 0;
-      }
-    }
-    if (opts.excludeSelf) {
-      const r = index.rowOf.get(q!.id);
-      if (r !== undefined) bias[r] = -Infinity;
-    }
-    const response: DomainSearchResponse = { results: [], stages: { narrow: useNarrow, localize: useLocalize, rerank: useRerank }, query: { id: q!.id }, timings: t };
-    let chosenRows: Set<number> = new Set();
-    if (predictor) {
-      const mirrored: FeatureRows | undefined = q!.mirror && { count: 1, features: q!.mirror.vector, probs: q!.mirror.probs };
-      const probs = predictor.predict({ count: 1, features: q!.vector, probs: q!.probs }, mirrored);
-      const choice = chooseCategories(probs, predictor.categories, typeof opts.narrow === 'object' ? opts.narrow : {});
-      const names = choice.chosen.map((c) => predictor.categories[c]!);
-      const chosen = names.map((name) => index.categories.indexOf(name)).filter((i) => i >= 0);
-      bias = narrowingBias(index.categoryOf, chosen, bias);
-      chosenRows = new Set(chosen);
-      response.query.categories = choice.predicted;
-      response.query.searchedFirst = names;
-    }
-    if (q!.localization) {
-      const m = q!.localization.mask;
-      response.query.object = { found: q!.localization.found, box: m.box, area: m.area };
-    }
-    lap('classify');
-
-    const rerank = useRerank ? (typeof opts.rerank === 'object' ? opts.rerank : {}) : null;
-    const depth = Math.max(k + offset, rerank ? (rerank.depth ?? 100) : 0);
-    const matrix = useLocalize ? index.objectMatrix : index.wholeMatrix;
-    const query = normalized(useLocalize ? q!.objectVector! : q!.vector);
-    const top = await (await this.kernel()).topK(query, 1, matrix, n, bias, depth);
-    const candidates: Candidate[] = [];
-    for (let j = 0; j < top.k && top.scores[j] !== -Infinity; j++) {
-      const row = top.rows[j]!;
-      candidates.push({ row, score: top.scores[j]!, cosine: top.scores[j]! - bias[row]! });
-    }
-    lap('search');
-    if (rerank && q!.localization?.found) {
-      rerankBySilhouette(candidates, q!.localization.mask.bits, index.masks, index.maskBytes, index.hasMask, rerank);
-    }
-    lap('rerank');
-
-    const page = candidates.slice(offset, offset + k);
-    const base = await hydrate(this.store, page.map((c) => ({ id: index.ids[c.row]!, score: c.score })), 0);
-    const byId = new Map(page.map((c) => [index.ids[c.row]!, c]));
-    response.results = base.map((r, i) => {
-      const c = byId.get(r.id)!;
-      const cat = index.categoryOf[c.row]!;
-      const inChosen = cat >= 0 && chosenRows.has(cat);
-      return {
-        ...r,
-        rank: offset + i + 1,
-        // The narrowing bonus orders the tiers; the score shown is the similarity alone.
-        score: c.score - (inChosen ? NARROW_BONUS : 0),
-        featureScore: c.cosine,
-        iou: c.iou,
-        category: cat >= 0 ? index.categories[cat] : undefined,
-        inChosenCategory: inChosen,
-      };
-    });
-    lap('hydrate');
-    return response;
-  }
-
   async close(): Promise<void> {
     const enc = this.encoderP;
-    const kernel = this.kernelP;
     this.encoderP = null;
-    this.kernelP = null;
     this.cached = null;
     if (enc) await (await enc).close();
-    if (kernel) await (await kernel).close();
     this.side.close();
   }
-}
-
-function normalized(v: Float32Array): Float32Array {
-  let n = 0;
-  for (const x of v) n += x * x;
-  const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
-  return v.map((x) => x * inv);
 }
 
 async function readFirst(paths: readonly string[]): Promise<Buffer | { reason: string }> {
