@@ -23,11 +23,19 @@ export const DIM = 512;
 export const CONTEXT = 77;
 export const VOCAB = 49408;
 
-/** Deterministic weights in [-1, 1], different for each name. */
+const madeWeights = new Map<string, Float32Array>();
+
+/** Deterministic weights in [-1, 1], different for each name (made once; never modify them). */
 export function weights(name: string, n: number): Float32Array {
-  let seed = 0;
-  for (const ch of name) seed = (seed * 31 + ch.charCodeAt(0)) % 1000;
-  return Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.731 + seed * 0.917 + 0.3));
+  const key = `${name}:${n}`;
+  let w = madeWeights.get(key);
+  if (!w) {
+    let seed = 0;
+    for (const ch of name) seed = (seed * 31 + ch.charCodeAt(0)) % 1000;
+    w = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.731 + seed * 0.917 + 0.3));
+    madeWeights.set(key, w);
+  }
+  return w;
 }
 
 const vi = (name: string, type: number, dims: Array<number | string>) =>

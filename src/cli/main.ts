@@ -133,7 +133,7 @@ program
 program
   .command('tags')
   .description('words that describe images: visual concepts with their broader terms, and confidence')
-  .argument('<images...>', 'image files (or indexed item ids, or their first digits, with --id)')
+  .argument('<images...>', "image files, tagged by the --db index's main model when that index exists (else MobileNetV2); or indexed item ids, or their first digits, with --id")
   .option('-k, --k <n>', 'at most this many tags per image', positiveInt('-k'), 5)
   .option('--id', 'the arguments are indexed item ids')
   .option('--min-confidence <p>', 'leave out tags below this confidence (0–1, default 0.05)', (v) => {

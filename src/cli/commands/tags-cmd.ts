@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { VisorError } from '../../errors.js';
-import type { Tag } from '../../concepts/tags.js';
+import type { Tag, TagOptions } from '../../concepts/tags.js';
 import { displayPath, printJson } from '../output.js';
 import type { GlobalOptions } from '../run.js';
 
@@ -10,7 +11,7 @@ export interface TagsCommandOptions extends GlobalOptions {
   minConfidence?: number;
 }
 
-/** Tags for image files (no index needed) or for indexed items by id. */
+/** Tags for image files (no index needed; with --db, by that collection's model) or for indexed items by id. */
 export async function tagsCommand(targets: string[], o: TagsCommandOptions): Promise<number> {
   const opts = { k: o.k, minConfidence: o.minConfidence };
   const out: Array<{ image: string; tags?: Tag[]; error?: string }> = [];
@@ -25,14 +26,7 @@ export async function tagsCommand(targets: string[], o: TagsCommandOptions): Pro
       await c.close();
     }
   } else {
-    const [{ MobileNetV2, imagenetClasses }, { loadConceptSpace }, { Tagger }, { encodeImage }] = await Promise.all([
-      import('../../models/mobilenet.js'),
-      import('../../concepts/concept-space.js'),
-      import('../../concepts/tags.js'),
-      import('../../search/encode-image.js'),
-    ]);
-    const tagger = new Tagger(await loadConceptSpace(await imagenetClasses()));
-    const model = await MobileNetV2.load();
+    const tagger = await fileTagger(o.db);
     try {
       for (const file of targets) {
         // One unreadable or broken image is reported, not fatal: the others still get tags.
@@ -41,13 +35,13 @@ export async function tagsCommand(targets: string[], o: TagsCommandOptions): Pro
             const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a folder' : `cannot read: ${e.message}`;
             throw new VisorError('IMAGE_UNREADABLE', why);
           });
-          out.push({ image: file, tags: tagger.tags((await encodeImage(model, bytes)).probs, opts) });
+          out.push({ image: file, tags: await tagger.tags(bytes, opts) });
         } catch (e) {
           out.push({ image: file, error: (e as Error).message });
         }
       }
     } finally {
-      await model.close();
+      await tagger.close();
     }
   }
   if (o.json) printJson(out);
@@ -61,4 +55,27 @@ export async function tagsCommand(targets: string[], o: TagsCommandOptions): Pro
   }
   const failed = out.filter((r) => r.error).length;
   return failed === 0 ? 0 : failed === out.length ? 2 : 1;
+}
+
+/**
+ * Tags image files: with `--db` naming an existing index, as that collection tags them (its main
+ * model: MobileNetV2's classes, or a CLIP-family model's text tower over the same vocabulary);
+ * otherwise by MobileNetV2, with no index needed.
+ */
+async function fileTagger(db: string | undefined): Promise<{ tags(bytes: Buffer, opts: TagOptions): Promise<Tag[]>; close(): Promise<void> }> {
+  const { readManifest } = await import('../../store/manifest.js');
+  if (db !== undefined && readManifest(path.resolve(db))) {
+    const { Collection } = await import('../../collection.js');
+    const c = await Collection.open({ db });
+    return { tags: (bytes, opts) => c.tags(bytes, opts), close: () => c.close() };
+  }
+  const [{ MobileNetV2, imagenetClasses }, { loadConceptSpace }, { Tagger }, { encodeImage }] = await Promise.all([
+    import('../../models/mobilenet.js'),
+    import('../../concepts/concept-space.js'),
+    import('../../concepts/tags.js'),
+    import('../../search/encode-image.js'),
+  ]);
+  const tagger = new Tagger(await loadConceptSpace(await imagenetClasses()));
+  const model = await MobileNetV2.load();
+  return { tags: async (bytes, opts) => tagger.tags((await encodeImage(model, bytes)).probs, opts), close: () => model.close() };
 }
