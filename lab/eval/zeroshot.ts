@@ -10,7 +10,8 @@ import { Collection } from '../../src/collection.js';
 import type { IndexProgress } from '../../src/ingest/indexer.js';
 import { ConceptSignal, type Calibration } from '../../src/search/signals/concepts.js';
 import { loadCifar10, loadFlickr8k } from './datasets.js';
-import { medianRank, summarize, type RankedQuery } from './metrics.js';
+import { summarizeRanks, type CrossModalMetrics } from './cross-modal.js';
+import { summarize, type RankedQuery } from './metrics.js';
 
 export interface ZeroShotOptions {
   /** Keep the index here (re-runs then skip embedding); default: a temporary folder. */
@@ -178,7 +179,8 @@ export interface FlickrZeroShotReport {
   captions: number;
   /** Captions no signal understood (ranked last). */
   notUnderstood: number;
-  textToImage: { r1: number; r5: number; r10: number; medianRank: number; meanRank: number };
+  /** Recall@K in %, as the trained model's evaluation reports it. */
+  textToImage: CrossModalMetrics;
   seconds: { index: number; search: number };
 }
 
@@ -210,20 +212,13 @@ export async function evalFlickr8kZeroShot(opts: ZeroShotOptions & { split?: 'te
     },
   );
   const { ranks } = result;
-  const at = (k: number) => ranks.filter((r) => r <= k).length / ranks.length;
   return {
     protocol: `Flickr8k ${split}, zero-shot text→image: each caption queries the ${images.length} images (concepts + keywords, no training); R@K = captioned image in the top K`,
     split,
     images: images.length,
     captions: ranks.length,
     notUnderstood: result.notUnderstood,
-    textToImage: {
-      r1: at(1),
-      r5: at(5),
-      r10: at(10),
-      medianRank: medianRank(ranks),
-      meanRank: ranks.reduce((a, b) => a + b, 0) / ranks.length,
-    },
+    textToImage: summarizeRanks(ranks),
     seconds: { index: indexSeconds, search: result.search },
   };
 }

@@ -47,9 +47,9 @@ export async function evalZeroShotCommand(dataset: string, o: EvalCommandOptions
       text =
         `${r.protocol}\n${r.captions} captions, ${r.images} images, ${r.notUnderstood} captions not understood (ranked last)\n\n` +
         `${table([
-          ['R@1', (100 * t.r1).toFixed(1)],
-          ['R@5', (100 * t.r5).toFixed(1)],
-          ['R@10', (100 * t.r10).toFixed(1)],
+          ['R@1', t.r1.toFixed(1)],
+          ['R@5', t.r5.toFixed(1)],
+          ['R@10', t.r10.toFixed(1)],
           ['median rank', String(t.medianRank)],
           ['mean rank', t.meanRank.toFixed(1)],
         ])}\n\n` +
