@@ -360,7 +360,9 @@ export class Collection {
       return { encodeImage: (bytes, maxPixels) => encodeImage(encoder, bytes, maxPixels) } satisfies QueryImageEncoder;
     }
     const model = await this.spaceModel(space, 'image');
-    return { encodeImage: async (bytes, maxPixels) => ({ id: contentId(bytes), vector: await model.encodeImages([bytes], { maxPixels }), probs: new Float32Array(0) }) };
+    return {
+      encodeImage: async (bytes, maxPixels) => ({ id: contentId(bytes), vector: await model.encodeImages([bytes], { maxPixels }), probs: new Float32Array(0) }),
+    };
   };
 
   /**
@@ -442,7 +444,13 @@ export class Collection {
       return {
         space,
         tagger: new Tagger(space),
-        signal: new ConceptSignal(space, this.store, this.conceptOptions || {}, () => this.store.vectors(), (q) => this.store.scoreAll('vector', q, 1)),
+        signal: new ConceptSignal(
+          space,
+          this.store,
+          this.conceptOptions || {},
+          () => this.store.vectors(),
+          (q) => this.store.scoreAll('vector', q, 1),
+        ),
       };
     })();
     this.concepts.catch(() => (this.concepts = null));

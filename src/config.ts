@@ -80,12 +80,8 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env, cwd = process
   const offlineEnv = env.VISOR_OFFLINE;
   return {
     modelsPath: splitPathList(env.VISOR_MODELS_PATH) ?? file.modelsPath ?? [],
-    cacheDir: env.VISOR_CACHE_DIR
-      ? path.resolve(env.VISOR_CACHE_DIR)
-      : (file.cacheDir ?? path.join(xdg('XDG_CACHE_HOME', '.cache', env), 'visor')),
-    defaultDb: env.VISOR_DB
-      ? path.resolve(env.VISOR_DB)
-      : (file.db ?? path.join(xdg('XDG_DATA_HOME', '.local/share', env), 'visor', 'index')),
+    cacheDir: env.VISOR_CACHE_DIR ? path.resolve(env.VISOR_CACHE_DIR) : (file.cacheDir ?? path.join(xdg('XDG_CACHE_HOME', '.cache', env), 'visor')),
+    defaultDb: env.VISOR_DB ? path.resolve(env.VISOR_DB) : (file.db ?? path.join(xdg('XDG_DATA_HOME', '.local/share', env), 'visor', 'index')),
     datasetsPath: splitPathList(env.VISOR_DATASETS_PATH) ?? file.datasetsPath ?? [],
     offline: offlineEnv !== undefined ? offlineEnv === '1' || offlineEnv === 'true' : (file.offline ?? false),
     modelBaseUrl: env.VISOR_MODEL_BASE_URL || file.modelBaseUrl || undefined,

@@ -83,9 +83,7 @@ describe('readCatalogue: CSV', () => {
   });
 
   it('takes "path" as the path column and renames reserved columns like Vector', async () => {
-    const cat = await readCatalogue(
-      file('reserved.csv', ['path,Vector,ID,Price (EUR),2nd tag', 'a.jpg,0.1;0.2,7,3,x', 'b.jpg,0.3;0.4,8,4,y'].join('\n')),
-    );
+    const cat = await readCatalogue(file('reserved.csv', ['path,Vector,ID,Price (EUR),2nd tag', 'a.jpg,0.1;0.2,7,3,x', 'b.jpg,0.3;0.4,8,4,y'].join('\n')));
     expect(cat.columns).toEqual({ meta_vector: 'string', meta_id: 'number', price_eur: 'number', f_2nd_tag: 'string' });
     expect(cat.entries.map((e) => e.path)).toEqual([path.join(dir, 'a.jpg'), path.join(dir, 'b.jpg')]);
     expect(cat.entries[0]!.meta).toEqual({ meta_vector: '0.1;0.2', meta_id: 7, price_eur: 3, f_2nd_tag: 'x' });
@@ -99,10 +97,7 @@ describe('readCatalogue: CSV', () => {
   });
 
   it('reports a row without a path and a duplicated path, keeping the first row', async () => {
-    const csv = file(
-      'dups.csv',
-      ['file,colour', 'a.jpg,red', ',green', 'b.jpg,blue', './a.jpg,black'].join('\n'),
-    );
+    const csv = file('dups.csv', ['file,colour', 'a.jpg,red', ',green', 'b.jpg,blue', './a.jpg,black'].join('\n'));
     const cat = await readCatalogue(csv);
     expect(cat.entries).toEqual([
       { path: path.join(dir, 'a.jpg'), meta: { colour: 'red' } },
@@ -166,7 +161,13 @@ describe('readCatalogue: other formats', () => {
 
   it('reads a JSON array, with fields missing from some objects', async () => {
     const cat = await readCatalogue(
-      file('fmt/cat.json', JSON.stringify([{ file: 'a.jpg', Title: 'Tab\u00a0one', Price: '1.5' }, { file: 'b.jpg', Title: 'Two' }])),
+      file(
+        'fmt/cat.json',
+        JSON.stringify([
+          { file: 'a.jpg', Title: 'Tab\u00a0one', Price: '1.5' },
+          { file: 'b.jpg', Title: 'Two' },
+        ]),
+      ),
     );
     expect(cat.columns).toEqual({ title: 'string', price: 'number' });
     expect(cat.entries).toEqual(expected());

@@ -5,8 +5,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, copyFlickrTestImages, ROOT, tempDir, visor, visorLab } from './fixtures.js';
 
-
-
 // What a user sees when something is wrong: the reason, in words they can act on, and exit 2.
 describe('visor CLI messages', () => {
   const tmp = tempDir('visor-cli-msg-');
@@ -16,7 +14,10 @@ describe('visor CLI messages', () => {
 
   beforeAll(() => {
     files = copyFlickrTestImages(6, photos);
-    fs.writeFileSync(path.join(tmp.dir, 'catalogue.csv'), ['file,title,price', ...files.map((f, i) => `photos/${path.basename(f)},Item ${i},${i * 10}`)].join('\n'));
+    fs.writeFileSync(
+      path.join(tmp.dir, 'catalogue.csv'),
+      ['file,title,price', ...files.map((f, i) => `photos/${path.basename(f)},Item ${i},${i * 10}`)].join('\n'),
+    );
     const r = visor(['--db', db, 'index', photos, path.join(tmp.dir, 'catalogue.csv'), '--progress', 'none']);
     expect(r.code).toBe(0);
   });
@@ -101,7 +102,11 @@ describe('visor CLI messages', () => {
     // 2,000 empty files: a --json summary listing each as skipped, far more than a pipe holds.
     for (let i = 0; i < 2000; i++) fs.writeFileSync(path.join(many, `empty-${i}.jpg`), '');
     const args = [CLI, '--db', path.join(tmp.dir, 'many-db'), 'index', many, '--json', '--progress', 'none'].map((a) => `'${a}'`).join(' ');
-    const r = spawnSync('bash', ['-c', `'${process.execPath}' ${args} | head -c 10 >/dev/null; exit \${PIPESTATUS[0]}`], { cwd: ROOT, env: process.env, encoding: 'utf8' });
+    const r = spawnSync('bash', ['-c', `'${process.execPath}' ${args} | head -c 10 >/dev/null; exit \${PIPESTATUS[0]}`], {
+      cwd: ROOT,
+      env: process.env,
+      encoding: 'utf8',
+    });
     const [code, stderr] = [r.status, r.stderr];
     expect(stderr).not.toMatch(/EPIPE|Unhandled/);
     expect(code).toBe(0);
@@ -110,12 +115,19 @@ describe('visor CLI messages', () => {
   it('a query whose signals --weights switched off says so, not that nothing knows the words', () => {
     const r = visor(['--db', db, 'search', 'dog', '--weights', 'concepts=0,keywords=0', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ understood: false, results: [], message: 'nothing answers "dog": keywords, concepts are switched off (weight 0), and no other signal understood it' });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      understood: false,
+      results: [],
+      message: 'nothing answers "dog": keywords, concepts are switched off (weight 0), and no other signal understood it',
+    });
   });
 
   it('stats shows the text model the index was given', () => {
     const captions = path.join(tmp.dir, 'captions.csv');
-    fs.writeFileSync(captions, ['image,caption', ...files.flatMap((f, i) => [`${path.basename(f)},a photo number ${i}`, `${path.basename(f)},picture ${i} of something`])].join('\n'));
+    fs.writeFileSync(
+      captions,
+      ['image,caption', ...files.flatMap((f, i) => [`${path.basename(f)},a photo number ${i}`, `${path.basename(f)},picture ${i} of something`])].join('\n'),
+    );
     const model = path.join(tmp.dir, 'tiny.joint');
     const train = visorLab(['train', 'joint', '--captions', captions, '--images', photos, '--out', model, '--epochs', '1', '--progress', 'none', '--json']);
     expect(train.code, train.stderr).toBe(0);
@@ -153,9 +165,17 @@ describe('visor CLI messages', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const port = (busy.address() as net.AddressInfo).port;
     try {
-      const r = spawnSync(process.execPath, [CLI, '--db', db, 'serve', '--port', String(port), '--json'], { cwd: ROOT, env: process.env, encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(process.execPath, [CLI, '--db', db, 'serve', '--port', String(port), '--json'], {
+        cwd: ROOT,
+        env: process.env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       expect(r.status).toBe(1);
-      expect(JSON.parse(r.stdout).error).toEqual({ code: 'PORT_IN_USE', message: `port ${port} on 127.0.0.1 is in use (another visor serve?); choose another with --port, or --port 0 for any free one` });
+      expect(JSON.parse(r.stdout).error).toEqual({
+        code: 'PORT_IN_USE',
+        message: `port ${port} on 127.0.0.1 is in use (another visor serve?); choose another with --port, or --port 0 for any free one`,
+      });
     } finally {
       busy.close();
     }

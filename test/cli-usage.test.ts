@@ -4,8 +4,6 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, LAB_CLI, ROOT, tempDir, visor, visorLab } from './fixtures.js';
 
-
-
 // The command line itself, before any index or model is touched: fast, no images needed.
 describe('visor command line', () => {
   it("lists the global --db and --json in every command's help", () => {
@@ -86,7 +84,9 @@ describe('visor command line', () => {
     const r = spawnSync(process.execPath, [LAB_CLI, 'eval', 'cifar10', '--limit', '5'], { cwd: tmp.dir, env, encoding: 'utf8' });
     tmp.cleanup();
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe('visor: data set cifar10-test not found (no data sets search path is set); set VISOR_DATASETS_PATH or datasetsPath in visor.config.json');
+    expect(r.stderr.trim()).toBe(
+      'visor: data set cifar10-test not found (no data sets search path is set); set VISOR_DATASETS_PATH or datasetsPath in visor.config.json',
+    );
   });
 
   it('serve with no index says how to make one, --create included', () => {

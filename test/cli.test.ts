@@ -3,8 +3,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flickrTestImages, tempDir, visor, visorLab } from './fixtures.js';
 
-
-
 describe('visor CLI', () => {
   const tmp = tempDir('visor-cli-');
   const photos = path.join(tmp.dir, 'photos');
@@ -20,7 +18,10 @@ describe('visor CLI', () => {
     });
     fs.writeFileSync(
       path.join(tmp.dir, 'catalogue.csv'),
-      ['file,title,category,price', ...files.slice(0, 6).map((f, i) => `photos/${i < 20 ? '' : 'more/'}${path.basename(f)},Item ${i},${i < 3 ? 'red' : 'blue'},${i * 10}`)].join('\n'),
+      [
+        'file,title,category,price',
+        ...files.slice(0, 6).map((f, i) => `photos/${i < 20 ? '' : 'more/'}${path.basename(f)},Item ${i},${i < 3 ? 'red' : 'blue'},${i * 10}`),
+      ].join('\n'),
     );
   });
   afterAll(() => tmp.cleanup());
@@ -74,7 +75,9 @@ describe('visor CLI', () => {
     // A wrong command line is wrong input too: exit code 2, and with --json a JSON error on stdout.
     const badPixels = visor(['--db', db, 'index', files[0]!, '--max-pixels', '-1', '--json']);
     expect(badPixels.code).toBe(2);
-    expect(JSON.parse(badPixels.stdout)).toEqual({ error: { code: 'USAGE', message: expect.stringMatching(/--max-pixels must be a positive integer/) as string } });
+    expect(JSON.parse(badPixels.stdout)).toEqual({
+      error: { code: 'USAGE', message: expect.stringMatching(/--max-pixels must be a positive integer/) as string },
+    });
     expect(visor(['search', '--no-such-option']).code).toBe(2);
     expect(visor(['--version']).code).toBe(0);
     const folder = visor(['--db', db, 'search', '--image', tmp.dir, '--json']);

@@ -110,7 +110,12 @@ describe('ClipModel on tiny towers with CLIP’s real interface', () => {
         };
         for (let q = 0; q < count; q++) {
           // Rank by rank the same scores; rows may only differ where scores tie (similar captions).
-          expect(maxDiff(got.scores.subarray(q * k, (q + 1) * k), want[q]!.map((w) => w.score))).toBeLessThan(1e-5);
+          expect(
+            maxDiff(
+              got.scores.subarray(q * k, (q + 1) * k),
+              want[q]!.map((w) => w.score),
+            ),
+          ).toBeLessThan(1e-5);
           for (let r = 0; r < k; r++) expect(Math.abs(exact(q, got.rows[q * k + r]!) - got.scores[q * k + r]!)).toBeLessThan(1e-5);
           if (queries === matrix) expect(got.scores[q * k]).toBeCloseTo(1, 5);
           if (queries === imageVecs) expect(got.rows[q * k]).toBe(q);
@@ -146,12 +151,18 @@ describe('ClipModel variants', () => {
       // The same graph run on the batch at once gives other vectors: the check above has teeth.
       const session = await ort.InferenceSession.create(tinyVisionModel({ dynamicQuant: true }));
       const pixels = new Float32Array(4 * 3 * 224 * 224);
-      for (let i = 0; i < 4; i++) model.preprocessor.toTensor((await model.preprocessor.decode(images[i]!, { maxPixels: 1e8 })).pixels, pixels, i * 3 * 224 * 224);
+      for (let i = 0; i < 4; i++)
+        model.preprocessor.toTensor((await model.preprocessor.decode(images[i]!, { maxPixels: 1e8 })).pixels, pixels, i * 3 * 224 * 224);
       const batched = (await session.run({ pixel_values: new ort.Tensor('float32', pixels, [4, 3, 224, 224]) })).image_embeds!.data as Float32Array;
       await session.release();
       const single = await model.encodeImages([images[0]!]);
       const norm = Math.hypot(...batched.subarray(0, DIM));
-      expect(maxDiff(single, batched.subarray(0, DIM).map((x) => x / norm))).toBeGreaterThan(1e-6);
+      expect(
+        maxDiff(
+          single,
+          batched.subarray(0, DIM).map((x) => x / norm),
+        ),
+      ).toBeGreaterThan(1e-6);
     } finally {
       await model.close();
     }
@@ -188,5 +199,4 @@ describe('ClipModel variants', () => {
     fs.mkdirSync(empty);
     await expect(ClipModel.load(empty)).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND', message: expect.stringMatching(/preprocessor_config\.json/) });
   });
-
 });

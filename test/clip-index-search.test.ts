@@ -15,7 +15,6 @@ import { CONTEXT, expectedImageEmbedding, expectedTextEmbedding, writeTinyClipFo
 const EOS = 49407;
 const QUERY = 'a dog running through the grass';
 
-
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
@@ -136,7 +135,10 @@ describe('suite (c): tiny CLIP towers through index → search', () => {
     const s = visor(['--db', cliDb, '--json', 'search', ...QUERY.split(' '), '-k', '12', '--weights', 'concepts=0']);
     expect(s.code).toBe(0);
     const out = JSON.parse(s.stdout) as { results: Array<{ path: string; score: number }> };
-    const want = expectedRanking(QUERY, all.map((p) => ({ ...p, file: fs.existsSync(p.file) ? p.file : path.join(photos, `beach${path.extname(p.file)}`) })));
+    const want = expectedRanking(
+      QUERY,
+      all.map((p) => ({ ...p, file: fs.existsSync(p.file) ? p.file : path.join(photos, `beach${path.extname(p.file)}`) })),
+    );
     expect(out.results.map((x) => x.path)).toEqual(want.map((w) => w.file));
     const worst = Math.max(...out.results.map((x, i) => Math.abs(x.score - want[i]!.score)));
     expect(worst).toBeLessThan(1e-5);

@@ -160,7 +160,10 @@ describe('visor models: verified downloads from a mirror (VISOR_MODEL_BASE_URL),
     const db = path.join(tmp.dir, 'index-db');
     const idx = await visor(['--db', db, '--json', 'index', photos, '--model', 'clip-vit-b32', '--progress', 'none'], env, cwd);
     expect(idx.code).toBe(1);
-    expect(JSON.parse(idx.stdout).error).toMatchObject({ code: 'MODEL_CHECKSUM_MISMATCH', message: expect.stringContaining(clipFile('onnx/vision_model_quantized.onnx').sha256) });
+    expect(JSON.parse(idx.stdout).error).toMatchObject({
+      code: 'MODEL_CHECKSUM_MISMATCH',
+      message: expect.stringContaining(clipFile('onnx/vision_model_quantized.onnx').sha256),
+    });
     expect(idx.stderr).toContain(`downloading onnx/vision_model_quantized.onnx from ${env.VISOR_MODEL_BASE_URL}/Xenova/clip-vit-base-patch32/resolve/`);
     expect(fs.existsSync(db)).toBe(false);
     expect(filesUnder(path.join(cache, 'models', 'clip-vit-b32'))).toEqual(['config.json', 'preprocessor_config.json', 'tokenizer.json']);
@@ -180,13 +183,20 @@ describe('visor models: verified downloads from a mirror (VISOR_MODEL_BASE_URL),
       'onnx/text_model_quantized.onnx',
     ]);
     const list = JSON.parse((await visor(['models', 'list', '--json'], env, cwd)).stdout);
-    expect(list.find((m: { id: string }) => m.id === 'my-siglip')).toMatchObject({ folder, files: expect.arrayContaining([expect.objectContaining({ state: 'found' })]) });
+    expect(list.find((m: { id: string }) => m.id === 'my-siglip')).toMatchObject({
+      folder,
+      files: expect.arrayContaining([expect.objectContaining({ state: 'found' })]),
+    });
     expect((await visor(['models', 'verify', 'my-siglip'], env, cwd)).code).toBe(0);
 
     fs.appendFileSync(path.join(folder, 'config.json'), ' ');
     const changed = await visor(['models', 'verify', 'my-siglip', '--json'], env, cwd);
     expect(changed.code).toBe(1);
-    expect(JSON.parse(changed.stdout).filter((r: { ok: boolean }) => !r.ok).map((r: { file: string }) => r.file)).toEqual(['config.json']);
+    expect(
+      JSON.parse(changed.stdout)
+        .filter((r: { ok: boolean }) => !r.ok)
+        .map((r: { file: string }) => r.file),
+    ).toEqual(['config.json']);
 
     const wrong = await visor(['models', 'add', path.join(tmp.dir, 'nowhere'), '--format', 'hf-onnx'], env, cwd);
     expect(wrong.code).toBe(2);

@@ -52,9 +52,31 @@ describe('model configs', () => {
   });
 
   it('reads the older CLIP layout (size: 224) as a shortest edge, and SigLIP-style fixed resizes', () => {
-    const openai = { crop_size: 224, do_center_crop: true, do_normalize: true, do_resize: true, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5], resample: 3, size: 224 };
-    expect(readPreprocessorConfig(openai)).toMatchObject({ resize: { kind: 'shortest-edge', shortestEdge: 224 }, crop: { width: 224, height: 224 }, rescale: 1 / 255 });
-    const siglip = { do_resize: true, size: { height: 384, width: 384 }, resample: 2, do_rescale: true, rescale_factor: 1 / 255, do_normalize: true, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5] };
+    const openai = {
+      crop_size: 224,
+      do_center_crop: true,
+      do_normalize: true,
+      do_resize: true,
+      image_mean: [0.5, 0.5, 0.5],
+      image_std: [0.5, 0.5, 0.5],
+      resample: 3,
+      size: 224,
+    };
+    expect(readPreprocessorConfig(openai)).toMatchObject({
+      resize: { kind: 'shortest-edge', shortestEdge: 224 },
+      crop: { width: 224, height: 224 },
+      rescale: 1 / 255,
+    });
+    const siglip = {
+      do_resize: true,
+      size: { height: 384, width: 384 },
+      resample: 2,
+      do_rescale: true,
+      rescale_factor: 1 / 255,
+      do_normalize: true,
+      image_mean: [0.5, 0.5, 0.5],
+      image_std: [0.5, 0.5, 0.5],
+    };
     const p = readPreprocessorConfig(siglip);
     expect(p).toMatchObject({ resize: { kind: 'exact', width: 384, height: 384 }, resample: 'bilinear', crop: null });
     expect(readModelConfig({ model_type: 'siglip', text_config: { hidden_size: 768 }, vision_config: { image_size: 384 } })).toEqual({

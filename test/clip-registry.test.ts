@@ -27,7 +27,16 @@ describe('CLIP ViT-B/32 in the registry', () => {
   it('pins the registry JSON files by content: upstream layouts and our shared copies give the pinned bytes', () => {
     // Xenova/clip-vit-base-patch32's preprocessor_config.json (520 B upstream) and OpenAI's
     // original layout (316 B) say the same as the 493 B copy in ../shared.
-    const openai = { crop_size: 224, do_center_crop: true, do_normalize: true, do_resize: true, image_mean: XENOVA_CLIP_PREPROCESSOR.image_mean, image_std: XENOVA_CLIP_PREPROCESSOR.image_std, resample: 3, size: 224 };
+    const openai = {
+      crop_size: 224,
+      do_center_crop: true,
+      do_normalize: true,
+      do_resize: true,
+      image_mean: XENOVA_CLIP_PREPROCESSOR.image_mean,
+      image_std: XENOVA_CLIP_PREPROCESSOR.image_std,
+      resample: 3,
+      size: 224,
+    };
     const shared = fs.readFileSync(PREPROCESSOR_JSON);
     const canonical = canonicalPreprocessorConfig(shared);
     expect(canonicalPreprocessorConfig(Buffer.from(JSON.stringify(XENOVA_CLIP_PREPROCESSOR, null, 2))).equals(canonical)).toBe(true);

@@ -94,7 +94,9 @@ describe('CLIP tokenizer (our BPE) against transformers.js on the same tokenizer
         }
       });
       expect(truncatedCount).toBeGreaterThan(length === 77 ? 30 : 50);
-      console.log(`tokenizer: context ${length}, ${texts.length} texts, ${truncatedCount} truncated, all equal to the reference's ids cut with the end token kept`);
+      console.log(
+        `tokenizer: context ${length}, ${texts.length} texts, ${truncatedCount} truncated, all equal to the reference's ids cut with the end token kept`,
+      );
     }
   });
 

@@ -6,8 +6,6 @@ import { conceptTextVector } from '../src/search/signals/composed-scores.js';
 import { trainComposition } from '../lab/train/compose/train-composition.js';
 import { copyFlickrTestImages, tempDir, visor } from './fixtures.js';
 
-
-
 describe('composed queries, negative terms and feedback in a collection', () => {
   const tmp = tempDir('visor-compose-search-');
   const db = path.join(tmp.dir, 'db');
@@ -22,7 +20,10 @@ describe('composed queries, negative terms and feedback in a collection', () => 
     const photos = path.join(tmp.dir, 'photos');
     files = copyFlickrTestImages(40, photos);
     // Titles: the first 20 "Red …", the rest "Blue …", for negative words.
-    fs.writeFileSync(path.join(tmp.dir, 'shop.csv'), ['file,title', ...files.map((f, i) => `photos/${path.basename(f)},${i < 20 ? 'Red' : 'Blue'} item ${i}`)].join('\n'));
+    fs.writeFileSync(
+      path.join(tmp.dir, 'shop.csv'),
+      ['file,title', ...files.map((f, i) => `photos/${path.basename(f)},${i < 20 ? 'Red' : 'Blue'} item ${i}`)].join('\n'),
+    );
     c = await Collection.open({ db, create: true });
     await c.index([path.join(tmp.dir, 'shop.csv')]);
     const states = await c.store.fileStates();
@@ -101,7 +102,8 @@ describe('composed queries, negative terms and feedback in a collection', () => 
 
     // Feedback: liking the top dog result pulls dogs up; disliking it pushes them down.
     const dogId = [...dogMass].sort((a, b) => b[1] - a[1])[0]![0];
-    const search = (extra: string[]) => JSON.parse(visor(['--db', db, 'search', '--image', reference, '-k', '10', '--exclude-self', '--json', ...extra]).stdout).results;
+    const search = (extra: string[]) =>
+      JSON.parse(visor(['--db', db, 'search', '--image', reference, '-k', '10', '--exclude-self', '--json', ...extra]).stdout).results;
     const base = search([]);
     const more = search(['--more-like', dogId]);
     const less = search(['--less-like', dogId]);

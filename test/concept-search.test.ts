@@ -18,8 +18,14 @@ function dogsAndOthers(dogs: number, others: number): { dogs: string[]; others: 
   const names = [...byImage.keys()].sort();
   const mentions = (caps: string[]) => caps.map((c) => /\b(dog|dogs|puppy|puppies)\b/.test(c));
   return {
-    dogs: names.filter((n) => mentions(byImage.get(n)!).every(Boolean)).slice(0, dogs).map((n) => path.join(FLICKR_TEST_IMAGES, n)),
-    others: names.filter((n) => !mentions(byImage.get(n)!).some(Boolean) && !/animal|cat|horse|cow|sheep/.test(byImage.get(n)!.join(' '))).slice(0, others).map((n) => path.join(FLICKR_TEST_IMAGES, n)),
+    dogs: names
+      .filter((n) => mentions(byImage.get(n)!).every(Boolean))
+      .slice(0, dogs)
+      .map((n) => path.join(FLICKR_TEST_IMAGES, n)),
+    others: names
+      .filter((n) => !mentions(byImage.get(n)!).some(Boolean) && !/animal|cat|horse|cow|sheep/.test(byImage.get(n)!.join(' ')))
+      .slice(0, others)
+      .map((n) => path.join(FLICKR_TEST_IMAGES, n)),
   };
 }
 
@@ -119,9 +125,15 @@ describe('text search through visual concepts (WordNet over the image model clas
     const dim = matrix.length / ids.length;
     const shifted = matrix.map((x, i) => x + 0.05 * ((i % dim) % 7));
     const signalOver = (m: Float32Array) =>
-      new ConceptSignal(space, c.store, {}, async () => ({ ids, matrix: m }), async (q) => ({
-        scores: Float32Array.from(ids, (_, r) => q.reduce((a, v, d) => a + v * m[r * dim + d]!, 0)),
-      }));
+      new ConceptSignal(
+        space,
+        c.store,
+        {},
+        async () => ({ ids, matrix: m }),
+        async (q) => ({
+          scores: Float32Array.from(ids, (_, r) => q.reduce((a, v, d) => a + v * m[r * dim + d]!, 0)),
+        }),
+      );
     const plain = (await signalOver(matrix).score(['dog'], ids))!.scores;
     const moved = (await signalOver(shifted).score(['dog'], ids))!.scores;
     const noExpansion = (await new ConceptSignal(space, c.store, { expansion: false }).score(['dog'], ids))!.scores;

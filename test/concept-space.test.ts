@@ -6,9 +6,7 @@ import { loadWordNet, type WordNet } from '../src/concepts/wordnet.js';
 import { MODELS_DIR } from './fixtures.js';
 
 /** The model's class list ([wnid, label] in class order), as MobileNetV2.load reads it. */
-const labels = JSON.parse(
-  fs.readFileSync(path.join(MODELS_DIR, 'mobilenetv2-12-int8', 'imagenet_labels.json'), 'utf8'),
-) as Array<[string, string]>;
+const labels = JSON.parse(fs.readFileSync(path.join(MODELS_DIR, 'mobilenetv2-12-int8', 'imagenet_labels.json'), 'utf8')) as Array<[string, string]>;
 const classes = labels.map(([wnid, label], index) => ({ index, wnid, label: label.replace(/_/g, ' ') }));
 const labelOf = (i: number) => classes[i]!.label;
 const classIndex = (label: string) => {
@@ -176,9 +174,7 @@ describe('phrases', () => {
     expect(m.flatMap((x) => range(x.start, x.end - 1))).toEqual(range(0, tokens.length - 1));
     expect(m.find((x) => x.text === 'and')!.lemma).toBeNull();
     // "german shepherd dog" is one lemma: longer than "german shepherd" + "dog".
-    expect(space.phraseMatches(['german', 'shepherd', 'dog'])).toEqual([
-      { start: 0, end: 3, text: 'german shepherd dog', lemma: 'german shepherd dog' },
-    ]);
+    expect(space.phraseMatches(['german', 'shepherd', 'dog'])).toEqual([{ start: 0, end: 3, text: 'german shepherd dog', lemma: 'german shepherd dog' }]);
     expect(space.phraseMatches(['qwxz', 'dogs'])).toEqual([
       { start: 0, end: 1, text: 'qwxz', lemma: null },
       { start: 1, end: 2, text: 'dogs', lemma: 'dog' },

@@ -22,7 +22,12 @@ describe('mapUnordered', () => {
   it('stops launching once asked, still yielding what was started', async () => {
     let stop = false;
     const out: number[] = [];
-    for await (const v of mapUnordered([...Array(40).keys()], 4, async (i) => i, () => stop)) {
+    for await (const v of mapUnordered(
+      [...Array(40).keys()],
+      4,
+      async (i) => i,
+      () => stop,
+    )) {
       out.push(v);
       if (out.length === 6) stop = true;
     }

@@ -9,7 +9,6 @@ import { CLI, FLICKR_TRAIN_IMAGES, ROOT, tempDir, visor } from './fixtures.js';
 const N = 500;
 const ATTEMPTS = 3;
 
-
 interface KillRun {
   /** The process was killed part-way (false: it finished before the kill could land). */
   killed: boolean;

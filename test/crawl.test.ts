@@ -21,8 +21,12 @@ const problems = (r: CrawlResult) => r.problems.map((x) => ({ path: path.relativ
 beforeAll(async () => {
   ({ dir, cleanup } = tempDir('visor-crawl-'));
   root = path.join(dir, 'photos');
-  const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#c03030' } }).jpeg().toBuffer();
-  const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#30c030' } }).png().toBuffer();
+  const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#c03030' } })
+    .jpeg()
+    .toBuffer();
+  const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#30c030' } })
+    .png()
+    .toBuffer();
   const write = (file: string, bytes: Buffer | string) => {
     fs.mkdirSync(path.dirname(p(file)), { recursive: true });
     fs.writeFileSync(p(file), bytes);

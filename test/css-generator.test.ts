@@ -34,7 +34,11 @@ describe('CSS-style benchmark generator', () => {
     expect([meta.width, meta.height, meta.format]).toEqual([64, 64, 'png']);
     const triplets = readTriplets(ds.train.triplets, ds.imagesDir);
     expect(triplets).toHaveLength(300);
-    expect(triplets[0]).toEqual({ reference: path.join(ds.imagesDir, ds.train.queries[0]!.reference), text: ds.train.queries[0]!.text, target: path.join(ds.imagesDir, ds.train.queries[0]!.target) });
+    expect(triplets[0]).toEqual({
+      reference: path.join(ds.imagesDir, ds.train.queries[0]!.reference),
+      text: ds.train.queries[0]!.text,
+      target: path.join(ds.imagesDir, ds.train.queries[0]!.target),
+    });
     for (const t of triplets.slice(0, 20)) expect(fs.existsSync(t.target)).toBe(true);
   });
 

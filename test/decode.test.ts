@@ -7,8 +7,7 @@ import { flickrTestImages, pngWithHeader } from './fixtures.js';
 
 const SIZE = 224;
 
-const decode = (bytes: Buffer, maxPixels = DEFAULT_MAX_PIXELS): Promise<ModelInput> =>
-  decodeForModel(bytes, SIZE, { maxPixels });
+const decode = (bytes: Buffer, maxPixels = DEFAULT_MAX_PIXELS): Promise<ModelInput> => decodeForModel(bytes, SIZE, { maxPixels });
 
 /** Mean RGB of the square region [x0, x1) × [y0, y1) of a SIZE×SIZE×3 buffer. */
 function meanColour(px: Buffer, x0: number, y0: number, x1: number, y1: number): [number, number, number] {
@@ -273,8 +272,10 @@ describe('decodeForModel: resampling', () => {
     // 8×8 vertical stripes of grey 64 and 192, two pixels wide: enlarged 28×, a ringing kernel
     // goes below 64 and above 192 next to each edge; bilinear interpolation stays between them.
     const raw = Buffer.alloc(8 * 8 * 3);
-    for (let i = 0; i < 64; i++) raw.fill((i % 8) >> 1 & 1 ? 192 : 64, i * 3, i * 3 + 3);
-    const png = await sharp(raw, { raw: { width: 8, height: 8, channels: 3 } }).png().toBuffer();
+    for (let i = 0; i < 64; i++) raw.fill(((i % 8) >> 1) & 1 ? 192 : 64, i * 3, i * 3 + 3);
+    const png = await sharp(raw, { raw: { width: 8, height: 8, channels: 3 } })
+      .png()
+      .toBuffer();
     const out = await decode(png);
     const range = (px: Buffer): [number, number] => px.reduce<[number, number]>(([lo, hi], v) => [Math.min(lo, v), Math.max(hi, v)], [255, 0]);
     const [lo, hi] = range(out.pixels);
@@ -338,9 +339,7 @@ describe('decodeForModel: failures', () => {
 
 describe('describeDecodeFailure', () => {
   it('maps libvips messages to reasons a user can act on', () => {
-    expect(describeDecodeFailure(new Error('Input buffer contains unsupported image format'))).toBe(
-      'not an image (unrecognised format)',
-    );
+    expect(describeDecodeFailure(new Error('Input buffer contains unsupported image format'))).toBe('not an image (unrecognised format)');
     expect(describeDecodeFailure(new Error('Input image exceeds pixel limit'))).toBe('image too large (pixel limit)');
     expect(describeDecodeFailure(new Error('VipsJpeg: Premature end of JPEG file'))).toBe('truncated image data');
     expect(describeDecodeFailure(new Error('pngload_buffer: libpng read error\nvips2png: unable to write'))).toBe(
@@ -353,9 +352,15 @@ describe('describeDecodeFailure', () => {
 describe('looksTruncated', () => {
   it('tells complete files from cut ones by their end markers, whatever libvips says', async () => {
     const jpeg = fs.readFileSync(flickrTestImages(1)[0]!);
-    const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#3a6' } }).png().toBuffer();
-    const gif = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } }).gif().toBuffer();
-    const webp = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00f' } }).webp().toBuffer();
+    const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#3a6' } })
+      .png()
+      .toBuffer();
+    const gif = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } })
+      .gif()
+      .toBuffer();
+    const webp = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00f' } })
+      .webp()
+      .toBuffer();
     // A photo as TIFF: libtiff writes the directory after the image data, so a cut file loses it.
     const tiff = await sharp(jpeg).resize(200).tiff().toBuffer();
     for (const whole of [jpeg, png, gif, webp, tiff]) {

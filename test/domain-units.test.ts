@@ -86,7 +86,14 @@ describe('narrowing and re-ranking', () => {
 
 describe('plots', () => {
   it('draws a confusion matrix and precision–recall curves as SVG', () => {
-    const svg = confusionMatrixSvg(['cat', 'dog'], [[8, 2], [1, 9]], 'pets <test>');
+    const svg = confusionMatrixSvg(
+      ['cat', 'dog'],
+      [
+        [8, 2],
+        [1, 9],
+      ],
+      'pets <test>',
+    );
     expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svg).toContain('pets &lt;test&gt;');
     expect(svg.match(/<rect x=/g)).toHaveLength(4);
@@ -102,7 +109,11 @@ describe('category classifier on real image features', () => {
     // 3 CIFAR-10 classes × 24 images, embedded with the real model.
     const classes = ['automobile', 'bird', 'ship'];
     const files = classes.flatMap((c) =>
-      fs.readdirSync(path.join(CIFAR_DIR, 'test', c)).sort().slice(0, 24).map((f) => ({ file: path.join(CIFAR_DIR, 'test', c, f), label: c })),
+      fs
+        .readdirSync(path.join(CIFAR_DIR, 'test', c))
+        .sort()
+        .slice(0, 24)
+        .map((f) => ({ file: path.join(CIFAR_DIR, 'test', c, f), label: c })),
     );
     const model = await MobileNetV2.load({ threads: 1 });
     const pixels = await Promise.all(
@@ -113,7 +124,11 @@ describe('category classifier on real image features', () => {
     const rows = { count: files.length, features: out.features, probs: out.probs };
     const labels = files.map((f) => f.label);
 
-    const folds = stratifiedFolds(Int32Array.from(labels, (l) => classes.indexOf(l)), 3, 1);
+    const folds = stratifiedFolds(
+      Int32Array.from(labels, (l) => classes.indexOf(l)),
+      3,
+      1,
+    );
     for (let f = 0; f < 3; f++) expect(Array.from(folds).filter((x) => x === f)).toHaveLength(24);
 
     const cv = crossValidate(rows, labels, { folds: 3, epochs: 15 });
@@ -151,7 +166,11 @@ describe('category classifier on real image features', () => {
   it('mirror images: embedded in the same run, trained on, averaged at prediction, kept in the file', async () => {
     const classes = ['automobile', 'bird', 'ship'];
     const files = classes.flatMap((c) =>
-      fs.readdirSync(path.join(CIFAR_DIR, 'test', c)).sort().slice(0, 12).map((f) => ({ file: path.join(CIFAR_DIR, 'test', c, f), label: c })),
+      fs
+        .readdirSync(path.join(CIFAR_DIR, 'test', c))
+        .sort()
+        .slice(0, 12)
+        .map((f) => ({ file: path.join(CIFAR_DIR, 'test', c, f), label: c })),
     );
     const bytes = files.map((f) => fs.readFileSync(f.file));
     const encoder = await ObjectEncoder.load({ threads: 1 });
@@ -208,7 +227,7 @@ describe('category classifier on real image features', () => {
     const logits = new Float32Array(n * k);
     const labels = new Int32Array(n);
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     for (let i = 0; i < n; i++) {
       labels[i] = i % k;
       for (let c = 0; c < k; c++) logits[i * k + c] = 3 * ((c === labels[i] ? 1 : 0) + 1.2 * (rand() - 0.5) * 2);

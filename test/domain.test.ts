@@ -4,8 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateObjectScenes, OBJECTS, type SyntheticImage } from '../lab/eval/synthetic-objects.js';
 import { flickrTestImages, tempDir, visor, visorLab } from './fixtures.js';
 
-
-
 describe('domain stages through the CLI', () => {
   const tmp = tempDir('visor-domain-');
   const db = path.join(tmp.dir, 'db');

@@ -152,9 +152,7 @@ describe('downloadVerified', () => {
     try {
       const dest = path.join(dir, 'model.onnx');
       fs.writeFileSync(dest, 'old');
-      expect(await codeOf(downloadVerified({ url: `${base}/corrupt`, dest, sha256: GOOD_SHA }))).toBe(
-        'MODEL_CHECKSUM_MISMATCH',
-      );
+      expect(await codeOf(downloadVerified({ url: `${base}/corrupt`, dest, sha256: GOOD_SHA }))).toBe('MODEL_CHECKSUM_MISMATCH');
       expect(fs.readFileSync(dest, 'utf8')).toBe('old');
       expect(fs.readdirSync(dir)).toEqual(['model.onnx']);
     } finally {

@@ -132,7 +132,12 @@ describe('search pipeline on the in-memory store: words, images, negatives, feed
     expect(page.results.map((x) => x.rank)).toEqual([6, 7, 8, 9, 10]);
     const cheap = await search({ text: 'red', images: [{ id: id(21) }], k: 12, where: 'price < 25' });
     expect(cheap.results).toHaveLength(12);
-    expect(cheap.results.map((x) => x.id)).toEqual(all.results.filter((x) => Number(x.meta.price) < 25).slice(0, 12).map((x) => x.id));
+    expect(cheap.results.map((x) => x.id)).toEqual(
+      all.results
+        .filter((x) => Number(x.meta.price) < 25)
+        .slice(0, 12)
+        .map((x) => x.id),
+    );
   });
 
   it('moves away from a negative image', async () => {

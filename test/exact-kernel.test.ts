@@ -26,7 +26,11 @@ describe('ExactKernel.scoreAll', () => {
     const together = await Promise.all(queries.map((q) => kernel.scoreAll(q, 1, matrix, n)));
     for (let j = 0; j < queries.length; j++) {
       expect(together[j]!.length).toBe(n);
-      expect(Buffer.from(together[j]!.buffer, together[j]!.byteOffset, together[j]!.byteLength).equals(Buffer.from(alone[j]!.buffer, alone[j]!.byteOffset, alone[j]!.byteLength))).toBe(true);
+      expect(
+        Buffer.from(together[j]!.buffer, together[j]!.byteOffset, together[j]!.byteLength).equals(
+          Buffer.from(alone[j]!.buffer, alone[j]!.byteOffset, alone[j]!.byteLength),
+        ),
+      ).toBe(true);
       for (const row of [0, 1, n >> 1, n - 1]) {
         let dot = 0;
         for (let d = 0; d < dim; d++) dot += queries[j]![d]! * matrix[row * dim + d]!;

@@ -63,11 +63,18 @@ describe('topIndices with a mask', () => {
 describe('topIndices order', () => {
   it('is the comparator order (score descending, then row) for ties, ±0, infinities, negatives and NaN', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     const pool = [0, -0, 1, -1, 0.5, -0.5, Infinity, -Infinity, NaN, 1e-30, -1e-30, 3.4e38, -3.4e38];
     const s = Float32Array.from({ length: 4000 }, () => (rand() < 0.3 ? pool[Math.floor(rand() * pool.length)]! : (rand() - 0.5) * 10));
     const mask = Uint8Array.from(s, () => (rand() < 0.9 ? 1 : 0));
-    for (const [m, floor, mk] of [[4000, -Infinity, undefined], [1500, 0, undefined], [3000, -1, mask], [300, 0, mask], [100, -Infinity, undefined], [10, -Infinity, mask]] as const) {
+    for (const [m, floor, mk] of [
+      [4000, -Infinity, undefined],
+      [1500, 0, undefined],
+      [3000, -1, mask],
+      [300, 0, mask],
+      [100, -Infinity, undefined],
+      [10, -Infinity, mask],
+    ] as const) {
       const want = Array.from(s.keys())
         .filter((i) => s[i]! > floor && (!mk || mk[i]))
         .sort((a, b) => s[b]! - s[a]! || a - b)

@@ -19,7 +19,7 @@ import { CLI, LAB_CLI, ROOT, tempDir } from './fixtures.js';
 
 describe('word tokenizer', () => {
   it('splits captions into lower-case words and adds frequent word pairs', () => {
-    expect(words("A man's dog, running; in the SNOW .")).toEqual(["a", "man's", 'dog', 'running', 'in', 'the', 'snow']);
+    expect(words("A man's dog, running; in the SNOW .")).toEqual(['a', "man's", 'dog', 'running', 'in', 'the', 'snow']);
     const t = WordTokenizer.fit(['a dog runs', 'a dog sits', 'a cat runs'], { minCount: 2, bigrams: true, bigramMinCount: 2 });
     expect(t.spec.vocab.slice(0, 2)).toEqual(['<pad>', '<unk>']);
     expect(t.spec.vocab).toContain('a_dog');
@@ -53,7 +53,17 @@ describe('joint embedding training (smoke, a few hundred pairs)', () => {
     const devSet = pairedSet(devImages);
     train = { set: trainSet, features: await extractImageFeatures(trainSet.images, { cacheDir: cache }) };
     dev = { set: devSet, features: await extractImageFeatures(devSet.images, { cacheDir: cache }) };
-    trained = await trainJoint(train, dev, { epochs: 12, patience: 12, batchSize: 40, dimension: 128, embedDim: 64, lr: 3e-3, minCount: 2, flip: false, seed: 7 });
+    trained = await trainJoint(train, dev, {
+      epochs: 12,
+      patience: 12,
+      batchSize: 40,
+      dimension: 128,
+      embedDim: 64,
+      lr: 3e-3,
+      minCount: 2,
+      flip: false,
+      seed: 7,
+    });
     file = path.join(tmp.dir, 'smoke.joint');
   });
   afterAll(() => tmp.cleanup());
@@ -148,7 +158,10 @@ describe('visor-lab train joint / visor index --text-model / search text / capti
     const devData = loadFlickr8k('dev').images.slice(0, 30);
     fs.writeFileSync(devCsv, ['image,caption', ...devData.flatMap((d) => d.captions.map((c) => `${quote(d.path)},${quote(c)}`))].join('\n'));
     const out = path.join(tmp.dir, 'mine.joint');
-    const t = run(['train', 'joint', '--captions', csv, '--dev', devCsv, '--out', out, '--epochs', '3', '--dimension', '64', '--no-flip', '--json', '--progress', 'none'], LAB_CLI);
+    const t = run(
+      ['train', 'joint', '--captions', csv, '--dev', devCsv, '--out', out, '--epochs', '3', '--dimension', '64', '--no-flip', '--json', '--progress', 'none'],
+      LAB_CLI,
+    );
     expect(t.status, t.stderr).toBe(0);
     const summary = JSON.parse(t.stdout);
     expect(summary.sha256).toMatch(/^[0-9a-f]{64}$/);

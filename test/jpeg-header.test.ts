@@ -31,7 +31,10 @@ describe('readJpegHeader', () => {
   });
 
   it('reads CMYK JPEGs', async () => {
-    const cmyk = await sharp({ create: { width: 33, height: 17, channels: 3, background: '#0a0' } }).toColourspace('cmyk').jpeg().toBuffer();
+    const cmyk = await sharp({ create: { width: 33, height: 17, channels: 3, background: '#0a0' } })
+      .toColourspace('cmyk')
+      .jpeg()
+      .toBuffer();
     expect(readJpegHeader(cmyk)).toEqual({ width: 33, height: 17 });
   });
 

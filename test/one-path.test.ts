@@ -25,8 +25,14 @@ const page = (results: readonly Hit[]) => results.map(({ id, rank, score }) => (
 
 /** Same ids in the same order, same ranks, scores equal to 1e-6. */
 function expectSame(actual: readonly Hit[], expected: readonly Hit[], label: string): void {
-  expect(actual.map((r) => r.id), label).toEqual(expected.map((r) => r.id));
-  expect(actual.map((r) => r.rank), label).toEqual(expected.map((r) => r.rank));
+  expect(
+    actual.map((r) => r.id),
+    label,
+  ).toEqual(expected.map((r) => r.id));
+  expect(
+    actual.map((r) => r.rank),
+    label,
+  ).toEqual(expected.map((r) => r.rank));
   actual.forEach((r, i) => expect(Math.abs(r.score - expected[i]!.score), `${label}: score at rank ${r.rank}`).toBeLessThanOrEqual(1e-6));
 }
 
@@ -83,7 +89,10 @@ describe('one path: library, CLI and HTTP give the same ranking and scores', () 
    */
   async function expectedPage(q: Query, excluded: string): Promise<Hit[]> {
     const all = (await collection.search({ ...q, excludeSelf: false, k: ids.length })).results;
-    expect(all.some((r) => r.id === excluded), 'the excluded item ranks without the exclusion').toBe(true);
+    expect(
+      all.some((r) => r.id === excluded),
+      'the excluded item ranks without the exclusion',
+    ).toBe(true);
     const kept = all.filter((r) => passes(ids.indexOf(r.id)) && r.id !== excluded).slice(OFFSET, OFFSET + K);
     return kept.map((r, i) => ({ id: r.id, rank: OFFSET + i + 1, score: r.score }));
   }
@@ -133,7 +142,9 @@ describe('one path: library, CLI and HTTP give the same ranking and scores', () 
     expect(fromLib).toHaveLength(K);
     expectSame(fromLib, await lib({ images: [files[5]!], excludeSelf: true }), 'an indexed item vs its file');
     expectSame(await http({ imageIds: [ids[5]], where: WHERE, k: K, offset: OFFSET, excludeSelf: true }), fromLib, 'HTTP imageIds');
-    const res = await fetch(`${server.url}/api/items/${ids[5]}/similar?${new URLSearchParams({ where: WHERE, k: String(K), offset: String(OFFSET), excludeSelf: 'true' })}`);
+    const res = await fetch(
+      `${server.url}/api/items/${ids[5]}/similar?${new URLSearchParams({ where: WHERE, k: String(K), offset: String(OFFSET), excludeSelf: 'true' })}`,
+    );
     expect(res.status).toBe(200);
     expectSame(page(((await res.json()) as { results: Hit[] }).results), fromLib, 'HTTP GET similar');
   });

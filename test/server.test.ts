@@ -142,7 +142,8 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
   });
 
   it('reaches every kind of search the CLI has: indexed items as query images, composed queries, every signal weight, spaces and stages', async () => {
-    const upload = (query: unknown, file = files[3]!) => fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes: fs.readFileSync(file) }], query) });
+    const upload = (query: unknown, file = files[3]!) =>
+      fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes: fs.readFileSync(file) }], query) });
     // An indexed item as the query image: itself first, or left out with excludeSelf; the same answer as GET …/similar.
     const byId = await json(await post({ imageIds: [ids[5]], k: 4 }));
     expect(byId.status).toBe(200);
@@ -219,8 +220,12 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
       expect(r.body.results.map((x: Hit) => x.id)).toEqual(lib.results.map((x) => x.id));
       expect(r.body.results.map((x: { score: number }) => x.score)).toEqual(lib.results.map((x) => x.score));
       // Without trained it is zero-shot; a weight means nothing to a trained model.
-      expect((await search({ like: [ids[3]], compose: { text: 'more red' }, k: 5 })).body.signals.find((s: { name: string }) => s.name === 'composed').note).toMatch(/^zero-shot/);
-      expect((await search({ like: [ids[3]], compose: { text: 'more red', trained: true, weight: 2 } })).body.error.message).toMatch(/compose.weight is for zero-shot/);
+      expect(
+        (await search({ like: [ids[3]], compose: { text: 'more red' }, k: 5 })).body.signals.find((s: { name: string }) => s.name === 'composed').note,
+      ).toMatch(/^zero-shot/);
+      expect((await search({ like: [ids[3]], compose: { text: 'more red', trained: true, weight: 2 } })).body.error.message).toMatch(
+        /compose.weight is for zero-shot/,
+      );
     } finally {
       await trained.close();
     }
@@ -229,7 +234,9 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
     expect(none).toMatchObject({ status: 400, body: { error: { code: 'QUERY_INVALID' } } });
     expect(none.body.error.message).toMatch(/this server has no trained composition model/);
     // A path is never accepted from a client.
-    expect((await json(await post({ like: [ids[3]], compose: { text: 'more red', model: file } }))).body.error.message).toBe('body.compose has an unknown field "model"');
+    expect((await json(await post({ like: [ids[3]], compose: { text: 'more red', model: file } }))).body.error.message).toBe(
+      'body.compose has an unknown field "model"',
+    );
   });
 
   it('serves an item, its cached thumbnail and its original, by id', async () => {
@@ -277,7 +284,9 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
     expect((await json(await post({ text: 'zorblax' }))).body.understood).toBe(false);
     const noKey = await fetch(`${base}/api/items`, { method: 'POST', body: form([{ field: 'image', bytes, name: 'zorblax dress.jpg' }]) });
     expect(noKey.status).toBe(401);
-    const added = await json(await fetch(`${base}/api/items`, { method: 'POST', headers: auth, body: form([{ field: 'image', bytes, name: '../../zorblax dress.jpg' }]) }));
+    const added = await json(
+      await fetch(`${base}/api/items`, { method: 'POST', headers: auth, body: form([{ field: 'image', bytes, name: '../../zorblax dress.jpg' }]) }),
+    );
     expect(added.status).toBe(201);
     expect(added.body).toMatchObject({ items: [{ id, status: 'added', name: 'zorblax-dress.jpg' }], totalItems: 25 });
     expect(fs.existsSync(path.join(db, 'uploads', id, 'zorblax-dress.jpg'))).toBe(true);
@@ -291,7 +300,9 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
     expect(fs.existsSync(path.join(db, 'uploads', id))).toBe(false);
     expect((await fetch(`${base}/api/items/${id}`)).status).toBe(404);
 
-    const notImage = await json(await fetch(`${base}/api/items`, { method: 'POST', headers: auth, body: form([{ field: 'image', bytes: Buffer.from('hello'), name: 'x.jpg' }]) }));
+    const notImage = await json(
+      await fetch(`${base}/api/items`, { method: 'POST', headers: auth, body: form([{ field: 'image', bytes: Buffer.from('hello'), name: 'x.jpg' }]) }),
+    );
     expect(notImage).toMatchObject({ status: 400, body: { error: { code: 'IMAGE_INVALID' } } });
     expect(notImage.body.error.message).toMatch(/nothing added: x\.jpg: not an image/);
   });
@@ -304,11 +315,21 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
       const q = { text: 'red dress -blue', where: 'price < 100', k: 5 };
       expect((await search(q)).body).toEqual((await json(await post(q))).body);
       // The fields beyond words too: an indexed item composed with words, weights of every signal.
-      const composed = { imageIds: [ids[3]], compose: { text: 'with a dog', weight: 0.5 }, text: 'dress', weights: { keywords: 2, composed: 1.5, clip: 0 }, where: 'price < 100', k: 5, offset: 1 };
+      const composed = {
+        imageIds: [ids[3]],
+        compose: { text: 'with a dog', weight: 0.5 },
+        text: 'dress',
+        weights: { keywords: 2, composed: 1.5, clip: 0 },
+        where: 'price < 100',
+        k: 5,
+        offset: 1,
+      };
       const fromWorker = (await search(composed)).body;
       expect(fromWorker.results).toHaveLength(5);
       expect(fromWorker).toEqual((await json(await post(composed))).body);
-      expect((await json(await fetch(`${w.url}/api/items/${ids[5]}/similar?k=3`))).body).toEqual((await json(await fetch(`${base}/api/items/${ids[5]}/similar?k=3`))).body);
+      expect((await json(await fetch(`${w.url}/api/items/${ids[5]}/similar?k=3`))).body).toEqual(
+        (await json(await fetch(`${base}/api/items/${ids[5]}/similar?k=3`))).body,
+      );
       expect((await search({ text: 'dress', where: 'no such column = 1' })).body.error.code).toBe('FILTER_INVALID');
       // Added through this server: the worker's next search reads the new version, not LanceDB's view a second old.
       const bytes = await sharp(files[1]).flip().jpeg().toBuffer();
@@ -339,10 +360,20 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
     expect(status).toBe(200);
     expect(body.openapi).toMatch(/^3\./);
     expect(Object.keys(body.paths).sort()).toEqual(
-      ['/api/health', '/api/items', '/api/items/{id}', '/api/items/{id}/original', '/api/items/{id}/similar', '/api/items/{id}/thumbnail', '/api/search', '/api/status'].sort(),
+      [
+        '/api/health',
+        '/api/items',
+        '/api/items/{id}',
+        '/api/items/{id}/original',
+        '/api/items/{id}/similar',
+        '/api/items/{id}/thumbnail',
+        '/api/search',
+        '/api/status',
+      ].sort(),
     );
     const request = body.components.schemas.SearchRequest.properties;
-    for (const field of ['text', 'imageIds', 'like', 'unlike', 'compose', 'space', 'stages', 'weights', 'where', 'excludeSelf']) expect(request[field], field).toBeDefined();
+    for (const field of ['text', 'imageIds', 'like', 'unlike', 'compose', 'space', 'stages', 'weights', 'where', 'excludeSelf'])
+      expect(request[field], field).toBeDefined();
     // Every built-in signal's weight, and only those.
     expect(Object.keys(request.weights.properties).sort()).toEqual(Object.keys(DEFAULT_WEIGHTS).sort());
     expect(Object.keys(request.compose.properties).sort()).toEqual(['text', 'trained', 'weight']);
@@ -362,11 +393,16 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
       // In the user's terms: no Rust source paths or internal columns from LanceDB.
       const unknownColumn = (await json(await post({ text: 'dress', where: 'colour = 1' }))).body.error;
       expect(unknownColumn).toEqual({ code: 'FILTER_INVALID', message: 'invalid filter "colour = 1": no column named colour; catalogue columns: title, price' });
-      expect((await json(await post({ text: 'dress', where: 'price <' }))).body.error.message).toBe('invalid filter "price <": Expected: an expression, found: EOF');
+      expect((await json(await post({ text: 'dress', where: 'price <' }))).body.error.message).toBe(
+        'invalid filter "price <": Expected: an expression, found: EOF',
+      );
       expect((await json(await post({}))).body.error.message).toMatch(/give something to search for/);
       const text = await json(await fetch(`${base}/api/search`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'dog' }));
       expect(text).toMatchObject({ status: 415, body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE' } } });
-      const pdf = await fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes: Buffer.from('%PDF-1.4'), type: 'application/pdf', name: 'a.pdf' }]) });
+      const pdf = await fetch(`${base}/api/search`, {
+        method: 'POST',
+        body: form([{ field: 'image', bytes: Buffer.from('%PDF-1.4'), type: 'application/pdf', name: 'a.pdf' }]),
+      });
       expect(await json(pdf)).toMatchObject({ status: 415, body: { error: { message: 'a.pdf is application/pdf, not an image' } } });
     });
 
@@ -402,8 +438,22 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
       }
       // At most four query images, uploads and imageIds together.
       const bytes = fs.readFileSync(files[0]!);
-      const five = await json(await fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes }, { field: 'image', bytes }], { imageIds: ids.slice(0, 3) }) }));
-      expect(five).toMatchObject({ status: 400, body: { error: { code: 'QUERY_INVALID', message: 'at most 4 query images ("image" uploads and imageIds together)' } } });
+      const five = await json(
+        await fetch(`${base}/api/search`, {
+          method: 'POST',
+          body: form(
+            [
+              { field: 'image', bytes },
+              { field: 'image', bytes },
+            ],
+            { imageIds: ids.slice(0, 3) },
+          ),
+        }),
+      );
+      expect(five).toMatchObject({
+        status: 400,
+        body: { error: { code: 'QUERY_INVALID', message: 'at most 4 query images ("image" uploads and imageIds together)' } },
+      });
     });
 
     it('a 50 MB upload is refused (413) before it is read', async () => {
@@ -414,7 +464,9 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
     });
 
     it('a 30000×30000 PNG is refused before decoding', async () => {
-      const r = await json(await fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes: bombPng(), type: 'image/png', name: 'bomb.png' }]) }));
+      const r = await json(
+        await fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes: bombPng(), type: 'image/png', name: 'bomb.png' }]) }),
+      );
       expect(r).toMatchObject({ status: 400, body: { error: { code: 'IMAGE_INVALID' } } });
       expect(r.body.error.message).toMatch(/image too large \(30000×30000 = 900 MP, limit 50 MP\)/);
     });
@@ -449,7 +501,10 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
       const add = await json(await multipart('multipart/form-data; boundary=zz', part, `${base}/api/items`, auth));
       expect(add).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
 
-      const query = await fetch(`${base}/api/search`, { method: 'POST', body: form([{ field: 'image', bytes: fs.readFileSync(files[0]!) }], { text: 'a'.repeat(70_000) }) });
+      const query = await fetch(`${base}/api/search`, {
+        method: 'POST',
+        body: form([{ field: 'image', bytes: fs.readFileSync(files[0]!) }], { text: 'a'.repeat(70_000) }),
+      });
       expect(await json(query)).toMatchObject({ status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE', message: 'the form field "query" is over 64 KB' } } });
     });
 
@@ -506,7 +561,14 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
     const u = new URL(other.url);
     const body = '{"text":"dress"}';
     // A request whose body is still arriving when the server is told to stop.
-    const req = http.request({ host: u.hostname, port: u.port, path: '/api/search', method: 'POST', agent: new http.Agent({ keepAlive: true }), headers: { 'content-type': 'application/json', 'content-length': body.length } });
+    const req = http.request({
+      host: u.hostname,
+      port: u.port,
+      path: '/api/search',
+      method: 'POST',
+      agent: new http.Agent({ keepAlive: true }),
+      headers: { 'content-type': 'application/json', 'content-length': body.length },
+    });
     const answered = new Promise<number>((resolve, reject) => {
       req.on('response', (res) => res.resume().on('end', () => resolve(res.statusCode ?? 0)));
       req.on('error', reject);
@@ -560,7 +622,10 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
     });
 
     it('rate-limits clients (here loopback too, with a small limit)', async () => {
-      const app = await buildApp(server.collection, resolveServerOptions({ apiKey: KEY, rateLimit: { max: 5, uploadMax: 1, windowMs: 60_000, exemptLoopback: false } }));
+      const app = await buildApp(
+        server.collection,
+        resolveServerOptions({ apiKey: KEY, rateLimit: { max: 5, uploadMax: 1, windowMs: 60_000, exemptLoopback: false } }),
+      );
       await app.listen({ host: '127.0.0.1', port: 0 });
       const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
       try {

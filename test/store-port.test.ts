@@ -75,7 +75,11 @@ const IMPLS: Impl[] = [
     async open(opts = {}) {
       const t = tempDir('visor-port-');
       cleanups.push(t.cleanup);
-      const store = await LanceStore.open(path.join(t.dir, 'db'), { dimension: DIM, numClasses: opts.numClasses ?? CLASSES, imageModel: opts.imageModel ?? 'test-model' });
+      const store = await LanceStore.open(path.join(t.dir, 'db'), {
+        dimension: DIM,
+        numClasses: opts.numClasses ?? CLASSES,
+        imageModel: opts.imageModel ?? 'test-model',
+      });
       cleanups.push(() => store.close());
       return store;
     },
@@ -120,7 +124,10 @@ describe.each(IMPLS)('$name implements the VectorStore port', (impl) => {
     expect((await store.fileStates()).find((s) => s.id === idOf(3))).toEqual({ path: '/photos/img3.jpg', id: idOf(3), size: 1003, mtimeMs: 1_700_000_000_003 });
 
     // A rewritten item moves to the end; a new one follows it.
-    await store.upsert([{ ...withVectors!, paths: [withVectors!.path, '/copy/7.jpg'], fileSizes: [1007, 1007], fileMtimes: [1, 2], meta: { category: 'moved', price: 70 } }, item(20, unit(r))]);
+    await store.upsert([
+      { ...withVectors!, paths: [withVectors!.path, '/copy/7.jpg'], fileSizes: [1007, 1007], fileMtimes: [1, 2], meta: { category: 'moved', price: 70 } },
+      item(20, unit(r)),
+    ]);
     expect((await store.vectors()).ids.slice(-3)).toEqual([idOf(11), idOf(7), idOf(20)]);
     expect((await store.fileStates()).filter((s) => s.id === idOf(7)).map((s) => s.path)).toEqual(['/photos/img7.jpg', '/copy/7.jpg']);
     expect((await store.getItems([idOf(7)]))[0]!.meta).toEqual({ category: 'moved', price: 70 });
@@ -225,7 +232,10 @@ describe.each(IMPLS)('$name implements the VectorStore port', (impl) => {
     await expect(store.matchingIds("id = 'nothing'")).resolves.toEqual(new Set());
 
     for (const bad of ['price = = 3', "category = 'x", '(price = 1', 'price IN (1, 2', 'price', "price = 'cheap'", 'category = 3']) {
-      await expect(store.idsWhere(bad), bad).rejects.toMatchObject({ code: 'FILTER_INVALID', message: expect.stringContaining(`invalid filter ${JSON.stringify(bad)}`) as string });
+      await expect(store.idsWhere(bad), bad).rejects.toMatchObject({
+        code: 'FILTER_INVALID',
+        message: expect.stringContaining(`invalid filter ${JSON.stringify(bad)}`) as string,
+      });
     }
     await expect(store.idsWhere('nosuch = 1')).rejects.toMatchObject({
       code: 'FILTER_INVALID',
@@ -301,7 +311,11 @@ describe.each(IMPLS)('$name implements the VectorStore port', (impl) => {
       vecs.set(it.id, v);
       matrix.set(v, i * 6);
     });
-    await store.addSpaceVectors('clip-b32', have.map((it) => it.id), matrix);
+    await store.addSpaceVectors(
+      'clip-b32',
+      have.map((it) => it.id),
+      matrix,
+    );
     await expect(store.addSpaceVectors('clip-b32', [idOf(9)], new Float32Array(5))).rejects.toThrow(/expected 1×6 values/);
     expect(await store.spaceIds('clip-b32')).toEqual(new Set(have.map((it) => it.id)));
 
@@ -365,7 +379,10 @@ describe.each(IMPLS)('$name implements the VectorStore port', (impl) => {
     expect(p.classes).toBe(0);
     expect(p.matrix).toHaveLength(0);
     expect(p.ids).toHaveLength(6);
-    await expect(store.scoreAll('probs', new Float32Array(0), 1)).rejects.toMatchObject({ code: 'QUERY_INVALID', message: expect.stringMatching(/no class probabilities/) as string });
+    await expect(store.scoreAll('probs', new Float32Array(0), 1)).rejects.toMatchObject({
+      code: 'QUERY_INVALID',
+      message: expect.stringMatching(/no class probabilities/) as string,
+    });
     expect((await store.scoreAll('vector', items[0]!.vector, 1)).scores).toHaveLength(6);
     expect((await store.search(items[4]!.vector, { k: 1 }))[0]!.id).toBe(idOf(4));
     expect(store.manifest.numClasses).toBe(0);
@@ -401,7 +418,12 @@ describe('LanceStore and MemoryStore', () => {
     const words = ['red', 'dresses', 'dress', 'shoes', 'running', 'runs', 'blue', 'café', 'cafe', 'the', 'happily', 'studies', 'boxes', 'leather', 'bag'];
     const pickWords = (n: number) => Array.from({ length: n }, () => words[Math.floor(r() * words.length)]!).join(' ');
     const items = Array.from({ length: 150 }, (_, i) =>
-      item(i, unit(r), { title: pickWords(3), brand: r() < 0.2 ? null : `b${Math.floor(r() * 5)}`, price: Math.floor(r() * 100) }, `${pickWords(2).replace(/ /g, '_')}_${i}`),
+      item(
+        i,
+        unit(r),
+        { title: pickWords(3), brand: r() < 0.2 ? null : `b${Math.floor(r() * 5)}`, price: Math.floor(r() * 100) },
+        `${pickWords(2).replace(/ /g, '_')}_${i}`,
+      ),
     );
     for (const store of [lance, memory]) {
       await store.ensureMetaColumns({ title: 'string', brand: 'string', price: 'number' });

@@ -81,13 +81,21 @@ describe('embedding spaces', () => {
     expect(Math.max(...hits.map((h, i) => Math.abs(h.score - want[i]!.score)))).toBeLessThan(1e-6);
     const even = (id: string) => parseInt(id, 16) % 2 === 0;
     const filtered = await store.searchSpace('clip-x', q, { k: 5, where: "category = 'even'", exclude: new Set([want.find((w) => even(w.id))!.id]) });
-    expect(filtered.map((h) => h.id)).toEqual(brute(q, vecs, even).slice(1, 6).map((w) => w.id));
+    expect(filtered.map((h) => h.id)).toEqual(
+      brute(q, vecs, even)
+        .slice(1, 6)
+        .map((w) => w.id),
+    );
 
     // Scores aligned with the items table; items without a vector in the space are NaN.
     const scored = await store.scoreSpace('clip-x', q);
     scored.ids.forEach((id, i) => {
       const v = vecs.get(id);
-      if (v) expect(scored.scores[i]).toBeCloseTo(v.reduce((a, x, j) => a + x * q[j]!, 0), 5);
+      if (v)
+        expect(scored.scores[i]).toBeCloseTo(
+          v.reduce((a, x, j) => a + x * q[j]!, 0),
+          5,
+        );
       else expect(scored.scores[i]).toBeNaN();
     });
 
@@ -98,7 +106,9 @@ describe('embedding spaces', () => {
     store = await LanceStore.open(dir, { dimension: DIM, numClasses: 2, imageModel: 'm', create: false });
     expect(store.spaces()).toEqual([{ name: 'clip-x', model: 'clip-x', dimension: SPACE_DIM, createdAt: expect.any(String) }]);
     expect((await store.searchSpace('clip-x', q, { k: 3 })).map((h) => h.id)).toEqual(
-      brute(q, vecs, (id) => ![idOf(0), idOf(1)].includes(id)).slice(0, 3).map((w) => w.id),
+      brute(q, vecs, (id) => ![idOf(0), idOf(1)].includes(id))
+        .slice(0, 3)
+        .map((w) => w.id),
     );
     await expect(store.searchSpace('nope', q, { k: 3 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await store.close();
@@ -109,7 +119,13 @@ describe('embedding spaces', () => {
     cleanups.push(t.cleanup);
     const r = rng(11);
     const n = 600;
-    const store = await LanceStore.open(path.join(t.dir, 'db'), { dimension: DIM, numClasses: 2, imageModel: 'm', create: true, ann: { threshold: 500, rowsPerPartition: 300 } });
+    const store = await LanceStore.open(path.join(t.dir, 'db'), {
+      dimension: DIM,
+      numClasses: 2,
+      imageModel: 'm',
+      create: true,
+      ann: { threshold: 500, rowsPerPartition: 300 },
+    });
     try {
       const items = Array.from({ length: n }, (_, i) => item(i, r));
       await store.insert(items);
@@ -128,7 +144,9 @@ describe('embedding spaces', () => {
       let recall = 0;
       for (let qn = 0; qn < 10; qn++) {
         const q = unit(r, SPACE_DIM);
-        const exact = brute(q, vecs).slice(0, 10).map((w) => w.id);
+        const exact = brute(q, vecs)
+          .slice(0, 10)
+          .map((w) => w.id);
         const ann = (await store.searchSpace('s', q, { k: 10 })).map((h) => h.id);
         const forced = (await store.searchSpace('s', q, { k: 10, exact: true })).map((h) => h.id);
         expect(forced).toEqual(exact);

@@ -175,7 +175,10 @@ describe('LanceStore', () => {
         // Re-scored exactly: approximate results carry true cosine scores, best first.
         for (const h of approx) {
           const v = items[Number.parseInt(h.id, 16)]!.vector;
-          expect(h.score).toBeCloseTo(v.reduce((a, x, j) => a + x * query[j]!, 0), 4);
+          expect(h.score).toBeCloseTo(
+            v.reduce((a, x, j) => a + x * query[j]!, 0),
+            4,
+          );
         }
       }
       expect(found / 200).toBeGreaterThanOrEqual(0.9);
@@ -209,13 +212,19 @@ describe('LanceStore', () => {
     // A --db that runs through a file is named as such, not ENOTDIR from deep inside.
     const file = path.join(notIndex, 'a.jpg');
     for (const db of [file, path.join(file, 'db')]) {
-      await expect(open(db)).rejects.toMatchObject({ code: 'INDEX_INCOMPATIBLE', message: expect.stringMatching(/is not a folder \(its path runs through a file\)/) as string });
+      await expect(open(db)).rejects.toMatchObject({
+        code: 'INDEX_INCOMPATIBLE',
+        message: expect.stringMatching(/is not a folder \(its path runs through a file\)/) as string,
+      });
     }
 
     // A damaged manifest (a disk error, an editor) is named, not a bare JSON.parse message.
     for (const text of ['{"format": "visor-in', 'null', '[1]']) {
       fs.writeFileSync(path.join(dir, 'visor.json'), text);
-      await expect(open(dir), text).rejects.toMatchObject({ code: 'INDEX_INCOMPATIBLE', message: expect.stringMatching(/visor\.json (is damaged|is not a Visor index manifest)/) as string });
+      await expect(open(dir), text).rejects.toMatchObject({
+        code: 'INDEX_INCOMPATIBLE',
+        message: expect.stringMatching(/visor\.json (is damaged|is not a Visor index manifest)/) as string,
+      });
     }
   });
 });

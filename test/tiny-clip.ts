@@ -85,12 +85,19 @@ export function tinyVisionModel(opts: { dynamicQuant?: boolean } = {}): Uint8Arr
 
 export function tinyTextModel(opts: { attentionMask?: boolean } = {}): Uint8Array {
   const maskNodes = opts.attentionMask
-    ? [node('Cast', ['attention_mask'], ['mask_f'], [int('to', F)]), node('MatMul', ['mask_f', 'M'], ['mask_part']), node('Add', ['sum1', 'mask_part'], ['text_embeds'])]
+    ? [
+        node('Cast', ['attention_mask'], ['mask_f'], [int('to', F)]),
+        node('MatMul', ['mask_f', 'M'], ['mask_part']),
+        node('Add', ['sum1', 'mask_part'], ['text_embeds']),
+      ]
     : [];
   return model(
     onnx.GraphProto.create({
       name: 'tiny_clip_text',
-      input: [vi('input_ids', I64, ['batch_size', 'sequence_length']), ...(opts.attentionMask ? [vi('attention_mask', I64, ['batch_size', 'sequence_length'])] : [])],
+      input: [
+        vi('input_ids', I64, ['batch_size', 'sequence_length']),
+        ...(opts.attentionMask ? [vi('attention_mask', I64, ['batch_size', 'sequence_length'])] : []),
+      ],
       output: [vi('text_embeds', F, ['batch_size', DIM]), vi('last_hidden_state', F, ['batch_size', 'sequence_length'])],
       initializer: [
         floats('T', [CONTEXT, DIM], weights('T', CONTEXT * DIM)),

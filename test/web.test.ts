@@ -74,7 +74,9 @@ describe.skipIf(!HAVE_CHROMIUM)('search page in a real browser (1,000 Flickr8k t
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     // Nothing outside the server under test may be fetched: no CDN, no fonts, nothing.
-    await page.route(/.*/, (route) => (route.request().url().startsWith(server.url) || route.request().url().startsWith('blob:') ? route.continue() : route.abort()));
+    await page.route(/.*/, (route) =>
+      route.request().url().startsWith(server.url) || route.request().url().startsWith('blob:') ? route.continue() : route.abort(),
+    );
     page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
     await page.goto(`${server.url}/`);
     // (expect.poll belongs to tests, not hooks.)
@@ -103,7 +105,9 @@ describe.skipIf(!HAVE_CHROMIUM)('search page in a real browser (1,000 Flickr8k t
     expect(judged.length).toBeGreaterThanOrEqual(9);
     const why = await page.locator('.card').first().locator('.why li').allTextContents();
     expect(why).toContain('words: dog');
-    await page.waitForFunction(() => [...document.querySelectorAll('.card img')].slice(0, 10).every((i: { complete: boolean; naturalWidth: number }) => i.complete && i.naturalWidth > 0));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('.card img')].slice(0, 10).every((i: { complete: boolean; naturalWidth: number }) => i.complete && i.naturalWidth > 0),
+    );
     await shot('1-text-dog');
   });
 
@@ -132,7 +136,9 @@ describe.skipIf(!HAVE_CHROMIUM)('search page in a real browser (1,000 Flickr8k t
     const ids = await page.locator('.card').evaluateAll((cards) => cards.slice(1, 11).map((c) => c.dataset.id));
     expect(ids).toHaveLength(10);
     expect(ids.filter((id) => judgedDog(allCaptions(), id)).length).toBeGreaterThanOrEqual(6);
-    await page.waitForFunction(() => [...document.querySelectorAll('.card img')].slice(0, 10).every((i: { complete: boolean; naturalWidth: number }) => i.complete && i.naturalWidth > 0));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('.card img')].slice(0, 10).every((i: { complete: boolean; naturalWidth: number }) => i.complete && i.naturalWidth > 0),
+    );
     await shot('2-image-drop');
   });
 
@@ -155,7 +161,11 @@ describe.skipIf(!HAVE_CHROMIUM)('search page in a real browser (1,000 Flickr8k t
     await page.locator('.card').nth(4).locator('.less').click();
     await expect.poll(() => page.locator('#feedback-chips .chip.unlike').count()).toBe(1);
     await settled();
-    await page.waitForFunction(() => [...document.querySelectorAll('.card img, .chip img')].slice(0, 8).every((i: { complete: boolean; naturalWidth: number }) => i.complete && i.naturalWidth > 0));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('.card img, .chip img')]
+        .slice(0, 8)
+        .every((i: { complete: boolean; naturalWidth: number }) => i.complete && i.naturalWidth > 0),
+    );
     await shot('3-composed-feedback');
     // Removing a chip by keyboard.
     await page.locator('#feedback-chips .chip.unlike button').focus();
@@ -188,7 +198,9 @@ describe.skipIf(!HAVE_CHROMIUM)('search page in a real browser (1,000 Flickr8k t
     const ids = await page.locator('.card').evaluateAll((cards) => cards.slice(0, 8).map((c) => c.dataset.id));
     expect(ids.filter((id) => judgedDog(otherCaptions(), id)).length).toBeGreaterThanOrEqual(7);
     expect(await page.locator('#filter-count').textContent()).toBe('1');
-    await page.waitForFunction(() => [...document.querySelectorAll('.card img')].slice(0, 4).every((i: { complete: boolean; naturalWidth: number }) => i.complete && i.naturalWidth > 0));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('.card img')].slice(0, 4).every((i: { complete: boolean; naturalWidth: number }) => i.complete && i.naturalWidth > 0),
+    );
     await shot('5-filter');
     await page.locator('#filter-rows button').click(); // remove the filter again
     await expect.poll(() => page.locator('#filter-count').textContent()).toBe('');
@@ -223,19 +235,29 @@ describe.skipIf(!HAVE_CHROMIUM)('search page in a real browser (1,000 Flickr8k t
     await page.fill('#q', 'dog');
     await page.keyboard.press('Enter');
     await settled();
-    const first = await page.locator('.card').first().evaluate((c) => c.dataset.id);
+    const first = await page
+      .locator('.card')
+      .first()
+      .evaluate((c) => c.dataset.id);
     await page.locator('#next').click();
     await settled();
     expect(await page.locator('#page-label').textContent()).toBe('Page 2');
     expect(await page.locator('.card .rank').first().textContent()).toBe('#25');
-    expect(await page.locator('.card').first().evaluate((c) => c.dataset.id)).not.toBe(first);
+    expect(
+      await page
+        .locator('.card')
+        .first()
+        .evaluate((c) => c.dataset.id),
+    ).not.toBe(first);
     await page.locator('#prev').click();
     await settled();
     await page.setViewportSize({ width: 390, height: 844 });
     await page.evaluate(() => document.scrollingElement.scrollTo(0, 0));
     // Nothing wider than the screen: no sideways scrolling on a phone.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    await page.waitForFunction(() => [...document.querySelectorAll('.card img')].slice(0, 4).every((i: { complete: boolean; naturalWidth: number }) => i.complete && i.naturalWidth > 0));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('.card img')].slice(0, 4).every((i: { complete: boolean; naturalWidth: number }) => i.complete && i.naturalWidth > 0),
+    );
     await shot('6-phone');
     expect(errors).toEqual([]);
   });

@@ -63,9 +63,7 @@ describe('synsets', () => {
     expect(senses[0]!.tagCount).toBeGreaterThan(10);
     expect(senses[4]!.synset.lemmas).toContain('hotdog');
     const crane = wn.synsetsFor('crane');
-    expect(crane.map((s) => s.gloss.slice(0, 30))).toEqual(
-      expect.arrayContaining(['lifts and moves heavy objects;', 'large long-necked wading bird ']),
-    );
+    expect(crane.map((s) => s.gloss.slice(0, 30))).toEqual(expect.arrayContaining(['lifts and moves heavy objects;', 'large long-necked wading bird ']));
   });
 
   it('takes multi-word lemmas with spaces, any case', () => {
@@ -139,9 +137,7 @@ describe('hierarchy', () => {
   it('gives the hyponym closure, instances included', () => {
     const [retriever] = wn.synsetsFor('retriever');
     const names = wn.hyponymClosure(retriever!).map((s) => s.lemmas[0]);
-    expect(names).toEqual(
-      expect.arrayContaining(['golden retriever', 'Labrador retriever', 'flat-coated retriever', 'curly-coated retriever']),
-    );
+    expect(names).toEqual(expect.arrayContaining(['golden retriever', 'Labrador retriever', 'flat-coated retriever', 'curly-coated retriever']));
     expect(names).not.toContain('retriever');
     const capital = wn.synsetsFor('national capital')[0]!;
     expect(wn.hyponymClosure(capital).flatMap((s) => s.lemmas)).toContain('Paris');

@@ -162,7 +162,6 @@ try {
   log(`target: p50 ≤ ${TARGET_P50_MS} ms with all stages at 10,000 images → ${total >= 10_000 && p50 <= TARGET_P50_MS ? 'MET' : 'NOT MET'}`);
   log(`total ${seconds(started)} s`);
 } finally {
-
   await collection.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 }

@@ -146,7 +146,10 @@ async function main(): Promise<void> {
   const naive = await naiveLoop(copies);
   line('naive loop (one at a time, decode then embed)', `${naive.rate.toFixed(0)} images/s   ${naive.cpu.toFixed(2)} core-ms/image`);
   const full = await pipeline(dir, 'small');
-  line('full pipeline (decode+preprocess+embed+store)', `${full.rate.toFixed(0)} images/s   ${full.cpu.toFixed(2)} core-ms/image   (worker start ${full.load.toFixed(2)} s, not included)`);
+  line(
+    'full pipeline (decode+preprocess+embed+store)',
+    `${full.rate.toFixed(0)} images/s   ${full.cpu.toFixed(2)} core-ms/image   (worker start ${full.load.toFixed(2)} s, not included)`,
+  );
   line('  pipeline / model alone', `${(full.rate / model.rate).toFixed(2)}   (target ≥ 0.75)`);
   line('  pipeline / naive loop', `${(full.rate / naive.rate).toFixed(2)}   (target ≥ 1.2)`);
   // When a run keeps every core busy its rate is cores ÷ core-ms per image, so on an idle machine
@@ -154,7 +157,8 @@ async function main(): Promise<void> {
   // though model alone's spinning threads then burn more of their time waiting.
   line('  work ratio, model alone ÷ pipeline', `${(model.cpu / full.cpu).toFixed(2)}   (core-ms per image)`);
   const loadAvg = os.loadavg()[0]!;
-  if (loadAvg > os.availableParallelism() + 0.5) line('  (machine busy: 1-min load average)', `${loadAvg.toFixed(1)} on ${os.availableParallelism()} cores: rates are contended`);
+  if (loadAvg > os.availableParallelism() + 0.5)
+    line('  (machine busy: 1-min load average)', `${loadAvg.toFixed(1)} on ${os.availableParallelism()} cores: rates are contended`);
 
   const big = path.join(tmp, 'photos3000x2000');
   fs.mkdirSync(big);
@@ -162,7 +166,10 @@ async function main(): Promise<void> {
   await Promise.all(
     [0, 1].map(async (w) => {
       for (let i = w; i < copies.length; i += 2) {
-        await sharp(copies[i]!).resize(3000, 2000, { fit: 'fill' }).jpeg({ quality: 90 }).toFile(path.join(big, path.basename(copies[i]!)));
+        await sharp(copies[i]!)
+          .resize(3000, 2000, { fit: 'fill' })
+          .jpeg({ quality: 90 })
+          .toFile(path.join(big, path.basename(copies[i]!)));
       }
     }),
   );

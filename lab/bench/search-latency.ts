@@ -221,7 +221,9 @@ async function main(): Promise<void> {
   );
   const mismatched = (Object.keys(SHIPPED_ANN) as Array<keyof typeof SHIPPED_ANN>).filter((key) => DEFAULT_ANN[key] !== SHIPPED_ANN[key]);
   if (mismatched.length > 0) {
-    log(`  NOTE: DEFAULT_ANN in src/store/lance-store.ts differs (${mismatched.map((key) => `${key} ${DEFAULT_ANN[key]}`).join(', ')}): the product does not ship these settings yet`);
+    log(
+      `  NOTE: DEFAULT_ANN in src/store/lance-store.ts differs (${mismatched.map((key) => `${key} ${DEFAULT_ANN[key]}`).join(', ')}): the product does not ship these settings yet`,
+    );
   }
 
   let t0 = performance.now();
@@ -233,7 +235,9 @@ async function main(): Promise<void> {
     `Data: ${DIM}-d vectors, mixtures of two real MobileNetV2 features + small Gaussian noise, seeded ` +
       `(normalize(w·x_a + (1−w)·x_b + σ·n), w ~ U(0.5,1), σ = 0.1/√${DIM}); ${QUERIES} held-out query mixtures per size`,
   );
-  log(`Recall@${K}: against the exact top ${K} (ONNX Gemm+TopK kernel over the same vectors); latency: store.search(q, {k: ${K}}), one query at a time, after ${WARMUP} warm-up queries`);
+  log(
+    `Recall@${K}: against the exact top ${K} (ONNX Gemm+TopK kernel over the same vectors); latency: store.search(q, {k: ${K}}), one query at a time, after ${WARMUP} warm-up queries`,
+  );
   log('');
 
   const rows: Row[] = [];
@@ -250,14 +254,18 @@ async function main(): Promise<void> {
 
   const fmt = (v: number, w: number, d = 1) => v.toFixed(d).padStart(w);
   log('');
-  log(`${'N'.padStart(9)} ${'parts'.padStart(5)} ${'write s'.padStart(8)} ${'build s'.padStart(8)} ${'ANN p50'.padStart(8)} ${'ANN p95'.padStart(8)} ${'recall@10'.padStart(9)} ${'(min)'.padStart(5)} ${'exact p50'.padStart(9)}`);
+  log(
+    `${'N'.padStart(9)} ${'parts'.padStart(5)} ${'write s'.padStart(8)} ${'build s'.padStart(8)} ${'ANN p50'.padStart(8)} ${'ANN p95'.padStart(8)} ${'recall@10'.padStart(9)} ${'(min)'.padStart(5)} ${'exact p50'.padStart(9)}`,
+  );
   for (const r of rows) {
     log(
       `${r.n.toLocaleString('en-US').padStart(9)} ${String(r.partitions).padStart(5)} ${fmt(r.writeS, 8)} ${fmt(r.buildS, 8)} ${fmt(r.annP50, 8)} ${fmt(r.annP95, 8)} ` +
         `${fmt(r.recall, 9, 3)} ${fmt(r.recallMin, 5, 1)} ${fmt(r.exactP50, 9)}`,
     );
   }
-  log('(latencies in ms; exact p50 over the first 50 queries. Below DEFAULT_ANN.threshold items the product searches exactly; the 10k ANN row is for reference.)');
+  log(
+    '(latencies in ms; exact p50 over the first 50 queries. Below DEFAULT_ANN.threshold items the product searches exactly; the 10k ANN row is for reference.)',
+  );
   const totalMin = seconds(started) / 60;
   log(`Total runtime: ${totalMin.toFixed(1)} min`);
   const big = rows.find((r) => r.n === TARGET.n);

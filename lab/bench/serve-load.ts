@@ -61,17 +61,7 @@ const WORKERS = args['search-workers']!;
 const JUDGED = Number(CACHE) === 0;
 
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
-const TEXTS = [
-  ...CLASSES,
-  ...CLASSES.map((c) => `${c}s`),
-  'cat dog',
-  'ship airplane',
-  'truck automobile',
-  'horse deer',
-  'bird frog',
-  'cat -dog',
-  'truck -ship',
-];
+const TEXTS = [...CLASSES, ...CLASSES.map((c) => `${c}s`), 'cat dog', 'ship airplane', 'truck automobile', 'horse deer', 'bird frog', 'cat -dog', 'truck -ship'];
 const BODIES = TEXTS.flatMap((text) => [0, K, 2 * K].map((offset) => JSON.stringify({ text, k: K, offset })));
 
 function cifarCatalogue(): string {
@@ -148,7 +138,9 @@ const db = path.join(process.env.VISOR_BENCH_DIR ?? path.join(os.tmpdir(), 'viso
 await ensureIndex(db);
 const { url, child } = await startServe(db);
 try {
-  console.log(`server: ${url} (visor serve --search-cache ${CACHE} --search-workers ${WORKERS}, otherwise default settings); ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(2)} before the run`);
+  console.log(
+    `server: ${url} (visor serve --search-cache ${CACHE} --search-workers ${WORKERS}, otherwise default settings); ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(2)} before the run`,
+  );
   console.log(
     JUDGED
       ? 'acceptance run: answer cache off, every request runs a full search'
@@ -202,7 +194,9 @@ try {
     console.log(`target        0 errors, p99 ≤ ${TARGET.p99Ms} ms, every request a full search: ${pass ? 'PASS' : 'FAIL'}`);
     process.exitCode = pass ? 0 : 1;
   } else {
-    console.log(`target        not judged: with the answer cache on no request ran a search (would be ${pass ? 'within' : 'outside'} 0 errors, p99 ≤ ${TARGET.p99Ms} ms)`);
+    console.log(
+      `target        not judged: with the answer cache on no request ran a search (would be ${pass ? 'within' : 'outside'} 0 errors, p99 ≤ ${TARGET.p99Ms} ms)`,
+    );
   }
 } finally {
   child.kill('SIGTERM');

@@ -11,7 +11,10 @@ const program = visorProgram('visor-lab', "Visor's lab: evaluation benchmarks an
 program
   .command('eval')
   .description('run a standard retrieval benchmark through the normal index and search path')
-  .argument('<dataset>', 'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags | cifar10-classify (category stage) | objects (localisation stage) | css (composed retrieval)')
+  .argument(
+    '<dataset>',
+    'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags | cifar10-classify (category stage) | objects (localisation stage) | css (composed retrieval)',
+  )
   .option('--limit <n>', 'evaluate on a subset of n images (objects: n images per object)', positiveInt('--limit'))
   .option('--zero-shot', 'flickr8k: text search with no trained model (concepts and keywords)')
   .addOption(new Option('--split <name>', 'flickr8k and tags: which split (dev: for choosing settings)').choices(['test', 'dev']).default('test'))
@@ -32,7 +35,9 @@ program
     await runCommand(o.json, async () => (await import('./commands/eval-cmd.js')).evalCommand(dataset, cmd.optsWithGlobals()));
   });
 
-const train = program.command('train').description('train models: a classifier on the collection, a joint text–image model from captions, an image+text composition model from triplets');
+const train = program
+  .command('train')
+  .description('train models: a classifier on the collection, a joint text–image model from captions, an image+text composition model from triplets');
 train
   .command('joint')
   .description('learn a joint text–image embedding from captioned images (for text search and captioning)')

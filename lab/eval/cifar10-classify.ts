@@ -202,20 +202,59 @@ export async function evalCifar10Classify(opts: Cifar10ClassifyOptions = {}): Pr
     );
     const depth = Math.min(1000, n - 1);
     opts.onProgress?.('retrieval', 0, 4);
-    const plain = await rankAll(kernel, matrix, n, labels, () => '', () => new Float32Array(n), depth);
+    const plain = await rankAll(
+      kernel,
+      matrix,
+      n,
+      labels,
+      () => '',
+      () => new Float32Array(n),
+      depth,
+    );
     opts.onProgress?.('retrieval', 1, 4);
-    const narrowedCatalogue = await rankAll(kernel, matrix, n, labels, (q) => keys[q]!, (key) => narrowingBias(labels, parse(key)), depth);
+    const narrowedCatalogue = await rankAll(
+      kernel,
+      matrix,
+      n,
+      labels,
+      (q) => keys[q]!,
+      (key) => narrowingBias(labels, parse(key)),
+      depth,
+    );
     opts.onProgress?.('retrieval', 2, 4);
-    const narrowedPredicted = await rankAll(kernel, matrix, n, labels, (q) => keys[q]!, (key) => narrowingBias(predicted, parse(key)), depth);
+    const narrowedPredicted = await rankAll(
+      kernel,
+      matrix,
+      n,
+      labels,
+      (q) => keys[q]!,
+      (key) => narrowingBias(predicted, parse(key)),
+      depth,
+    );
     opts.onProgress?.('retrieval', 3, 4);
-    const narrowedZeroShot = await rankAll(kernel, matrix, n, labels, (q) => zsKeys[q]!, (key) => narrowingBias(zsPredicted, parse(key)), depth);
+    const narrowedZeroShot = await rankAll(
+      kernel,
+      matrix,
+      n,
+      labels,
+      (q) => zsKeys[q]!,
+      (key) => narrowingBias(zsPredicted, parse(key)),
+      depth,
+    );
     opts.onProgress?.('retrieval', 4, 4);
     const retrievalSeconds = (performance.now() - t2) / 1000;
 
     let latency: Cifar10ClassifyReport['latency'];
     const t3 = performance.now();
     const latencyQueries = Math.min(opts.latencyQueries ?? 100, n);
-    if (latencyQueries > 0) latency = await timeQueries(collection, cv.models[0]!, db, images.map((im) => im.path), latencyQueries);
+    if (latencyQueries > 0)
+      latency = await timeQueries(
+        collection,
+        cv.models[0]!,
+        db,
+        images.map((im) => im.path),
+        latencyQueries,
+      );
     const latencySeconds = (performance.now() - t3) / 1000;
 
     const report: Cifar10ClassifyReport = {
@@ -243,7 +282,14 @@ export async function evalCifar10Classify(opts: Cifar10ClassifyOptions = {}): Pr
       },
       latency,
       files: [],
-      seconds: { index: indexSeconds, mirror: mirrorSeconds, crossValidation: cvSeconds, retrieval: retrievalSeconds, latency: latencySeconds, total: (performance.now() - started) / 1000 },
+      seconds: {
+        index: indexSeconds,
+        mirror: mirrorSeconds,
+        crossValidation: cvSeconds,
+        retrieval: retrievalSeconds,
+        latency: latencySeconds,
+        total: (performance.now() - started) / 1000,
+      },
     };
     if (opts.out) writeReport(report, opts.out);
     return report;

@@ -53,9 +53,7 @@ function checkTotal(q: RankedQuery): number {
 }
 
 function tooManyHits(hits: number, r: number): RangeError {
-  return new RangeError(
-    `ranking holds ${hits} relevant items but totalRelevant is ${r} (is the query itself still in its own ranking?)`,
-  );
+  return new RangeError(`ranking holds ${hits} relevant items but totalRelevant is ${r} (is the query itself still in its own ranking?)`);
 }
 
 /** Number of relevant items among the first `k` retrieved (k clamped to the list length). */
@@ -188,10 +186,7 @@ export function mean(values: ArrayLike<number>): number {
  * The comparison recall ≥ r_j is done exactly in integers. The returned precision is the
  * mean over queries at each level (NaN when `queries` is empty).
  */
-export function precisionRecallCurve(
-  queries: readonly RankedQuery[],
-  points = 11,
-): { recall: number[]; precision: number[] } {
+export function precisionRecallCurve(queries: readonly RankedQuery[], points = 11): { recall: number[]; precision: number[] } {
   if (!Number.isInteger(points) || points < 2) throw new RangeError(`points must be an integer >= 2, got ${points}`);
   const steps = points - 1;
   const recall = Array.from({ length: points }, (_, j) => j / steps);
@@ -235,10 +230,7 @@ export function precisionRecallCurve(
  * - `rPrecision`: {@link rPrecision};
  * - `medianRank` / `meanRank`: median / mean of {@link firstRelevantRank}.
  */
-export function summarize(
-  queries: readonly RankedQuery[],
-  opts: { ks: readonly number[]; mapAt?: readonly number[] },
-): MetricsSummary {
+export function summarize(queries: readonly RankedQuery[], opts: { ks: readonly number[]; mapAt?: readonly number[] }): MetricsSummary {
   const ks = [...new Set(opts.ks)].sort((a, b) => a - b);
   const mapKs = [...new Set(opts.mapAt ?? [])].sort((a, b) => a - b);
   for (const k of ks) checkK(k, 'ks entry');

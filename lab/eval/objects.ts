@@ -119,7 +119,13 @@ export async function evalObjects(opts: ObjectsEvalOptions = {}): Promise<Object
       ious.push(bitmapIoU(loc.bitmap, downsample(s.mask, WORK_SIDE)));
       for (const [name, cfg] of Object.entries(CONFIGS) as Array<[keyof typeof CONFIGS, (typeof CONFIGS)[keyof typeof CONFIGS]]>) {
         const t = performance.now();
-        const res = await collection.search({ images: [bytes], k: n - 1, excludeSelf: true, lean: true, stages: { localize: cfg.localize, rerank: cfg.rerank ? (opts.rerank ?? true) : false } });
+        const res = await collection.search({
+          images: [bytes],
+          k: n - 1,
+          excludeSelf: true,
+          lean: true,
+          stages: { localize: cfg.localize, rerank: cfg.rerank ? (opts.rerank ?? true) : false },
+        });
         times[name].push(performance.now() - t);
         ranked[name].push({
           relevant: Uint8Array.from(res.results, (r) => (objectOfId.get(r.id) === s.object ? 1 : 0)),
@@ -132,7 +138,13 @@ export async function evalObjects(opts: ObjectsEvalOptions = {}): Promise<Object
     const fig = (name: keyof typeof CONFIGS): ConfigFigures => {
       const s = summarize(ranked[name], { ks: [1, 5] });
       const sorted = [...times[name]].sort((a, b) => a - b);
-      return { map: s.mapAll, precisionAt5: s.precisionAtK[5]!, recallAt1: s.recallAtK[1]!, p50Ms: sorted[Math.floor(sorted.length / 2)]!, precisionRecall: precisionRecallCurve(ranked[name]) };
+      return {
+        map: s.mapAll,
+        precisionAt5: s.precisionAtK[5]!,
+        recallAt1: s.recallAtK[1]!,
+        p50Ms: sorted[Math.floor(sorted.length / 2)]!,
+        precisionRecall: precisionRecallCurve(ranked[name]),
+      };
     };
     const retrieval = { plain: fig('plain'), localize: fig('localize'), rerank: fig('rerank'), localizeRerank: fig('localizeRerank') };
     const report: ObjectsEvalReport = {
@@ -155,7 +167,10 @@ export async function evalObjects(opts: ObjectsEvalOptions = {}): Promise<Object
       fs.writeFileSync(
         pr,
         precisionRecallSvg(
-          (Object.keys(CONFIGS) as Array<keyof typeof CONFIGS>).map((k) => ({ label: `${k} (mAP ${retrieval[k].map.toFixed(3)})`, ...retrieval[k].precisionRecall })),
+          (Object.keys(CONFIGS) as Array<keyof typeof CONFIGS>).map((k) => ({
+            label: `${k} (mAP ${retrieval[k].map.toFixed(3)})`,
+            ...retrieval[k].precisionRecall,
+          })),
           'Pasted objects on clutter: precision–recall',
         ),
       );

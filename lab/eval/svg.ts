@@ -23,7 +23,9 @@ export function confusionMatrixSvg(categories: readonly string[], confusion: rea
   const width = left + k * cell + 24;
   const height = top + k * cell + 48;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width.toFixed(0)}" height="${height.toFixed(0)}" viewBox="0 0 ${width.toFixed(0)} ${height.toFixed(0)}">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width.toFixed(0)}" height="${height.toFixed(0)}" viewBox="0 0 ${width.toFixed(0)} ${height.toFixed(0)}">`,
+  );
   parts.push(`<rect width="100%" height="100%" fill="#fff"/>`);
   parts.push(`<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" ${FONT}>${esc(title)}</text>`);
   parts.push(`<text x="${left + (k * cell) / 2}" y="${top - labelW * 0.75 - 8}" text-anchor="middle" font-size="12" ${FONT}>predicted</text>`);

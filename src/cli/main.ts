@@ -42,7 +42,7 @@ program
   .option('--compose-weight <w>', 'zero-shot composition: weight of --text against the image (default 1)', nonNegativeNumber('--compose-weight'))
   .option('-k, --k <n>', 'number of results', positiveInt('-k'), 10)
   .option('--offset <n>', 'skip this many results (paging)', nonNegativeInt, 0)
-  .option('-w, --where <sql>', "filter on catalogue columns, e.g. \"category = 'bottle' AND price < 20\"")
+  .option('-w, --where <sql>', 'filter on catalogue columns, e.g. "category = \'bottle\' AND price < 20"')
   .option('--weights <list>', 'signal weights, e.g. visual=1,concepts=1,keywords=0.5,negative=1')
   .addOption(new Option('--fusion <method>', 'how signals combine').choices(['rrf', 'score']))
   .option('--exact', 'exhaustive search even when an approximate index exists')
@@ -51,7 +51,7 @@ program
   .option('--space <name>', 'with one --image: compare in this embedding space (e.g. clip-vit-b32) instead of the image features')
   .option('--narrow', "search the query image's predicted categories first (after 'visor categorize')")
   .option('--localize', "compare the objects, not the whole images (after 'visor localize')")
-  .option('--rerank', 're-rank the top results by silhouette overlap (after \'visor localize\')')
+  .option('--rerank', "re-rank the top results by silhouette overlap (after 'visor localize')")
   .action(async (text: string[], _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/search-cmd.js')).searchCommand(text, cmd.optsWithGlobals()));
@@ -97,7 +97,7 @@ program
   .option('--rate-limit <n>', 'requests per minute per non-loopback client (uploads: a tenth); 0 turns it off', nonNegativeInt, 600)
   .option('--search-cache <n>', 'answers to recent searches kept until the index changes; 0 turns the cache off', nonNegativeInt, 256)
   .option('--search-workers <n>', 'worker threads answering searches, each with its own copy of the vectors in memory; 0: the main thread', nonNegativeInt, 0)
-  .option('--compose-model <file>', "trained composition model that searches may ask for with compose.trained (visor train compose --encoder mobilenet-pooled)")
+  .option('--compose-model <file>', 'trained composition model that searches may ask for with compose.trained (visor train compose --encoder mobilenet-pooled)')
   .option('--cors-origin <origin>', 'allow this origin to call the API from a browser (repeatable); none by default', collect, [])
   .option('--create', 'start with an empty index when --db holds none (add images through the API)')
   .option('--log', 'log every request (JSON lines on stdout)')
@@ -133,7 +133,10 @@ program
 program
   .command('tags')
   .description('words that describe images: visual concepts with their broader terms, and confidence')
-  .argument('<images...>', "image files, tagged by the --db index's main model when that index exists (else MobileNetV2); or indexed item ids, or their first digits, with --id")
+  .argument(
+    '<images...>',
+    "image files, tagged by the --db index's main model when that index exists (else MobileNetV2); or indexed item ids, or their first digits, with --id",
+  )
   .option('-k, --k <n>', 'at most this many tags per image', positiveInt('-k'), 5)
   .option('--id', 'the arguments are indexed item ids')
   .option('--min-confidence <p>', 'leave out tags below this confidence (0–1, default 0.05)', (v) => {

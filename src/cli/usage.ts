@@ -17,7 +17,10 @@ export function noteShortOptionWords(argv: readonly string[]): void {
   const end = argv.indexOf('--', at);
   for (const arg of argv.slice(at + 1, end < 0 ? undefined : end)) {
     const m = /^-([iktw])([a-z]{2,})$/.exec(arg);
-    if (m) process.stderr.write(`note: ${arg} was read as -${m[1]} ${m[2]}; to push results away from "${arg.slice(1)}", put it inside the quoted query, e.g. visor search "dog ${arg}"\n`);
+    if (m)
+      process.stderr.write(
+        `note: ${arg} was read as -${m[1]} ${m[2]}; to push results away from "${arg.slice(1)}", put it inside the quoted query, e.g. visor search "dog ${arg}"\n`,
+      );
   }
 }
 

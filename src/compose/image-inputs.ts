@@ -26,7 +26,12 @@ async function bytesOf(src: ImageSource): Promise<Buffer> {
 }
 
 /** Decodes the sources at `side`×`side` (several at once: sharp decodes off the main thread). */
-async function decodeAll(sources: readonly ImageSource[], side: number, each: (i: number, px: Buffer) => void | Promise<void>, onProgress?: (d: number, t: number) => void): Promise<void> {
+async function decodeAll(
+  sources: readonly ImageSource[],
+  side: number,
+  each: (i: number, px: Buffer) => void | Promise<void>,
+  onProgress?: (d: number, t: number) => void,
+): Promise<void> {
   let done = 0;
   const work = sources.map((s, i) => ({ s, i }));
   const decode = async ({ s, i }: { s: ImageSource; i: number }) => {

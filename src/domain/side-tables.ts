@@ -135,7 +135,15 @@ export class SideTables {
 
   /** Every localised item, column by column. */
   async readObjects(): Promise<ObjectsView> {
-    const view: ObjectsView = { ids: [], vectors: new Float32Array(0), found: new Uint8Array(0), masks: new Uint8Array(0), maskBytes: 0, boxes: new Float32Array(0), methods: [] };
+    const view: ObjectsView = {
+      ids: [],
+      vectors: new Float32Array(0),
+      found: new Uint8Array(0),
+      masks: new Uint8Array(0),
+      maskBytes: 0,
+      boxes: new Float32Array(0),
+      methods: [],
+    };
     if (!this.objects) return view;
     const t = await this.objects.read(['vector', 'found', 'mask', 'box', 'method']);
     const n = t.ids.length;

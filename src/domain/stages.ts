@@ -94,7 +94,9 @@ export class DomainStages {
    * Localises every item not yet localised with `method`: finds the object, stores its
    * silhouette and the features of the object alone. Turns localisation on for the collection.
    */
-  async localizeItems(opts: { method?: LocalizeMethod; batchSize?: number; signal?: AbortSignal; onProgress?: (p: StageProgress) => void } = {}): Promise<LocalizeSummary> {
+  async localizeItems(
+    opts: { method?: LocalizeMethod; batchSize?: number; signal?: AbortSignal; onProgress?: (p: StageProgress) => void } = {},
+  ): Promise<LocalizeSummary> {
     const started = performance.now();
     const method = opts.method ?? this.settings.localize?.method ?? DEFAULT_LOCALIZE_METHOD;
     saveDomainSettings(this.store, { localize: { method } });
@@ -117,12 +119,13 @@ export class DomainStages {
       for (const r of read) if (!Buffer.isBuffer(r.bytes)) summary.failed.push({ path: r.it.path, reason: r.bytes.reason });
       let encoded: Array<EncodedObject | { error: string }>;
       try {
-        encoded = await encoder.encode(ok.map((r) => r.bytes), { method });
+        encoded = await encoder.encode(
+          ok.map((r) => r.bytes),
+          { method },
+        );
       } catch {
         // One bad image fails a batch: encode one by one to keep the others.
-        encoded = await Promise.all(
-          ok.map(async (r) => (await encoder.encode([r.bytes], { method }).catch((e: unknown) => [{ error: errorMessage(e) }]))[0]!),
-        );
+        encoded = await Promise.all(ok.map(async (r) => (await encoder.encode([r.bytes], { method }).catch((e: unknown) => [{ error: errorMessage(e) }]))[0]!));
       }
       encoded.forEach((e, i) => {
         const item = ok[i]!.it;

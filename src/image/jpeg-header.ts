@@ -53,7 +53,8 @@ export function readJpegHeader(b: Uint8Array): JpegHeader | null {
     const len = be16(b, i + 2);
     const end = i + 2 + len;
     if (len < 2 || end > b.length) return null;
-    const isExif = marker === 0xe1 && len >= 8 && b[i + 4] === 0x45 && b[i + 5] === 0x78 && b[i + 6] === 0x69 && b[i + 7] === 0x66 && b[i + 8] === 0 && b[i + 9] === 0;
+    const isExif =
+      marker === 0xe1 && len >= 8 && b[i + 4] === 0x45 && b[i + 5] === 0x78 && b[i + 6] === 0x69 && b[i + 7] === 0x66 && b[i + 8] === 0 && b[i + 9] === 0;
     if (isExif) {
       // Several Exif blocks: which one libvips believes is its business.
       if (++exifBlocks > 1) return null;

@@ -3,8 +3,21 @@ import path from 'node:path';
 
 /** Extensions of formats sharp (libvips) decodes; other files are ignored unless asked for. */
 export const IMAGE_EXTENSIONS = new Set([
-  '.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.gif', '.avif', '.heic', '.heif',
-  '.tif', '.tiff', '.svg', '.jp2', '.jxl',
+  '.jpg',
+  '.jpeg',
+  '.jpe',
+  '.jfif',
+  '.png',
+  '.webp',
+  '.gif',
+  '.avif',
+  '.heic',
+  '.heif',
+  '.tif',
+  '.tiff',
+  '.svg',
+  '.jp2',
+  '.jxl',
 ]);
 
 export interface FoundFile {

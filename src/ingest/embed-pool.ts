@@ -3,9 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { VisorError, type VisorErrorCode } from '../errors.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './embed-protocol.js';
 
-export type EmbedOutcome =
-  | { ok: true; width: number; height: number; format: string; vector: Float32Array; probs: Float32Array }
-  | { ok: false; reason: string };
+export type EmbedOutcome = { ok: true; width: number; height: number; format: string; vector: Float32Array; probs: Float32Array } | { ok: false; reason: string };
 
 export interface EmbedPoolOptions {
   /** Worker threads, each running the model on one core (default: one per core). */

@@ -8,10 +8,7 @@ export interface WorkerConfig {
   model: Record<string, unknown>;
 }
 
-export type ToWorker =
-  | { type: 'image'; id: string; bytes: Uint8Array }
-  | { type: 'flush' }
-  | { type: 'close' };
+export type ToWorker = { type: 'image'; id: string; bytes: Uint8Array } | { type: 'flush' } | { type: 'close' };
 
 export type FromWorker =
   | { type: 'ready'; featureDim: number; numClasses: number; inputSize: number; modelId: string }

@@ -97,8 +97,7 @@ async function gather(sources: readonly string[], opts: IndexOptions) {
         if (est instanceof Error) {
           const missing = (est as NodeJS.ErrnoException).code === 'ENOENT';
           skipped.push({ path: e.path, reason: `listed in the catalogue but ${missing ? 'no such file' : describeReadFailure(est)}` });
-        }
-        else if (!(est as import('node:fs').Stats).isFile()) skipped.push({ path: e.path, reason: 'not a regular file' });
+        } else if (!(est as import('node:fs').Stats).isFile()) skipped.push({ path: e.path, reason: 'not a regular file' });
         else {
           const s = est as import('node:fs').Stats;
           candidates.set(e.path, { path: e.path, size: s.size, mtimeMs: s.mtimeMs, meta: e.meta });
@@ -141,8 +140,17 @@ export async function indexSources(
   const report = (p: Omit<IndexProgress, 'embedded' | 'duplicates' | 'skipped'>) =>
     opts.onProgress?.({ ...p, embedded: summary.indexed, duplicates: summary.duplicates, skipped: summary.skipped.length });
   const summary: IndexSummary = {
-    scanned: 0, indexed: 0, unchanged: 0, metadataUpdated: 0, duplicates: 0, removed: 0,
-    skipped: [], ignored: 0, interrupted: false, totalItems: 0, seconds: 0,
+    scanned: 0,
+    indexed: 0,
+    unchanged: 0,
+    metadataUpdated: 0,
+    duplicates: 0,
+    removed: 0,
+    skipped: [],
+    ignored: 0,
+    interrupted: false,
+    totalItems: 0,
+    seconds: 0,
   };
   const skip = (p: CrawlProblem) => {
     summary.skipped.push(p);

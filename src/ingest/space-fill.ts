@@ -27,7 +27,8 @@ export interface SpaceModel {
 export function spaceModelFor(ref: string, paths: VisorPaths = resolvePaths()): SpaceModel {
   const spec = findAnyModel(ref, paths);
   if (spec) {
-    if (spec.format !== 'hf-onnx') throw new VisorError('QUERY_INVALID', `${ref} is the index's own image model; --model takes a vision–language model such as clip-vit-b32`);
+    if (spec.format !== 'hf-onnx')
+      throw new VisorError('QUERY_INVALID', `${ref} is the index's own image model; --model takes a vision–language model such as clip-vit-b32`);
     return { name: spec.id, spec };
   }
   const abs = path.resolve(ref);

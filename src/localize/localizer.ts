@@ -60,7 +60,10 @@ export function saliencyMap(method: LocalizeMethod, img: Rgb, acts: ActivationIn
     case 'combined+colour': {
       const a = activation();
       const b = normalizeRange(borderContrast(img));
-      return colourRefine(img, a.map((v, i) => Math.sqrt(v * b[i]!)));
+      return colourRefine(
+        img,
+        a.map((v, i) => Math.sqrt(v * b[i]!)),
+      );
     }
   }
 }
@@ -81,7 +84,10 @@ export function localize(method: LocalizeMethod, img: Rgb, acts: ActivationInput
 
 /** The model input downsampled to the working resolution. */
 export async function workingCopy(modelInput: Uint8Array, inputSize: number, side = WORK_SIDE): Promise<Rgb> {
-  const data = await sharp(modelInput, { raw: { width: inputSize, height: inputSize, channels: 3 } }).resize(side, side, { fit: 'fill' }).raw().toBuffer();
+  const data = await sharp(modelInput, { raw: { width: inputSize, height: inputSize, channels: 3 } })
+    .resize(side, side, { fit: 'fill' })
+    .raw()
+    .toBuffer();
   return { width: side, height: side, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 

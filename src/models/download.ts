@@ -70,11 +70,7 @@ export async function downloadVerified(req: DownloadRequest): Promise<void> {
   const interrupted = (cause: unknown, why = 'the connection failed'): VisorError => {
     if (timedOut) why = `no data arrived for ${timeoutMs} ms`;
     else if (signal?.aborted) why = 'it was aborted';
-    return new VisorError(
-      'DOWNLOAD_INTERRUPTED',
-      `Download of ${url} stopped after ${received} of ${total ?? 'unknown'} bytes because ${why}`,
-      { cause },
-    );
+    return new VisorError('DOWNLOAD_INTERRUPTED', `Download of ${url} stopped after ${received} of ${total ?? 'unknown'} bytes because ${why}`, { cause });
   };
 
   let tmp: string | undefined;
@@ -94,15 +90,9 @@ export async function downloadVerified(req: DownloadRequest): Promise<void> {
 
     const encoding = res.headers.get('content-encoding');
     const lengthHeader = res.headers.get('content-length');
-    const contentLength =
-      lengthHeader !== null && (!encoding || encoding === 'identity') && /^\d+$/.test(lengthHeader)
-        ? Number(lengthHeader)
-        : null;
+    const contentLength = lengthHeader !== null && (!encoding || encoding === 'identity') && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : null;
     if (req.size !== undefined && contentLength !== null && contentLength !== req.size) {
-      throw new VisorError(
-        'MODEL_SIZE_MISMATCH',
-        `Download of ${url}: server announces ${contentLength} bytes but ${req.size} were expected`,
-      );
+      throw new VisorError('MODEL_SIZE_MISMATCH', `Download of ${url}: server announces ${contentLength} bytes but ${req.size} were expected`);
     }
     total = req.size ?? contentLength;
 
@@ -150,10 +140,7 @@ export async function downloadVerified(req: DownloadRequest): Promise<void> {
         await fh.write(converted, 0, converted.length, 0);
       }
       if (actual !== expectedSha) {
-        throw new VisorError(
-          'MODEL_CHECKSUM_MISMATCH',
-          `Checksum mismatch for ${url}: expected sha256 ${expectedSha}, got ${actual}`,
-        );
+        throw new VisorError('MODEL_CHECKSUM_MISMATCH', `Checksum mismatch for ${url}: expected sha256 ${expectedSha}, got ${actual}`);
       }
       await fh.sync();
     } finally {

@@ -72,7 +72,11 @@ export interface JointFile {
 }
 
 /** Serialises a model; returns the file's sha256. Written via a temporary file and a rename. */
-export function writeJointFile(file: string, header: Omit<JointHeader, 'tensors' | 'weightsSha256' | 'format' | 'version'>, tensors: Map<string, { shape: number[]; data: Float32Array }>): string {
+export function writeJointFile(
+  file: string,
+  header: Omit<JointHeader, 'tensors' | 'weightsSha256' | 'format' | 'version'>,
+  tensors: Map<string, { shape: number[]; data: Float32Array }>,
+): string {
   const entries: TensorEntry[] = [];
   let offset = 0;
   for (const [name, t] of tensors) {

@@ -1,4 +1,3 @@
-
 import { resolvePaths, type VisorPaths } from '../config.js';
 import { VisorError } from '../errors.js';
 import { UNK, WordTokenizer } from '../text/word-tokenizer.js';
@@ -47,7 +46,8 @@ export class JointModel {
     const members: Member[] = [];
     let offset = 0;
     for (const m of header.members) {
-      if (m.architecture.image.featureDim !== header.members[0]!.architecture.image.featureDim) throw new VisorError('MODEL_INVALID', `${file}: members read different image features`);
+      if (m.architecture.image.featureDim !== header.members[0]!.architecture.image.featureDim)
+        throw new VisorError('MODEL_INVALID', `${file}: members read different image features`);
       const params: Params = new Map();
       for (const [name, shape] of Object.entries(parameterShapes(m.architecture))) {
         const data = tensors.get(m.prefix + name);
@@ -57,7 +57,8 @@ export class JointModel {
       members.push({ architecture: m.architecture, params, tokenizer: new WordTokenizer(m.tokenizer), offset });
       offset += m.architecture.dimension;
     }
-    if (members.length === 0 || offset !== header.dimension) throw new VisorError('MODEL_INVALID', `${file}: members add up to ${offset} dimensions, header says ${header.dimension}`);
+    if (members.length === 0 || offset !== header.dimension)
+      throw new VisorError('MODEL_INVALID', `${file}: members add up to ${offset} dimensions, header says ${header.dimension}`);
     const bank = (side: 'text' | 'image'): QueryBank | null => {
       const beta = header.queryBanks?.[side]?.beta;
       const vectors = tensors.get(`bank.${side}`);
@@ -184,4 +185,3 @@ export class JointModel {
     }
   }
 }
-

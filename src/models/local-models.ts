@@ -115,7 +115,9 @@ async function probe(folder: string, id: string, variant: string | undefined): P
   const [{ ClipModel }, { default: sharp }] = await Promise.all([import('./clip/clip-model.js'), import('sharp')]);
   const model = await ClipModel.load(folder, { id, variant, threads: 1 });
   try {
-    const image = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 120, b: 40 } } }).png().toBuffer();
+    const image = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 120, b: 40 } } })
+      .png()
+      .toBuffer();
     await model.encodeImages([image]);
     if (!model.hasText) return { dimension: model.dimension, noText: model.textUnavailableReason ?? 'no text tower' };
     await model.encodeText(['a photo of a dog']);

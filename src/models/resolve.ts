@@ -16,9 +16,7 @@ export interface ResolveOptions {
 
 export type ResolvedModel = Record<string, string>;
 
-export type FileLocation =
-  | { state: 'found'; path: string; where: 'models-path' | 'cache' | 'folder' }
-  | { state: 'missing'; cachePath: string };
+export type FileLocation = { state: 'found'; path: string; where: 'models-path' | 'cache' | 'folder' } | { state: 'missing'; cachePath: string };
 
 export function modelCacheDir(spec: ModelSpec, paths: VisorPaths): string {
   return path.join(paths.cacheDir, 'models', spec.id);

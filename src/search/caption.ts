@@ -15,7 +15,11 @@ export interface CaptionResult {
  * Image → text: ranks a corpus of captions for one photo in the joint space. The photo is
  * decoded and embedded exactly as the indexer would, then projected by the joint model.
  */
-export async function captionImage(image: string | Buffer, corpus: readonly string[], opts: { textModel: string | JointModel; k?: number; encoder?: ImageEncoder }): Promise<CaptionResult[]> {
+export async function captionImage(
+  image: string | Buffer,
+  corpus: readonly string[],
+  opts: { textModel: string | JointModel; k?: number; encoder?: ImageEncoder },
+): Promise<CaptionResult[]> {
   const model = typeof opts.textModel === 'string' ? await JointModel.load(opts.textModel) : opts.textModel;
   let bytes: Buffer;
   try {

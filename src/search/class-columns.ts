@@ -32,7 +32,16 @@ export function classMass(byClass: Float32Array, n: number, classes: Int32Array,
   // Eight, then four classes per pass over the items (the same additions in the same order,
   // left to right, with an eighth of the passes over the accumulator).
   for (; j + 8 <= m; j += 8) {
-    const [w0, w1, w2, w3, w4, w5, w6, w7] = [weights[j]!, weights[j + 1]!, weights[j + 2]!, weights[j + 3]!, weights[j + 4]!, weights[j + 5]!, weights[j + 6]!, weights[j + 7]!];
+    const [w0, w1, w2, w3, w4, w5, w6, w7] = [
+      weights[j]!,
+      weights[j + 1]!,
+      weights[j + 2]!,
+      weights[j + 3]!,
+      weights[j + 4]!,
+      weights[j + 5]!,
+      weights[j + 6]!,
+      weights[j + 7]!,
+    ];
     const [o0, o1, o2, o3] = [classes[j]! * n, classes[j + 1]! * n, classes[j + 2]! * n, classes[j + 3]! * n];
     const [o4, o5, o6, o7] = [classes[j + 4]! * n, classes[j + 5]! * n, classes[j + 6]! * n, classes[j + 7]! * n];
     for (let i = 0; i < n; i++) {

@@ -87,11 +87,16 @@ export async function encodeQuery(query: Query, store: SearchStore, encoders: Qu
   const like = query.like ?? [];
   const unlike = query.unlike ?? [];
   if (space !== undefined && (like.length || unlike.length || [...images, ...notImages].some((t) => typeof t.image === 'object' && !Buffer.isBuffer(t.image)))) {
-    throw new VisorError('QUERY_INVALID', `in the ${space} space, query images must be image files: items to find more or less like are compared in the main image features`);
+    throw new VisorError(
+      'QUERY_INVALID',
+      `in the ${space} space, query images must be image files: items to find more or less like are compared in the main image features`,
+    );
   }
   const encoder = () => encoders(space);
   const maxPixels = query.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const encoded = await Promise.all([...images, ...notImages].map(async (t) => ({ ...(await encodeRef(t.image, encoder, store, maxPixels)), weight: t.weight ?? 1 })));
+  const encoded = await Promise.all(
+    [...images, ...notImages].map(async (t) => ({ ...(await encodeRef(t.image, encoder, store, maxPixels)), weight: t.weight ?? 1 })),
+  );
   const positive = encoded.slice(0, images.length);
   const negative = encoded.slice(images.length);
   const feedback = await store.getItemsWithVectors([...like, ...unlike]);

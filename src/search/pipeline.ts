@@ -79,7 +79,17 @@ export class SearchPipeline {
     const { ids } = await store.vectors();
     const n = ids.length;
     const state: StageState = { report: {} };
-    const ctx: QueryContext = { query, weights: v.weights, text: v.text, composeText: v.composeText, store, encoded, ids, rowOf: rowIndex(ids), stageState: state };
+    const ctx: QueryContext = {
+      query,
+      weights: v.weights,
+      text: v.text,
+      composeText: v.composeText,
+      store,
+      encoded,
+      ids,
+      rowOf: rowIndex(ids),
+      stageState: state,
+    };
     for (const stage of stages) await stage.prepare?.(ctx, state);
 
     // 4. signals: the query as a whole, then each negative word, in the signals' order.
@@ -132,12 +142,27 @@ export class SearchPipeline {
 
     const page = ranked.slice(offset);
     if (query.lean) {
-      const results = page.map((c, i) => ({ rank: offset + i + 1, id: ids[c.row]!, score: c.score, path: '', paths: [], width: 0, height: 0, format: '', meta: {}, why: {} }));
+      const results = page.map((c, i) => ({
+        rank: offset + i + 1,
+        id: ids[c.row]!,
+        score: c.score,
+        path: '',
+        paths: [],
+        width: 0,
+        height: 0,
+        format: '',
+        meta: {},
+        why: {},
+      }));
       return { results, understood: true, signals: reports, fusion: method, ...(stageReport ? { stages: stageReport } : {}) };
     }
 
     // 7–8. hydrate the page (hydrate() skips the first `offset` hits itself), then explain each result.
-    const results = await hydrate(store, ranked.map((c) => ({ id: ids[c.row]!, score: c.score })), offset);
+    const results = await hydrate(
+      store,
+      ranked.map((c) => ({ id: ids[c.row]!, score: c.score })),
+      offset,
+    );
     const byId = new Map(page.map((c) => [ids[c.row]!, c]));
     const explained: RankedResult[] = [];
     for (const res of results) {

@@ -34,6 +34,8 @@ export async function hydrate(store: Pick<VectorStore, 'getItems'>, hits: Vector
   return page.flatMap((h, i) => {
     const it = items.get(h.id);
     if (!it) return []; // removed between search and lookup
-    return [{ rank: offset + i + 1, id: h.id, score: h.score, path: it.path, paths: it.paths, width: it.width, height: it.height, format: it.format, meta: it.meta }];
+    return [
+      { rank: offset + i + 1, id: h.id, score: h.score, path: it.path, paths: it.paths, width: it.width, height: it.height, format: it.format, meta: it.meta },
+    ];
   });
 }

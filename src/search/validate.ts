@@ -19,7 +19,8 @@ export function validateQuery(query: Query, weightNames: readonly string[]): Val
   const weights: Record<string, number> = Object.fromEntries(weightNames.map((name) => [name, 1]));
   for (const [name, w] of Object.entries(query.weights ?? {})) {
     if (w === undefined) continue;
-    if (!(name in weights)) throw new VisorError('QUERY_INVALID', `no signal named ${JSON.stringify(name)} to weigh; this collection's are ${weightNames.join(', ')}`);
+    if (!(name in weights))
+      throw new VisorError('QUERY_INVALID', `no signal named ${JSON.stringify(name)} to weigh; this collection's are ${weightNames.join(', ')}`);
     if (!Number.isFinite(w) || w < 0) throw new VisorError('QUERY_INVALID', `the weight of ${name} must be a finite number ≥ 0, got ${w}`);
     weights[name] = w;
   }
@@ -27,7 +28,8 @@ export function validateQuery(query: Query, weightNames: readonly string[]): Val
   // A composed query's own words: positive ones change the reference, negative ones join the rest.
   const composeText = query.compose ? parseQueryText(query.compose.text) : null;
   if (composeText) {
-    if (composeText.positive.length === 0) throw new VisorError('QUERY_INVALID', 'a composed query needs words saying how the results should differ from the image');
+    if (composeText.positive.length === 0)
+      throw new VisorError('QUERY_INVALID', 'a composed query needs words saying how the results should differ from the image');
     if ((query.images ?? []).length + (query.like ?? []).length === 0) {
       throw new VisorError('QUERY_INVALID', 'a composed query needs a reference: an image or an item to find more like');
     }

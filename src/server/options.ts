@@ -82,10 +82,7 @@ export function resolveServerOptions(given: Partial<ServerOptions> = {}): Server
     rateLimit: { ...DEFAULT_SERVER_OPTIONS.rateLimit, ...given.rateLimit },
   };
   if (o.apiKey !== undefined && o.apiKey.length < MIN_API_KEY_LENGTH) {
-    throw new VisorError(
-      'QUERY_INVALID',
-      `the API key must be at least ${MIN_API_KEY_LENGTH} characters (e.g. the output of 'openssl rand -hex 32')`,
-    );
+    throw new VisorError('QUERY_INVALID', `the API key must be at least ${MIN_API_KEY_LENGTH} characters (e.g. the output of 'openssl rand -hex 32')`);
   }
   if (!isLoopback(o.host) && !o.apiKey) {
     throw new VisorError(
@@ -94,7 +91,13 @@ export function resolveServerOptions(given: Partial<ServerOptions> = {}): Server
         'set VISOR_API_KEY (or --api-key), or listen on 127.0.0.1',
     );
   }
-  for (const [name, v] of Object.entries({ port: o.port, maxUploadBytes: o.maxUploadBytes, maxPixels: o.maxPixels, maxJsonBytes: o.maxJsonBytes, searchCacheSize: o.searchCacheSize })) {
+  for (const [name, v] of Object.entries({
+    port: o.port,
+    maxUploadBytes: o.maxUploadBytes,
+    maxPixels: o.maxPixels,
+    maxJsonBytes: o.maxJsonBytes,
+    searchCacheSize: o.searchCacheSize,
+  })) {
     const zeroOk = name === 'port' || name === 'searchCacheSize';
     if (!Number.isInteger(v) || v < 0 || (!zeroOk && v === 0) || (name === 'port' && v > 65535)) {
       throw new VisorError('QUERY_INVALID', `${name} out of range: ${v}`);
@@ -105,7 +108,8 @@ export function resolveServerOptions(given: Partial<ServerOptions> = {}): Server
     if (!fs.statSync(o.composeModel, { throwIfNoEntry: false })?.isFile()) throw new VisorError('MODEL_NOT_FOUND', `no composition model at ${o.composeModel}`);
   }
   for (const origin of o.corsOrigins) {
-    if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new VisorError('QUERY_INVALID', `CORS origin must look like https://host[:port], got ${JSON.stringify(origin)}`);
+    if (!/^https?:\/\/[^/\s]+$/.test(origin))
+      throw new VisorError('QUERY_INVALID', `CORS origin must look like https://host[:port], got ${JSON.stringify(origin)}`);
   }
   return o;
 }

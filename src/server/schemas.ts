@@ -38,7 +38,7 @@ const weights = {
 const paging = {
   k: { type: 'integer', minimum: 1, maximum: MAX_K, default: 10, description: 'results wanted' },
   offset: { type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0, description: 'results skipped first (paging)' },
-  where: { type: 'string', maxLength: 2000, description: "SQL condition over catalogue columns, e.g. \"category = 'shoes' AND price < 20\"" },
+  where: { type: 'string', maxLength: 2000, description: 'SQL condition over catalogue columns, e.g. "category = \'shoes\' AND price < 20"' },
   exact: { type: 'boolean', description: 'exhaustive search even where an approximate index exists' },
 } as const;
 
@@ -84,14 +84,15 @@ export const schemas = [
           weight: { type: 'number', minimum: 0, maximum: 100, description: 'zero-shot: weight of the words against the reference (default 1)' },
           trained: {
             type: 'boolean',
-            description: "through the trained composition model the server was started with (visor serve --compose-model); a 400 when it has none",
+            description: 'through the trained composition model the server was started with (visor serve --compose-model); a 400 when it has none',
           },
         },
       },
       space: {
         type: 'string',
         pattern: SPACE_PATTERN,
-        description: "compare the uploaded query images in this further embedding space of the index (e.g. clip-vit-b32; see /api/status) instead of the main image features",
+        description:
+          'compare the uploaded query images in this further embedding space of the index (e.g. clip-vit-b32; see /api/status) instead of the main image features',
       },
       stages: {
         type: 'object',
@@ -158,7 +159,7 @@ export const schemas = [
       stages: {
         type: 'object',
         additionalProperties: true,
-        description: 'what the query\'s stages found out about it (predicted categories, the object found…), by stage; only when stages ran',
+        description: "what the query's stages found out about it (predicted categories, the object found…), by stage; only when stages ran",
       },
     },
   },

@@ -63,7 +63,10 @@ async function checkComposeModel(file: string): Promise<void> {
   const model = await ComposeModel.load(file);
   try {
     if (model.config.image.kind !== 'mobilenet-pooled') {
-      throw new VisorError('QUERY_INVALID', `${file} reads pixels (${model.config.image.kind} encoder): a server composes over the features its index stores, which needs a model trained with --encoder mobilenet-pooled`);
+      throw new VisorError(
+        'QUERY_INVALID',
+        `${file} reads pixels (${model.config.image.kind} encoder): a server composes over the features its index stores, which needs a model trained with --encoder mobilenet-pooled`,
+      );
     }
   } finally {
     model.dispose();

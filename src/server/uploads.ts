@@ -58,7 +58,8 @@ export function rejectOversized(maxBytes: number) {
 export function readUploads(spec: UploadSpec) {
   return async (request: FastifyRequest): Promise<void> => {
     if (!request.isMultipart()) {
-      if (spec.required) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the images as a multipart/form-data upload (file fields: ${spec.fileFields.join(', ')})`);
+      if (spec.required)
+        throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the images as a multipart/form-data upload (file fields: ${spec.fileFields.join(', ')})`);
       return;
     }
     const files: Record<string, Upload[]> = {};
@@ -87,7 +88,11 @@ export function readUploads(spec: UploadSpec) {
           if (part.valueTruncated) throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `the form field "${part.fieldname}" is over ${MAX_FIELD_BYTES / 1024} KB`);
           body = parseJsonField(part.fieldname, part.value);
         } else {
-          throw new HttpError(400, 'QUERY_INVALID', `unknown form field ${JSON.stringify(part.fieldname)}${spec.jsonField ? `: the query goes in the field "${spec.jsonField}" as JSON` : ''}`);
+          throw new HttpError(
+            400,
+            'QUERY_INVALID',
+            `unknown form field ${JSON.stringify(part.fieldname)}${spec.jsonField ? `: the query goes in the field "${spec.jsonField}" as JSON` : ''}`,
+          );
         }
       }
     } catch (e) {

@@ -22,12 +22,18 @@ export function checkItemIds(ids: readonly string[]): void {
 
 /** scoreAll('probs') on an index whose image model has no classifier (numClasses 0). */
 export function noProbabilities(where: string, imageModel: string): VisorError {
-  return new VisorError('QUERY_INVALID', `index at ${where} holds no class probabilities (its image model ${imageModel} has no classifier); score against 'vector' instead`);
+  return new VisorError(
+    'QUERY_INVALID',
+    `index at ${where} holds no class probabilities (its image model ${imageModel} has no classifier); score against 'vector' instead`,
+  );
 }
 
 /** A query vector of the wrong length. */
 export function wrongDimension(got: number, holds: number, space?: string): VisorError {
-  return new VisorError('QUERY_INVALID', space === undefined ? `query vector has ${got} dims, index holds ${holds}` : `query vector has ${got} dims, space ${space} holds ${holds}`);
+  return new VisorError(
+    'QUERY_INVALID',
+    space === undefined ? `query vector has ${got} dims, index holds ${holds}` : `query vector has ${got} dims, space ${space} holds ${holds}`,
+  );
 }
 
 /** Space names are model ids, and become table names: lower-case letters, digits, '.', '-', '_'. */
@@ -35,7 +41,8 @@ export const SPACE_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 
 /** Refuses a space name that is not a model id, as QUERY_INVALID. */
 export function checkSpaceName(name: string): void {
-  if (!SPACE_NAME.test(name)) throw new VisorError('QUERY_INVALID', `embedding space name ${JSON.stringify(name)} must be lower-case letters, digits, '.', '-' or '_'`);
+  if (!SPACE_NAME.test(name))
+    throw new VisorError('QUERY_INVALID', `embedding space name ${JSON.stringify(name)} must be lower-case letters, digits, '.', '-' or '_'`);
 }
 
 /** A space the index does not hold. */

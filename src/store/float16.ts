@@ -6,7 +6,8 @@ export function float16ToFloat32(bits: ArrayLike<number>): Float32Array {
     const sign = h & 0x8000 ? -1 : 1;
     const exp = (h >> 10) & 0x1f;
     const frac = h & 0x3ff;
-    if (exp === 0) out[i] = sign * frac * 2 ** -24; // subnormal
+    if (exp === 0)
+      out[i] = sign * frac * 2 ** -24; // subnormal
     else if (exp === 31) out[i] = frac ? NaN : sign * Infinity;
     else out[i] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
   }

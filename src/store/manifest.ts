@@ -25,7 +25,8 @@ export function readManifest(dir: string): Manifest | null {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
-    if (code === 'ENOTDIR') throw new VisorError('INDEX_INCOMPATIBLE', `${dir} is not a folder (its path runs through a file); choose another --db`, { cause: e });
+    if (code === 'ENOTDIR')
+      throw new VisorError('INDEX_INCOMPATIBLE', `${dir} is not a folder (its path runs through a file); choose another --db`, { cause: e });
     if (code === 'EACCES' || code === 'EPERM') throw new VisorError('INDEX_INCOMPATIBLE', `cannot read ${manifestPath(dir)}: permission denied`, { cause: e });
     throw e;
   }
@@ -39,10 +40,7 @@ export function readManifest(dir: string): Manifest | null {
     throw new VisorError('INDEX_INCOMPATIBLE', `${manifestPath(dir)} is not a Visor index manifest`);
   }
   if (m.schemaVersion > SCHEMA_VERSION) {
-    throw new VisorError(
-      'INDEX_INCOMPATIBLE',
-      `index at ${dir} has schema version ${m.schemaVersion}; this Visor reads up to ${SCHEMA_VERSION} — upgrade Visor`,
-    );
+    throw new VisorError('INDEX_INCOMPATIBLE', `index at ${dir} has schema version ${m.schemaVersion}; this Visor reads up to ${SCHEMA_VERSION} — upgrade Visor`);
   }
   m.settings ??= {};
   return m;

@@ -17,7 +17,9 @@ export function splitCamel(text: string): string {
 
 /** A file name's or field's words as keyword search indexes them, joined by spaces. */
 export function wordText(text: string): string {
-  return splitCamel(text).replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+  return splitCamel(text)
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
 }
 
 /**
@@ -25,14 +27,22 @@ export function wordText(text: string): string {
  * a word stay ("jack-o'-lantern", "man's"), since WordNet's lemmas hold them.
  */
 export function lemmaTokens(text: string): string[] {
-  return text.toLowerCase().match(/[\p{L}\p{N}'-]+/gu)?.map((t) => t.replace(/^['-]+|['-]+$/g, '')).filter(Boolean) ?? [];
+  return (
+    text
+      .toLowerCase()
+      .match(/[\p{L}\p{N}'-]+/gu)
+      ?.map((t) => t.replace(/^['-]+|['-]+$/g, ''))
+      .filter(Boolean) ?? []
+  );
 }
 
 /** Words WordNet also lists as nouns ("a" the vitamin, "in" the inch, "it" the game) that a query uses as grammar. */
 export const FUNCTION_WORDS: ReadonlySet<string> = new Set(
-  ('a an the in on at of is are was were be been being it its to as or and but if so no not nor for from by with without into onto ' +
+  (
+    'a an the in on at of is are was were be been being it its to as or and but if so no not nor for from by with without into onto ' +
     'up down out over under off one two three four five six seven eight nine ten some many several all each both who what which this that ' +
-    'these those he she his her him i me my we us our you your they them their there here do does doing am has have had near next while').split(' '),
+    'these those he she his her him i me my we us our you your they them their there here do does doing am has have had near next while'
+  ).split(' '),
 );
 
 /** Query words present in an item's text, allowing for inflection (dress ~ dresses). */

@@ -54,7 +54,11 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
 const r1 = (x: number) => x.toFixed(1);
 
 async function evalFlickr8kCommand(o: EvalCommandOptions): Promise<void> {
-  if (!o.textModel) throw new VisorError('QUERY_INVALID', 'flickr8k evaluates a joint text–image model (--text-model <file.joint>) or text search with no training (--zero-shot)');
+  if (!o.textModel)
+    throw new VisorError(
+      'QUERY_INVALID',
+      'flickr8k evaluates a joint text–image model (--text-model <file.joint>) or text search with no training (--zero-shot)',
+    );
   const { evalFlickr8k } = await import('../../eval/flickr8k.js');
   const { parseWeights } = await import('../../../src/cli/search-options.js');
   const indexing = createProgress(o.progress);
@@ -85,7 +89,11 @@ async function evalFlickr8kCommand(o: EvalCommandOptions): Promise<void> {
         ...(report.fused ? [row(`text→image fused (${report.fused.fusion})`, report.fused.textToImage)] : []),
       ])}\n` +
       (report.fused
-        ? `fused: Collection.search, top ${report.fused.depth} per caption (beyond: rank ${report.fused.depth + 1}); signals understood: ${Object.entries(report.fused.understood).map(([k, v]) => `${k} ${v}`).join(', ')}\n`
+        ? `fused: Collection.search, top ${report.fused.depth} per caption (beyond: rank ${report.fused.depth + 1}); signals understood: ${Object.entries(
+            report.fused.understood,
+          )
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}\n`
         : '') +
       `R-sum ${r1(report.rsum)}\n\n` +
       `time: ${report.seconds.total.toFixed(1)} s (indexing ${report.seconds.index.toFixed(1)} s, encoding ${report.seconds.encode.toFixed(1)} s, ranking ${report.seconds.search.toFixed(1)} s)\n`,

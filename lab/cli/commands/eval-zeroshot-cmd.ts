@@ -35,8 +35,16 @@ export async function evalZeroShotCommand(dataset: string, o: EvalCommandOptions
         `what calibration and visual expansion each do (accuracy / mAP):\n` +
         `${table([
           ['', 'no expansion', 'with expansion'],
-          ['raw probabilities', `${f4(r.ablation.raw.accuracy)} / ${f4(r.ablation.raw.map)}`, `${f4(r.ablation.rawExpanded.accuracy)} / ${f4(r.ablation.rawExpanded.map)}`],
-          ['calibrated', `${f4(r.ablation.calibrated.accuracy)} / ${f4(r.ablation.calibrated.map)}`, `${f4(r.ablation.calibratedExpanded.accuracy)} / ${f4(r.ablation.calibratedExpanded.map)}`],
+          [
+            'raw probabilities',
+            `${f4(r.ablation.raw.accuracy)} / ${f4(r.ablation.raw.map)}`,
+            `${f4(r.ablation.rawExpanded.accuracy)} / ${f4(r.ablation.rawExpanded.map)}`,
+          ],
+          [
+            'calibrated',
+            `${f4(r.ablation.calibrated.accuracy)} / ${f4(r.ablation.calibrated.map)}`,
+            `${f4(r.ablation.calibratedExpanded.accuracy)} / ${f4(r.ablation.calibratedExpanded.map)}`,
+          ],
         ])}\n\n` +
         `time: indexing ${r.seconds.index.toFixed(1)} s, searching ${r.seconds.search.toFixed(1)} s\n`;
     } else if (dataset === 'flickr8k') {

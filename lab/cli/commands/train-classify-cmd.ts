@@ -39,7 +39,9 @@ export async function trainClassifyCommand(o: TrainClassifyOptions): Promise<voi
       const { mirroredRows } = await import('../../../src/domain/mirror.js');
       const pipeline = await DomainStages.open(collection.store);
       try {
-        mirrored = await mirroredRows(collection.store, await pipeline.encoder(), data.ids, { onProgress: (done, total) => progress.update({ phase: 'mirror images', done, total }) });
+        mirrored = await mirroredRows(collection.store, await pipeline.encoder(), data.ids, {
+          onProgress: (done, total) => progress.update({ phase: 'mirror images', done, total }),
+        });
       } finally {
         await pipeline.close();
       }

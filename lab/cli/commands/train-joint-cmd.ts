@@ -73,7 +73,9 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
             const d = p.record.dev;
             const line =
               `epoch ${p.epoch}: loss ${p.record.loss.toFixed(4)}, ${p.record.seconds.toFixed(0)} s` +
-              (d ? `; dev text→image R@1/5/10 ${f1(d.textToImage.r1)}/${f1(d.textToImage.r5)}/${f1(d.textToImage.r10)}, image→text ${f1(d.imageToText.r1)}/${f1(d.imageToText.r5)}/${f1(d.imageToText.r10)}, R-sum ${f1(d.rsum)}` : '');
+              (d
+                ? `; dev text→image R@1/5/10 ${f1(d.textToImage.r1)}/${f1(d.textToImage.r5)}/${f1(d.textToImage.r10)}, image→text ${f1(d.imageToText.r1)}/${f1(d.imageToText.r5)}/${f1(d.imageToText.r10)}, R-sum ${f1(d.rsum)}`
+                : '');
             lines.push(line);
             if (o.progress !== 'none' && o.progress !== 'json') process.stderr.write(`\n${line}\n`);
             return;
@@ -106,18 +108,24 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
           `${table([
             ['pairs', `${s.pairs.train} train, ${s.pairs.dev} dev`],
             ['vocabulary', String(t.tokenizer.vocabSize)],
-            ...s.members.map((m) => [
-              `${m.config.loss}`,
-              `${m.history.length} epochs, best ${m.bestEpoch}` + (m.best ? `, dev R-sum ${f1(m.best.rsum)}` : ''),
-            ]),
+            ...s.members.map((m) => [`${m.config.loss}`, `${m.history.length} epochs, best ${m.bestEpoch}` + (m.best ? `, dev R-sum ${f1(m.best.rsum)}` : '')]),
             ...(d
               ? [
-                  [`dev text→image${s.members.length > 1 ? ' (ensemble)' : ''}`, `R@1 ${f1(d.textToImage.r1)}  R@5 ${f1(d.textToImage.r5)}  R@10 ${f1(d.textToImage.r10)}  median rank ${d.textToImage.medianRank}`],
-                  [`dev image→text${s.members.length > 1 ? ' (ensemble)' : ''}`, `R@1 ${f1(d.imageToText.r1)}  R@5 ${f1(d.imageToText.r5)}  R@10 ${f1(d.imageToText.r10)}  median rank ${d.imageToText.medianRank}`],
+                  [
+                    `dev text→image${s.members.length > 1 ? ' (ensemble)' : ''}`,
+                    `R@1 ${f1(d.textToImage.r1)}  R@5 ${f1(d.textToImage.r5)}  R@10 ${f1(d.textToImage.r10)}  median rank ${d.textToImage.medianRank}`,
+                  ],
+                  [
+                    `dev image→text${s.members.length > 1 ? ' (ensemble)' : ''}`,
+                    `R@1 ${f1(d.imageToText.r1)}  R@5 ${f1(d.imageToText.r5)}  R@10 ${f1(d.imageToText.r10)}  median rank ${d.imageToText.medianRank}`,
+                  ],
                 ]
               : []),
             ...(s.queryBanks ? [['querybank β (chosen on dev)', `text→image ${s.queryBanks.textToImage}, image→text ${s.queryBanks.imageToText} (0: off)`]] : []),
-            ['time', `features ${s.seconds.features.toFixed(1)} s, training ${s.seconds.training.toFixed(1)} s, query banks ${s.seconds.queryBanks.toFixed(1)} s`],
+            [
+              'time',
+              `features ${s.seconds.features.toFixed(1)} s, training ${s.seconds.training.toFixed(1)} s, query banks ${s.seconds.queryBanks.toFixed(1)} s`,
+            ],
           ])}\n`,
       );
     }

@@ -81,11 +81,21 @@ function tripletsOf(split: CssSplit, imagesDir: string): Triplet[] {
  * Scores queries against a gallery the way TIRG evaluates CSS: every gallery image is a
  * candidate except the query's own reference; the one relevant image is the target scene.
  */
-async function score(kernel: ExactKernel, queries: Float32Array, gallery: Float32Array, dim: number, refRows: Int32Array, targetRows: Int32Array, kinds: readonly ModificationKind[]): Promise<RetrievalFigures> {
+async function score(
+  kernel: ExactKernel,
+  queries: Float32Array,
+  gallery: Float32Array,
+  dim: number,
+  refRows: Int32Array,
+  targetRows: Int32Array,
+  kinds: readonly ModificationKind[],
+): Promise<RetrievalFigures> {
   const n = refRows.length;
   const top = await kernel.topK(queries, n, gallery, gallery.length / dim, new Float32Array(gallery.length / dim), 11);
   const ranked = Array.from({ length: n }, (_, i) => {
-    const rows = Array.from(top.rows.subarray(i * top.k, (i + 1) * top.k)).filter((r) => r !== refRows[i]).slice(0, 10);
+    const rows = Array.from(top.rows.subarray(i * top.k, (i + 1) * top.k))
+      .filter((r) => r !== refRows[i])
+      .slice(0, 10);
     return { relevant: Uint8Array.from(rows, (r) => (r === targetRows[i] ? 1 : 0)), totalRelevant: 1 };
   });
   const s = summarize(ranked, { ks: [1, 5, 10] });
@@ -146,21 +156,35 @@ export async function evalCss(opts: CssEvalOptions = {}): Promise<CssReport> {
   const kernel = await ExactKernel.create();
   const models: ComposeModel[] = [];
   try {
-    const data = await phase('generate', () => generateCss(dir, {
+    const data = await phase('generate', () =>
+      generateCss(dir, {
         seed: opts.seed,
         trainQueries: opts.trainQueries,
         testQueries: opts.testQueries,
         chainLength: opts.chainLength,
         imageSize: opts.imageSize,
         onProgress: (d, t) => opts.onProgress?.('generate', d, t),
-      }));
+      }),
+    );
     const encoder = opts.encoder ?? 'cnn';
     const trainTriplets = tripletsOf(data.train, data.imagesDir);
-    const prepared = await phase('prepare images', () => prepareImages(trainTriplets, encoder, { onProgress: (p) => opts.onProgress?.('prepare images', p.done, p.total) }));
-    const testTable = await phase('prepare test images', () =>
-      prepareImageInputs(prepared.encoder, data.test.images.map((f) => path.join(data.imagesDir, f)), { onProgress: (d, t) => opts.onProgress?.('prepare test images', d, t) }),
+    const prepared = await phase('prepare images', () =>
+      prepareImages(trainTriplets, encoder, { onProgress: (p) => opts.onProgress?.('prepare images', p.done, p.total) }),
     );
-    const settings: TrainCompositionOptions = { encoder, prepared, epochs: opts.epochs ?? CSS_EPOCHS, batchSize: opts.batchSize, learningRate: opts.learningRate };
+    const testTable = await phase('prepare test images', () =>
+      prepareImageInputs(
+        prepared.encoder,
+        data.test.images.map((f) => path.join(data.imagesDir, f)),
+        { onProgress: (d, t) => opts.onProgress?.('prepare test images', d, t) },
+      ),
+    );
+    const settings: TrainCompositionOptions = {
+      encoder,
+      prepared,
+      epochs: opts.epochs ?? CSS_EPOCHS,
+      batchSize: opts.batchSize,
+      learningRate: opts.learningRate,
+    };
     const train = (fusion: FusionKind) =>
       (async () => {
         const m = await trainComposition(trainTriplets, {
@@ -168,7 +192,10 @@ export async function evalCss(opts: CssEvalOptions = {}): Promise<CssReport> {
           fusion,
           thread: true,
           // The models advance together: one progress line (the first) stands for all.
-          onProgress: fusion === (opts.fusions ?? ['tirg'])[0] ? (p) => opts.onProgress?.('train', p.done, p.total, { loss: p.loss ?? NaN, epoch: p.epoch ?? 0 }) : undefined,
+          onProgress:
+            fusion === (opts.fusions ?? ['tirg'])[0]
+              ? (p) => opts.onProgress?.('train', p.done, p.total, { loss: p.loss ?? NaN, epoch: p.epoch ?? 0 })
+              : undefined,
         });
         models.push(m);
         return m;
@@ -204,7 +231,11 @@ export async function evalCss(opts: CssEvalOptions = {}): Promise<CssReport> {
         const { gallery, queries } = await composed(m, test);
         return score(kernel, queries, gallery, m.dim, test.refRows, test.targetRows, test.kinds);
       });
-      methods.push({ name: `composed (${fusion === 'tirg' ? 'TIRG gated residual' : 'concat MLP, DenseBert4Ret-style'})`, description: `trained ${encoder} image encoder + text encoder + ${fusion} fusion, batch softmax loss over the triplets`, ...figures });
+      methods.push({
+        name: `composed (${fusion === 'tirg' ? 'TIRG gated residual' : 'concat MLP, DenseBert4Ret-style'})`,
+        description: `trained ${encoder} image encoder + text encoder + ${fusion} fusion, batch softmax loss over the triplets`,
+        ...figures,
+      });
       imageOnlyFrom ??= m;
     }
 
@@ -245,13 +276,29 @@ export async function evalCss(opts: CssEvalOptions = {}): Promise<CssReport> {
       const tuneSet = await composed(textModel, tune, prepared.table, trainRows);
       let best = { weight: ZERO_SHOT_WEIGHTS[0]!, r1: -1 };
       for (const w of ZERO_SHOT_WEIGHTS) {
-        const f = await score(kernel, zeroShot(tuneSet.gallery, tuneSet.queries, tune.refRows, textModel.dim, w), tuneSet.gallery, textModel.dim, tune.refRows, tune.targetRows, tune.kinds);
+        const f = await score(
+          kernel,
+          zeroShot(tuneSet.gallery, tuneSet.queries, tune.refRows, textModel.dim, w),
+          tuneSet.gallery,
+          textModel.dim,
+          tune.refRows,
+          tune.targetRows,
+          tune.kinds,
+        );
         if (f.recallAt1 > best.r1) best = { weight: w, r1: f.recallAt1 };
       }
       out.push({
         name: 'zero-shot composition',
         description: `normalise(image + ${best.weight}·text) in the text-only model's space (its image and text encoders, no fusion module; weight chosen on training queries)`,
-        ...(await score(kernel, zeroShot(gallery, queries, test.refRows, textModel.dim, best.weight), gallery, textModel.dim, test.refRows, test.targetRows, test.kinds)),
+        ...(await score(
+          kernel,
+          zeroShot(gallery, queries, test.refRows, textModel.dim, best.weight),
+          gallery,
+          textModel.dim,
+          test.refRows,
+          test.targetRows,
+          test.kinds,
+        )),
       });
       return { out, weight: best.weight };
     });

@@ -102,7 +102,10 @@ export async function generateCss(dir: string, opts: CssGenerateOptions = {}): P
   const imagesDir = path.join(dir, 'images');
   const toRender: Array<{ file: string; scene: Scene }> = [];
   const splits = {} as Record<'train' | 'test', CssSplit>;
-  for (const [name, plan] of [['train', train], ['test', test]] as const) {
+  for (const [name, plan] of [
+    ['train', train],
+    ['test', test],
+  ] as const) {
     fs.mkdirSync(path.join(imagesDir, name), { recursive: true });
     const fileOf = new Map<string, string>();
     const sceneOf = new Map<string, string>();

@@ -29,9 +29,7 @@ function shapeSvg(o: SceneObject, cx: number, cy: number): string {
 
 /** The scene as SVG: objects centred in their grid cells on a light grey ground. */
 export function sceneSvg(scene: Scene, pixels: number): string {
-  const body = scene
-    .map((o, cell) => (o ? shapeSvg(o, CELL * (cell % 3) + CELL / 2, CELL * Math.floor(cell / 3) + CELL / 2) : ''))
-    .join('');
+  const body = scene.map((o, cell) => (o ? shapeSvg(o, CELL * (cell % 3) + CELL / 2, CELL * Math.floor(cell / 3) + CELL / 2) : '')).join('');
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${pixels}" height="${pixels}" viewBox="0 0 ${VIEW} ${VIEW}">` +
     `<rect width="${VIEW}" height="${VIEW}" fill="#e6e6e6"/>${body}</svg>`
@@ -41,5 +39,7 @@ export function sceneSvg(scene: Scene, pixels: number): string {
 /** A PNG of the scene, rendered by sharp (librsvg). */
 export function renderScenePng(scene: Scene, pixels: number): Promise<Buffer> {
   if (scene.length !== POSITIONS.length) throw new Error(`a scene has ${POSITIONS.length} cells, got ${scene.length}`);
-  return sharp(Buffer.from(sceneSvg(scene, pixels))).png({ compressionLevel: 1 }).toBuffer();
+  return sharp(Buffer.from(sceneSvg(scene, pixels)))
+    .png({ compressionLevel: 1 })
+    .toBuffer();
 }

@@ -48,9 +48,7 @@ export const MAX_OBJECTS = 5;
 
 /** A canonical string for a scene: equal scenes, equal keys (used for de-duplication and splits). */
 export function sceneKey(scene: Scene): string {
-  return scene
-    .map((o) => (o ? `${SHAPES.indexOf(o.shape)}${COLOUR_NAMES.indexOf(o.colour)}${SIZES.indexOf(o.size)}` : '---'))
-    .join('');
+  return scene.map((o) => (o ? `${SHAPES.indexOf(o.shape)}${COLOUR_NAMES.indexOf(o.colour)}${SIZES.indexOf(o.size)}` : '---')).join('');
 }
 
 export function objectCount(scene: Scene): number {
@@ -123,7 +121,10 @@ export function modify(scene: Scene, kind: ModificationKind, random: () => numbe
       if (objects.length <= MIN_OBJECTS) return null;
       return { kind, text: `remove the ${ref}`, target: withCell(scene, cell, null) };
     case 'colour': {
-      const colour = pick(random, COLOUR_NAMES.filter((c) => c !== o.colour));
+      const colour = pick(
+        random,
+        COLOUR_NAMES.filter((c) => c !== o.colour),
+      );
       return { kind, text: `make the ${ref} ${colour}`, target: withCell(scene, cell, { ...o, colour }) };
     }
     case 'size': {
@@ -131,7 +132,10 @@ export function modify(scene: Scene, kind: ModificationKind, random: () => numbe
       return { kind, text: `make the ${ref} ${size}`, target: withCell(scene, cell, { ...o, size }) };
     }
     case 'shape': {
-      const shape = pick(random, SHAPES.filter((s) => s !== o.shape));
+      const shape = pick(
+        random,
+        SHAPES.filter((s) => s !== o.shape),
+      );
       return { kind, text: `make the ${ref} a ${shape}`, target: withCell(scene, cell, { ...o, shape }) };
     }
   }

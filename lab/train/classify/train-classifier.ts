@@ -112,12 +112,38 @@ function logitsOf(fit: { standardizer: Standardizer; layer: LinearLayer }, x: Fl
  * A fold's temperature without touching the fold's held-out items: a model on 80 % of the
  * fold's training items is scored on the other 20 %.
  */
-function innerTemperature(x: Float32Array, dim: number, y: Int32Array, train: Int32Array, classes: number, opts: SoftmaxTrainOptions, mirrorOffset: number): number {
-  const inner = stratifiedFolds(Int32Array.from(train, (i) => y[i]!), 5, (opts.seed ?? 1) + 7919);
+function innerTemperature(
+  x: Float32Array,
+  dim: number,
+  y: Int32Array,
+  train: Int32Array,
+  classes: number,
+  opts: SoftmaxTrainOptions,
+  mirrorOffset: number,
+): number {
+  const inner = stratifiedFolds(
+    Int32Array.from(train, (i) => y[i]!),
+    5,
+    (opts.seed ?? 1) + 7919,
+  );
   const { train: a, test: b } = splitFold(inner, 0);
-  const fit = fitRows(x, dim, y, withMirrors(Int32Array.from(a, (i) => train[i]!), mirrorOffset), classes, opts);
+  const fit = fitRows(
+    x,
+    dim,
+    y,
+    withMirrors(
+      Int32Array.from(a, (i) => train[i]!),
+      mirrorOffset,
+    ),
+    classes,
+    opts,
+  );
   const held = Int32Array.from(b, (i) => train[i]!);
-  return fitTemperature(logitsOf(fit, x, dim, held, mirrorOffset), Int32Array.from(held, (i) => y[i]!), classes);
+  return fitTemperature(
+    logitsOf(fit, x, dim, held, mirrorOffset),
+    Int32Array.from(held, (i) => y[i]!),
+    classes,
+  );
 }
 
 function trainingRecord(opts: TrainClassifierOptions, items: number): Record<string, unknown> {
@@ -168,12 +194,21 @@ export function crossValidate(rows: FeatureRows, labels: readonly string[], opts
       predicted[item] = best;
     });
     models.push(
-      new CategoryClassifier(`fold${f}`, categories, inputs, fit.standardizer, fit.layer, temperature, {
-        column: opts.column ?? null,
-        imageModel: opts.imageModel ?? null,
-        training: { ...trainingRecord(fitOpts, train.length), fold: f },
-        crossValidation: null,
-      }, mirrorOffset >= 0),
+      new CategoryClassifier(
+        `fold${f}`,
+        categories,
+        inputs,
+        fit.standardizer,
+        fit.layer,
+        temperature,
+        {
+          column: opts.column ?? null,
+          imageModel: opts.imageModel ?? null,
+          training: { ...trainingRecord(fitOpts, train.length), fold: f },
+          crossValidation: null,
+        },
+        mirrorOffset >= 0,
+      ),
     );
   }
   opts.onProgress?.('cross-validation', folds, folds);
@@ -183,7 +218,14 @@ export function crossValidate(rows: FeatureRows, labels: readonly string[], opts
     confusion[y[i]!]![predicted[i]!]!++;
     if (predicted[i] === y[i]) correct++;
   }
-  const recalls = confusion.map((row, c) => row[c]! / Math.max(1, row.reduce((s, v) => s + v, 0)));
+  const recalls = confusion.map(
+    (row, c) =>
+      row[c]! /
+      Math.max(
+        1,
+        row.reduce((s, v) => s + v, 0),
+      ),
+  );
   return {
     folds,
     categories,
@@ -235,11 +277,20 @@ export function trainCategoryClassifier(
   const fit = fitRows(x, dim, yx, withMirrors(all, mirrorOffset), k, opts);
   opts.onProgress?.('final model', 1, 1);
   const id = `clf-${opts.column ?? 'category'}-${Date.now().toString(36)}`;
-  const classifier = new CategoryClassifier(id, cv.categories, inputs, fit.standardizer, fit.layer, temperature, {
-    column: opts.column ?? null,
-    imageModel: opts.imageModel ?? null,
-    training: trainingRecord(opts, rows.count),
-    crossValidation: { folds: cv.folds, accuracy: cv.accuracy, balancedAccuracy: cv.balancedAccuracy },
-  }, mirrorOffset >= 0);
+  const classifier = new CategoryClassifier(
+    id,
+    cv.categories,
+    inputs,
+    fit.standardizer,
+    fit.layer,
+    temperature,
+    {
+      column: opts.column ?? null,
+      imageModel: opts.imageModel ?? null,
+      training: trainingRecord(opts, rows.count),
+      crossValidation: { folds: cv.folds, accuracy: cv.accuracy, balancedAccuracy: cv.balancedAccuracy },
+    },
+    mirrorOffset >= 0,
+  );
   return { classifier, crossValidation: cv };
 }

@@ -59,7 +59,11 @@ export function encoderConfig(kind: ImageEncoderKind): ImageEncoderConfig {
 }
 
 /** Reads and decodes every image the triplets name, once each. */
-export async function prepareImages(triplets: readonly Triplet[], kind: ImageEncoderKind, opts: Pick<TrainCompositionOptions, 'mobilenet' | 'onProgress'> = {}): Promise<PreparedImages> {
+export async function prepareImages(
+  triplets: readonly Triplet[],
+  kind: ImageEncoderKind,
+  opts: Pick<TrainCompositionOptions, 'mobilenet' | 'onProgress'> = {},
+): Promise<PreparedImages> {
   const encoder = encoderConfig(kind);
   const paths = [...new Set(triplets.flatMap((t) => [t.reference, t.target]))];
   const table = await prepareImageInputs(encoder, paths, {

@@ -30,7 +30,10 @@ async function main(): Promise<void> {
   });
   const weights: Extract<TrainerMessage, { type: 'done' }>['weights'] = {};
   for (const [name, v] of Object.entries(params)) weights[name] = { shape: v.shape, data: v.dataSync() as Float32Array };
-  post({ type: 'done', weights, log }, Object.values(weights).map((w) => w.data.buffer as ArrayBuffer));
+  post(
+    { type: 'done', weights, log },
+    Object.values(weights).map((w) => w.data.buffer as ArrayBuffer),
+  );
 }
 
 main().catch((e) => post({ type: 'error', message: errorMessage(e) }));

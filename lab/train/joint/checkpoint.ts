@@ -46,7 +46,12 @@ export function jointModelParts(
 }
 
 /** Saves trained network(s) as one `.joint` file; returns its sha256. */
-export function saveJoint(file: string, members: TrainedJoint | readonly TrainedJoint[], name = path.basename(file).replace(/\.joint$/, ''), training: Record<string, unknown> = {}): string {
+export function saveJoint(
+  file: string,
+  members: TrainedJoint | readonly TrainedJoint[],
+  name = path.basename(file).replace(/\.joint$/, ''),
+  training: Record<string, unknown> = {},
+): string {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const { header, tensors } = jointModelParts(Array.isArray(members) ? members : [members as TrainedJoint], name, training);
   return writeJointFile(file, header, tensors);

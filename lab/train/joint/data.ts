@@ -13,7 +13,12 @@ import type { CaptionedImage } from '../../eval/datasets.js';
 export function readCaptionsCsv(file: string, imagesDir?: string): CaptionedImage[] {
   let rows: Array<Record<string, string>>;
   try {
-    rows = parse(fs.readFileSync(file, 'utf8'), { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), skip_empty_lines: true, bom: true, relax_quotes: true }) as Array<Record<string, string>>;
+    rows = parse(fs.readFileSync(file, 'utf8'), {
+      columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()),
+      skip_empty_lines: true,
+      bom: true,
+      relax_quotes: true,
+    }) as Array<Record<string, string>>;
   } catch (e) {
     throw new VisorError('CATALOGUE_INVALID', `cannot read captions ${file}: ${(e as Error).message}`, { cause: e });
   }

@@ -73,7 +73,13 @@ class FeatureCache {
     const f = this.file(hash);
     fs.mkdirSync(path.dirname(f), { recursive: true });
     const tmp = `${f}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, Buffer.concat([Buffer.from(features.buffer, features.byteOffset, features.byteLength), Buffer.from(probsF16.buffer, probsF16.byteOffset, probsF16.byteLength)]));
+    fs.writeFileSync(
+      tmp,
+      Buffer.concat([
+        Buffer.from(features.buffer, features.byteOffset, features.byteLength),
+        Buffer.from(probsF16.buffer, probsF16.byteOffset, probsF16.byteLength),
+      ]),
+    );
     fs.renameSync(tmp, f);
   }
 }

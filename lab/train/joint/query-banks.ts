@@ -32,7 +32,11 @@ export function buildQueryBanks(model: JointModel, train: TrainSplit, dev: Train
   const imageRows = evenSample(train.features.count, BANK_ROWS);
   const f = train.features;
   const textBank = model.encodeText(captions);
-  const imageBank = model.encodeImages(takeRows(f.features, f.featureDim, imageRows), model.usesProbs ? takeRows(f.probs, f.numClasses, imageRows) : undefined, imageRows.length);
+  const imageBank = model.encodeImages(
+    takeRows(f.features, f.featureDim, imageRows),
+    model.usesProbs ? takeRows(f.probs, f.numClasses, imageRows) : undefined,
+    imageRows.length,
+  );
   const tensors = new Map([
     ['bank.text', { shape: [captions.length, D], data: textBank }],
     ['bank.image', { shape: [imageRows.length, D], data: imageBank }],

@@ -73,13 +73,18 @@ export async function runJointTraining(job: JointTrainingJob): Promise<JointTrai
     if (job.hooks?.signal?.aborted) break;
     const checkpoint = checkpointWriter(job.out, loss);
     members.push(
-      await trainJoint(train, dev, { ...job.config, loss }, {
-        ...job.hooks,
-        onCheckpoint: (t, e) => {
-          checkpoint(t, e);
-          job.hooks?.onCheckpoint?.(t, e);
+      await trainJoint(
+        train,
+        dev,
+        { ...job.config, loss },
+        {
+          ...job.hooks,
+          onCheckpoint: (t, e) => {
+            checkpoint(t, e);
+            job.hooks?.onCheckpoint?.(t, e);
+          },
         },
-      }),
+      ),
     );
   }
   const trainingSeconds = (performance.now() - t0) / 1000;

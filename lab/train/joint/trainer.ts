@@ -190,7 +190,12 @@ export function evaluateSplit(tf: Tf, params: Params, a: JointArchitecture, toke
  * Trains the joint embedding: seeded, Adam with warm-up and cosine decay, gradient clipping,
  * early stopping on dev R-sum (the best epoch's weights are returned).
  */
-export async function trainJoint(train: TrainSplit, dev: TrainSplit | null, config: Partial<JointTrainConfig> = {}, hooks: TrainHooks = {}): Promise<TrainedJoint> {
+export async function trainJoint(
+  train: TrainSplit,
+  dev: TrainSplit | null,
+  config: Partial<JointTrainConfig> = {},
+  hooks: TrainHooks = {},
+): Promise<TrainedJoint> {
   const loss = config.loss ?? DEFAULT_JOINT_CONFIG.loss;
   const c: JointTrainConfig = { ...DEFAULT_JOINT_CONFIG, lr: LOSS_LR[loss], ...config };
   const t0 = performance.now();

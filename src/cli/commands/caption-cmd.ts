@@ -22,7 +22,12 @@ function readCorpus(file: string): string[] {
   }
   let captions: string[];
   if (/\.(csv|tsv)$/i.test(file)) {
-    const rows = parse(text, { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), skip_empty_lines: true, bom: true, delimiter: file.endsWith('.tsv') ? '\t' : ',' }) as Array<Record<string, string>>;
+    const rows = parse(text, {
+      columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()),
+      skip_empty_lines: true,
+      bom: true,
+      delimiter: file.endsWith('.tsv') ? '\t' : ',',
+    }) as Array<Record<string, string>>;
     if (rows[0] && !('caption' in rows[0])) throw new VisorError('QUERY_INVALID', `${file} has no caption column`);
     captions = rows.map((r) => (r.caption ?? '').trim());
   } else captions = text.split('\n').map((l) => l.trim());

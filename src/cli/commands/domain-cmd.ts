@@ -20,14 +20,23 @@ export async function categorizeCommand(o: CategorizeOptions): Promise<void> {
   if (!o.model === !o.zeroShot) throw new VisorError('QUERY_INVALID', 'give either --model <classifier file> or --zero-shot <names>');
   const predictor = o.model
     ? { kind: 'trained' as const, file: path.resolve(o.model) }
-    : { kind: 'zero-shot' as const, categories: o.zeroShot!.split(',').map((c) => c.trim()).filter(Boolean) };
+    : {
+        kind: 'zero-shot' as const,
+        categories: o
+          .zeroShot!.split(',')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      };
   const collection = await Collection.open({ db: o.db });
   if (o.column !== undefined) {
     // A misspelt column would silently leave every image to the predictor.
     const known = Object.keys(await collection.store.metaColumns());
     if (!known.includes(o.column)) {
       await collection.close();
-      throw new VisorError('QUERY_INVALID', `no catalogue column ${JSON.stringify(o.column)} in the index${known.length ? ` (columns: ${known.join(', ')})` : ''}`);
+      throw new VisorError(
+        'QUERY_INVALID',
+        `no catalogue column ${JSON.stringify(o.column)} in the index${known.length ? ` (columns: ${known.join(', ')})` : ''}`,
+      );
     }
   }
   const { DomainStages } = await import('../../domain/stages.js');
@@ -45,7 +54,12 @@ export async function categorizeCommand(o: CategorizeOptions): Promise<void> {
     process.stdout.write(
       `${table([
         ['categorised', `${s.categorized} (${s.fromCatalogue} from the catalogue, ${s.categorized - s.fromCatalogue} predicted), ${s.unchanged} unchanged`],
-        ['categories', Object.entries(s.counts).map(([c, n]) => `${c} ${n}`).join(', ')],
+        [
+          'categories',
+          Object.entries(s.counts)
+            .map(([c, n]) => `${c} ${n}`)
+            .join(', '),
+        ],
         ['time', `${s.seconds.toFixed(1)} s`],
       ])}\n`,
     );

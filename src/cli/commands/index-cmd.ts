@@ -41,7 +41,9 @@ function printSummary(s: CollectionIndexSummary, db: string): void {
   }
   if (s.scanned === 0 && s.skipped.length === 0) {
     // Nothing that looked like an image: say why rather than leave an empty index unexplained.
-    lines.push(`No image files found${s.ignored ? ` (${s.ignored} other file${s.ignored === 1 ? '' : 's'}: --all-files tries them)` : ''}; hidden files and folders need --hidden.`);
+    lines.push(
+      `No image files found${s.ignored ? ` (${s.ignored} other file${s.ignored === 1 ? '' : 's'}: --all-files tries them)` : ''}; hidden files and folders need --hidden.`,
+    );
   }
   if (s.interrupted) lines.push('Run the same command again to finish: what was stored is kept.');
   lines.push(`Index: ${db} (${s.totalItems} images)`);
@@ -103,8 +105,7 @@ export async function indexCommand(sources: string[], o: IndexCommandOptions): P
       space: o.space,
       onStageProgress: (p) => progress.update({ phase: p.stage, done: p.done, total: p.total }),
       onProgress: (p) =>
-        p.phase === 'embedding' &&
-        progress.update({ phase: 'indexing', done: p.done, total: p.total, detail: { duplicates: p.duplicates, skipped: p.skipped } }),
+        p.phase === 'embedding' && progress.update({ phase: 'indexing', done: p.done, total: p.total, detail: { duplicates: p.duplicates, skipped: p.skipped } }),
       onSpaceProgress: (p) => progress.update({ phase: p.space, done: p.done, total: p.total }),
     });
     progress.stop();

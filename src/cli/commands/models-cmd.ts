@@ -43,7 +43,13 @@ export async function modelsListCommand(o: GlobalOptions): Promise<void> {
 
 function requireModel(id: string): ModelSpec {
   const spec = findAnyModel(id);
-  if (!spec) throw new VisorError('MODEL_UNKNOWN', `unknown model ${JSON.stringify(id)}; known: ${listAllModels().map((m) => m.id).join(', ')}`);
+  if (!spec)
+    throw new VisorError(
+      'MODEL_UNKNOWN',
+      `unknown model ${JSON.stringify(id)}; known: ${listAllModels()
+        .map((m) => m.id)
+        .join(', ')}`,
+    );
   return spec;
 }
 
@@ -99,7 +105,15 @@ export async function modelsAddCommand(folder: string, o: ModelsAddOptions): Pro
   if (o.format !== 'hf-onnx') throw new VisorError('QUERY_INVALID', `unknown format ${JSON.stringify(o.format)}; supported: hf-onnx`);
   const added = await addLocalModel(folder, { id: o.id, variant: o.variant });
   const { spec } = added;
-  if (o.json) return printJson({ id: spec.id, folder: spec.folder, dimension: added.dimension, text: !added.noText, noText: added.noText, files: spec.files.map(({ name, size, sha256 }) => ({ name, size, sha256 })) });
+  if (o.json)
+    return printJson({
+      id: spec.id,
+      folder: spec.folder,
+      dimension: added.dimension,
+      text: !added.noText,
+      noText: added.noText,
+      files: spec.files.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
+    });
   process.stdout.write(`added ${spec.id} (${added.dimension}-d embeddings) from ${displayPath(spec.folder!)}\n`);
   for (const f of spec.files) process.stdout.write(`  ${f.name}  ${formatBytes(f.size)}  sha256 ${f.sha256}\n`);
   if (added.noText) process.stdout.write(`note: images only, texts cannot be embedded: ${added.noText}\n`);

@@ -37,11 +37,18 @@ export async function serveCommand(o: ServeCommandOptions): Promise<void> {
   }).catch((e: unknown) => {
     // The server can also start empty and take images through its API: say so.
     if (isVisorError(e, 'INDEX_EMPTY')) throw new VisorError('INDEX_EMPTY', `${e.message}, or start with --create and add images through the API`, { cause: e });
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new VisorError('PORT_IN_USE', `port ${o.port} on ${o.host} is in use (another visor serve?); choose another with --port, or --port 0 for any free one`, { cause: e });
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new VisorError(
+        'PORT_IN_USE',
+        `port ${o.port} on ${o.host} is in use (another visor serve?); choose another with --port, or --port 0 for any free one`,
+        { cause: e },
+      );
     throw e;
   });
   const stats = await server.collection.stats();
-  const out = o.json ? JSON.stringify({ url: server.url, db: stats.db, items: stats.items }) : `Serving ${stats.items} images from ${stats.db}\nOpen ${server.url}/ (Ctrl-C to stop)`;
+  const out = o.json
+    ? JSON.stringify({ url: server.url, db: stats.db, items: stats.items })
+    : `Serving ${stats.items} images from ${stats.db}\nOpen ${server.url}/ (Ctrl-C to stop)`;
   process.stdout.write(`${out}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {

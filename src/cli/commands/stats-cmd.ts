@@ -9,7 +9,10 @@ export async function statsCommand(o: GlobalOptions): Promise<void> {
     const { textModel, textModelSha256 } = collection.store.manifest.settings as { textModel?: string; textModelSha256?: string };
     const s = { ...(await collection.stats()), ...(textModel ? { textModel: { file: textModel, sha256: textModelSha256 } } : {}) };
     if (o.json) return printJson(s);
-    const cols = Object.entries(s.metaColumns).map(([k, t]) => `${k} (${t})`).join(', ') || 'none';
+    const cols =
+      Object.entries(s.metaColumns)
+        .map(([k, t]) => `${k} (${t})`)
+        .join(', ') || 'none';
     const search = s.annIndex
       ? `approximate (${s.annIndex.type}, ${s.annIndex.indexedRows} indexed, ${s.annIndex.unindexedRows} pending), exact re-scoring`
       : 'exact';

@@ -102,9 +102,7 @@ export function readPreprocessorConfig(json: unknown): ImagePreprocessing {
     rescale = f;
   }
   const normalize =
-    json.do_normalize === true
-      ? { mean: triple(json.image_mean ?? json.mean, 'image_mean'), std: triple(json.image_std ?? json.std, 'image_std') }
-      : null;
+    json.do_normalize === true ? { mean: triple(json.image_mean ?? json.mean, 'image_mean'), std: triple(json.image_std ?? json.std, 'image_std') } : null;
   if (normalize?.std.some((s) => s === 0)) throw new ModelConfigError('image_std has a zero');
   const p: ImagePreprocessing = { resize, resample, crop, rescale, normalize };
   outputSize(p); // refuse configs whose output size depends on the image

@@ -46,7 +46,9 @@ let space: Promise<ConceptSpace> | null = null;
 
 /** The concept space of the index's image model (MobileNetV2's ImageNet classes), loaded once. */
 function conceptSpace(): Promise<ConceptSpace> {
-  space ??= import('../../concepts/concept-space.js').then(({ loadConceptSpace, IMAGENET_WN31 }) => loadConceptSpace(IMAGENET_WN31.map((e) => ({ wnid: e.wnid30 }))));
+  space ??= import('../../concepts/concept-space.js').then(({ loadConceptSpace, IMAGENET_WN31 }) =>
+    loadConceptSpace(IMAGENET_WN31.map((e) => ({ wnid: e.wnid30 }))),
+  );
   space.catch(() => (space = null));
   return space;
 }
@@ -56,7 +58,11 @@ function conceptSpace(): Promise<ConceptSpace> {
  * visual concept, its most frequent such sense's classes share 1/terms, so ⟨t, p⟩ is the mean
  * over the nouns of the probability mass an image puts on each.
  */
-export async function conceptTextVector(text: string, classes: number, reader?: ConceptReader): Promise<{ vector: Float32Array; used: string[]; ignored: string[] }> {
+export async function conceptTextVector(
+  text: string,
+  classes: number,
+  reader?: ConceptReader,
+): Promise<{ vector: Float32Array; used: string[]; ignored: string[] }> {
   if (reader) {
     // The same reading as text search (senses weighted by frequency, fallbacks): a class's weight
     // is the share of the word's senses that cover it, so ⟨t, p⟩ stays a probability mass.
@@ -86,7 +92,13 @@ export async function conceptTextVector(text: string, classes: number, reader?: 
 }
 
 /** Composed scores for every indexed item, aligned with `store.vectors().ids`. */
-export async function composedScores(store: SearchStore, reference: Float32Array, text: string, spec: Omit<ComposeSpec, 'text'> = {}, reader?: ConceptReader): Promise<ComposedScores> {
+export async function composedScores(
+  store: SearchStore,
+  reference: Float32Array,
+  text: string,
+  spec: Omit<ComposeSpec, 'text'> = {},
+  reader?: ConceptReader,
+): Promise<ComposedScores> {
   if (spec.model !== undefined) return trainedScores(store, reference, text, spec.model);
   const weight = spec.weight ?? 1;
   if (!Number.isFinite(weight) || weight < 0) throw new VisorError('QUERY_INVALID', `the composition weight must be a finite number ≥ 0, got ${weight}`);
@@ -131,5 +143,10 @@ async function trainedScores(store: SearchStore, reference: Float32Array, text: 
     scores[r] = s;
   }
   const unknown = m.unknownShare(text);
-  return { scores, used: unknown < 1 ? [text] : [], ignored: unknown > 0 ? [`${Math.round(unknown * 100)}% of the text's words are new to the model`] : [], method: 'trained' };
+  return {
+    scores,
+    used: unknown < 1 ? [text] : [],
+    ignored: unknown > 0 ? [`${Math.round(unknown * 100)}% of the text's words are new to the model`] : [],
+    method: 'trained',
+  };
 }

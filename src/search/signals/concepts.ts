@@ -254,7 +254,10 @@ export class ConceptSignal implements WordScorer {
         term: t.term,
         concept: t.concept,
         score: mass.reduce((a, m) => a + m.v, 0),
-        top: mass.slice(0, 3).filter((m) => m.v > 0.001).map((m) => ({ label: labels[m.c]!.lemmas[0]!, p: p(m.c) })),
+        top: mass
+          .slice(0, 3)
+          .filter((m) => m.v > 0.001)
+          .map((m) => ({ label: labels[m.c]!.lemmas[0]!, p: p(m.c) })),
       };
     });
   }
@@ -274,7 +277,7 @@ export function calibrate(matrix: Float32Array, classes: number, priorImages: nu
   for (let i = 0; i < n; i++) {
     const row = i * classes;
     let z = 0;
-    for (let c = 0; c < classes; c++) z += (out[row + c] = matrix[row + c]! * inv[c]!);
+    for (let c = 0; c < classes; c++) z += out[row + c] = matrix[row + c]! * inv[c]!;
     const iz = z > 0 ? 1 / z : 0;
     for (let c = 0; c < classes; c++) out[row + c]! *= iz;
   }

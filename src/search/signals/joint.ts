@@ -14,7 +14,6 @@ import { jointImageMatrix } from '../joint-space.js';
  */
 export const JOINT_QUERY_WEIGHT = { word: 0.1, pair: 1, sentence: 20 };
 
-
 /**
  * The trained joint text–image model as a text signal of the search engine: the query words,
  * read as one sentence, are scored against every stored image by cosine in the joint space,

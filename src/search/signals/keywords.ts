@@ -24,11 +24,22 @@ export class KeywordSignal implements Signal {
     return kw && { name: 'negative', label: `-${term}`, scores: kw, weight: ctx.weights.negative!, polarity: -1, floor: 0 };
   }
 
-  explain(ctx: QueryContext, row: number, outcome: SignalOutcome, item: { path: string; meta: Record<string, unknown> }): { score: number; words: string[] } | undefined {
+  explain(
+    ctx: QueryContext,
+    row: number,
+    outcome: SignalOutcome,
+    item: { path: string; meta: Record<string, unknown> },
+  ): { score: number; words: string[] } | undefined {
     const kw = outcome.contributions[0];
     if (!kw || !(kw.scores[row]! > 0)) return undefined;
     const text = [item.path.split('/').pop() ?? item.path, ...Object.values(item.meta).filter((v) => typeof v === 'string')].join(' ');
-    return { score: kw.scores[row]!, words: matchedWords(ctx.text.positive.flatMap(words).filter((w) => w.length > 1), text) };
+    return {
+      score: kw.scores[row]!,
+      words: matchedWords(
+        ctx.text.positive.flatMap(words).filter((w) => w.length > 1),
+        text,
+      ),
+    };
   }
 }
 

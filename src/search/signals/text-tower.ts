@@ -36,7 +36,8 @@ export class TextTowerScorer implements WordScorer {
       throw e;
     }
     const query = await model.encodeText([text]);
-    const scores = this.space === undefined ? (await this.store.scoreAll('vector', query, 1)).scores : await alignedSpaceScores(this.store, ids, this.space, query);
+    const scores =
+      this.space === undefined ? (await this.store.scoreAll('vector', query, 1)).scores : await alignedSpaceScores(this.store, ids, this.space, query);
     if (this.recent.size > 32) this.recent.clear();
     this.recent.set(text, scores);
     const missing = scores.reduce((a, x) => a + (x < FLOOR ? 1 : 0), 0);

@@ -27,7 +27,9 @@ export class TextSignal implements Signal {
     if (terms.length === 0 || ctx.weights[this.name] === 0) return null; // nothing to read, or switched off by the caller
     const r = await this.scorer.score(terms, ctx.ids);
     return {
-      contributions: r ? [{ name: this.name, scores: r.scores, weight: ctx.weights[this.name]! * (r.weight ?? 1), polarity: 1, floor: r.floor, depth: ctx.ids.length }] : [],
+      contributions: r
+        ? [{ name: this.name, scores: r.scores, weight: ctx.weights[this.name]! * (r.weight ?? 1), polarity: 1, floor: r.floor, depth: ctx.ids.length }]
+        : [],
       report: { name: this.name, understood: r !== null, note: r?.note },
     };
   }

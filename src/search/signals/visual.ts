@@ -38,7 +38,12 @@ async function cosines(ctx: QueryContext, query: Float32Array, space: string | u
 }
 
 /** A further space's cosines in the order of `ctx.ids` (items missing from the space: MISSING). */
-export async function alignedSpaceScores(store: Pick<SearchStore, 'scoreSpace'>, ids: readonly string[], space: string, query: Float32Array): Promise<Float32Array> {
+export async function alignedSpaceScores(
+  store: Pick<SearchStore, 'scoreSpace'>,
+  ids: readonly string[],
+  space: string,
+  query: Float32Array,
+): Promise<Float32Array> {
   const r = await store.scoreSpace(space, query);
   let scores = r.scores;
   if (r.ids !== ids) {

@@ -24,7 +24,8 @@ export class NarrowStage implements Stage {
   async prepare(ctx: QueryContext, state: StageState): Promise<void> {
     const d = await this.data();
     const predictor = await d.predictor();
-    if (!predictor) throw new VisorError('QUERY_INVALID', "the collection has no categories: run 'visor categorize --model <file>' first (or search without --narrow)");
+    if (!predictor)
+      throw new VisorError('QUERY_INVALID', "the collection has no categories: run 'visor categorize --model <file>' first (or search without --narrow)");
     const { index, object: q } = await domainQuery(ctx, state, this.data);
     const mirrored: FeatureRows | undefined = q.mirror && { count: 1, features: q.mirror.vector, probs: q.mirror.probs };
     const probs = predictor.predict({ count: 1, features: q.vector, probs: q.probs }, mirrored);

@@ -29,13 +29,23 @@ export function domainQuery(ctx: QueryContext, state: StageState, data: () => Pr
     p = (async () => {
       const q = ctx.query;
       const images = q.images ?? [];
-      if (images.length !== 1 || ctx.text.positive.length || ctx.text.negative.length || q.like?.length || q.notImages?.length || q.unlike?.length || q.compose || q.space) {
+      if (
+        images.length !== 1 ||
+        ctx.text.positive.length ||
+        ctx.text.negative.length ||
+        q.like?.length ||
+        q.notImages?.length ||
+        q.unlike?.length ||
+        q.compose ||
+        q.space
+      ) {
         throw new VisorError('QUERY_INVALID', 'the narrow, localize and rerank stages take exactly one query image and no words, other examples or space');
       }
       const d = await data();
       const ref = images[0]!;
       const image = typeof ref === 'object' && !Buffer.isBuffer(ref) && 'image' in ref ? ref.image : ref;
-      if (typeof image === 'object' && !Buffer.isBuffer(image)) throw new VisorError('QUERY_INVALID', 'the narrow, localize and rerank stages read the query image itself: give a file, not an item id');
+      if (typeof image === 'object' && !Buffer.isBuffer(image))
+        throw new VisorError('QUERY_INVALID', 'the narrow, localize and rerank stages read the query image itself: give a file, not an item id');
       const bytes = typeof image === 'string' ? await readQueryImage(image) : image;
       const localize = asks(ctx, 'localize') || asks(ctx, 'rerank');
       const predictor = asks(ctx, 'narrow') ? await d.predictor() : null;

@@ -29,9 +29,17 @@ export class RerankStage implements Stage {
   async rerank(ctx: QueryContext, candidates: Candidate[], state: StageState): Promise<void> {
     const { index, object } = await domainQuery(ctx, state, this.data);
     if (!object.localization?.found) return;
-    const scored: Array<{ row: number; score: number; cosine: number; iou?: number }> = candidates.map((c) => ({ row: c.row, score: c.score, cosine: c.score - (state.rowBonus?.[c.row] ?? 0) }));
+    const scored: Array<{ row: number; score: number; cosine: number; iou?: number }> = candidates.map((c) => ({
+      row: c.row,
+      score: c.score,
+      cosine: c.score - (state.rowBonus?.[c.row] ?? 0),
+    }));
     rerankBySilhouette(scored, object.localization.mask.bits, index.masks, index.maskBytes, index.hasMask, this.options(ctx));
     const why = new Map(candidates.map((c) => [c.row, c.why]));
-    candidates.splice(0, candidates.length, ...scored.map((s) => ({ row: s.row, score: s.score, why: { ...why.get(s.row), iou: s.iou, featureScore: s.cosine } })));
+    candidates.splice(
+      0,
+      candidates.length,
+      ...scored.map((s) => ({ row: s.row, score: s.score, why: { ...why.get(s.row), iou: s.iou, featureScore: s.cosine } })),
+    );
   }
 }

@@ -57,7 +57,14 @@ export function itemRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   app.get(
     '/api/items/:id',
-    { schema: { tags: ['items'], summary: 'An indexed item: paths, size, format, catalogue fields', params: idParams, response: { 200: ref('Item'), ...errors(400, 401, 403, 404) } } },
+    {
+      schema: {
+        tags: ['items'],
+        summary: 'An indexed item: paths, size, format, catalogue fields',
+        params: idParams,
+        response: { 200: ref('Item'), ...errors(400, 401, 403, 404) },
+      },
+    },
     async (request) => itemOr404((request.params as { id: string }).id),
   );
 
@@ -171,7 +178,12 @@ export function itemRoutes(app: FastifyInstance, ctx: ServerContext): void {
         );
       let summary: Awaited<ReturnType<typeof collection.index>>;
       try {
-        summary = await writes.run(() => collection.index(saved.map((s) => s.file), { maxPixels: options.maxPixels, workers: 1 }));
+        summary = await writes.run(() =>
+          collection.index(
+            saved.map((s) => s.file),
+            { maxPixels: options.maxPixels, workers: 1 },
+          ),
+        );
       } catch (e) {
         await discard(saved);
         throw e;
@@ -185,7 +197,9 @@ export function itemRoutes(app: FastifyInstance, ctx: ServerContext): void {
       }
       return reply.code(201).send({
         items: saved.map((s) =>
-          stored.has(s.id) ? { id: s.id, name: s.name, status: known.has(s.id) ? 'known' : 'added' } : { id: s.id, name: s.name, status: 'refused', reason: reason(s) },
+          stored.has(s.id)
+            ? { id: s.id, name: s.name, status: known.has(s.id) ? 'known' : 'added' }
+            : { id: s.id, name: s.name, status: 'refused', reason: reason(s) },
         ),
         totalItems: summary.totalItems,
       });

@@ -35,12 +35,18 @@ export interface QuerySettings {
  */
 export function toQuery(body: SearchRequest, uploads: Record<string, Upload[]>, settings: QuerySettings): Query {
   const images = [...(uploads.image ?? []).map((u) => u.bytes), ...(body.imageIds ?? []).map((id) => ({ id }))];
-  if (images.length > MAX_QUERY_IMAGES) throw new HttpError(400, 'QUERY_INVALID', `at most ${MAX_QUERY_IMAGES} query images ("image" uploads and imageIds together)`);
+  if (images.length > MAX_QUERY_IMAGES)
+    throw new HttpError(400, 'QUERY_INVALID', `at most ${MAX_QUERY_IMAGES} query images ("image" uploads and imageIds together)`);
   let compose: Query['compose'];
   if (body.compose) {
     const { text, weight, trained } = body.compose;
     if (trained) {
-      if (!settings.composeModel) throw new HttpError(400, 'QUERY_INVALID', 'this server has no trained composition model (visor serve --compose-model <file>): leave out compose.trained for zero-shot composition');
+      if (!settings.composeModel)
+        throw new HttpError(
+          400,
+          'QUERY_INVALID',
+          'this server has no trained composition model (visor serve --compose-model <file>): leave out compose.trained for zero-shot composition',
+        );
       if (weight !== undefined) throw new HttpError(400, 'QUERY_INVALID', 'compose.weight is for zero-shot composition: a trained model weighs the words itself');
     }
     compose = { text, weight, ...(trained ? { model: settings.composeModel } : {}) };

@@ -86,7 +86,9 @@ async function imageSrc(path) {
   return blobCache.get(path);
 }
 function setImage(img, path) {
-  imageSrc(path).then((src) => (img.src = src)).catch(() => img.classList.add('broken'));
+  imageSrc(path)
+    .then((src) => (img.src = src))
+    .catch(() => img.classList.add('broken'));
 }
 const thumbPath = (id) => `/api/items/${id}/thumbnail`;
 
@@ -233,7 +235,13 @@ function renderResults(res, q) {
   });
   grid.replaceChildren(...cards);
   const from = q.offset + 1;
-  const how = res.fusion === 'single' ? '' : ` · ${res.signals.filter((s) => s.understood).map((s) => s.name).join(' + ')} fused (${res.fusion})`;
+  const how =
+    res.fusion === 'single'
+      ? ''
+      : ` · ${res.signals
+          .filter((s) => s.understood)
+          .map((s) => s.name)
+          .join(' + ')} fused (${res.fusion})`;
   $('summary').textContent = res.results.length ? `Results ${from}–${q.offset + res.results.length}${how}` : 'No results on this page.';
   $('pager').hidden = state.page === 0 && res.results.length < PAGE_SIZE;
   $('prev').disabled = state.page === 0;
@@ -257,7 +265,11 @@ function renderChips() {
         $('q').focus();
       },
     });
-    return el('li', { class: `chip ${side}`, title: x.title }, [img, el('span', { class: 'sign', text: side === 'like' ? '+ more like' : '− less like' }), remove]);
+    return el('li', { class: `chip ${side}`, title: x.title }, [
+      img,
+      el('span', { class: 'sign', text: side === 'like' ? '+ more like' : '− less like' }),
+      remove,
+    ]);
   };
   list.replaceChildren(...state.like.map((x) => chip('like', x)), ...state.unlike.map((x) => chip('unlike', x)));
   $('feedback').hidden = state.like.length + state.unlike.length === 0;
@@ -310,20 +322,42 @@ function addImages(files) {
 // ——— filters ———
 
 const OPS = {
-  string: [['=', 'is'], ['!=', 'is not'], ['contains', 'contains']],
-  number: [['=', '='], ['!=', '≠'], ['<', '<'], ['<=', '≤'], ['>', '>'], ['>=', '≥']],
+  string: [
+    ['=', 'is'],
+    ['!=', 'is not'],
+    ['contains', 'contains'],
+  ],
+  number: [
+    ['=', '='],
+    ['!=', '≠'],
+    ['<', '<'],
+    ['<=', '≤'],
+    ['>', '>'],
+    ['>=', '≥'],
+  ],
 };
 
 function renderFilters() {
   const rows = state.filters.map((f, i) => {
     const col = el(
       'select',
-      { 'aria-label': 'Field', onchange: (e) => { f.column = e.target.value; f.op = '='; renderFilters(); } },
+      {
+        'aria-label': 'Field',
+        onchange: (e) => {
+          f.column = e.target.value;
+          f.op = '=';
+          renderFilters();
+        },
+      },
       Object.keys(state.columns).map((c) => el('option', { value: c, text: c })),
     );
     col.value = f.column;
     const type = state.columns[f.column] ?? 'string';
-    const op = el('select', { 'aria-label': 'Comparison', onchange: (e) => (f.op = e.target.value) }, OPS[type].map(([v, t]) => el('option', { value: v, text: t })));
+    const op = el(
+      'select',
+      { 'aria-label': 'Comparison', onchange: (e) => (f.op = e.target.value) },
+      OPS[type].map(([v, t]) => el('option', { value: v, text: t })),
+    );
     op.value = f.op;
     const value = el('input', {
       'aria-label': 'Value',

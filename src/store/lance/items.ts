@@ -45,14 +45,22 @@ export class ItemTable {
     const held = await this.summary.heldItems(ids);
     if (held) return held;
     const rows =
-      (await this.summary.takeByPosition(ids)) ?? (await this.table.query().where(`id IN (${idList(ids)})`).select([...SUMMARY_COLUMNS]).toArray());
+      (await this.summary.takeByPosition(ids)) ??
+      (await this.table
+        .query()
+        .where(`id IN (${idList(ids)})`)
+        .select([...SUMMARY_COLUMNS])
+        .toArray());
     const byId = new Map(rows.map((r) => [String(r.id), rowToItem(r)]));
     return ids.map((id) => byId.get(id)).filter((x): x is StoredItem => x !== undefined);
   }
 
   async getItemsWithVectors(ids: readonly string[]): Promise<ItemWithVectors[]> {
     if (ids.length === 0) return [];
-    const rows = await this.table.query().where(`id IN (${idList(ids)})`).toArray();
+    const rows = await this.table
+      .query()
+      .where(`id IN (${idList(ids)})`)
+      .toArray();
     const byId = new Map<string, ItemWithVectors>();
     for (const r of rows) {
       const item = rowToItemWithVectors(r);

@@ -49,8 +49,7 @@ export async function openIndex(dir: string, opts: OpenIndexOptions): Promise<{ 
   } else if (manifest.imageModel !== opts.imageModel || manifest.dimension !== opts.dimension) {
     throw new VisorError(
       'INDEX_INCOMPATIBLE',
-      `index at ${dir} was built with ${manifest.imageModel} (${manifest.dimension}-d); ` +
-        `it cannot be searched with ${opts.imageModel} (${opts.dimension}-d)`,
+      `index at ${dir} was built with ${manifest.imageModel} (${manifest.dimension}-d); ` + `it cannot be searched with ${opts.imageModel} (${opts.dimension}-d)`,
     );
   }
   // Readers re-check for commits by other processes (an indexer running beside a server).

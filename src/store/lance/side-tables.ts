@@ -45,7 +45,12 @@ export class LanceSideTable<S extends SideSchema> implements SideTable<S> {
     if (rows.length === 0) return;
     const schema = sideTableSchema(this.schema);
     const n = rows.length;
-    const columns: Record<string, Arrow.Data> = { id: arrow.vectorFromArray(rows.map((r) => r.id), new arrow.Utf8()).data[0]! };
+    const columns: Record<string, Arrow.Data> = {
+      id: arrow.vectorFromArray(
+        rows.map((r) => r.id),
+        new arrow.Utf8(),
+      ).data[0]!,
+    };
     for (const field of schema.fields.slice(1)) {
       const t = this.schema[field.name]!;
       const values = rows.map((r) => (r as Record<string, unknown>)[field.name]);
@@ -57,11 +62,18 @@ export class LanceSideTable<S extends SideSchema> implements SideTable<S> {
         columns[field.name] = arrow.vectorFromArray(values, field.type).data[0]!;
       }
     }
-    await this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(tableOf(schema, columns, n));
+    await this.table
+      .mergeInsert('id')
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute(tableOf(schema, columns, n));
   }
 
   async read<K extends keyof S & string>(columns: readonly K[]): Promise<SideColumns<S, K>> {
-    const tbl = (await this.table.query().select(['id', ...columns]).toArrow()) as unknown as Arrow.Table;
+    const tbl = (await this.table
+      .query()
+      .select(['id', ...columns])
+      .toArrow()) as unknown as Arrow.Table;
     const n = tbl.numRows;
     const ids: string[] = [];
     const out: Record<string, unknown> = {};
@@ -89,7 +101,13 @@ export class LanceSideTable<S extends SideSchema> implements SideTable<S> {
   }
 
   async delete(ids: readonly string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += 500) await this.table.delete(`id IN (${ids.slice(i, i + 500).map(sqlString).join(', ')})`);
+    for (let i = 0; i < ids.length; i += 500)
+      await this.table.delete(
+        `id IN (${ids
+          .slice(i, i + 500)
+          .map(sqlString)
+          .join(', ')})`,
+      );
   }
 
   close(): void {

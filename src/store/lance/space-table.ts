@@ -36,10 +36,7 @@ export class SpaceTable {
       ? await db.openTable(tableName)
       : await db.createEmptyTable(
           tableName,
-          new arrow.Schema([
-            new arrow.Field('id', new arrow.Utf8(), false),
-            new arrow.Field('vector', fixedSizeList(dimension, new arrow.Float32()), false),
-          ]),
+          new arrow.Schema([new arrow.Field('id', new arrow.Utf8(), false), new arrow.Field('vector', fixedSizeList(dimension, new arrow.Float32()), false)]),
         );
     return new SpaceTable(name, dimension, table);
   }
@@ -121,7 +118,11 @@ export class SpaceTable {
   }
 
   /** Approximate nearest neighbours by cosine (only once an ANN index exists). */
-  async annSearch(query: Float32Array, k: number, settings: { nprobes: number; ef: number; refineFactor: number }): Promise<Array<{ id: string; score: number }>> {
+  async annSearch(
+    query: Float32Array,
+    k: number,
+    settings: { nprobes: number; ef: number; refineFactor: number },
+  ): Promise<Array<{ id: string; score: number }>> {
     const rows = await this.table
       .vectorSearch(Array.from(query))
       .column('vector')

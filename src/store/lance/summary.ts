@@ -64,7 +64,10 @@ export class SummaryCache {
     if (offsets.length === 0) return [];
     const all = await this.summaryRows(flat);
     if (all) return offsets.map((r) => all.get(r) as unknown as Record<string, unknown>);
-    const rows = await this.table.takeOffsets(offsets).select([...SUMMARY_COLUMNS]).toArray();
+    const rows = await this.table
+      .takeOffsets(offsets)
+      .select([...SUMMARY_COLUMNS])
+      .toArray();
     // Positions follow the scan order the cache was read in; should that ever differ, scan instead.
     return rows.length === offsets.length && rows.every((r, i) => String(r.id) === flat.ids[offsets[i]!]) ? rows : null;
   }
@@ -78,7 +81,10 @@ export class SummaryCache {
   private summaryRows(flat: Flat): Promise<Arrow.Table | null> {
     if (this.summary?.version !== flat.version) {
       const rows = (async () => {
-        const tbl = (await this.table.query().select([...SUMMARY_COLUMNS]).toArrow()) as unknown as Arrow.Table;
+        const tbl = (await this.table
+          .query()
+          .select([...SUMMARY_COLUMNS])
+          .toArrow()) as unknown as Arrow.Table;
         if (tbl.numRows !== flat.ids.length) return null;
         const ids = tbl.getChild('id')!;
         for (let r = 0; r < tbl.numRows; r++) if (ids.get(r) !== flat.ids[r]) return null;

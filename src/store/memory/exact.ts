@@ -22,7 +22,14 @@ export function scoreRows(queries: Float32Array, count: number, matrix: Float32A
 }
 
 /** Top `k` rows of `matrix` (n × dim) for each of `count` queries, as ExactKernel.topK answers. */
-export function topK(queries: Float32Array, count: number, matrix: Float32Array, n: number, bias: Float32Array, k: number): { scores: Float32Array; rows: Int32Array; k: number } {
+export function topK(
+  queries: Float32Array,
+  count: number,
+  matrix: Float32Array,
+  n: number,
+  bias: Float32Array,
+  k: number,
+): { scores: Float32Array; rows: Int32Array; k: number } {
   const kk = Math.min(k, n);
   const scores = new Float32Array(count * kk);
   const rows = new Int32Array(count * kk);

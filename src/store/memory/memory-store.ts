@@ -110,7 +110,9 @@ export class MemoryStore implements VectorStore {
   async refresh(): Promise<void> {}
 
   async fileStates(): Promise<FileState[]> {
-    return this.rows.flatMap(({ item }) => item.paths.map((path, i) => ({ path, id: item.id, size: item.fileSizes[i] ?? -1, mtimeMs: item.fileMtimes[i] ?? -1 })));
+    return this.rows.flatMap(({ item }) =>
+      item.paths.map((path, i) => ({ path, id: item.id, size: item.fileSizes[i] ?? -1, mtimeMs: item.fileMtimes[i] ?? -1 })),
+    );
   }
 
   async getItems(ids: readonly string[]): Promise<StoredItem[]> {

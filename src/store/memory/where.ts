@@ -188,7 +188,13 @@ export function compileWhere(
       const pattern = operand();
       if (pattern.type !== 'string' || left.type !== 'string') throw fail(`LIKE compares text with a text pattern`);
       const p = pattern.eval({});
-      const re = new RegExp(`^${String(p).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, 's');
+      const re = new RegExp(
+        `^${String(p)
+          .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+          .replace(/%/g, '.*')
+          .replace(/_/g, '.')}$`,
+        's',
+      );
       return wrap({
         type: 'bool',
         text: `${left.text} LIKE …`,
