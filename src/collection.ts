@@ -9,6 +9,7 @@ import type { ClipModel } from './models/clip/clip-model.js';
 import { PathLedger } from './ingest/path-ledger.js';
 import type { MobileNetOptions } from './models/mobilenet.js';
 import { isVisionLanguage, mainModelFor, recordedMainModel, type MainModelRef } from './models/main-model.js';
+import { MOBILENET_V2_INT8 } from './models/registry.js';
 import { resolveModel } from './models/resolve.js';
 import { DEFAULT_MAX_PIXELS } from './image/limits.js';
 import type { ImageEncoder } from './models/types.js';
@@ -289,6 +290,15 @@ export class Collection {
    * localize and rerank stages of a search. Loaded on first use.
    */
   stagesData(): Promise<import('./domain/stages.js').DomainStages> {
+    if (this.mainModel.id !== MOBILENET_V2_INT8.id) {
+      // Localisation and the classifiers read MobileNetV2's features and activation maps.
+      return Promise.reject(
+        new VisorError(
+          'QUERY_INVALID',
+          `the optional stages (localize, categorize, narrow, rerank) need a MobileNetV2 collection; this one's main model is ${this.mainModel.id}`,
+        ),
+      );
+    }
     this.domainStages ??= import('./domain/stages.js').then(({ DomainStages }) => DomainStages.open(this.store, this.modelOptions));
     this.domainStages.catch(() => (this.domainStages = null));
     return this.domainStages;

@@ -97,7 +97,10 @@ program
   .option('--rate-limit <n>', 'requests per minute per non-loopback client (uploads: a tenth); 0 turns it off', nonNegativeInt, 600)
   .option('--search-cache <n>', 'answers to recent searches kept until the index changes; 0 turns the cache off', nonNegativeInt, 256)
   .option('--search-workers <n>', 'worker threads answering searches, each with its own copy of the vectors in memory; 0: the main thread', nonNegativeInt, 0)
-  .option('--compose-model <file>', 'trained composition model that searches may ask for with compose.trained (visor train compose --encoder mobilenet-pooled)')
+  .option(
+    '--compose-model <file>',
+    'trained composition model that searches may ask for with compose.trained (visor-lab train compose --encoder mobilenet-pooled)',
+  )
   .option('--cors-origin <origin>', 'allow this origin to call the API from a browser (repeatable); none by default', collect, [])
   .option('--create', 'start with an empty index when --db holds none (add images through the API)')
   .option('--log', 'log every request (JSON lines on stdout)')

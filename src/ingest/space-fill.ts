@@ -28,7 +28,7 @@ export function spaceModelFor(ref: string, paths: VisorPaths = resolvePaths()): 
   const spec = findAnyModel(ref, paths);
   if (spec) {
     if (spec.format !== 'hf-onnx')
-      throw new VisorError('QUERY_INVALID', `${ref} is the index's own image model; --model takes a vision–language model such as clip-vit-b32`);
+      throw new VisorError('QUERY_INVALID', `${ref} is an image model without a text tower; --space takes a vision–language model such as clip-vit-b32`);
     return { name: spec.id, spec };
   }
   const abs = path.resolve(ref);

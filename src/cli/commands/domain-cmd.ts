@@ -39,8 +39,10 @@ export async function categorizeCommand(o: CategorizeOptions): Promise<void> {
       );
     }
   }
-  const { DomainStages } = await import('../../domain/stages.js');
-  const pipeline = await DomainStages.open(collection.store);
+  const pipeline = await collection.stagesData().catch(async (e: unknown) => {
+    await collection.close();
+    throw e;
+  });
   try {
     const progress = createProgress(o.progress);
     const s = await pipeline.categorizeItems({
@@ -64,7 +66,6 @@ export async function categorizeCommand(o: CategorizeOptions): Promise<void> {
       ])}\n`,
     );
   } finally {
-    await pipeline.close();
     await collection.close();
   }
 }
@@ -81,8 +82,10 @@ export async function localizeCommand(o: LocalizeOptions): Promise<void> {
     throw new VisorError('QUERY_INVALID', `unknown localisation method ${JSON.stringify(o.method)}; known: ${LOCALIZE_METHODS.join(', ')}`);
   }
   const collection = await Collection.open({ db: o.db });
-  const { DomainStages } = await import('../../domain/stages.js');
-  const pipeline = await DomainStages.open(collection.store);
+  const pipeline = await collection.stagesData().catch(async (e: unknown) => {
+    await collection.close();
+    throw e;
+  });
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
@@ -104,7 +107,6 @@ export async function localizeCommand(o: LocalizeOptions): Promise<void> {
     );
   } finally {
     process.off('SIGINT', onSigint);
-    await pipeline.close();
     await collection.close();
   }
 }

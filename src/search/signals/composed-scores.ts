@@ -1,6 +1,7 @@
 import type { ConceptSpace } from '../../concepts/concept-space.js';
 import type { ComposeModel } from '../../compose/model.js';
 import { VisorError } from '../../errors.js';
+import { MOBILENET_V2_INT8 } from '../../models/registry.js';
 import type { ComposeSpec } from '../compose-spec.js';
 import { FUNCTION_WORDS, words } from '../../text/words.js';
 import type { SearchStore } from '../store.js';
@@ -112,6 +113,12 @@ export async function composedScores(
 const models = new Map<string, Promise<ComposeModel>>();
 
 async function trainedScores(store: SearchStore, reference: Float32Array, text: string, model: string | ComposeModel): Promise<ComposedScores> {
+  if (store.manifest.imageModel !== MOBILENET_V2_INT8.id) {
+    throw new VisorError(
+      'QUERY_INVALID',
+      `trained composition models read MobileNetV2 features; this collection's main model is ${store.manifest.imageModel}: use zero-shot composition (no model)`,
+    );
+  }
   const { galleryFromIndexVectors } = await import('../../compose/query.js');
   let m: ComposeModel;
   if (typeof model === 'string') {
