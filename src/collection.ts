@@ -646,9 +646,8 @@ export class Collection {
   }
 }
 
-/** Dimension and class count of a main model, read by loading its image tower once. */
+/** Dimension and class count of a new collection's main model, read from the model itself (loaded once). */
 async function describeMainModel(main: MainModelRef, modelOptions: MobileNetOptions): Promise<{ dimension: number; numClasses: number }> {
-  if (!isVisionLanguage(main)) return { dimension: 1280, numClasses: 1000 };
   const { loadImageEncoder } = await import('./models/load-encoder.js');
   const encoder = await loadImageEncoder({ ...modelOptions, id: main.id, ...(main.folder ? { folder: main.folder } : {}) });
   try {
