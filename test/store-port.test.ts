@@ -286,6 +286,15 @@ describe.each(IMPLS)('$name implements the VectorStore port', (impl) => {
       expect(new Map(Array.from(byRow.rows, (row, i) => [ids[row]!, byRow.scores[i]!]))).toEqual(byId);
     }
     expect(await store.keywordRows('red', 100, [...ids])).toBeNull();
+
+    // Rows written after the text index was built: a query of stop words only still finds
+    // nothing, and a word query finds the new row too (LanceDB scans what its index lacks).
+    await store.insert([item(6, unit(r), { title: 'the red scarf', price: 70 }, 'IMG_0003')]);
+    expect(await found('the')).toEqual(new Set());
+    expect(await found('The a of')).toEqual(new Set());
+    expect(await found('red')).toEqual(new Set([0, 2, 6]));
+    const fresh = await store.vectors();
+    expect((await store.keywordRows('the', 100, fresh.ids))!.hits).toBe(0);
   });
 
   it('keeps further embedding spaces, scored and searched by item, deleted with their items', async () => {

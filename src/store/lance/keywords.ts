@@ -1,6 +1,7 @@
 import type { KeywordRows, VectorHit } from '../types.js';
 import { lancedb, rowIdHalves, type Arrow, type LanceDB } from './arrow.js';
 import type { FlatCache } from './flat-cache.js';
+import { analyze } from '../keyword-analysis.js';
 
 /** Keyword search: LanceDB's full-text (BM25) index over search_text. */
 export class Keywords {
@@ -17,7 +18,8 @@ export class Keywords {
    * and catalogue text. Scores are BM25: comparable within one query only.
    */
   async search(text: string, opts: { k: number; where?: string }): Promise<VectorHit[]> {
-    if (!text.trim()) return [];
+    // A query of stop words only has no term to match (and LanceDB 0.30 fails on it while some rows are not yet in the text index).
+    if (analyze(text).length === 0) return [];
     let q = this.table.query().fullTextSearch(text, { columns: 'search_text' }).select(['id', '_score']).limit(opts.k);
     if (opts.where) q = q.where(opts.where);
     try {
@@ -47,7 +49,7 @@ export class Keywords {
   async rows(text: string, k: number, ids: readonly string[]): Promise<KeywordRows | null> {
     const flat = this.flat.current;
     if (!flat || flat.ids !== ids) return null;
-    if (!text.trim()) return { hits: 0, rows: new Int32Array(0), scores: new Float32Array(0) };
+    if (analyze(text).length === 0) return { hits: 0, rows: new Int32Array(0), scores: new Float32Array(0) };
     const q = this.table.query().fullTextSearch(text, { columns: 'search_text' }).select(['_score']).withRowId().limit(k);
     const tbl = (await q.toArrow()) as unknown as Arrow.Table;
     const rows = new Int32Array(tbl.numRows);

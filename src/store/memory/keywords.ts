@@ -1,4 +1,4 @@
-import { stem } from './stem.js';
+import { analyze } from '../keyword-analysis.js';
 
 /**
  * Keyword search in memory: BM25 over each item's search_text, with the analysis LanceDB's
@@ -6,68 +6,6 @@ import { stem } from './stem.js';
  * drop tokens of 40 bytes or more, lower-case, stem (English), drop stop words, fold accents.
  * The same items match a simple word query; scores are BM25 but not LanceDB's to the bit.
  */
-
-/** The stop words LanceDB drops (after stemming, so "ifs" and "its" go too). */
-const STOP_WORDS = new Set([
-  'a',
-  'an',
-  'and',
-  'are',
-  'as',
-  'at',
-  'be',
-  'but',
-  'by',
-  'for',
-  'if',
-  'in',
-  'into',
-  'is',
-  'it',
-  'no',
-  'not',
-  'of',
-  'on',
-  'or',
-  'such',
-  'that',
-  'the',
-  'their',
-  'then',
-  'there',
-  'these',
-  'they',
-  'this',
-  'to',
-  'was',
-  'will',
-  'with',
-]);
-
-/** Letters NFKD does not take apart, as ASCII folding writes them. */
-const FOLD: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', đ: 'd', ð: 'd', þ: 'th', ł: 'l', ı: 'i', ħ: 'h', ŧ: 't', ŋ: 'n', ſ: 's' };
-
-function fold(token: string): string {
-  if (!/[^a-z0-9]/.test(token)) return token;
-  return token
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .replace(/[ßæœøđðþłıħŧŋſ]/g, (c) => FOLD[c]!);
-}
-
-const encoder = new TextEncoder();
-
-/** The terms of a text, as the index sees them. */
-export function analyze(text: string): string[] {
-  const out: string[] = [];
-  for (const [raw] of text.matchAll(/[\p{L}\p{N}]+/gu)) {
-    if (encoder.encode(raw).length >= 40) continue;
-    const term = stem(raw.toLowerCase());
-    if (STOP_WORDS.has(term)) continue;
-    out.push(fold(term));
-  }
-  return out;
-}
 
 const K1 = 1.2;
 const B = 0.75;
