@@ -74,66 +74,30 @@ export function itemsToArrow(
     if (classes > 0) float32ToFloat16(it.probs, probs, i * classes);
   });
   const typeOf = (name: string) => schema.fields.find((f) => f.name === name)!.type;
-  const column = (name: string, values: unknown[]) => arrow.vectorFromArray(values, typeOf(name)).data[0]!;
+  const column = (name: string, value: (item: ItemWithVectors) => unknown) => arrow.vectorFromArray(items.map(value), typeOf(name)).data[0]!;
   const byName: Record<string, Arrow.Data> = {
-    id: column(
-      'id',
-      items.map((i) => i.id),
-    ),
-    path: column(
-      'path',
-      items.map((i) => i.path),
-    ),
-    paths: column(
-      'paths',
-      items.map((i) => i.paths),
-    ),
-    file_sizes: column(
-      'file_sizes',
-      items.map((i) => i.fileSizes),
-    ),
-    file_mtimes: column(
-      'file_mtimes',
-      items.map((i) => i.fileMtimes),
-    ),
+    id: column('id', (i) => i.id),
+    path: column('path', (i) => i.path),
+    paths: column('paths', (i) => i.paths),
+    file_sizes: column('file_sizes', (i) => i.fileSizes),
+    file_mtimes: column('file_mtimes', (i) => i.fileMtimes),
     vector: fixedSizeData(typeOf('vector') as Arrow.FixedSizeList, vectors, n),
-    img_width: column(
-      'img_width',
-      items.map((i) => i.width),
-    ),
-    img_height: column(
-      'img_height',
-      items.map((i) => i.height),
-    ),
-    img_format: column(
-      'img_format',
-      items.map((i) => i.format),
-    ),
-    indexed_at: column(
-      'indexed_at',
-      items.map((i) => i.indexedAt),
-    ),
-    meta: column(
-      'meta',
-      items.map((i) => JSON.stringify(i.meta)),
-    ),
-    search_text: column(
-      'search_text',
-      items.map((i) => searchTextFor(i.path, i.meta)),
-    ),
+    img_width: column('img_width', (i) => i.width),
+    img_height: column('img_height', (i) => i.height),
+    img_format: column('img_format', (i) => i.format),
+    indexed_at: column('indexed_at', (i) => i.indexedAt),
+    meta: column('meta', (i) => JSON.stringify(i.meta)),
+    search_text: column('search_text', (i) => searchTextFor(i.path, i.meta)),
   };
   if (classes > 0) byName.probs = fixedSizeData(typeOf('probs') as Arrow.FixedSizeList, probs, n);
   for (const [c, type] of Object.entries(metaCols)) {
-    byName[c] = column(
-      c,
-      items.map((it) => {
-        const v = it.meta[c];
-        if (v == null) return null;
-        if (type === 'string') return String(v);
-        const num = typeof v === 'number' ? v : Number(v);
-        return Number.isFinite(num) ? num : null; // the raw text stays in the meta column
-      }),
-    );
+    byName[c] = column(c, (it) => {
+      const v = it.meta[c];
+      if (v == null) return null;
+      if (type === 'string') return String(v);
+      const num = typeof v === 'number' ? v : Number(v);
+      return Number.isFinite(num) ? num : null; // the raw text stays in the meta column
+    });
   }
   return tableOf(schema, byName, n);
 }
