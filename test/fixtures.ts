@@ -115,3 +115,19 @@ function run(cli: string, args: string[], opts: { env?: Record<string, string>; 
   const r = spawnSync(process.execPath, [cli, ...args], { cwd: ROOT, env: { ...process.env, ...opts.env }, encoding: 'utf8', timeout: opts.timeout ?? 180_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** Deterministic pseudo-random numbers in [0, 1) (a linear congruential generator): the same seed, the same vectors. */
+export function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** A pseudo-random unit vector of `dim` values drawn from `r`. */
+export function randomUnit(r: () => number, dim: number): Float32Array {
+  const v = Float32Array.from({ length: dim }, () => r() - 0.5);
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+}

@@ -9,24 +9,12 @@ import { LanceStore } from '../src/store/lance-store.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { openStore } from '../src/store/index.js';
 import type { ItemWithVectors, MetaRecord, VectorStore } from '../src/store/port.js';
-import { tempDir } from './fixtures.js';
+import { tempDir, lcg, randomUnit } from './fixtures.js';
 
 const DIM = 8;
 const CLASSES = 4;
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function unit(r: () => number, dim = DIM): Float32Array {
-  const v = Float32Array.from({ length: dim }, () => r() - 0.5);
-  const n = Math.hypot(...v);
-  return v.map((x) => x / n);
-}
+const unit = (r: () => number, dim = DIM) => randomUnit(r, dim);
 
 const idOf = (i: number) => i.toString(16).padStart(32, '0');
 const numOf = (id: string) => Number.parseInt(id, 16);
@@ -95,7 +83,7 @@ const IMPLS: Impl[] = [
 describe.each(IMPLS)('$name implements the VectorStore port', (impl) => {
   it('stores, reads back, rewrites and deletes items', async () => {
     const store = await impl.open();
-    const r = rng(1);
+    const r = lcg(1);
     await store.ensureMetaColumns({ category: 'string', price: 'number' });
     expect(await store.metaColumns()).toEqual({ category: 'string', price: 'number' });
     const items = Array.from({ length: 12 }, (_, i) => item(i, unit(r), { category: i % 2 ? 'odd' : 'even', price: i }));
@@ -145,7 +133,7 @@ describe.each(IMPLS)('$name implements the VectorStore port', (impl) => {
 
   it('searches exactly: k, filters, exclusions, ties to the earlier row, many queries at once', async () => {
     const store = await impl.open();
-    const r = rng(2);
+    const r = lcg(2);
     await store.ensureMetaColumns({ category: 'string', price: 'number' });
     const items = Array.from({ length: 40 }, (_, i) => item(i, unit(r), { category: i % 2 ? 'odd' : 'even', price: i }));
     items[30] = { ...items[30]!, vector: items[10]!.vector }; // a tie: row 10 comes first
@@ -185,7 +173,7 @@ describe.each(IMPLS)('$name implements the VectorStore port', (impl) => {
 
   it('scores every item densely, aligned with vectors()', async () => {
     const store = await impl.open();
-    const r = rng(3);
+    const r = lcg(3);
     const items = Array.from({ length: 20 }, (_, i) => item(i, unit(r)));
     await store.insert(items);
     const { ids, matrix } = await store.vectors();
@@ -208,7 +196,7 @@ describe.each(IMPLS)('$name implements the VectorStore port', (impl) => {
 
   it('filters with the SQL subset, and refuses bad filters with FILTER_INVALID', async () => {
     const store = await impl.open();
-    const r = rng(4);
+    const r = lcg(4);
     await store.ensureMetaColumns({ category: 'string', price: 'number' });
     const items = Array.from({ length: 10 }, (_, i) => item(i, unit(r), i === 9 ? { category: 'odd' } : { category: i % 2 ? 'odd' : 'even', price: i }));
     await store.insert(items);
@@ -247,7 +235,7 @@ describe.each(IMPLS)('$name implements the VectorStore port', (impl) => {
 
   it('finds keywords in file names and catalogue text (stemmed, stop words and accents folded)', async () => {
     const store = await impl.open();
-    const r = rng(5);
+    const r = lcg(5);
     await store.ensureMetaColumns({ title: 'string', price: 'number' });
     const texts: Array<[string, MetaRecord]> = [
       ['redDress_front-2', { title: 'Summer dresses', price: 10 }],
@@ -299,7 +287,7 @@ describe.each(IMPLS)('$name implements the VectorStore port', (impl) => {
 
   it('keeps further embedding spaces, scored and searched by item, deleted with their items', async () => {
     const store = await impl.open();
-    const r = rng(6);
+    const r = lcg(6);
     await store.ensureMetaColumns({ category: 'string' });
     const items = Array.from({ length: 10 }, (_, i) => item(i, unit(r), { category: i % 2 ? 'odd' : 'even' }));
     await store.insert(items);
@@ -377,7 +365,7 @@ describe.each(IMPLS)('$name implements the VectorStore port', (impl) => {
 
   it('holds no class probabilities for an image model without a classifier (numClasses 0)', async () => {
     const store = await impl.open({ numClasses: 0, imageModel: 'clip-model' });
-    const r = rng(7);
+    const r = lcg(7);
     const items = Array.from({ length: 6 }, (_, i) => item(i, unit(r), {}, `img${i}`, 0));
     await store.insert(items);
     await store.upsert([{ ...items[2]!, meta: { note: 'x' } }]);
@@ -403,7 +391,7 @@ describe('LanceStore with numClasses 0', () => {
     const t = tempDir('visor-port-');
     cleanups.push(t.cleanup);
     const dir = path.join(t.dir, 'db');
-    const r = rng(8);
+    const r = lcg(8);
     const store = await openStore(dir, { dimension: DIM, numClasses: 0, imageModel: 'clip-model' });
     await store.insert([item(1, unit(r), {}, 'a', 0)]);
     await store.close();
@@ -423,7 +411,7 @@ describe('LanceStore and MemoryStore', () => {
   it('agree on rankings, filters and keyword hits over the same random collection', async () => {
     const lance = await IMPLS[0]!.open();
     const memory = await IMPLS[1]!.open();
-    const r = rng(9);
+    const r = lcg(9);
     const words = ['red', 'dresses', 'dress', 'shoes', 'running', 'runs', 'blue', 'café', 'cafe', 'the', 'happily', 'studies', 'boxes', 'leather', 'bag'];
     const pickWords = (n: number) => Array.from({ length: n }, () => words[Math.floor(r() * words.length)]!).join(' ');
     const items = Array.from({ length: 150 }, (_, i) =>

@@ -5,24 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LanceStore } from '../src/store/lance-store.js';
 import { readManifest } from '../src/store/manifest.js';
 import type { ItemWithVectors } from '../src/store/types.js';
-import { tempDir } from './fixtures.js';
+import { tempDir, lcg, randomUnit } from './fixtures.js';
 
 const DIM = 8;
 const SPACE_DIM = 24;
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function unit(r: () => number, dim: number): Float32Array {
-  const v = Float32Array.from({ length: dim }, () => r() - 0.5);
-  const n = Math.hypot(...v);
-  return v.map((x) => x / n);
-}
 
 const idOf = (i: number) => i.toString(16).padStart(32, '0');
 
@@ -38,7 +24,7 @@ function item(i: number, r: () => number): ItemWithVectors {
     format: 'jpeg',
     indexedAt: 1,
     meta: { category: i % 2 ? 'odd' : 'even' },
-    vector: unit(r, DIM),
+    vector: randomUnit(r, DIM),
     probs: Float32Array.from([0.5, 0.5]),
   };
 }
@@ -59,13 +45,13 @@ describe('embedding spaces', () => {
     const t = tempDir('visor-spaces-');
     cleanups.push(t.cleanup);
     const dir = path.join(t.dir, 'db');
-    const r = rng(7);
+    const r = lcg(7);
     let store = await LanceStore.open(dir, { dimension: DIM, numClasses: 2, imageModel: 'm', create: true });
     const items = Array.from({ length: 40 }, (_, i) => item(i, r));
     await store.ensureMetaColumns({ category: 'string' });
     await store.insert(items);
     await store.ensureSpace('clip-x', { model: 'clip-x', dimension: SPACE_DIM });
-    const vecs = new Map(items.slice(0, 30).map((it) => [it.id, unit(r, SPACE_DIM)])); // 10 items not embedded yet
+    const vecs = new Map(items.slice(0, 30).map((it) => [it.id, randomUnit(r, SPACE_DIM)])); // 10 items not embedded yet
     const matrix = new Float32Array(30 * SPACE_DIM);
     [...vecs.values()].forEach((v, i) => matrix.set(v, i * SPACE_DIM));
     await store.addSpaceVectors('clip-x', [...vecs.keys()], matrix);
@@ -74,7 +60,7 @@ describe('embedding spaces', () => {
     await expect(store.ensureSpace('clip-x', { model: 'clip-x', dimension: 16 })).rejects.toMatchObject({ code: 'INDEX_INCOMPATIBLE' });
     await expect(store.ensureSpace('Bad Name', { model: 'x', dimension: 4 })).rejects.toMatchObject({ code: 'QUERY_INVALID' });
 
-    const q = unit(r, SPACE_DIM);
+    const q = randomUnit(r, SPACE_DIM);
     const hits = await store.searchSpace('clip-x', q, { k: 5 });
     const want = brute(q, vecs);
     expect(hits.map((h) => h.id)).toEqual(want.slice(0, 5).map((w) => w.id));
@@ -117,7 +103,7 @@ describe('embedding spaces', () => {
   it('build an ANN index past the threshold and answer approximately, close to the exact answer', async () => {
     const t = tempDir('visor-spaces-ann-');
     cleanups.push(t.cleanup);
-    const r = rng(11);
+    const r = lcg(11);
     const n = 600;
     const store = await LanceStore.open(path.join(t.dir, 'db'), {
       dimension: DIM,
@@ -130,12 +116,12 @@ describe('embedding spaces', () => {
       const items = Array.from({ length: n }, (_, i) => item(i, r));
       await store.insert(items);
       await store.ensureSpace('s', { model: 's', dimension: SPACE_DIM });
-      const vecs = new Map(items.map((it) => [it.id, unit(r, SPACE_DIM)]));
+      const vecs = new Map(items.map((it) => [it.id, randomUnit(r, SPACE_DIM)]));
       const matrix = new Float32Array(n * SPACE_DIM);
       [...vecs.values()].forEach((v, i) => matrix.set(v, i * SPACE_DIM));
       await store.addSpaceVectors('s', [...vecs.keys()], matrix);
       // An orphan (its item gone while the space was being written) is dropped by optimize().
-      await store.addSpaceVectors('s', [idOf(n + 1)], unit(r, SPACE_DIM));
+      await store.addSpaceVectors('s', [idOf(n + 1)], randomUnit(r, SPACE_DIM));
       await store.optimize();
       expect((await store.spaceIds('s')).has(idOf(n + 1))).toBe(false);
       const db = await lancedb.connect(path.join(t.dir, 'db'));
@@ -143,7 +129,7 @@ describe('embedding spaces', () => {
       db.close();
       let recall = 0;
       for (let qn = 0; qn < 10; qn++) {
-        const q = unit(r, SPACE_DIM);
+        const q = randomUnit(r, SPACE_DIM);
         const exact = brute(q, vecs)
           .slice(0, 10)
           .map((w) => w.id);

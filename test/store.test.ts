@@ -7,25 +7,12 @@ import { LanceStore } from '../src/store/lance-store.js';
 import { readManifest, writeManifest } from '../src/store/manifest.js';
 import type { ItemWithVectors } from '../src/store/types.js';
 import { acquireWriteLock } from '../src/store/write-lock.js';
-import { tempDir } from './fixtures.js';
+import { tempDir, lcg, randomUnit } from './fixtures.js';
 
 const DIM = 16;
 const CLASSES = 5;
 
-/** Deterministic pseudo-random unit vectors. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function unit(r: () => number, dim = DIM): Float32Array {
-  const v = Float32Array.from({ length: dim }, () => r() - 0.5);
-  const n = Math.hypot(...v);
-  return v.map((x) => x / n);
-}
+const unit = (r: () => number, dim = DIM) => randomUnit(r, dim);
 
 function item(i: number, vector: Float32Array, meta: ItemWithVectors['meta'] = {}): ItemWithVectors {
   return {
@@ -67,7 +54,7 @@ describe('LanceStore', () => {
   it('stores items, reads them back, and searches exactly with filters and exclusions', async () => {
     const store = await open(dbDir());
     try {
-      const r = rng(1);
+      const r = lcg(1);
       await store.ensureMetaColumns({ category: 'string', price: 'number' });
       const items = Array.from({ length: 50 }, (_, i) => item(i, unit(r), { category: i % 2 ? 'odd' : 'even', price: i }));
       await store.insert(items);
@@ -112,7 +99,7 @@ describe('LanceStore', () => {
   it('scores keyword hits by row id exactly as by item id, across fragments, compaction, updates and deletes', async () => {
     const store = await open(dbDir());
     try {
-      const r = rng(3);
+      const r = lcg(3);
       await store.ensureMetaColumns({ category: 'string' });
       const words = ['red dress', 'blue shirt', 'red shoe', 'green hat'];
       const make = (i: number) => item(i, unit(r), { category: words[i % words.length]! });
@@ -139,7 +126,7 @@ describe('LanceStore', () => {
   it('answers many queries at once with the same ranking as single queries', async () => {
     const store = await open(dbDir());
     try {
-      const r = rng(2);
+      const r = lcg(2);
       const items = Array.from({ length: 200 }, (_, i) => item(i, unit(r)));
       await store.insert(items);
       const queries = new Float32Array(10 * DIM);
@@ -158,7 +145,7 @@ describe('LanceStore', () => {
   it('builds an approximate index past its threshold and keeps recall against exact search', async () => {
     const store = await open(dbDir(), { ann: { threshold: 2000, rowsPerPartition: 2000 } });
     try {
-      const r = rng(3);
+      const r = lcg(3);
       const items = Array.from({ length: 3000 }, (_, i) => item(i, unit(r)));
       for (let i = 0; i < items.length; i += 1000) await store.insert(items.slice(i, i + 1000));
       expect((await store.stats()).annIndex).toBeNull();
