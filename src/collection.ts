@@ -545,16 +545,6 @@ export class Collection {
     return this.joint.promise;
   }
 
-  /** Images best described by a sentence, ranked by the joint text–image model alone. */
-  async searchText(text: string, opts: SearchOptions & { textModel?: string } = {}): Promise<RankedResult[]> {
-    if (!text.trim()) throw new VisorError('QUERY_INVALID', 'empty text query');
-    if (opts.textModel !== undefined) this.useTextModel(opts.textModel);
-    const { textModel: _, ...page } = opts;
-    await this.textModel(); // a missing model is an error here, not a query nothing understood
-    const off = Object.fromEntries((await this.signals()).map((s) => [s.name, s.name === 'joint' ? 1 : 0]));
-    return (await this.search({ text: JSON.stringify(text.replace(/"/g, ' ')), weights: { ...off, keywords: 0 }, ...page })).results;
-  }
-
   /** Removes paths (files, or everything under a folder) from the index. */
   async remove(targets: readonly string[]): Promise<RemoveSummary> {
     const release = acquireWriteLock(this.db);
@@ -656,5 +646,3 @@ async function describeMainModel(main: MainModelRef, modelOptions: MobileNetOpti
     await encoder.close();
   }
 }
-
-export { readQueryImage };
