@@ -1,0 +1,38 @@
+import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+
+/** The throwaway cluster scripts/cluster/start.sh runs (Ceph's S3 gateway and a NATS server on loopback). */
+export interface Rig {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  bucket: string;
+  nats: string;
+}
+
+export const RIG_DIR = process.env.VISOR_CLUSTER_DIR ?? '/tmp/visor-cluster';
+
+/** The running rig's settings; fails, saying how to start it, when none runs. */
+export function rig(): Rig {
+  const file = `${RIG_DIR}/env.json`;
+  if (!fs.existsSync(file)) throw new Error(`no test cluster running (${file} missing): start it with 'bash scripts/cluster/start.sh'`);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as Rig;
+}
+
+/** Environment for a child process (or this one) to reach the rig with the AWS_* variables and VISOR_QUEUE. */
+export function rigEnv(r: Rig = rig()): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: r.endpoint,
+    AWS_REGION: r.region,
+    AWS_ACCESS_KEY_ID: r.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: r.secretAccessKey,
+    AWS_ALLOW_HTTP: 'true',
+    VISOR_QUEUE: r.nats,
+  };
+}
+
+/** A fresh collection address in the rig's bucket, unique to one test. */
+export function freshDb(r: Rig = rig(), label = 'test'): string {
+  return `s3://${r.bucket}/${label}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
