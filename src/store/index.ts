@@ -2,7 +2,7 @@ import type { AnnSettings } from './lance/ann.js';
 import type { LeaseService } from './lease.js';
 import { isRemoteDb, parseLocation } from './location.js';
 import type { S3Settings } from '../config.js';
-import type { VectorStore } from './port.js';
+import type { Manifest, VectorStore } from './port.js';
 
 export type * from './port.js';
 
@@ -41,4 +41,26 @@ export async function openStore(db: string, opts: OpenStoreOptions): Promise<Vec
   }
   const { LanceStore } = await import('./lance/lance-store.js');
   return LanceStore.open(db, opts);
+}
+
+/** What an index was built with, read without opening it (null when there is none); for s3:// the bucket is checked first. */
+export async function readIndexManifest(db: string, s3?: S3Settings): Promise<Manifest | null> {
+  if (!isRemoteDb(db)) return (await import('./manifest.js')).readManifest(db);
+  const loc = parseLocation(db, s3 ?? (await import('../config.js')).resolvePaths().s3);
+  if (loc.kind !== 's3') return null;
+  const [{ S3Objects }, { ManifestObject }] = await Promise.all([import('./s3/s3-objects.js'), import('./sharded/manifest-object.js')]);
+  const objects = new S3Objects(loc);
+  try {
+    await objects.checkBucket();
+    return await new ManifestObject(objects, loc).read();
+  } finally {
+    objects.close();
+  }
+}
+
+/** Bytes a collection in object storage takes (every object under its prefix). */
+export async function indexBytes(db: string, s3?: S3Settings): Promise<number> {
+  const loc = parseLocation(db, s3 ?? (await import('../config.js')).resolvePaths().s3);
+  if (loc.kind !== 's3') throw new Error(`${db} is not in object storage`);
+  return (await import('./sharded/open.js')).collectionBytes(loc);
 }

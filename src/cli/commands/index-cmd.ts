@@ -17,6 +17,8 @@ export interface IndexCommandOptions extends GlobalOptions {
   model?: string;
   /** A further embedding space to fill beside the main features. */
   space?: string;
+  /** Shards of a new collection in object storage. */
+  shards?: number;
   progress: ProgressMode;
 }
 
@@ -81,7 +83,7 @@ export async function indexCommand(sources: string[], o: IndexCommandOptions): P
   await checkSourcesExist(sources);
   // Before the index is created: a model that cannot be had leaves no empty index behind.
   for (const m of [o.model, o.space]) if (m !== undefined) await fetchModel(m, o.progress);
-  const collection = await Collection.open({ db: o.db, create: true, imageModel: o.model });
+  const collection = await Collection.open({ db: o.db, create: true, imageModel: o.model, shards: o.shards });
   const abort = new AbortController();
   const onSigint = () => {
     if (abort.signal.aborted) process.exit(EXIT.interrupted); // second Ctrl-C: stop now, stored batches are safe

@@ -41,7 +41,7 @@ export class ShardedStore implements VectorStore {
   private readonly sideTables = new Set<SideTable<SideSchema>>();
   /** Manifest writes scheduled by saveSettings (a synchronous call), awaited by close(). */
   private manifestWrites: Promise<void> = Promise.resolve();
-  private manifestError: unknown = null;
+  private manifestError: Error | null = null;
 
   constructor(
     readonly uri: string,
@@ -76,7 +76,7 @@ export class ShardedStore implements VectorStore {
     this.manifest.settings = { ...this.manifest.settings, ...settings };
     this.manifestWrites = this.manifestWrites
       .then(() => this.updateManifest((m) => (m.settings = { ...m.settings, ...settings })))
-      .catch((e: unknown) => void (this.manifestError ??= e));
+      .catch((e: unknown) => void (this.manifestError ??= e instanceof Error ? e : new Error(String(e))));
   }
 
   /** Re-reads the manifest object and applies `change` to it, under the manifest lease; every shard sees the result. */
@@ -155,7 +155,7 @@ export class ShardedStore implements VectorStore {
               s,
               g.map((i) => items[i]!),
             )
-          : undefined,
+          : Promise.resolve(),
       ),
     );
   }
@@ -180,7 +180,7 @@ export class ShardedStore implements VectorStore {
     const groups = groupByShard(ids, this.shards.length);
     await Promise.all(
       groups.map((g, s) =>
-        g.length ? this.rewrites.run(this.leaseOf(s), 'removing images', () => this.shards[s]!.deleteItems(g.map((i) => ids[i]!))) : undefined,
+        g.length ? this.rewrites.run(this.leaseOf(s), 'removing images', () => this.shards[s]!.deleteItems(g.map((i) => ids[i]!))) : Promise.resolve(),
       ),
     );
   }
@@ -297,7 +297,7 @@ export class ShardedStore implements VectorStore {
     const groups = groupByShard(ids, this.shards.length);
     await Promise.all(
       groups.map((g, s) => {
-        if (!g.length) return undefined;
+        if (!g.length) return Promise.resolve();
         const part = new Float32Array(g.length * dim);
         g.forEach((i, j) => part.set(matrix.subarray(i * dim, (i + 1) * dim), j * dim));
         return this.shards[s]!.addSpaceVectors(

@@ -18,7 +18,7 @@ export class ShardedSideTable<S extends SideSchema> implements SideTable<S> {
       rows.map((r) => r.id),
       this.parts.length,
     );
-    await Promise.all(groups.map((g, s) => (g.length ? this.parts[s]!.put(g.map((i) => rows[i]!)) : undefined)));
+    await Promise.all(groups.map((g, s) => (g.length ? this.parts[s]!.put(g.map((i) => rows[i]!)) : Promise.resolve())));
   }
 
   async read<K extends keyof S & string>(columns: readonly K[]): Promise<SideColumns<S, K>> {
@@ -36,7 +36,7 @@ export class ShardedSideTable<S extends SideSchema> implements SideTable<S> {
 
   async delete(ids: readonly string[]): Promise<void> {
     const groups = groupByShard(ids, this.parts.length);
-    await Promise.all(groups.map((g, s) => (g.length ? this.parts[s]!.delete(g.map((i) => ids[i]!)) : undefined)));
+    await Promise.all(groups.map((g, s) => (g.length ? this.parts[s]!.delete(g.map((i) => ids[i]!)) : Promise.resolve())));
   }
 
   close(): void {
