@@ -108,6 +108,28 @@ describe('ShardedStore on the rig', () => {
     expect(stats).toMatchObject({ items: 22, files: 23, annIndex: null, metaColumns: { category: 'string', price: 'number' } });
   });
 
+  it('two nodes creating the same collection at once: one manifest, adopted by both; another model is refused', async () => {
+    const db = freshDb(r0, 'sharded-race');
+    const [x, y] = await Promise.all([openSharded(db, false, 3), openSharded(db, false, 3)]);
+    expect(x.manifest.createdAt).toBe(y.manifest.createdAt);
+    expect(x.manifest.shards).toBe(3);
+    await x.insert([item(1, randomUnit(lcg(3), DIM))]);
+    await y.refresh();
+    expect(await y.count()).toBe(1);
+    await expect(openStore(db, { dimension: DIM + 1, numClasses: CLASSES, imageModel: 'other-model', s3 })).rejects.toMatchObject({
+      code: 'INDEX_INCOMPATIBLE',
+      message: expect.stringMatching(/was built with test-model \(8-d\)/) as string,
+    });
+    await expect(openStore(db, { dimension: DIM, numClasses: CLASSES, imageModel: 'test-model', s3, shards: 5 })).rejects.toMatchObject({
+      code: 'QUERY_INVALID',
+    });
+    await expect(
+      openStore(freshDb(r0, 'sharded-none'), { dimension: DIM, numClasses: CLASSES, imageModel: 'test-model', s3, create: false }),
+    ).rejects.toMatchObject({
+      code: 'INDEX_EMPTY',
+    });
+  });
+
   it('without a queue: appends and reads work, rewrites are refused saying a queue is needed, optimize is skipped', async () => {
     const db = freshDb(r0, 'sharded-noqueue');
     const notes: string[] = [];
