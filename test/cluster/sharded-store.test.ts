@@ -130,6 +130,38 @@ describe('ShardedStore on the rig', () => {
     });
   });
 
+  it('re-scores exactly where shards answer from their ANN indexes', async () => {
+    const db = freshDb(r0, 'sharded-ann');
+    const store = (await openStore(db, {
+      dimension: DIM,
+      numClasses: CLASSES,
+      imageModel: 'test-model',
+      shards: 2,
+      s3,
+      leases: await leases(db),
+      ann: { threshold: 40, rowsPerPartition: 40 },
+      notice: () => undefined,
+    })) as ShardedStore;
+    cleanups.push(() => store.close());
+    const local = await openLocal();
+    const r = lcg(11);
+    const items = Array.from({ length: 120 }, (_, i) => item(i, randomUnit(r, DIM)));
+    await store.insert(items);
+    await local.insert(items);
+    await store.optimize();
+    expect((await store.stats()).annIndex).toMatchObject({ indexedRows: 120 });
+    let same = 0;
+    for (let q = 0; q < 10; q++) {
+      const query = randomUnit(r, DIM);
+      const [a, b] = await Promise.all([local.search(query, { k: 5 }), store.search(query, { k: 5 })]);
+      b.forEach((h, i) => i === 0 || expect(h.score).toBeLessThanOrEqual(b[i - 1]!.score));
+      for (const h of b) expect(h.score).toBeCloseTo(Math.fround(query.reduce((s, x, j) => s + x * items.find((it) => it.id === h.id)!.vector[j]!, 0)), 5);
+      if (a.map((h) => h.id).join() === b.map((h) => h.id).join()) same++;
+    }
+    // Approximate candidates: nearly always the exact top 5 at this size.
+    expect(same).toBeGreaterThanOrEqual(8);
+  });
+
   it('without a queue: appends and reads work, rewrites are refused saying a queue is needed, optimize is skipped', async () => {
     const db = freshDb(r0, 'sharded-noqueue');
     const notes: string[] = [];
