@@ -22,7 +22,11 @@ export type VisorErrorCode =
   | 'QUERY_INVALID'
   | 'NOT_FOUND'
   | 'INTERRUPTED'
-  | 'PORT_IN_USE';
+  | 'PORT_IN_USE'
+  /** The object store named by --db s3://… cannot be used as configured: endpoint, credentials, bucket, or a damaged collection manifest. */
+  | 'STORE_UNAVAILABLE'
+  /** The NATS server named by --queue (or VISOR_QUEUE) cannot be reached, or has no JetStream. */
+  | 'QUEUE_UNAVAILABLE';
 
 export class VisorError extends Error {
   readonly code: VisorErrorCode;

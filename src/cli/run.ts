@@ -13,6 +13,8 @@ const USAGE_CODES = new Set<VisorErrorCode>([
   'INDEX_EMPTY',
   'DATASET_NOT_FOUND',
   'MODEL_UNKNOWN', // a model id or file that is not a model Visor knows: what was typed is wrong
+  'STORE_UNAVAILABLE', // --db s3://… or its settings name something that does not work: the configuration is wrong
+  'QUEUE_UNAVAILABLE',
 ]);
 
 /** What a user can do next, after the error's own message (on a terminal, not in --json). */

@@ -43,6 +43,8 @@ const STATUS_OF: Record<VisorErrorCode, number> = {
   OFFLINE: 503,
   INTERRUPTED: 503,
   PORT_IN_USE: 503,
+  STORE_UNAVAILABLE: 503,
+  QUEUE_UNAVAILABLE: 503,
 };
 
 /** Fastify's and its plugins' own errors, renamed to codes a client can act on. */

@@ -17,23 +17,23 @@ export function s3Problem(loc: S3Location, e: unknown, doing: string): VisorErro
   const name = e instanceof S3ServiceException ? e.name : ((e as { code?: string; name?: string }).code ?? (e as Error).name);
   const status = e instanceof S3ServiceException ? e.$metadata.httpStatusCode : undefined;
   if (name === 'NoSuchBucket' || (status === 404 && doing === 'checking the bucket'))
-    return new VisorError('INDEX_INCOMPATIBLE', `bucket '${loc.bucket}' does not exist at ${where}; create it, or fix the bucket in --db`, { cause: e });
+    return new VisorError('STORE_UNAVAILABLE', `bucket '${loc.bucket}' does not exist at ${where}; create it, or fix the bucket in --db`, { cause: e });
   if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'AccessDenied' || status === 403)
     return new VisorError(
-      'INDEX_INCOMPATIBLE',
+      'STORE_UNAVAILABLE',
       `${where} refused the credentials (${name}) while ${doing}; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "s3" in visor.config.json)`,
       { cause: e },
     );
   if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'TimeoutError'].includes(name))
     return new VisorError(
-      'INDEX_INCOMPATIBLE',
+      'STORE_UNAVAILABLE',
       `cannot reach the object store at ${where} (${name}) while ${doing}; check AWS_ENDPOINT_URL (or "s3.endpoint" in visor.config.json)`,
       {
         cause: e,
       },
     );
   return new VisorError(
-    'INDEX_INCOMPATIBLE',
+    'STORE_UNAVAILABLE',
     `object store at ${where} failed while ${doing}: ${name}${status ? ` (HTTP ${status})` : ''}: ${(e as Error).message}`,
     {
       cause: e,
