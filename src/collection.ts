@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { resolvePaths } from './config.js';
@@ -23,12 +24,12 @@ import type { ImageRef, Query } from './search/query.js';
 import { readQueryImage } from './search/read-query-image.js';
 import type { SearchOptions } from './search/results.js';
 import type { Signal, Stage } from './search/signal.js';
-import { openStore, type VectorStore } from './store/index.js';
+import { indexBytes, openStore, readIndexManifest, type VectorStore } from './store/index.js';
 import type { AnnSettings } from './store/lance/ann.js';
-import { readManifest } from './store/manifest.js';
+import type { LeaseService } from './store/lease.js';
+import { isRemoteDb, parseLocation } from './store/location.js';
 import type { MetaColumnType, StoredItem } from './store/types.js';
 import { acquireWriteLock } from './store/write-lock.js';
-import { isRemoteDb } from './config.js';
 import type { NatsConnection } from 'nats';
 import type { DistributedIndexOptions, DistributedIndexSummary } from './ingest/distributed/coordinator.js';
 import type { IngestWorkerOptions, IngestWorkerSummary } from './ingest/distributed/worker.js';
@@ -59,6 +60,8 @@ export interface CollectionIndexSummary extends IndexSummary {
 export interface QueueWorkerOptions extends IngestWorkerOptions {
   /** The collection whose batches to take (default: VISOR_DB, else ~/.local/share/visor/index). */
   db?: string;
+  /** The queue's URL, whose leases an s3:// collection's rewrites use too. */
+  queue?: string;
   /** Embedding threads (default: one per core). */
   threads?: number;
   /** Images per model run in each thread (default 8). */
@@ -67,8 +70,14 @@ export interface QueueWorkerOptions extends IngestWorkerOptions {
 }
 
 export interface OpenOptions {
-  /** Index folder (default: VISOR_DB, else ~/.local/share/visor/index). */
+  /** Index folder, or `s3://bucket/prefix` for a sharded collection in object storage (default: VISOR_DB, else ~/.local/share/visor/index). */
   db?: string;
+  /** s3:// only: shards of a new collection (default 4; an existing one keeps its own). */
+  shards?: number;
+  /** s3:// only: NATS server whose leases coordinate rewrites of shared data (default: VISOR_QUEUE or config "queue"). */
+  queue?: string;
+  /** s3:// only: seconds before this node sees other nodes' commits (default: VISOR_CONSISTENCY_SECONDS, else 1). */
+  consistencySeconds?: number;
   /** Create the index when missing (default false: reading a missing index is an error). */
   create?: boolean;
   /**
@@ -98,6 +107,8 @@ export interface CollectionStats {
   annIndex: { type: string; indexedRows: number; unindexedRows: number } | null;
   metaColumns: Record<string, MetaColumnType>;
   bytesOnDisk: number;
+  /** A collection in object storage: how many shards its items are spread over. */
+  shards?: number;
   /** Further embedding spaces (e.g. CLIP), with how many items each holds. */
   spaces: Array<{ name: string; model: string; dimension: number; items: number }>;
 }
@@ -124,7 +135,24 @@ export interface ModelCapabilities {
   textTower: boolean;
 }
 
-function diskUsage(dir: string): number {
+/** Seconds before a node sees other nodes' commits to a shared collection. */
+function consistencySeconds(opts: OpenOptions): number | undefined {
+  const env = process.env.VISOR_CONSISTENCY_SECONDS;
+  const v = opts.consistencySeconds ?? (env ? Number(env) : undefined);
+  if (v !== undefined && !(v >= 0)) throw new VisorError('QUERY_INVALID', `VISOR_CONSISTENCY_SECONDS=${env}: expected a number of seconds (0 or more)`);
+  return v;
+}
+
+/** Leases on the queue's NATS server for a shared collection; none without a queue (rewrites are then refused). */
+async function leaseService(db: string, queue: string | undefined): Promise<LeaseService | undefined> {
+  if (!queue) return undefined;
+  const [{ connectQueue }, { NatsLeases }] = await Promise.all([import('./queue/connect.js'), import('./queue/nats-lease.js')]);
+  return NatsLeases.open(await connectQueue(queue), db, true);
+}
+
+async function diskUsage(db: string): Promise<number> {
+  if (isRemoteDb(db)) return indexBytes(db, resolvePaths().s3);
+  const dir = db;
   let total = 0;
   for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
     if (e.isFile()) total += fs.statSync(path.join(e.parentPath, e.name)).size;
@@ -167,9 +195,13 @@ export class Collection {
   ) {}
 
   static async open(opts: OpenOptions = {}): Promise<Collection> {
-    const db = path.resolve(opts.db ?? resolvePaths().defaultDb);
+    const settings = resolvePaths();
+    const given = opts.db ?? settings.defaultDb;
+    const remote = isRemoteDb(given);
+    const loc = remote ? parseLocation(given, settings.s3) : null;
+    const db = loc?.kind === 's3' ? loc.uri : path.resolve(given);
     const paths = opts.model?.paths;
-    const manifest = readManifest(db);
+    const manifest = await readIndexManifest(db, settings.s3);
     let main: MainModelRef;
     let dimension: number;
     let numClasses: number;
@@ -190,9 +222,27 @@ export class Collection {
         numClasses = 0;
       } else ({ dimension, numClasses } = await describeMainModel(main, opts.model ?? {}));
     }
-    const store = await openStore(db, { dimension, numClasses, imageModel: main.id, create: opts.create ?? false, ann: opts.ann });
+    const store = await openStore(db, {
+      dimension,
+      numClasses,
+      imageModel: main.id,
+      create: opts.create ?? false,
+      ann: opts.ann,
+      ...(remote
+        ? { s3: settings.s3, shards: opts.shards, consistencySeconds: consistencySeconds(opts), leases: await leaseService(db, opts.queue ?? settings.queue) }
+        : {}),
+    });
     if (!manifest && main.folder) store.saveSettings({ [MAIN_MODEL_FOLDER]: main.folder });
     return new Collection(db, store, main, opts.model ?? {}, opts.concepts ?? {});
+  }
+
+  /**
+   * A folder of this node's own for `kind` (thumbnails, uploads): inside the index folder, or
+   * for a collection in object storage under the cache folder, by a digest of its address.
+   */
+  localDir(kind: 'thumbs' | 'uploads'): string {
+    if (!isRemoteDb(this.db)) return path.join(this.db, kind);
+    return path.join(resolvePaths().cacheDir, kind, createHash('sha256').update(this.db).digest('hex').slice(0, 16));
   }
 
   /** What the main model offers. */
@@ -267,7 +317,8 @@ export class Collection {
     // Checked before any work: a mistyped --space should not cost an indexing run.
     const { spaceModelFor, spaceModelOf, fillSpace } = await import('./ingest/space-fill.js');
     const named = opts.space === undefined ? null : spaceModelFor(opts.space, this.modelOptions.paths);
-    const release = acquireWriteLock(this.db);
+    // A shared collection coordinates its writers by leases in the store, not a local lock file.
+    const release = isRemoteDb(this.db) ? () => undefined : acquireWriteLock(this.db);
     try {
       const start = ({ maxPixels }: { maxPixels: number }) =>
         this.embeddingPool({ workers: opts.workers, batchSize: opts.batchSize, maxPixels: opts.maxPixels === undefined ? undefined : maxPixels });
@@ -333,7 +384,7 @@ export class Collection {
         nc,
         isRemoteDb(db) ? db : path.resolve(db),
         async () => {
-          const c = (collection ??= await Collection.open({ db, model: opts.model }));
+          const c = (collection ??= await Collection.open({ db, model: opts.model, queue: opts.queue }));
           return { store: c.store, pool: (maxPixels: number) => c.embeddingPool({ workers: opts.threads, batchSize: opts.batchSize, maxPixels }) };
         },
         opts,
@@ -605,7 +656,7 @@ export class Collection {
 
   /** Removes paths (files, or everything under a folder) from the index. */
   async remove(targets: readonly string[]): Promise<RemoveSummary> {
-    const release = acquireWriteLock(this.db);
+    const release = isRemoteDb(this.db) ? () => undefined : acquireWriteLock(this.db);
     try {
       const ledger = new PathLedger();
       const wanted = targets.map((t) => path.resolve(t));
@@ -661,7 +712,8 @@ export class Collection {
       search: s.annIndex ? 'ann' : 'exact',
       annIndex: s.annIndex,
       metaColumns: s.metaColumns,
-      bytesOnDisk: diskUsage(this.db),
+      bytesOnDisk: await diskUsage(this.db),
+      ...(m.shards ? { shards: m.shards } : {}),
       spaces: await Promise.all(
         this.store.spaces().map(async (sp) => ({ name: sp.name, model: sp.model, dimension: sp.dimension, items: (await this.store.spaceIds(sp.name)).size })),
       ),

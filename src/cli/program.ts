@@ -63,7 +63,10 @@ export function visorProgram(name: string, description: string): Command {
       .name(name)
       .description(description)
       .version(VERSION)
-      .option('--db <dir>', 'index folder (default: $VISOR_DB, else ~/.local/share/visor/index)')
+      .option(
+        '--db <dir>',
+        'index folder, or s3://bucket/prefix for a sharded collection in object storage (default: $VISOR_DB, else ~/.local/share/visor/index)',
+      )
       .option('--json', 'machine-readable output on stdout')
       // Every command takes --db and --json: its own --help lists them too.
       .configureHelp({ showGlobalOptions: true })

@@ -11,6 +11,7 @@ const USAGE_CODES = new Set<VisorErrorCode>([
   'IMAGE_UNREADABLE',
   'NOT_FOUND',
   'INDEX_EMPTY',
+  'INDEX_INCOMPATIBLE', // --db names something that is not an index this Visor and model can use (a damaged or foreign manifest): choose another --db
   'DATASET_NOT_FOUND',
   'MODEL_UNKNOWN', // a model id or file that is not a model Visor knows: what was typed is wrong
   'STORE_UNAVAILABLE', // --db s3://… or its settings name something that does not work: the configuration is wrong

@@ -50,11 +50,11 @@ export async function buildApp(collection: Collection, options: ServerOptions): 
   const ctx: ServerContext = {
     collection,
     options,
-    thumbnails: new Thumbnails(path.join(collection.db, 'thumbs'), options.maxPixels),
+    thumbnails: new Thumbnails(collection.localDir('thumbs'), options.maxPixels),
     searchCache: new SearchCache(options.searchCacheSize),
     searchWorkers: options.searchWorkers > 0 ? await (await import('./search-workers.js')).SearchWorkers.start(collection.db, options.searchWorkers) : null,
     writes: new WriteQueue(),
-    uploadsDir: path.join(collection.db, 'uploads'),
+    uploadsDir: collection.localDir('uploads'),
     version,
     keyForReads,
   };

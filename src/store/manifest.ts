@@ -30,17 +30,28 @@ export function readManifest(dir: string): Manifest | null {
     if (code === 'EACCES' || code === 'EPERM') throw new VisorError('INDEX_INCOMPATIBLE', `cannot read ${manifestPath(dir)}: permission denied`, { cause: e });
     throw e;
   }
+  return parseManifest(text, manifestPath(dir), `index at ${dir}`);
+}
+
+/**
+ * A manifest's text checked: a Visor index manifest this Visor can read. `where` names the file
+ * or object in messages, `index` the index.
+ */
+export function parseManifest(text: string, where: string, index: string): Manifest {
   let m: Manifest;
   try {
     m = JSON.parse(text) as Manifest;
   } catch (e) {
-    throw new VisorError('INDEX_INCOMPATIBLE', `${manifestPath(dir)} is damaged (${(e as Error).message}); the index cannot be read`, { cause: e });
+    throw new VisorError('INDEX_INCOMPATIBLE', `${where} is damaged (${(e as Error).message}); the index cannot be read`, { cause: e });
   }
   if (m === null || typeof m !== 'object' || m.format !== 'visor-index') {
-    throw new VisorError('INDEX_INCOMPATIBLE', `${manifestPath(dir)} is not a Visor index manifest`);
+    throw new VisorError('INDEX_INCOMPATIBLE', `${where} is not a Visor index manifest`);
+  }
+  if (typeof m.schemaVersion !== 'number' || typeof m.dimension !== 'number' || typeof m.imageModel !== 'string') {
+    throw new VisorError('INDEX_INCOMPATIBLE', `${where} is damaged (no schemaVersion, dimension or imageModel); the index cannot be read`);
   }
   if (m.schemaVersion > SCHEMA_VERSION) {
-    throw new VisorError('INDEX_INCOMPATIBLE', `index at ${dir} has schema version ${m.schemaVersion}; this Visor reads up to ${SCHEMA_VERSION} — upgrade Visor`);
+    throw new VisorError('INDEX_INCOMPATIBLE', `${index} has schema version ${m.schemaVersion}; this Visor reads up to ${SCHEMA_VERSION} — upgrade Visor`);
   }
   m.settings ??= {};
   return m;

@@ -121,6 +121,8 @@ export interface Manifest {
   settings: Record<string, unknown>;
   /** Further embedding spaces (e.g. CLIP), by name. */
   spaces?: Record<string, SpaceInfo>;
+  /** A collection in object storage: how many shards its items are spread over (fixed when it is created). */
+  shards?: number;
 }
 
 // --- Side tables: per-item data of optional features, beside the items ---

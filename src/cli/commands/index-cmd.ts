@@ -26,7 +26,7 @@ export async function indexCommand(sources: string[], o: IndexCommandOptions): P
   await checkSourcesExist(sources);
   // Before the index is created: a model that cannot be had leaves no empty index behind.
   for (const m of [o.model, o.space]) if (m !== undefined) await fetchModel(m, o.progress);
-  const collection = await Collection.open({ db: o.db, create: true, imageModel: o.model });
+  const collection = await Collection.open({ db: o.db, create: true, imageModel: o.model, shards: o.shards });
   const abort = new AbortController();
   const onSigint = () => {
     if (abort.signal.aborted) process.exit(EXIT.interrupted); // second Ctrl-C: stop now, stored batches are safe

@@ -17,6 +17,8 @@ export interface IndexCommandOptions extends GlobalOptions {
   model?: string;
   /** A further embedding space to fill beside the main features. */
   space?: string;
+  /** Shards of a new collection in object storage. */
+  shards?: number;
   /** Index through this queue (`--queue` alone: the configured one) with `visor worker` processes doing the embedding. */
   queue?: string | true;
   /** Files per queued batch. */

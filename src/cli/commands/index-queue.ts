@@ -21,7 +21,7 @@ export async function indexThroughQueue(sources: string[], o: IndexCommandOption
   // Before the collection is opened: an unreachable queue leaves nothing written.
   const nc = await connectQueue(url, 'visor index');
   try {
-    const collection = await Collection.open({ db: o.db, create: true, imageModel: o.model });
+    const collection = await Collection.open({ db: o.db, create: true, imageModel: o.model, shards: o.shards, queue: url });
     const abort = new AbortController();
     const onSigint = () => {
       if (abort.signal.aborted) process.exit(EXIT.interrupted);

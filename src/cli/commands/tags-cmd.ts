@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { isRemoteDb } from '../../config.js';
 import { VisorError } from '../../errors.js';
 import type { Tag, TagOptions } from '../../concepts/tags.js';
 import { displayPath, printJson } from '../output.js';
@@ -63,8 +64,8 @@ export async function tagsCommand(targets: string[], o: TagsCommandOptions): Pro
  * otherwise by MobileNetV2, with no index needed.
  */
 async function fileTagger(db: string | undefined): Promise<{ tags(bytes: Buffer, opts: TagOptions): Promise<Tag[]>; close(): Promise<void> }> {
-  const { readManifest } = await import('../../store/manifest.js');
-  if (db !== undefined && readManifest(path.resolve(db))) {
+  const { readIndexManifest } = await import('../../store/index.js');
+  if (db !== undefined && (await readIndexManifest(isRemoteDb(db) ? db : path.resolve(db)))) {
     const { Collection } = await import('../../collection.js');
     const c = await Collection.open({ db });
     return { tags: (bytes, opts) => c.tags(bytes, opts), close: () => c.close() };

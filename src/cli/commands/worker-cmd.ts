@@ -29,6 +29,7 @@ export async function workerCommand(o: WorkerCommandOptions): Promise<number> {
   try {
     const summary = await Collection.work(nc, {
       db: o.db,
+      queue: url,
       threads: o.threads,
       batchSize: o.batchSize,
       signal: stop.signal,

@@ -39,6 +39,20 @@ export class Keywords {
     }
   }
 
+  /** search()'s hits with the text they matched (what a sharded store re-scores with the whole collection's statistics). */
+  async candidates(text: string, opts: { k: number; where?: string }): Promise<Array<{ id: string; score: number; text: string }>> {
+    if (analyze(text).length === 0) return [];
+    let q = this.table.query().fullTextSearch(text, { columns: 'search_text' }).select(['id', 'search_text', '_score']).limit(opts.k);
+    if (opts.where) q = q.where(opts.where);
+    try {
+      const rows = await q.toArray();
+      return rows.map((r) => ({ id: String(r.id), score: Number(r._score), text: String(r.search_text ?? '') }));
+    } catch (e) {
+      if (opts.where) throw await this.filterError(opts.where, e);
+      throw e;
+    }
+  }
+
   /**
    * search()'s scores as rows of `ids` (vectors().ids): LanceDB returns row ids instead of
    * item ids, which saves reading the id column of every hit (about a third of a search's cost

@@ -24,15 +24,18 @@ import { FlatCache } from './flat-cache.js';
 import { ItemTable } from './items.js';
 import { LazyKernel } from './kernel.js';
 import { Keywords } from './keywords.js';
-import { openIndex, type OpenIndexOptions } from './open.js';
+import { openIndex, openItems, type LanceAt, type OpenIndexOptions } from './open.js';
 import { ITEMS_TABLE } from './schema.js';
 import { LanceSideTable } from './side-tables.js';
 import { Spaces } from './spaces.js';
 import { storeStats } from './stats.js';
 import { SummaryCache } from './summary.js';
+import { TermStatsCache, type TermStats } from './term-stats.js';
 import { TableVersion } from './version.js';
 
 export { DEFAULT_ANN, type AnnSettings } from './ann.js';
+export type { LanceAt } from './open.js';
+export type { TermStats } from './term-stats.js';
 
 export interface LanceStoreOptions extends OpenIndexOptions {
   ann?: Partial<AnnSettings>;
@@ -52,6 +55,7 @@ export class LanceStore implements VectorStore {
   private readonly items: ItemTable;
   private readonly ann: AnnIndex;
   private readonly keywords: Keywords;
+  private readonly terms: TermStatsCache;
   private readonly spaceSet: Spaces;
   private readonly sideTables = new Set<LanceSideTable<SideSchema>>();
 
@@ -61,6 +65,8 @@ export class LanceStore implements VectorStore {
     private readonly table: LanceDB.Table,
     readonly manifest: Manifest,
     ann: Partial<AnnSettings> | undefined,
+    /** Persists manifest changes: visor.json in the folder, or wherever the opener keeps it. */
+    private readonly saveManifest: (m: Manifest) => void,
   ) {
     this.clock = new TableVersion(table);
     const version = () => this.clock.get();
@@ -70,7 +76,8 @@ export class LanceStore implements VectorStore {
     this.items = new ItemTable(table, manifest, this.summary, wrote);
     this.ann = new AnnIndex(table, version, wrote, ann);
     this.keywords = new Keywords(table, this.flat, (where, e) => this.filterError(where, e), wrote);
-    this.spaceSet = new Spaces(dir, db, manifest, this.flat, this.kernel, this.ann.settings, (where) => this.idsWhere(where));
+    this.terms = new TermStatsCache(table, version);
+    this.spaceSet = new Spaces(dir, db, manifest, saveManifest, this.flat, this.kernel, this.ann.settings, (where) => this.idsWhere(where));
   }
 
   get dimension(): number {
@@ -79,12 +86,21 @@ export class LanceStore implements VectorStore {
 
   static async open(dir: string, opts: LanceStoreOptions): Promise<LanceStore> {
     const { db, table, manifest } = await openIndex(dir, opts);
-    return new LanceStore(dir, db, table, manifest, opts.ann);
+    return new LanceStore(dir, db, table, manifest, opts.ann, (m) => writeManifest(dir, m));
+  }
+
+  /**
+   * The store at a LanceDB URI (a folder or an object-store prefix) whose manifest the caller
+   * holds and persists: e.g. one shard of a collection in object storage.
+   */
+  static async openAt(at: LanceAt, opts: { ann?: Partial<AnnSettings> } = {}): Promise<LanceStore> {
+    const { db, table } = await openItems(at);
+    return new LanceStore(at.uri, db, table, at.manifest, opts.ann, at.saveManifest);
   }
 
   saveSettings(settings: Record<string, unknown>): void {
     this.manifest.settings = { ...this.manifest.settings, ...settings };
-    writeManifest(this.dir, this.manifest);
+    this.saveManifest(this.manifest);
   }
 
   // --- Items ---
@@ -192,6 +208,21 @@ export class LanceStore implements VectorStore {
     return this.keywords.rows(text, k, ids);
   }
 
+  /** keywordSearch's hits with their search_text: a sharded store re-scores them with the whole collection's statistics. */
+  keywordCandidates(text: string, opts: { k: number; where?: string }): Promise<Array<{ id: string; score: number; text: string }>> {
+    return this.keywords.candidates(text, opts);
+  }
+
+  /** BM25's statistics of this store's items (documents, total length, document frequency per term). */
+  termStats(): Promise<TermStats> {
+    return this.terms.get();
+  }
+
+  /** Whether vector searches are answered from an approximate index now. */
+  async annActive(): Promise<boolean> {
+    return (await this.ann.info()) !== null;
+  }
+
   // --- Upkeep ---
 
   async optimize(): Promise<void> {
@@ -268,6 +299,7 @@ export class LanceStore implements VectorStore {
     this.sideTables.clear();
     this.flat.clear();
     this.summary.clear();
+    this.terms.clear();
     await this.kernel.close();
     this.table.close();
     this.db.close();

@@ -53,12 +53,40 @@ export async function openIndex(dir: string, opts: OpenIndexOptions): Promise<{ 
     );
   }
   // Readers re-check for commits by other processes (an indexer running beside a server).
-  const db = await lancedb.connect(dir, { readConsistencyInterval: 1 });
-  const names = await db.tableNames();
-  const table = names.includes(ITEMS_TABLE)
-    ? await db.openTable(ITEMS_TABLE)
-    : await db.createEmptyTable(ITEMS_TABLE, coreSchema(manifest.dimension, manifest.numClasses));
-  if (manifest.schemaVersion < SCHEMA_VERSION) await migrate(table, manifest);
+  const { db, table } = await openItems({ uri: dir, manifest, saveManifest: () => undefined });
   if (!fs.existsSync(`${dir}/visor.json`) || manifest.schemaVersion !== readManifest(dir)?.schemaVersion) writeManifest(dir, manifest);
   return { db, table, manifest };
+}
+
+/** A LanceDB database at a URI whose manifest the caller holds (e.g. one shard of a collection in object storage). */
+export interface LanceAt {
+  /** A folder, or an object-store URI such as s3://bucket/prefix/shards/000. */
+  uri: string;
+  /** LanceDB's storage options (endpoint, region, credentials; see location.ts). */
+  storageOptions?: Record<string, string>;
+  /** How often reads look for other processes' commits, in seconds (default 1). */
+  readConsistencySeconds?: number;
+  /** What the index was built with, checked by the caller; changes (settings, spaces) go to saveManifest. */
+  manifest: Manifest;
+  /** Persists manifest changes (settings, spaces), wherever the caller keeps the manifest. */
+  saveManifest: (m: Manifest) => void;
+}
+
+/** The items table at a URI, opened or created, and migrated to the current schema (the manifest's schemaVersion follows). */
+export async function openItems(at: LanceAt): Promise<{ db: LanceDB.Connection; table: LanceDB.Table }> {
+  const db = await lancedb.connect(at.uri, {
+    readConsistencyInterval: at.readConsistencySeconds ?? 1,
+    ...(at.storageOptions ? { storageOptions: at.storageOptions } : {}),
+  });
+  try {
+    const names = await db.tableNames();
+    const table = names.includes(ITEMS_TABLE)
+      ? await db.openTable(ITEMS_TABLE)
+      : await db.createEmptyTable(ITEMS_TABLE, coreSchema(at.manifest.dimension, at.manifest.numClasses), { existOk: true });
+    if (at.manifest.schemaVersion < SCHEMA_VERSION) await migrate(table, at.manifest);
+    return { db, table };
+  } catch (e) {
+    db.close();
+    throw e;
+  }
 }

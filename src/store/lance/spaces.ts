@@ -1,5 +1,4 @@
 import { noSuchSpace, spaceDimensionMismatch, wrongDimension } from '../errors.js';
-import { writeManifest } from '../manifest.js';
 import type { Manifest, ScoredRows, SpaceInfo, VectorHit, VectorSearchOptions } from '../types.js';
 import type { AnnSettings } from './ann.js';
 import type { LanceDB } from './arrow.js';
@@ -15,6 +14,7 @@ export class Spaces {
     private readonly dir: string,
     private readonly db: LanceDB.Connection,
     private readonly manifest: Manifest,
+    private readonly saveManifest: (m: Manifest) => void,
     private readonly flat: FlatCache,
     private readonly kernel: LazyKernel,
     private readonly ann: AnnSettings,
@@ -54,7 +54,7 @@ export class Spaces {
       throw e;
     }
     this.manifest.spaces = { ...this.manifest.spaces, [name]: { ...info, createdAt: new Date().toISOString() } };
-    writeManifest(this.dir, this.manifest);
+    this.saveManifest(this.manifest);
   }
 
   /** Adds vectors to a space: row i of `matrix` belongs to item ids[i]. */
