@@ -30,6 +30,9 @@ import type { LeaseService } from './store/lease.js';
 import { isRemoteDb, parseLocation } from './store/location.js';
 import type { MetaColumnType, StoredItem } from './store/types.js';
 import { acquireWriteLock } from './store/write-lock.js';
+import type { NatsConnection } from 'nats';
+import type { DistributedIndexOptions, DistributedIndexSummary } from './ingest/distributed/coordinator.js';
+import type { IngestWorkerOptions, IngestWorkerSummary } from './ingest/distributed/worker.js';
 
 export interface CollectionIndexOptions extends IndexOptions {
   /** Embedding worker threads (default: one per core). */
@@ -52,6 +55,18 @@ export interface CollectionIndexSummary extends IndexSummary {
   spaces: SpaceFillSummary[];
   /** The optional stages the collection has prepared, run on the images that lacked them: a line each. */
   stages?: string[];
+}
+
+export interface QueueWorkerOptions extends IngestWorkerOptions {
+  /** The collection whose batches to take (default: VISOR_DB, else ~/.local/share/visor/index). */
+  db?: string;
+  /** The queue's URL, whose leases an s3:// collection's rewrites use too. */
+  queue?: string;
+  /** Embedding threads (default: one per core). */
+  threads?: number;
+  /** Images per model run in each thread (default 8). */
+  batchSize?: number;
+  model?: MobileNetOptions;
 }
 
 export interface OpenOptions {
@@ -332,6 +347,50 @@ export class Collection {
       // A space's workers are not kept: unlike the image features, spaces fill in bulk, rarely.
       for (const p of this.spacePools.splice(0)) await p.close();
       release();
+    }
+  }
+
+  /**
+   * Indexes through a queue (NATS JetStream, connected by the caller): this process gathers
+   * and compares the sources and queues what needs embedding as batches for `visor worker`
+   * processes on any number of machines, then applies removals and path changes once every
+   * batch is done. Further spaces and the optional stages are not brought up to date here.
+   */
+  async indexWithQueue(sources: readonly string[], nc: NatsConnection, opts: DistributedIndexOptions = {}): Promise<DistributedIndexSummary> {
+    if (sources.length === 0) throw new VisorError('QUERY_INVALID', 'nothing to index: give folders, images or catalogues');
+    const [{ indexWithQueue }, { NatsLeases }] = await Promise.all([import('./ingest/distributed/coordinator.js'), import('./queue/nats-lease.js')]);
+    // A local run on the same folder would not see the workers' claims: keep it out.
+    const release = isRemoteDb(this.db) ? () => undefined : acquireWriteLock(this.db);
+    const leases = await NatsLeases.open(nc, this.db);
+    try {
+      return await indexWithQueue(this.store, this.db, nc, leases, sources, opts);
+    } finally {
+      await leases.close();
+      release();
+    }
+  }
+
+  /**
+   * Works for distributed indexing: takes the collection's batches from the queue and embeds
+   * and stores them, until stopped (or idle for opts.idleExitMs). The collection is opened on
+   * the first batch: the coordinator creates it.
+   */
+  static async work(nc: NatsConnection, opts: QueueWorkerOptions = {}): Promise<IngestWorkerSummary> {
+    const { runIngestWorker } = await import('./ingest/distributed/worker.js');
+    const db = opts.db ?? resolvePaths().defaultDb;
+    let collection: Collection | null = null;
+    try {
+      return await runIngestWorker(
+        nc,
+        isRemoteDb(db) ? db : path.resolve(db),
+        async () => {
+          const c = (collection ??= await Collection.open({ db, model: opts.model, queue: opts.queue }));
+          return { store: c.store, pool: (maxPixels: number) => c.embeddingPool({ workers: opts.threads, batchSize: opts.batchSize, maxPixels }) };
+        },
+        opts,
+      );
+    } finally {
+      await (collection as Collection | null)?.close();
     }
   }
 

@@ -2,6 +2,7 @@
 import { InvalidArgumentError, Option, type Command, type CommanderError } from 'commander';
 import { collect, globals, nonNegativeInt, nonNegativeNumber, parseProgram, positiveInt, progressOption, visorProgram } from './program.js';
 import { runCommand } from './run.js';
+import type { IndexCommandOptions } from './commands/index-common.js';
 
 // Each command's module (and the models, sharp, LanceDB behind it) loads only when that
 // command runs, so `visor --help` and quick commands start fast. Evaluation and training are
@@ -22,10 +23,29 @@ program
   .option('--model <id|folder>', 'main image model of a new index: mobilenetv2-12-int8 (default), a CLIP-family id such as clip-vit-b32, or a model folder')
   .option('--space <id|folder>', 'also embed with a vision–language model into a further space beside the main features (e.g. clip-vit-b32, or a model folder)')
   .option('--shards <n>', 'with --db s3://bucket/prefix: shards of a new collection (default 4)', positiveInt('--shards'))
+  .option('--queue [url]', "queue the images on NATS JetStream (nats://host:4222; alone: VISOR_QUEUE or the config's) for 'visor worker' processes to embed")
+  .option('--batch-files <n>', 'with --queue: files per queued batch (default 48)', positiveInt('--batch-files'))
   .addOption(progressOption())
   .action(async (sources: string[], _o, cmd: Command) => {
     const o = globals(cmd);
-    await runCommand(o.json, async () => (await import('./commands/index-cmd.js')).indexCommand(sources, cmd.optsWithGlobals()));
+    const opts = cmd.optsWithGlobals<IndexCommandOptions>();
+    await runCommand(o.json, async () =>
+      opts.queue !== undefined
+        ? (await import('./commands/index-queue.js')).indexThroughQueue(sources, opts)
+        : (await import('./commands/index-cmd.js')).indexCommand(sources, opts),
+    );
+  });
+
+program
+  .command('worker')
+  .description("embed and store the images 'visor index --queue' queues for the --db collection; run any number, on any machines")
+  .option('--queue <url>', 'the NATS JetStream server (default: VISOR_QUEUE, or "queue" in visor.config.json)')
+  .option('--threads <n>', 'embedding threads (default: one per core)', positiveInt('--threads'))
+  .option('--batch-size <n>', 'images per model run', positiveInt('--batch-size'))
+  .option('--idle-exit <s>', 'exit once the queue has been empty this many seconds', nonNegativeNumber('--idle-exit'))
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/worker-cmd.js')).workerCommand(cmd.optsWithGlobals()));
   });
 
 program

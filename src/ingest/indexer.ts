@@ -1,13 +1,12 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { DEFAULT_MAX_PIXELS } from '../image/limits.js';
-import type { FileState, ItemWithVectors, MetaColumnType, MetaRecord, VectorStore } from '../store/port.js';
-import { isCatalogueFile, readCatalogue } from './catalogue.js';
+import type { ItemWithVectors, MetaRecord, VectorStore } from '../store/port.js';
 import { mapUnordered } from './concurrent.js';
-import { crawl, type CrawlProblem } from './crawl.js';
+import type { CrawlProblem } from './crawl.js';
 import { PathLedger, type PathRecord } from './path-ledger.js';
 import type { EmbedOutcome, EmbedPool } from './embed-pool.js';
-import { DEFAULT_MAX_FILE_BYTES, describeReadFailure, readAndHash } from './read-image.js';
+import { applyMetaChanges, detachVanished, gather, plan, settleFile, type Candidate } from './plan.js';
+import { DEFAULT_MAX_FILE_BYTES, readAndHash } from './read-image.js';
+import { storedRow } from './stored-row.js';
 
 export interface IndexOptions {
   /** Include hidden files and folders (default false). */
@@ -58,61 +57,10 @@ export interface IndexSummary {
   seconds: number;
 }
 
-interface Candidate extends PathRecord {
-  meta?: MetaRecord;
-}
-
 /** Content being embedded: paths with the same bytes found meanwhile join its records. */
 interface InFlight {
   records: PathRecord[];
   meta: MetaRecord;
-}
-
-function sameMeta(a: MetaRecord, b: MetaRecord): boolean {
-  return Object.keys(a).every((k) => (a[k] ?? null) === (b[k] ?? null));
-}
-
-function inside(p: string, dir: string): boolean {
-  return p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
-}
-
-async function gather(sources: readonly string[], opts: IndexOptions) {
-  const candidates = new Map<string, Candidate>();
-  const skipped: CrawlProblem[] = [];
-  const columns: Record<string, MetaColumnType> = {};
-  const folderScopes: string[] = [];
-  const catalogueScopes: string[] = [];
-  const unreadable: string[] = [];
-  let ignored = 0;
-  for (const source of sources) {
-    const abs = path.resolve(source);
-    const st = await fs.stat(abs).catch(() => null);
-    if (st?.isFile() && isCatalogueFile(abs)) {
-      const cat = await readCatalogue(abs);
-      skipped.push(...cat.problems);
-      Object.assign(columns, cat.columns);
-      catalogueScopes.push(path.dirname(abs));
-      const stats = mapUnordered(cat.entries, 32, async (e) => ({ e, st: await fs.stat(e.path).catch((err: unknown) => err) }));
-      for await (const { e, st: est } of stats) {
-        if (est instanceof Error) {
-          const missing = (est as NodeJS.ErrnoException).code === 'ENOENT';
-          skipped.push({ path: e.path, reason: `listed in the catalogue but ${missing ? 'no such file' : describeReadFailure(est)}` });
-        } else if (!(est as import('node:fs').Stats).isFile()) skipped.push({ path: e.path, reason: 'not a regular file' });
-        else {
-          const s = est as import('node:fs').Stats;
-          candidates.set(e.path, { path: e.path, size: s.size, mtimeMs: s.mtimeMs, meta: e.meta });
-        }
-      }
-      continue;
-    }
-    const r = await crawl([abs], { hidden: opts.hidden, allFiles: opts.allFiles, signal: opts.signal });
-    if (st?.isDirectory()) folderScopes.push(abs);
-    skipped.push(...r.problems);
-    unreadable.push(...r.unreadable);
-    ignored += r.ignored;
-    for (const f of r.files) if (!candidates.has(f.path)) candidates.set(f.path, f);
-  }
-  return { candidates, skipped, columns, folderScopes, catalogueScopes, unreadable, ignored };
 }
 
 /** Gives the embedding workers, started on first need; the caller owns (and closes) them. */
@@ -152,9 +100,9 @@ export async function indexSources(
     totalItems: 0,
     seconds: 0,
   };
-  const skip = (p: CrawlProblem) => {
-    summary.skipped.push(p);
-    opts.onSkip?.(p);
+  const skip = (problem: CrawlProblem) => {
+    summary.skipped.push(problem);
+    opts.onSkip?.(problem);
   };
 
   report({ phase: 'scanning', done: 0, total: 0 });
@@ -164,45 +112,15 @@ export async function indexSources(
   summary.ignored = g.ignored;
   await store.ensureMetaColumns(g.columns);
 
-  // What the index holds now, by path. A path under two ids means a run died between
-  // storing new content and detaching the old: such paths are simply processed again.
-  const byPath = new Map<string, FileState[]>();
-  for (const s of await store.fileStates()) {
-    const list = byPath.get(s.path);
-    if (list) list.push(s);
-    else byPath.set(s.path, [s]);
-  }
-  const knownIds = new Set([...byPath.values()].flat().map((s) => s.id));
-
+  const p = await plan(store, g);
+  const { knownIds, todo } = p;
+  summary.unchanged = p.unchanged;
   const ledger = new PathLedger();
-  const todo: Candidate[] = [];
-  const metaChecks: Array<{ c: Candidate; id: string }> = [];
-  for (const c of g.candidates.values()) {
-    const prev = byPath.get(c.path);
-    if (prev?.length === 1 && prev[0]!.size === c.size && prev[0]!.mtimeMs === c.mtimeMs) {
-      if (c.meta) metaChecks.push({ c, id: prev[0]!.id });
-      else summary.unchanged++;
-    } else {
-      todo.push(c);
-    }
-  }
 
   // Catalogue fields edited while the image stayed the same: rewrite the item, no embedding.
-  if (metaChecks.length > 0) {
-    const stored = new Map((await store.getItems([...new Set(metaChecks.map((m) => m.id))])).map((i) => [i.id, i]));
-    const changed: string[] = [];
-    const newMeta = new Map<string, MetaRecord>();
-    for (const { c, id } of metaChecks) {
-      const item = stored.get(id);
-      if (item && item.path === c.path && !sameMeta(c.meta!, item.meta)) {
-        changed.push(id);
-        newMeta.set(id, { ...item.meta, ...c.meta });
-      } else summary.unchanged++;
-    }
-    const rewritten = (await store.getItemsWithVectors(changed)).map((it) => ({ ...it, meta: newMeta.get(it.id)! }));
-    await store.upsert(rewritten);
-    summary.metadataUpdated = rewritten.length;
-  }
+  const meta = await applyMetaChanges(store, p.metaChecks);
+  summary.metadataUpdated = meta.updated;
+  summary.unchanged += meta.unchanged;
 
   // Embedding: the main thread reads and hashes; workers decode and run the model.
   let pool: Promise<EmbedPool> | null = null;
@@ -249,44 +167,23 @@ export async function indexSources(
   const handle = async (step: Step): Promise<void> => {
     done++;
     const { c } = step;
-    const newId = step.kind === 'failed' ? null : step.id;
-    for (const s of byPath.get(c.path) ?? []) if (s.id !== newId) ledger.detach(s.id, c.path);
+    const rec: PathRecord = { path: c.path, size: c.size, mtimeMs: c.mtimeMs };
+    const counted = settleFile(p, ledger, rec, step.kind === 'failed' ? { kind: 'failed' } : { kind: step.kind, id: step.id });
     if (step.kind === 'failed') return skip({ path: c.path, reason: step.reason });
-    if (step.kind === 'joined') {
-      summary.duplicates++;
-      return;
-    }
-    if (step.kind === 'known') {
-      // Same path, same bytes (only the time changed): unchanged; otherwise a duplicate.
-      if (byPath.get(c.path)?.some((s) => s.id === step.id)) summary.unchanged++;
-      else summary.duplicates++;
-      ledger.attach(step.id, { path: c.path, size: c.size, mtimeMs: c.mtimeMs });
-      return;
-    }
+    if (counted === 'unchanged') summary.unchanged++;
+    else if (counted === 'duplicate') summary.duplicates++;
+    if (step.kind !== 'embedded') return;
     const item = inFlight.get(step.id)!;
     inFlight.delete(step.id);
     const r = step.result;
     if (!r.ok) {
       // Every path that had these bytes fails the same way; they were not duplicates after all.
-      for (const rec of item.records) skip({ path: rec.path, reason: r.reason });
+      for (const x of item.records) skip({ path: x.path, reason: r.reason });
       summary.duplicates -= item.records.length - 1;
       return;
     }
     stored.add(step.id);
-    unwritten.push({
-      id: step.id,
-      path: item.records[0]!.path,
-      paths: item.records.map((x) => x.path),
-      fileSizes: item.records.map((x) => x.size),
-      fileMtimes: item.records.map((x) => x.mtimeMs),
-      width: r.width,
-      height: r.height,
-      format: r.format,
-      indexedAt: Date.now(),
-      meta: item.meta,
-      vector: r.vector,
-      probs: r.probs,
-    });
+    unwritten.push(storedRow(step.id, item.records, item.meta, r));
     if (unwritten.length >= commitSize) await commit();
   };
 
@@ -302,22 +199,7 @@ export async function indexSources(
   summary.interrupted = aborted();
 
   report({ phase: 'finishing', done, total: todo.length });
-  if (!summary.interrupted) {
-    // Paths that were indexed under a scanned folder (or beside a catalogue) and are gone.
-    const seen = g.candidates;
-    for (const [p, states] of byPath) {
-      if (seen.has(p)) continue;
-      // A folder that could not be listed this time (permissions, a disk error) still holds its
-      // files as far as we know: they stay indexed until a run can see they are gone.
-      if (g.unreadable.some((d) => inside(p, d))) continue;
-      const underFolder = g.folderScopes.some((d) => inside(p, d));
-      const underCatalogue = !underFolder && g.catalogueScopes.some((d) => inside(p, d)) && !(await fs.stat(p).catch(() => null));
-      if (underFolder || underCatalogue) {
-        for (const s of states) ledger.detach(s.id, p);
-        summary.removed++;
-      }
-    }
-  }
+  if (!summary.interrupted) summary.removed = await detachVanished(g, p, ledger);
   const changedSomething = summary.indexed > 0 || ledger.pending > 0 || summary.metadataUpdated > 0;
   await ledger.apply(store);
   if (changedSomething && !summary.interrupted) await store.optimize();
