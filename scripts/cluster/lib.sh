@@ -63,5 +63,6 @@ start_osd() {
   [ "$id" = "$n" ] || { echo "[cluster] osd.$n: the monitor gave id '$id'" >&2; return 1; }
   echo "$uuid" >"$dir/uuid"
   ceph-osd -c "$CONF" -i "$n" --mkfs --osd-uuid "$uuid" >"$D/log/osd.$n.mkfs.log" 2>&1 || { cat "$D/log/osd.$n.mkfs.log" >&2; return 1; }
-  ceph-osd -c "$CONF" -i "$n" 2>>"$D/log/osd.$n.stderr.log"
+  # (fd 9 is start.sh's lock: the daemon must not keep it)
+  ceph-osd -c "$CONF" -i "$n" 2>>"$D/log/osd.$n.stderr.log" 9>&-
 }

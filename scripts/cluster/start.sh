@@ -14,6 +14,9 @@ OSDS=${VISOR_CLUSTER_OSDS:-1}
 case $OSDS in 1 | 2 | 3) ;; *) echo "VISOR_CLUSTER_OSDS must be 1, 2 or 3 (got '$OSDS')" >&2; exit 2 ;; esac
 t0=$(now)
 mkdir -p "$D"
+# One start at a time (test runs in parallel may all find the rig missing).
+exec 9>"$D/start.lock"
+flock 9
 
 # --- Ceph: a new cluster unless its monitor still runs (memstore OSDs cannot outlive their cluster).
 if alive "$D/run/mon.a.pid"; then
@@ -80,7 +83,7 @@ rgw dns name = 127.0.0.1
 CONF
   monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:$MON_PORT]" "$D/monmap" >/dev/null
   ceph-mon -c "$CONF" --mkfs -i a --monmap "$D/monmap" >"$D/log/mon.mkfs.log" 2>&1 || { cat "$D/log/mon.mkfs.log" >&2; exit 1; }
-  ceph-mon -c "$CONF" -i a 2>>"$D/log/mon.a.stderr.log"
+  ceph-mon -c "$CONF" -i a 2>>"$D/log/mon.a.stderr.log" 9>&-
   for i in $(seq 1 100); do ceph_ -s >/dev/null 2>&1 && break; sleep 0.2; done
   say "monitor up after $(since "$t0") s"
 fi
@@ -103,7 +106,7 @@ say "$OSDS OSD(s) up after $(since "$t0") s"
 
 # --- The S3 gateway, its user and the test bucket.
 if ! alive "$D/run/client.rgw.pid"; then
-  radosgw -c "$CONF" -n client.rgw 2>>"$D/log/client.rgw.stderr.log"
+  radosgw -c "$CONF" -n client.rgw 2>>"$D/log/client.rgw.stderr.log" 9>&-
 fi
 for i in $(seq 1 600); do
   code=$(curl -s -o /dev/null -w '%{http_code}' -m 2 "http://127.0.0.1:$RGW_PORT/" || true)
@@ -125,7 +128,7 @@ say "S3 gateway answers on 127.0.0.1:$RGW_PORT, bucket $BUCKET ready after $(sin
 # --- NATS with JetStream (its store survives restarts of the rig).
 if ! alive "$D/run/nats.pid"; then
   mkdir -p "$D/nats" "$D/run" "$D/log"
-  nohup nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$D/nats" -P "$D/run/nats.pid" -l "$D/log/nats.log" >/dev/null 2>&1 &
+  nohup nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$D/nats" -P "$D/run/nats.pid" -l "$D/log/nats.log" >/dev/null 2>&1 9>&- &
 fi
 for i in $(seq 1 100); do port_open "$NATS_PORT" && break; sleep 0.1; done
 port_open "$NATS_PORT" || { echo "[cluster] NATS does not accept connections on 127.0.0.1:$NATS_PORT: see $D/log/nats.log" >&2; exit 1; }
