@@ -47,7 +47,8 @@ export function rig(): Rig {
   const file = `${RIG_DIR}/env.json`;
   if (!fs.existsSync(file)) {
     const missing = rigBinariesMissing();
-    if (missing.length) throw new Error(`the cluster tests need Ceph and NATS (missing: ${missing.join(', ')}): install them with 'sudo bash scripts/cluster/install.sh'`);
+    if (missing.length)
+      throw new Error(`the cluster tests need Ceph and NATS (missing: ${missing.join(', ')}): install them with 'sudo bash scripts/cluster/install.sh'`);
     throw new Error(`no test cluster running (${file} missing): start it with 'bash scripts/cluster/start.sh'`);
   }
   return JSON.parse(fs.readFileSync(file, 'utf8')) as Rig;
