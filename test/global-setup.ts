@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -31,7 +31,7 @@ function runsClusterTests(project: TestProject): boolean {
  * this run started it: a running rig is shared. With Ceph or NATS not installed, nothing starts and the cluster tests fail saying how to
  * install them (test/cluster/rig.ts).
  */
-export default function setup(project: TestProject): (() => void) | undefined {
+export default function setup(project: TestProject): (() => Promise<void>) | undefined {
   checkShared();
   if (!runsClusterTests(project) || rigBinariesMissing().length) return undefined;
   const state = rigState();
@@ -45,7 +45,12 @@ export default function setup(project: TestProject): (() => void) | undefined {
   process.stderr.write(`[cluster] ${state === 'partial' ? 'repaired' : 'started for this run'} in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
   // A rig whose monitor already ran is someone else's: leave it running.
   if (state === 'partial') return undefined;
-  return () => {
-    spawnSync('bash', [path.join(ROOT, 'scripts', 'cluster', 'stop.sh')], { env: { ...process.env, VISOR_CLUSTER_DIR: RIG_DIR }, stdio: 'inherit' });
-  };
+  // Asynchronous: a blocked main process could not see the test workers exit.
+  return () =>
+    new Promise<void>((resolve) => {
+      spawn('bash', [path.join(ROOT, 'scripts', 'cluster', 'stop.sh')], { env: { ...process.env, VISOR_CLUSTER_DIR: RIG_DIR }, stdio: 'inherit' }).on(
+        'close',
+        () => resolve(),
+      );
+    });
 }

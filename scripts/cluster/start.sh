@@ -25,7 +25,7 @@ if alive "$D/run/mon.a.pid"; then
   say "monitor already running"
 else
   for f in "$D"/run/*.pid; do [ -e "$f" ] && [ "$(basename "$f")" != nats.pid ] && kill_pidfile "$f"; done
-  rm -rf "$D/mon" "$D/osd" "$D/run" "$D/log" "$D/rgw" "$D/env.json" "$D/env.sh"
+  rm -rf "$D/mon" "$D/monmap" "$D/osd" "$D/run" "$D/log" "$D/rgw" "$D/env.json" "$D/env.sh"
   mkdir -p "$D/mon" "$D/osd" "$D/run" "$D/log" "$D/rgw"
   echo "$OSDS" >"$D/osds"
   fsid=$(cat /proc/sys/kernel/random/uuid)
