@@ -2,7 +2,7 @@
 # Kills or (re)starts one OSD of the running test cluster, to test losing a disk:
 #   osd.sh kill N    kill -9 osd.N (its data, in RAM, is lost)
 #   osd.sh start N   start osd.N again, empty; it refills from its peers
-#   osd.sh status    which OSDs are up, and the cluster's health (no manager runs, so no PG summary)
+#   osd.sh status    which OSDs are up, the cluster's health (no manager runs, so no PG summary), RAM used
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -30,6 +30,13 @@ case "${1:-}" in
   status)
     ceph_ osd stat
     ceph_ health detail
+    # Memstore holds every replica in RAM, capped at "memstore device bytes"; near 95% writes stop.
+    for f in "$D"/run/osd.*.pid; do
+      n=$(basename "$f" .pid)
+      alive "$f" || { echo "$n: down"; continue; }
+      ceph_ daemon "$n" perf dump 2>/dev/null | tr -d ' \n' | sed -n 's/.*"stat_bytes":\([0-9]*\),"stat_bytes_used":\([0-9]*\).*/\1 \2/p' |
+        awk -v n="$n" '{ printf "%s: %.0f MiB of %.0f MiB used (%.0f%%)\n", n, $2 / 1048576, $1 / 1048576, 100 * $2 / $1 }'
+    done
     ;;
   *)
     echo "usage: osd.sh kill|start N | status" >&2
