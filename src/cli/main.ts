@@ -173,6 +173,14 @@ program
     await runCommand(o.json, async () => (await import('./commands/tags-cmd.js')).tagsCommand(images, cmd.optsWithGlobals()));
   });
 
+program
+  .command('doctor')
+  .description('check that --db can hold a collection: the folder, or for s3://bucket/prefix the endpoint, credentials, bucket, writes and conditional writes')
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/doctor-cmd.js')).doctorCommand(o));
+  });
+
 const models = program.command('models').description('the models Visor uses: list, download, verify, add');
 models
   .command('list')
