@@ -46,6 +46,9 @@ export class S3Objects implements ObjectStore {
   readonly client: S3Client;
 
   constructor(readonly loc: S3Location) {
+    // The SDK warns on every run under Node 20 that releases after January 2027 need Node 22;
+    // Visor pins a release that supports Node 20, so the warning only alarms users.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const s = loc.s3;
     this.client = new S3Client({
       region: s.region,
