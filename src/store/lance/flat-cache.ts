@@ -130,7 +130,7 @@ export class FlatCache {
       const row = flat.rowOf.get(id);
       if (row !== undefined) bias[row] = -Infinity;
     }
-    const top = await (await this.kernel.get()).topK(queries, count, flat.matrix, n, bias, opts.k);
+    const top = await this.kernel.topK(queries, count, flat.matrix, n, bias, opts.k);
     return { count, k: top.k, rows: top.rows, scores: top.scores, ids: flat.ids };
   }
 

@@ -49,7 +49,6 @@ export interface LanceStoreOptions extends OpenIndexOptions {
  */
 export class LanceStore implements VectorStore {
   private readonly clock: TableVersion;
-  private readonly kernel = new LazyKernel();
   private readonly flat: FlatCache;
   private readonly summary: SummaryCache;
   private readonly items: ItemTable;
@@ -67,6 +66,8 @@ export class LanceStore implements VectorStore {
     ann: Partial<AnnSettings> | undefined,
     /** Persists manifest changes: visor.json in the folder, or wherever the opener keeps it. */
     private readonly saveManifest: (m: Manifest) => void,
+    /** The exact kernel: this store's own, or one its opener shares between stores (and closes). */
+    private readonly kernel: LazyKernel = new LazyKernel(),
   ) {
     this.clock = new TableVersion(table);
     const version = () => this.clock.get();
@@ -93,9 +94,9 @@ export class LanceStore implements VectorStore {
    * The store at a LanceDB URI (a folder or an object-store prefix) whose manifest the caller
    * holds and persists: e.g. one shard of a collection in object storage.
    */
-  static async openAt(at: LanceAt, opts: { ann?: Partial<AnnSettings> } = {}): Promise<LanceStore> {
+  static async openAt(at: LanceAt, opts: { ann?: Partial<AnnSettings>; kernel?: LazyKernel } = {}): Promise<LanceStore> {
     const { db, table } = await openItems(at);
-    return new LanceStore(at.uri, db, table, at.manifest, opts.ann, at.saveManifest);
+    return new LanceStore(at.uri, db, table, at.manifest, opts.ann, at.saveManifest, opts.kernel);
   }
 
   saveSettings(settings: Record<string, unknown>): void {
@@ -300,7 +301,7 @@ export class LanceStore implements VectorStore {
     this.flat.clear();
     this.summary.clear();
     this.terms.clear();
-    await this.kernel.close();
+    if (!this.kernel.shared) await this.kernel.close();
     this.table.close();
     this.db.close();
   }

@@ -99,7 +99,7 @@ export class Spaces {
       const row = v.rowOf.get(id);
       if (row !== undefined) bias[row] = -Infinity;
     }
-    const top = await (await this.kernel.get()).topK(query, 1, v.matrix, n, bias, opts.k);
+    const top = await this.kernel.topK(query, 1, v.matrix, n, bias, opts.k);
     const hits: VectorHit[] = [];
     for (let j = 0; j < top.k && top.scores[j] !== -Infinity; j++) hits.push({ id: v.ids[top.rows[j]!]!, score: top.scores[j]! });
     return hits;

@@ -1,5 +1,6 @@
 import { VisorError } from '../../errors.js';
 import type { AnnSettings } from '../lance/ann.js';
+import { LazyKernel } from '../lance/kernel.js';
 import { LanceStore } from '../lance/lance-store.js';
 import type { LeaseService } from '../lease.js';
 import { lanceStorageOptions, objectKey, type S3Location } from '../location.js';
@@ -39,6 +40,8 @@ export interface OpenShardedOptions {
 export async function openSharded(loc: S3Location, opts: OpenShardedOptions): Promise<ShardedStore> {
   const objects = opts.objects ?? new S3Objects(loc);
   const shards: LanceStore[] = [];
+  // One exact kernel for every shard, taking turns (see kernel.ts).
+  const kernel = new LazyKernel(true);
   try {
     await objects.checkBucket();
     const mo = new ManifestObject(objects, loc);
@@ -64,25 +67,34 @@ export async function openSharded(loc: S3Location, opts: OpenShardedOptions): Pr
       throw new VisorError('QUERY_INVALID', `collection at ${loc.uri} has ${manifest.shards} shards; --shards ${opts.shards} applies only to a new collection`);
     }
     const storageOptions = lanceStorageOptions(loc.s3);
-    for (let i = 0; i < manifest.shards!; i++) {
-      shards.push(
-        await LanceStore.openAt(
+    // In parallel: each opening waits on object-store round trips, which a new node would otherwise pay shard after shard.
+    const found = manifest;
+    const opened = await Promise.allSettled(
+      Array.from({ length: found.shards! }, (_, i) =>
+        LanceStore.openAt(
           {
             uri: `${loc.uri}/${shardName(i)}`,
             storageOptions,
             readConsistencySeconds: opts.consistencySeconds ?? 1,
             // Each shard holds a copy; the collection's manifest object is the store's to write.
-            manifest: structuredClone(manifest),
+            manifest: structuredClone(found),
             saveManifest: () => undefined,
           },
-          { ann: opts.ann },
+          { ann: opts.ann, kernel },
         ),
-      );
-    }
+      ),
+    );
+    for (const o of opened) if (o.status === 'fulfilled') shards.push(o.value);
+    const failed = opened.find((o) => o.status === 'rejected');
+    if (failed) throw failed.reason;
     const notice = opts.notice ?? ((m: string) => process.stderr.write(`${m}\n`));
-    return new ShardedStore(loc.uri, manifest, shards, mo, new Rewrites(opts.leases, loc.uri), notice, async () => objects.close());
+    return new ShardedStore(loc.uri, manifest, shards, mo, new Rewrites(opts.leases, loc.uri), notice, async () => {
+      objects.close();
+      await kernel.close();
+    });
   } catch (e) {
     for (const s of shards) await s.close().catch(() => undefined);
+    await kernel.close();
     await opts.leases?.close().catch(() => undefined);
     objects.close();
     throw e;
