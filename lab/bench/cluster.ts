@@ -16,8 +16,8 @@
  * process that opens the collection (a new node's time to first answer), then warm-up queries,
  * then timed ones; the child's peak resident memory is read at the end.
  *
- * Ingest: `visor index --queue` with 1 and 2 `visor worker` processes on Flickr8k test images,
- * where the build has distributed ingest.
+ * Ingest: `visor index --queue` with 1 and 2 `visor worker` processes of one embedding thread each, on the
+ * first --images (default 1,000) Flickr8k test images, timed from the start of the workers to the end of the job.
  *
  * Usage: npm run bench:cluster [-- --n 100000 --shards 4 --queries 200 --reuse]
  *   --reuse  keep the collection and local index written by an earlier run of the same seed and
@@ -349,7 +349,7 @@ async function ingest(r: Rig, workers: number, images: string[]): Promise<number
   for (const f of images) fs.symlinkSync(f, path.join(dir, path.basename(f)));
   const db = `s3://${r.bucket}/bench-ingest-${Date.now().toString(36)}-${workers}`;
   const procs = Array.from({ length: workers }, () =>
-    spawn(process.execPath, [cli, 'worker', '--db', db, '--queue', r.nats], { env: process.env, stdio: ['ignore', 'ignore', 'inherit'] }),
+    spawn(process.execPath, [cli, 'worker', '--db', db, '--queue', r.nats, '--threads', '1'], { env: process.env, stdio: ['ignore', 'ignore', 'inherit'] }),
   );
   try {
     const t0 = performance.now();
