@@ -70,6 +70,9 @@ memstore device bytes = 4294967296
 osd heartbeat grace = 6
 osd heartbeat interval = 2
 mon osd down out interval = 30
+# Memstore reports itself rotational, so Ceph would sleep 0.1 s between recovery operations (meant
+# for spinning disks): a restarted OSD then took minutes to refill 1.5 GB instead of seconds.
+osd recovery sleep hdd = 0
 [mon]
 mon data = $D/mon/\$name
 [osd]
