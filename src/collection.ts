@@ -184,6 +184,8 @@ export class Collection {
   /** Vision–language models of the index's spaces, by space and tower, loaded on first use. */
   private readonly spaceModels = new Map<string, Promise<ClipModel>>();
   private readonly spacePools: EmbedPool[] = [];
+  /** Store version after this node's last upkeep (maintain()). */
+  private maintainedAt: number | undefined;
 
   private constructor(
     readonly db: string,
@@ -718,6 +720,24 @@ export class Collection {
         this.store.spaces().map(async (sp) => ({ name: sp.name, model: sp.model, dimension: sp.dimension, items: (await this.store.spaceIds(sp.name)).size })),
       ),
     };
+  }
+
+  /** Whether the collection is shared between machines (in object storage), so several nodes may read and write it. */
+  get shared(): boolean {
+    return isRemoteDb(this.db);
+  }
+
+  /**
+   * Upkeep of a shared collection (compaction, text and ANN index builds, old versions removed),
+   * shard by shard under their leases: a shard another node is maintaining is left to it. Skipped
+   * when nothing was committed since this node's last upkeep; true when it ran.
+   */
+  async maintain(): Promise<boolean> {
+    const version = await this.store.version();
+    if (version === this.maintainedAt) return false;
+    await this.store.optimize();
+    this.maintainedAt = await this.store.version();
+    return true;
   }
 
   async close(): Promise<void> {

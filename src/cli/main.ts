@@ -125,6 +125,8 @@ program
   .option('--cors-origin <origin>', 'allow this origin to call the API from a browser (repeatable); none by default', collect, [])
   .option('--create', 'start with an empty index when --db holds none (add images through the API)')
   .option('--log', 'log every request (JSON lines on stdout)')
+  .option('--queue <url>', 'an s3:// collection: the NATS server whose leases coordinate rewrites (default: VISOR_QUEUE, or "queue" in visor.config.json)')
+  .option('--upkeep-minutes <n>', 'an s3:// collection: offer to compact and index its shards this often (0: never)', nonNegativeNumber('--upkeep-minutes'), 10)
   .action(async (_o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/serve-cmd.js')).serveCommand(cmd.optsWithGlobals()));

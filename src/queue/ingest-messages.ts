@@ -35,6 +35,8 @@ export interface BatchResult {
   worker: string;
   /** Seconds the worker spent on the batch. */
   seconds: number;
+  /** Where those seconds went: reading and hashing, looking up stored content, claiming, embedding, committing. */
+  phases?: { read: number; lookup: number; claim: number; embed: number; commit: number };
   files: FileResult[];
   /** Set when the batch as a whole could not be done (its files are then all `failed`). */
   error?: string;

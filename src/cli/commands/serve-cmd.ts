@@ -13,6 +13,8 @@ export interface ServeCommandOptions extends GlobalOptions {
   corsOrigin: string[];
   create?: boolean;
   log?: boolean;
+  queue?: string;
+  upkeepMinutes: number;
 }
 
 /** Serves the index over HTTP until interrupted; prints where. */
@@ -33,6 +35,8 @@ export async function serveCommand(o: ServeCommandOptions): Promise<void> {
     searchCacheSize: o.searchCache,
     searchWorkers: o.searchWorkers,
     composeModel: o.composeModel,
+    queue: o.queue,
+    upkeepMinutes: o.upkeepMinutes,
     warmUp: true,
   }).catch((e: unknown) => {
     // The server can also start empty and take images through its API: say so.

@@ -20,6 +20,8 @@ const PENDING_WAIT_MS = 20_000;
 export const RETRY_IN_MS = 5_000;
 /** Files read and hashed at once. */
 const READ_AHEAD = 8;
+/** Claims asked of the object store at once. */
+const CLAIMS_AT_ONCE = 16;
 
 interface Content {
   files: BatchFile[];
@@ -55,26 +57,43 @@ export async function runBatch(deps: BatchDeps, d: DeliveredBatch): Promise<{ ve
   const report = (id: string, c: Content, stored: boolean) =>
     c.files.forEach((f, i) => out.push({ ...f, outcome: stored ? (i === 0 ? 'embedded' : 'joined') : 'known', id }));
 
+  const phases = { read: 0, lookup: 0, claim: 0, embed: 0, commit: 0 };
+  let mark = performance.now();
+  const lap = (phase: keyof typeof phases) => {
+    const now = performance.now();
+    phases[phase] += (now - mark) / 1000;
+    mark = now;
+  };
+  lap('read');
   await deps.store.refresh();
   const existing = new Set((await deps.store.getItems([...contents.keys()])).map((i) => i.id));
+  lap('lookup');
   const toEmbed: string[] = [];
   const pending = new Map<string, string>(); // id → the batch it waits on
-  for (const [id, c] of contents) {
-    if (existing.has(id)) {
+  // Each claim is a round trip to the object store: many at once, not one after another.
+  const decided = mapUnordered([...contents], CLAIMS_AT_ONCE, async ([id, c]) => {
+    if (existing.has(id)) return { id, c, stored: true as const, holder: await deps.claims.holder(id) };
+    return { id, c, stored: false as const, holder: await deps.claims.claim(id, mine) };
+  });
+  for await (const x of decided) {
+    const { id, c } = x;
+    if (x.stored) {
       // Stored by this very batch (an earlier delivery, or a copy of it): count it as this batch's.
-      report(id, c, (await deps.claims.holder(id))?.batch === b.batch);
+      report(id, c, x.holder?.batch === b.batch);
       continue;
     }
-    const holder = await deps.claims.claim(id, mine);
+    const holder = x.holder;
     // Won, or held by an earlier delivery of this same message (whose worker died before storing it).
     if (holder === null || (holder !== 'unreadable' && holder.seq === d.seq && holder.batch === b.batch)) toEmbed.push(id);
     else pending.set(id, holder === 'unreadable' ? 'another batch' : `batch ${holder.batch}`);
   }
+  lap('claim');
 
   const rows: ItemWithVectors[] = [];
   if (toEmbed.length > 0) {
     const pool = await deps.pool(b.maxPixels);
     const embedded = await Promise.all(toEmbed.map(async (id) => ({ id, r: await pool.embed(id, contents.get(id)!.bytes) })));
+    lap('embed');
     for (const { id, r } of embedded) {
       const c = contents.get(id)!;
       if (r.ok) {
@@ -89,6 +108,7 @@ export async function runBatch(deps: BatchDeps, d: DeliveredBatch): Promise<{ ve
     }
     // One atomic commit: after a crash either the batch's items are all stored or none are.
     if (rows.length > 0) await deps.store.insert(rows);
+    lap('commit');
   }
 
   // Content another batch is embedding: wait for it to be stored, then attach these paths to it.
@@ -109,6 +129,6 @@ export async function runBatch(deps: BatchDeps, d: DeliveredBatch): Promise<{ ve
   out.sort((x, y) => order.get(x.path)! - order.get(y.path)!);
   return {
     verdict: { done: true },
-    result: { job: b.job, batch: b.batch, worker: deps.worker, seconds: (performance.now() - started) / 1000, files: out },
+    result: { job: b.job, batch: b.batch, worker: deps.worker, seconds: (performance.now() - started) / 1000, phases, files: out },
   };
 }
