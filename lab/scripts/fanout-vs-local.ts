@@ -1,6 +1,6 @@
 /**
  * Does a collection sharded in object storage rank like one local index of the same images?
- * Indexes an image folder into a sharded collection (`s3://bucket/prefix`, 4 shards unless
+ * Indexes an image folder (and/or a catalogue) into a sharded collection (`s3://bucket/prefix`, 4 shards unless
  * --shards) and a local index (or uses both as they are with --existing), then runs N image
  * queries (images of the folder, spread evenly) and N text queries, each without and with a
  * filter, and prints how many top-10s are identical, and the median query time of each.
@@ -52,7 +52,7 @@ const { values: o } = parseArgs({
     existing: { type: 'boolean', default: false },
   },
 });
-if (!o.s3 || !o.local || (!o.existing && !o.images)) {
+if (!o.s3 || !o.local || (!o.existing && !o.images && !o.catalogue)) {
   process.stderr.write(
     'usage: fanout-vs-local.ts --images <dir> --s3 s3://bucket/prefix --local <dir> [--catalogue f] [--shards 4] [--queries 200] [--where sql] [--existing]\n',
   );
@@ -69,7 +69,7 @@ try {
       ['s3', remote],
     ] as const) {
       const t = performance.now();
-      const s = await c.index([o.images!, ...(o.catalogue ? [o.catalogue] : [])]);
+      const s = await c.index([...(o.images ? [o.images] : []), ...(o.catalogue ? [o.catalogue] : [])]);
       process.stdout.write(`indexed ${s.indexed} images into ${name} in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
     }
   }
