@@ -38,7 +38,16 @@ export async function workerCommand(o: WorkerCommandOptions): Promise<number> {
         const embedded = r.files.filter((f) => f.outcome === 'embedded').length;
         const failed = r.files.filter((f) => f.outcome === 'failed').length;
         if (o.json) {
-          const line = { batch: r.batch, job: r.job, delivery: r.delivery, files: r.files.length, embedded, failed, seconds: Number(r.seconds.toFixed(2)) };
+          const line = {
+            batch: r.batch,
+            job: r.job,
+            delivery: r.delivery,
+            files: r.files.length,
+            embedded,
+            failed,
+            seconds: Number(r.seconds.toFixed(2)),
+            ...(r.phases ? { phases: Object.fromEntries(Object.entries(r.phases).map(([k, v]) => [k, Number(v.toFixed(2))])) } : {}),
+          };
           process.stdout.write(`${JSON.stringify(line)}\n`);
         } else {
           process.stderr.write(

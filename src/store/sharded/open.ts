@@ -75,7 +75,9 @@ export async function openSharded(loc: S3Location, opts: OpenShardedOptions): Pr
           {
             uri: `${loc.uri}/${shardName(i)}`,
             storageOptions,
-            readConsistencySeconds: opts.consistencySeconds ?? 1,
+            // The promise is "searchable within the interval": checking at half of it leaves the other
+            // half for reading the new rows in.
+            readConsistencySeconds: (opts.consistencySeconds ?? 1) / 2,
             // Each shard holds a copy; the collection's manifest object is the store's to write.
             manifest: structuredClone(found),
             saveManifest: () => undefined,
