@@ -21,7 +21,7 @@ export function s3Problem(loc: S3Location, e: unknown, doing: string): VisorErro
   if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'AccessDenied' || status === 403)
     return new VisorError(
       'STORE_UNAVAILABLE',
-      `${where} refused the credentials (${name}) while ${doing}; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "s3" in visor.config.json)`,
+      `${where} refused the credentials (${name && name !== 'Unknown' ? name : `HTTP ${status}`}) while ${doing}; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "s3" in visor.config.json)`,
       { cause: e },
     );
   if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'TimeoutError'].includes(name))
