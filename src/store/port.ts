@@ -71,7 +71,7 @@ export interface VectorRole {
   probabilities(): Promise<{ ids: readonly string[]; matrix: Float32Array; classes: number }>;
   /** Every item's score for each query (count × items) against the vectors or the probabilities (an error where numClasses is 0). */
   scoreAll(space: 'vector' | 'probs', queries: Float32Array, count: number): Promise<ScoredRows>;
-  /** Ids of the items an SQL filter admits (FILTER_INVALID, in the user's terms, when it is not a valid filter). */
+  /** Ids of the items an SQL filter admits (FILTER_INVALID, in the user's terms, when it is not a valid filter); a set shared with other callers: read it, never change it. */
   idsWhere(where: string): Promise<Set<string>>;
   /** The same as idsWhere (kept under both names). */
   matchingIds(where: string): Promise<Set<string>>;

@@ -32,6 +32,7 @@ import { storeStats } from './stats.js';
 import { SummaryCache } from './summary.js';
 import { TermStatsCache, type TermStats } from './term-stats.js';
 import { TableVersion } from './version.js';
+import { WhereCache } from './where-cache.js';
 
 export { DEFAULT_ANN, type AnnSettings } from './ann.js';
 export type { LanceAt } from './open.js';
@@ -57,6 +58,7 @@ export class LanceStore implements VectorStore {
   private readonly terms: TermStatsCache;
   private readonly spaceSet: Spaces;
   private readonly sideTables = new Set<LanceSideTable<SideSchema>>();
+  private readonly whereCache = new WhereCache();
 
   private constructor(
     readonly dir: string,
@@ -159,8 +161,8 @@ export class LanceStore implements VectorStore {
     return filterError(where, e, () => this.metaColumns());
   }
 
-  idsWhere(where: string): Promise<Set<string>> {
-    return whereIds(this.table, where, () => this.metaColumns());
+  async idsWhere(where: string): Promise<Set<string>> {
+    return this.whereCache.get(where, await this.clock.get(), () => whereIds(this.table, where, () => this.metaColumns()));
   }
 
   matchingIds(where: string): Promise<Set<string>> {
@@ -300,6 +302,7 @@ export class LanceStore implements VectorStore {
     this.sideTables.clear();
     this.flat.clear();
     this.summary.clear();
+    this.whereCache.clear();
     this.terms.clear();
     if (!this.kernel.shared) await this.kernel.close();
     this.table.close();
