@@ -63,6 +63,23 @@ interface InFlight {
   meta: MetaRecord;
 }
 
+/** A run's summary before anything was done: what local and distributed runs count into. */
+export function emptyIndexSummary(): IndexSummary {
+  return {
+    scanned: 0,
+    indexed: 0,
+    unchanged: 0,
+    metadataUpdated: 0,
+    duplicates: 0,
+    removed: 0,
+    skipped: [],
+    ignored: 0,
+    interrupted: false,
+    totalItems: 0,
+    seconds: 0,
+  };
+}
+
 /** Gives the embedding workers, started on first need; the caller owns (and closes) them. */
 export type StartEmbedding = (opts: { maxPixels: number }) => Promise<EmbedPool>;
 
@@ -87,19 +104,7 @@ export async function indexSources(
 
   const report = (p: Omit<IndexProgress, 'embedded' | 'duplicates' | 'skipped'>) =>
     opts.onProgress?.({ ...p, embedded: summary.indexed, duplicates: summary.duplicates, skipped: summary.skipped.length });
-  const summary: IndexSummary = {
-    scanned: 0,
-    indexed: 0,
-    unchanged: 0,
-    metadataUpdated: 0,
-    duplicates: 0,
-    removed: 0,
-    skipped: [],
-    ignored: 0,
-    interrupted: false,
-    totalItems: 0,
-    seconds: 0,
-  };
+  const summary = emptyIndexSummary();
   const skip = (problem: CrawlProblem) => {
     summary.skipped.push(problem);
     opts.onSkip?.(problem);

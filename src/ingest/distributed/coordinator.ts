@@ -8,7 +8,7 @@ import { dropBatch, watchGivenUp, watchResults } from '../../queue/job-results.j
 import { withLease, type LeaseService } from '../../store/lease.js';
 import type { VectorStore } from '../../store/port.js';
 import type { CrawlProblem } from '../crawl.js';
-import type { IndexOptions, IndexSummary } from '../indexer.js';
+import { emptyIndexSummary, type IndexOptions, type IndexSummary } from '../indexer.js';
 import { PathLedger } from '../path-ledger.js';
 import { applyMetaChanges, detachVanished, gather, plan, settleFile } from '../plan.js';
 import { DEFAULT_MAX_FILE_BYTES } from '../read-image.js';
@@ -73,17 +73,7 @@ export async function indexWithQueue(
   const names = ingestNames(db);
   const job = `j${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const summary: DistributedIndexSummary = {
-    scanned: 0,
-    indexed: 0,
-    unchanged: 0,
-    metadataUpdated: 0,
-    duplicates: 0,
-    removed: 0,
-    skipped: [],
-    ignored: 0,
-    interrupted: false,
-    totalItems: 0,
-    seconds: 0,
+    ...emptyIndexSummary(),
     job,
     batches: 0,
     failedBatches: 0,
