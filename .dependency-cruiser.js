@@ -13,7 +13,7 @@
 const INTERFACES = '^src/(cli|server)/';
 const SERVICE = '^src/(collection|index)[.]ts$';
 const QUERY_TIME = '^src/(search|ingest|domain|compose|localize|classify)/';
-const FOUNDATIONS = '^src/(store|queue|models|concepts|text|image)/';
+const FOUNDATIONS = '^src/(store|queue|models|concepts|text|image|facts)/';
 const CORE = '^src/((errors|config)[.]ts$|core/)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
