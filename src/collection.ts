@@ -24,6 +24,9 @@ import type { ImageRef, Query } from './search/query.js';
 import { readQueryImage } from './search/read-query-image.js';
 import type { SearchOptions } from './search/results.js';
 import type { Signal, Stage } from './search/signal.js';
+import type { RowFilter } from './search/filter.js';
+import type { ObjectWords } from './search/signals/objects.js';
+import { FactsView, sideTableFacts } from './search/facts-source.js';
 import { indexBytes, openStore, readIndexManifest, type VectorStore } from './store/index.js';
 import type { AnnSettings } from './store/lance/ann.js';
 import type { LeaseService } from './store/lease.js';
@@ -180,6 +183,8 @@ export class Collection {
   private concepts: Promise<{ space: ConceptSpace; tagger: Tagger; signal: ConceptSignal }> | null = null;
   private signalList: { key: string; signals: Promise<Signal[]> } | null = null;
   private stageList: Promise<{ stages: Stage[]; close(): Promise<void> }> | null = null;
+  private facts: FactsView | null = null;
+  private objectVocabulary: Promise<ObjectWords> | null = null;
   private domainStages: Promise<import('./domain/stages.js').DomainStages> | null = null;
   /** Vision–language models of the index's spaces, by space and tower, loaded on first use. */
   private readonly spaceModels = new Map<string, Promise<ClipModel>>();
@@ -518,6 +523,9 @@ export class Collection {
         const { JointTextSignal } = await import('./search/signals/joint.js');
         list.push(new TextSignal('joint', new JointTextSignal(this.store, () => this.textModel())));
       }
+      // What the fact stages read in the images (they say nothing until some image was read).
+      const [{ ObjectsSignal }, { PrintedTextSignal }] = await Promise.all([import('./search/signals/objects.js'), import('./search/signals/printed.js')]);
+      list.push(new ObjectsSignal(this.factsView(), () => this.objectWords()), new PrintedTextSignal(this.factsView()));
       for (const s of this.store.spaces()) list.push(new TextSignal('clip', new TextTowerScorer(this.store, s.name, () => this.spaceModel(s.name, 'text'))));
       if (caps.textTower) list.push(new TextSignal('clip', new TextTowerScorer(this.store, undefined, () => this.mainTextModel())));
       return list;
@@ -527,6 +535,48 @@ export class Collection {
       if (this.signalList?.signals === signals) this.signalList = null;
     });
     return signals;
+  }
+
+  /** The per-image facts as search reads them, aligned with the rows of each search. */
+  private factsView(): FactsView {
+    this.facts ??= new FactsView(sideTableFacts(this.store));
+    return this.facts;
+  }
+
+  /** Query words → detector classes (WordNet), loaded once. */
+  private objectWords(): Promise<ObjectWords> {
+    this.objectVocabulary ??= (async () => {
+      const [{ loadWordNet }, { CocoWords }, { FUNCTION_WORDS }] = await Promise.all([
+        import('./concepts/wordnet.js'),
+        import('./concepts/coco-words.js'),
+        import('./text/words.js'),
+      ]);
+      const wn = await loadWordNet();
+      return {
+        words: new CocoWords(wn),
+        // As the concept reader: a word used at least as often as a noun as otherwise ("dog", not "black").
+        isNoun: (w: string) => {
+          if (FUNCTION_WORDS.has(w)) return false;
+          const u = wn.usage(w);
+          return u.noun >= Math.max(u.verb, u.adj, u.adv);
+        },
+      };
+    })();
+    this.objectVocabulary.catch(() => (this.objectVocabulary = null));
+    return this.objectVocabulary;
+  }
+
+  /** Filters over the facts: object counts in `where`, and `colour`. */
+  private async filters(): Promise<RowFilter[]> {
+    const [{ FactFilter }, { COCO_SENSES }] = await Promise.all([import('./search/fact-filter.js'), import('./concepts/coco-words.js')]);
+    const catalogue = new Set(Object.keys(await this.store.metaColumns()));
+    return [
+      new FactFilter(
+        this.factsView(),
+        COCO_SENSES.map(([label]) => label),
+        () => catalogue,
+      ),
+    ];
   }
 
   /** The optional stages of a search (narrow, localize, rerank), over the prepared side tables. */
@@ -544,7 +594,13 @@ export class Collection {
   async search(query: Query): Promise<SearchResponse> {
     if (!this.pipeline) {
       const { SearchPipeline } = await import('./search/pipeline.js');
-      this.pipeline = new SearchPipeline({ store: this.store, encoders: this.queryEncoders, signals: () => this.signals(), stages: () => this.stages() });
+      this.pipeline = new SearchPipeline({
+        store: this.store,
+        encoders: this.queryEncoders,
+        signals: () => this.signals(),
+        stages: () => this.stages(),
+        filters: () => this.filters(),
+      });
     }
     return this.pipeline.search(query);
   }

@@ -16,6 +16,7 @@ export interface SearchCommandOptions extends GlobalOptions {
   k: number;
   offset: number;
   where?: string;
+  colour?: string;
   exact?: boolean;
   excludeSelf?: boolean;
   weights?: string;

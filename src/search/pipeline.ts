@@ -9,6 +9,7 @@ import { fuse, topIndices, type FusionMethod } from './fusion.js';
 import { hydrate, type SearchResult } from './results.js';
 import type { Candidate, Contribution, MatchReason, QueryContext, Signal, SignalOutcome, SignalReport, Stage, StageState } from './signal.js';
 import type { SearchStore } from './store.js';
+import { splitWhere, type RowFilter } from './filter.js';
 import { validateQuery } from './validate.js';
 import { DEFAULT_WEIGHTS, type Query } from './query.js';
 
@@ -34,6 +35,8 @@ export interface PipelineDeps {
   signals: () => Promise<readonly Signal[]>;
   /** Optional stages, each switched on per query. */
   stages?: () => Promise<readonly Stage[]>;
+  /** Filters over what the store's items do not hold (counted objects, colours): they take their part of `where`. */
+  filters?: () => Promise<readonly RowFilter[]>;
   fusion?: FusionMethod;
 }
 
@@ -54,17 +57,19 @@ export class SearchPipeline {
     const allStages = (await this.deps.stages?.()) ?? [];
 
     // 1. validate
-    const v = validateQuery(query, [...new Set([...Object.keys(DEFAULT_WEIGHTS), ...signals.map((s) => s.name)])]);
+    const defaults = Object.fromEntries(signals.filter((s) => s.defaultWeight !== undefined).map((s) => [s.name, s.defaultWeight!]));
+    const v = validateQuery(query, [...new Set([...Object.keys(DEFAULT_WEIGHTS), ...signals.map((s) => s.name)])], defaults);
     const stages = allStages.filter((s) => s.active(query));
     const { k, offset } = v;
+    const where = splitWhere(query, (await this.deps.filters?.()) ?? []);
 
     // 2. encode the query's parts
     const encoded = await encodeQuery(query, store, this.deps.encoders, v.weights.negative!);
 
     // 3. candidates: a query of images alone, with nothing to fuse or re-rank, is the store's own
     // top-k (approximate past its threshold), the fastest path.
-    if (encoded.toward && v.text.positive.length === 0 && v.text.negative.length === 0 && !v.composeText && stages.length === 0) {
-      const opts = { k: k + offset, where: query.where, exact: query.exact, exclude: encoded.exclude };
+    if (encoded.toward && v.text.positive.length === 0 && v.text.negative.length === 0 && !v.composeText && stages.length === 0 && where.filters.length === 0) {
+      const opts = { k: k + offset, where: where.store, exact: query.exact, exclude: encoded.exclude };
       const hits = encoded.space === undefined ? await store.search(encoded.toward, opts) : await store.searchSpace(encoded.space, encoded.toward, opts);
       const results = await hydrate(store, hits, offset);
       return {
@@ -120,12 +125,17 @@ export class SearchPipeline {
 
     // 6. filter and page
     let mask: Uint8Array | undefined;
-    if (query.where) {
+    if (where.store) {
       mask = new Uint8Array(n);
-      for (const id of await store.idsWhere(query.where)) {
+      for (const id of await store.idsWhere(where.store)) {
         const r = ctx.rowOf.get(id);
         if (r !== undefined) mask[r] = 1;
       }
+    }
+    for (const { filter, conjuncts } of where.filters) {
+      const admitted = await filter.admit(query, conjuncts, ids);
+      if (!mask) mask = admitted;
+      else for (let r = 0; r < n; r++) mask[r]! &= admitted[r]!;
     }
     if (encoded.exclude.size) {
       mask ??= new Uint8Array(n).fill(1);

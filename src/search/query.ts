@@ -44,8 +44,13 @@ export interface Query {
   like?: string[];
   /** Indexed item ids to move away from ("less like this"). */
   unlike?: string[];
-  /** SQL filter over catalogue columns. */
+  /**
+   * SQL filter over catalogue columns, and over the counts of detected objects (`person_count >= 3`,
+   * joined to catalogue conditions by AND at the top level) when the collection's images were read.
+   */
   where?: string;
+  /** Only items whose image, or an object in it, has this colour (a basic colour name or a synonym: "gray", "navy"). */
+  colour?: string;
   k?: number;
   offset?: number;
   exact?: boolean;

@@ -77,6 +77,8 @@ export interface Signal {
   readonly name: string;
   /** True for signals that read the query's words: a query nothing understood says which were off. */
   readonly readsText?: boolean;
+  /** Its weight when the query gives none (default 1): chosen where the signal was measured. */
+  readonly defaultWeight?: number;
   /** The query as a whole: its positive words, images, composition (null when it gives the signal nothing). */
   score(ctx: QueryContext): Promise<SignalOutcome | null>;
   /** One negative word or phrase ("-grass"): items it scores high are pushed down. */

@@ -4,19 +4,19 @@ import { parseQueryText, type ParsedText, type Query } from './query.js';
 export interface ValidQuery {
   k: number;
   offset: number;
-  /** Every known signal's weight: the query's, else 1. */
+  /** Every known signal's weight: the query's, else the signal's default (1 unless it says). */
   weights: Record<string, number>;
   text: ParsedText;
   composeText: ParsedText | null;
 }
 
 /** The pipeline's first step: a query that cannot be answered is refused here, with why. */
-export function validateQuery(query: Query, weightNames: readonly string[]): ValidQuery {
+export function validateQuery(query: Query, weightNames: readonly string[], defaults: Readonly<Record<string, number>> = {}): ValidQuery {
   const k = query.k ?? 10;
   const offset = query.offset ?? 0;
   if (!Number.isInteger(k) || k < 1) throw new VisorError('QUERY_INVALID', `k must be a positive integer, got ${k}`);
   if (!Number.isInteger(offset) || offset < 0) throw new VisorError('QUERY_INVALID', `offset must be a non-negative integer, got ${offset}`);
-  const weights: Record<string, number> = Object.fromEntries(weightNames.map((name) => [name, 1]));
+  const weights: Record<string, number> = Object.fromEntries(weightNames.map((name) => [name, defaults[name] ?? 1]));
   for (const [name, w] of Object.entries(query.weights ?? {})) {
     if (w === undefined) continue;
     if (!(name in weights))

@@ -38,7 +38,12 @@ const weights = {
 const paging = {
   k: { type: 'integer', minimum: 1, maximum: MAX_K, default: 10, description: 'results wanted' },
   offset: { type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0, description: 'results skipped first (paging)' },
-  where: { type: 'string', maxLength: 2000, description: 'SQL condition over catalogue columns, e.g. "category = \'shoes\' AND price < 20"' },
+  where: {
+    type: 'string',
+    maxLength: 2000,
+    description: 'SQL condition over catalogue columns and object counts, e.g. "category = \'shoes\' AND price < 20", "person_count >= 3"',
+  },
+  colour: { type: 'string', maxLength: 20, description: 'only images showing this basic colour (red, blue, grey…)' },
   exact: { type: 'boolean', description: 'exhaustive search even where an approximate index exists' },
 } as const;
 

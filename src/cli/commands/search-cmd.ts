@@ -72,6 +72,7 @@ export async function searchCommand(words: string[], o: SearchCommandOptions): P
     unlike,
     compose: composing ? { text: o.text!, weight: o.composeWeight, model: o.composeModel } : undefined,
     where: o.where,
+    colour: o.colour,
     k: o.k,
     offset: o.offset,
     exact: o.exact,

@@ -12,7 +12,10 @@ import { readUploads, rejectOversized, type Upload } from '../uploads.js';
  * that query images are uploads or indexed items (`imageIds`), never paths, and a composed
  * query names no model file (`compose.trained` asks for the one the server was started with).
  */
-export type SearchRequest = Pick<Query, 'text' | 'like' | 'unlike' | 'where' | 'k' | 'offset' | 'exact' | 'excludeSelf' | 'weights' | 'fusion' | 'space'> & {
+export type SearchRequest = Pick<
+  Query,
+  'text' | 'like' | 'unlike' | 'where' | 'colour' | 'k' | 'offset' | 'exact' | 'excludeSelf' | 'weights' | 'fusion' | 'space'
+> & {
   imageIds?: string[];
   compose?: { text: string; weight?: number; trained?: boolean };
   stages?: { narrow?: boolean; localize?: boolean; rerank?: boolean };
@@ -60,6 +63,7 @@ export function toQuery(body: SearchRequest, uploads: Record<string, Upload[]>, 
     unlike: body.unlike,
     compose,
     where: body.where?.trim() || undefined,
+    colour: body.colour?.trim() || undefined,
     k: body.k,
     offset: body.offset,
     exact: body.exact,

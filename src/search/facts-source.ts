@@ -1,0 +1,66 @@
+/**
+ * How search reads the per-image facts (objects, colours, text in the image): the whole set at
+ * once, with a version that changes whenever they do, so that a search reads them once per
+ * change and then finds each row's facts by position.
+ */
+import type { ImageFacts } from '../core/facts.js';
+import type { SideTableRole } from '../store/port.js';
+
+/** The collection's facts, by item id (the `facts` side table satisfies it). */
+export interface FactsSource {
+  /** Changes whenever any item's facts do. */
+  version(): Promise<number>;
+  /** Every item's facts that has any. */
+  all(): Promise<ReadonlyMap<string, ImageFacts>>;
+}
+
+/** Facts aligned with a snapshot of the collection's rows, re-read when the facts or the rows change. */
+export class FactsView {
+  private cache: { version: number; ids: readonly string[]; rows: Array<ImageFacts | undefined> } | null = null;
+  private reading: Promise<unknown> | null = null;
+
+  constructor(private readonly source: FactsSource) {}
+
+  /** Per row of `ids`, that item's facts (undefined for an item no stage has read yet). */
+  async rows(ids: readonly string[]): Promise<ReadonlyArray<ImageFacts | undefined>> {
+    const version = await this.source.version();
+    if (this.cache && this.cache.version === version && this.cache.ids === ids) return this.cache.rows;
+    // One read at a time: concurrent searches after a change wait for the same one.
+    while (this.reading) await this.reading.catch(() => undefined);
+    if (this.cache && this.cache.version === version && this.cache.ids === ids) return this.cache.rows;
+    const read = this.source.all().then((all) => {
+      const rows = ids.map((id) => all.get(id));
+      this.cache = { version, ids, rows };
+      return rows;
+    });
+    this.reading = read;
+    try {
+      return await read;
+    } finally {
+      this.reading = null;
+    }
+  }
+}
+
+/**
+ * The facts as the `facts` side table holds them (the ImageFacts as JSON per item id), read
+ * through the store's side tables. Until the table exists there are no facts.
+ */
+export function sideTableFacts(store: SideTableRole): FactsSource {
+  const SCHEMA = { facts: 'string' } as const;
+  const table = async () => ((await store.hasSideTable('facts')) ? store.sideTable('facts', SCHEMA) : null);
+  return {
+    async version() {
+      const t = await table();
+      return t ? t.version() : -1;
+    },
+    async all() {
+      const t = await table();
+      const out = new Map<string, ImageFacts>();
+      if (!t) return out;
+      const { ids, facts } = await t.read(['facts']);
+      ids.forEach((id, i) => out.set(id, JSON.parse(facts[i]!) as ImageFacts));
+      return out;
+    },
+  };
+}

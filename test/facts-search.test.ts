@@ -1,0 +1,224 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Collection } from '../src/collection.js';
+import { CocoWords } from '../src/concepts/coco-words.js';
+import { loadWordNet, type WordNet } from '../src/concepts/wordnet.js';
+import type { ImageFacts } from '../src/core/facts.js';
+import { compileCounts } from '../src/search/fact-filter.js';
+import { readFactsQuery } from '../src/search/facts-query.js';
+import { splitAnd, splitWhere, type RowFilter } from '../src/search/filter.js';
+import { objectScore, scoreReading } from '../src/search/signals/objects.js';
+import { printedScores } from '../src/search/signals/printed.js';
+import { FUNCTION_WORDS } from '../src/text/words.js';
+import { FLICKR_TEST_IMAGES, tempDir } from './fixtures.js';
+
+let wn: WordNet;
+let words: CocoWords;
+const isNoun = (w: string) => {
+  if (FUNCTION_WORDS.has(w)) return false;
+  const u = wn.usage(w);
+  return u.noun >= Math.max(u.verb, u.adj, u.adv);
+};
+const read = (q: string) => readFactsQuery([q], words, isNoun);
+
+beforeAll(async () => {
+  wn = await loadWordNet();
+  words = new CocoWords(wn);
+});
+
+describe('query words → detector classes (WordNet)', () => {
+  it('reads kinds of a class as the class, and broad words as the classes under them', () => {
+    for (const w of ['man', 'woman', 'child', 'boy', 'girl', 'player', 'climber', 'cyclist']) expect(words.read(w)?.labels, w).toEqual(['person']);
+    for (const w of ['puppy', 'terrier', 'dog']) expect(words.read(w)?.labels, w).toEqual(['dog']);
+    expect(words.read('automobile')?.labels).toEqual(['car']);
+    expect(words.read('animal')?.labels).toContain('horse');
+    expect(words.read('grass')).toBeNull();
+    expect(words.read('dogs')).toMatchObject({ labels: ['dog'], plural: true });
+    expect(words.read('men')).toMatchObject({ labels: ['person'], plural: true });
+    expect(words.isClothing('shirt')).toBe(true);
+    expect(words.isClothing('helmet')).toBe(true);
+    expect(words.isClothing('rock')).toBe(false);
+  });
+
+  it('reads counts: numbers, plurals, groups, an article', () => {
+    expect(read('two dogs').objects).toEqual([{ text: 'two dogs', labels: ['dog'], count: { min: 2, max: 2 }, counted: true }]);
+    expect(read('3 people').objects[0]!.count).toEqual({ min: 3, max: 3 });
+    expect(read('dogs').objects[0]!.count).toEqual({ min: 2, max: Infinity });
+    expect(read('a group of people').objects[0]).toMatchObject({ labels: ['person'], count: { min: 3, max: Infinity } });
+    expect(read('a crowd').objects[0]).toMatchObject({ labels: ['person'], count: { min: 3, max: Infinity } });
+    expect(read('a man').objects[0]!.count).toEqual({ min: 1, max: 1 });
+    expect(read('dog').objects[0]).toMatchObject({ counted: false });
+    expect(read('a man with two dogs').objects.map((o) => [o.labels[0], o.count.min])).toEqual([
+      ['person', 1],
+      ['dog', 2],
+    ]);
+  });
+
+  it('binds a colour to the noun it qualifies: a detected class, clothing (its wearer), else the image', () => {
+    expect(read('a black dog').colours).toEqual([{ colour: 'black', word: 'black', target: { kind: 'object', term: 0 } }]);
+    expect(read('a man in a red shirt').colours).toEqual([{ colour: 'red', word: 'red', target: { kind: 'worn', word: 'shirt' } }]);
+    expect(read('a girl in a pink dress').colours[0]!.target).toEqual({ kind: 'worn', word: 'dress' });
+    expect(read('dog on green grass').colours).toEqual([{ colour: 'green', word: 'green', target: { kind: 'image', word: 'grass' } }]);
+    expect(read('a navy jacket').colours[0]).toMatchObject({ colour: 'blue', word: 'navy' });
+    expect(read('gray car').colours[0]).toMatchObject({ colour: 'grey', target: { kind: 'object', term: 0 } });
+    expect(read('a black and white dog').colours.map((c) => c.colour)).toEqual(['black', 'white']);
+  });
+});
+
+const box = [0, 0, 10, 10] as [number, number, number, number];
+const facts = (objects: ImageFacts['objects'], colours: ImageFacts['colours'] = [], text: ImageFacts['text'] = []): ImageFacts => ({
+  stages: { objects: 'test', colours: 'test', text: 'test' },
+  width: 100,
+  height: 100,
+  objects,
+  colours,
+  text,
+});
+
+describe('scoring images by their facts', () => {
+  it('prefers the count asked for', () => {
+    const [two] = read('two dogs').objects;
+    const dogs = (n: number) => Array.from({ length: n }, () => ({ label: 'dog', score: 0.8, box }));
+    expect(objectScore(two!, dogs(2))).toBeGreaterThan(objectScore(two!, dogs(1)));
+    expect(objectScore(two!, dogs(2))).toBeGreaterThan(objectScore(two!, dogs(4)));
+    expect(objectScore(two!, [])).toBe(0);
+  });
+
+  it('scores a colour in the box it is bound to, and the image colour when the object is not found', () => {
+    const blackDog = facts([{ label: 'dog', score: 0.8, box, colours: [{ name: 'black', share: 0.7 }] }], [{ name: 'green', share: 0.6 }]);
+    const brownDog = facts([{ label: 'dog', score: 0.8, box, colours: [{ name: 'brown', share: 0.7 }] }], [{ name: 'black', share: 0.6 }]);
+    const { scores } = scoreReading(read('a black dog'), [blackDog, brownDog, undefined]);
+    expect(scores[0]).toBeGreaterThan(scores[1]!);
+    expect(scores[1]).toBeGreaterThan(scores[2]!);
+    const redImage = facts([], [{ name: 'red', share: 0.5 }]);
+    const grey = facts([], [{ name: 'grey', share: 0.5 }]);
+    const car = scoreReading(read('red car'), [redImage, grey]).scores;
+    expect(car[0]).toBeGreaterThan(car[1]!);
+  });
+
+  it('finds printed words by BM25, and a quoted phrase only where its words are adjacent', () => {
+    const line = (text: string) => ({ text, score: 0.9, box });
+    const rows = [facts([], [], [line('BIG SALE today')]), facts([], [], [line('sale of big boats')]), facts([], [], []), undefined];
+    const loose = printedScores(rows, ['sale'])!;
+    expect(loose[0]).toBeGreaterThan(0);
+    expect(loose[1]).toBeGreaterThan(0);
+    expect(loose[2]).toBe(0);
+    const phrase = printedScores(rows, ['big sale'])!;
+    expect(phrase[0]).toBeGreaterThan(0);
+    expect(phrase[1]).toBe(0);
+    expect(printedScores(rows, ['zebra'])).toBeNull();
+  });
+});
+
+describe('filters on counts', () => {
+  const labelOf = (c: string) => (c.endsWith('_count') ? c.slice(0, -6).replace(/_/g, ' ') : undefined);
+
+  it('splits a where at its top-level ANDs', () => {
+    expect(splitAnd("price < 20 AND dog_count >= 1 AND (a = 1 OR b = 'x AND y')")).toEqual(['price < 20', 'dog_count >= 1', "(a = 1 OR b = 'x AND y')"]);
+    expect(splitAnd('n BETWEEN 1 AND 3 AND person_count > 1')).toEqual(['n BETWEEN 1 AND 3', 'person_count > 1']);
+  });
+
+  it('gives fact conjuncts to their filter and the rest to the store; refuses an OR mixing both', () => {
+    const filter: RowFilter = { name: 'facts', owns: (c) => c.endsWith('_count'), admit: async () => new Uint8Array() };
+    const split = splitWhere({ where: 'price < 20 AND dog_count >= 1' }, [filter]);
+    expect(split.store).toBe('(price < 20)');
+    expect(split.filters[0]!.conjuncts).toEqual(['dog_count >= 1']);
+    expect(splitWhere({ where: 'price < 20' }, [filter])).toEqual({ store: 'price < 20', filters: [] });
+    expect(() => splitWhere({ where: 'price < 20 OR dog_count >= 1' }, [filter])).toThrow(/AND at the top level/);
+  });
+
+  it('evaluates count comparisons', () => {
+    const t = compileCounts('person_count >= 3 AND NOT (dog_count = 0 OR dining_table_count BETWEEN 1 AND 2)', 'w', labelOf);
+    expect(t({ person: 3, dog: 1 })).toBe(true);
+    expect(t({ person: 3 })).toBe(false);
+    expect(t({ person: 2, dog: 1 })).toBe(false);
+    expect(t({ person: 4, dog: 1, 'dining table': 1 })).toBe(false);
+    expect(() => compileCounts('person_count >= many', 'w', labelOf)).toThrow(/FILTER_INVALID|compared with a number/);
+  });
+});
+
+describe('search with facts (end to end)', () => {
+  const tmp = tempDir('visor-facts-search-');
+  let c: Collection;
+  const photos = {
+    pug: '1394368714_3bc7c19969.jpg',
+    car: '2943023421_e297f05e11.jpg',
+    family: '3250695024_93e8ab7305.jpg',
+    womanDog: '757332692_6866ae545c.jpg',
+  };
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    const dir = path.join(tmp.dir, 'photos');
+    fs.mkdirSync(dir);
+    for (const f of Object.values(photos)) fs.copyFileSync(path.join(FLICKR_TEST_IMAGES, f), path.join(dir, f));
+    c = await Collection.open({ db: path.join(tmp.dir, 'db'), create: true });
+    await c.index([dir]);
+    for (const s of await c.store.fileStates()) ids[path.basename(s.path)] = s.id;
+    // Facts as the detector, colour and text stages record them (figures from the detector's README).
+    const person = (score: number, colours: ImageFacts['colours'] = []) => ({ label: 'person', score, box, colours });
+    const rows: Record<string, ImageFacts> = {
+      [photos.pug]: facts(
+        [{ label: 'dog', score: 0.79, box, colours: [{ name: 'black', share: 0.5 }] }, person(0.7), person(0.64), person(0.52), person(0.45)],
+        [{ name: 'white', share: 0.4 }],
+      ),
+      [photos.car]: facts(
+        [{ label: 'car', score: 0.83, box, colours: [{ name: 'red', share: 0.6 }] }],
+        [{ name: 'grey', share: 0.5 }],
+        [{ text: 'SALE', score: 0.95, box }],
+      ),
+      [photos.family]: facts([person(0.85, [{ name: 'red', share: 0.4 }]), person(0.83), person(0.78), person(0.71)], [{ name: 'green', share: 0.5 }]),
+      [photos.womanDog]: facts([person(0.79), { label: 'dog', score: 0.66, box }], [{ name: 'brown', share: 0.5 }]),
+    };
+    const table = await c.store.sideTable('facts', { facts: 'string' });
+    await table.put(Object.entries(rows).map(([f, v]) => ({ id: ids[f]!, facts: JSON.stringify(v) })));
+  }, 60_000);
+
+  afterAll(async () => {
+    await c?.close();
+    tmp.cleanup();
+  });
+
+  const top = async (text: string, extra: object = {}) => {
+    const r = await c.search({ text, k: 4, ...extra });
+    return r.results.map((x) => path.basename(x.path));
+  };
+
+  it('finds objects and people, with reasons', async () => {
+    const r = await c.search({ text: 'dog', k: 4, weights: { concepts: 0 } });
+    expect(r.signals.find((s) => s.name === 'objects')?.understood).toBe(true);
+    expect(
+      r.results
+        .slice(0, 2)
+        .map((x) => path.basename(x.path))
+        .sort(),
+    ).toEqual([photos.pug, photos.womanDog].sort());
+    expect(r.results[0]!.why.objects).toEqual(['dog ×1']);
+    expect((await top('a car', { weights: { concepts: 0 } }))[0]).toBe(photos.car);
+  });
+
+  it('ranks by the count asked for', async () => {
+    expect((await top('four people', { weights: { concepts: 0 } }))[0]).toBe(photos.family);
+  });
+
+  it('binds colours: a red car', async () => {
+    const r = await c.search({ text: 'red car', k: 1, weights: { concepts: 0 } });
+    expect(path.basename(r.results[0]!.path)).toBe(photos.car);
+    expect(r.results[0]!.why.objects).toEqual(['car ×1', 'red in car box']);
+  });
+
+  it('finds printed text by its words', async () => {
+    const r = await c.search({ text: 'sale', k: 1 });
+    expect(path.basename(r.results[0]!.path)).toBe(photos.car);
+    expect(r.results[0]!.why.printed).toBe("text: 'SALE'");
+  });
+
+  it('filters on counts and colours', async () => {
+    expect(await top('photo', { where: 'person_count >= 3' })).toEqual(expect.arrayContaining([photos.pug, photos.family]));
+    expect((await top('photo', { where: 'person_count >= 3' })).length).toBe(2);
+    expect(await top('photo', { where: 'dog_count >= 1 AND person_count = 1' })).toEqual([photos.womanDog]);
+    expect(await top('photo', { colour: 'gray' })).toEqual([photos.car]);
+    await expect(c.search({ text: 'photo', where: "path = 'x' OR dog_count >= 1" })).rejects.toThrow(/AND at the top level/);
+  });
+});
