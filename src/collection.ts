@@ -183,7 +183,7 @@ export class Collection {
   private concepts: Promise<{ space: ConceptSpace; tagger: Tagger; signal: ConceptSignal }> | null = null;
   private signalList: { key: string; signals: Promise<Signal[]> } | null = null;
   private stageList: Promise<{ stages: Stage[]; close(): Promise<void> }> | null = null;
-  private facts: FactsView | null = null;
+  private factsRows: FactsView | null = null;
   private objectVocabulary: Promise<ObjectWords> | null = null;
   private domainStages: Promise<import('./domain/stages.js').DomainStages> | null = null;
   /** Vision–language models of the index's spaces, by space and tower, loaded on first use. */
@@ -539,8 +539,8 @@ export class Collection {
 
   /** The per-image facts as search reads them, aligned with the rows of each search. */
   private factsView(): FactsView {
-    this.facts ??= new FactsView(sideTableFacts(this.store));
-    return this.facts;
+    this.factsRows ??= new FactsView(sideTableFacts(this.store));
+    return this.factsRows;
   }
 
   /** Query words → detector classes (WordNet), loaded once. */

@@ -63,6 +63,8 @@ describe('query words → detector classes (WordNet)', () => {
     expect(read('a navy jacket').colours[0]).toMatchObject({ colour: 'blue', word: 'navy' });
     expect(read('gray car').colours[0]).toMatchObject({ colour: 'grey', target: { kind: 'object', term: 0 } });
     expect(read('a black and white dog').colours.map((c) => c.colour)).toEqual(['black', 'white']);
+    // A scene's colour goes without saying.
+    expect(read('a dog runs through the snow').colours).toEqual([{ colour: 'white', word: 'snow', target: { kind: 'image', word: 'snow' }, implied: true }]);
   });
 });
 

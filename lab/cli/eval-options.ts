@@ -17,6 +17,8 @@ export interface EvalCommandOptions extends GlobalOptions {
   fusion?: 'rrf' | 'score';
   progress: ProgressMode;
   zeroShot?: boolean;
+  /** flickr8k --zero-shot: --no-facts indexes without the fact stages. */
+  facts?: boolean;
   split?: 'test' | 'dev';
   k?: number;
 }

@@ -34,6 +34,8 @@ export interface ColourTerm {
   word: string;
   /** An object term's index, the people wearing clothing, or the whole image. */
   target: { kind: 'object'; term: number } | { kind: 'worn'; word: string } | { kind: 'image'; word?: string };
+  /** Not said but implied by a scene word ("grass": green), which then names it in `word`. */
+  implied?: boolean;
 }
 
 export interface FactsReading {
@@ -119,6 +121,19 @@ const PEOPLE: ReadonlyMap<string, CountWanted> = new Map([
   ['audience', { min: 3, max: Infinity }],
   ['couple', { min: 2, max: 2 }],
 ]);
+/**
+ * Scenes whose colour goes without saying: "a dog runs through the snow" is a mostly white
+ * picture, "on the grass" a green one. Each counts as that colour in the whole image.
+ */
+export const SCENE_COLOURS: ReadonlyMap<string, BasicColour> = new Map<string, BasicColour>([
+  ...['grass', 'grassy', 'lawn', 'field', 'park', 'forest', 'woods', 'tree', 'trees', 'leaves', 'yard'].map((w) => [w, 'green'] as const),
+  ...['snow', 'snowy', 'ice'].map((w) => [w, 'white'] as const),
+  ...['water', 'pool', 'ocean', 'sea', 'lake', 'river', 'sky', 'wave', 'waves', 'surf'].map((w) => [w, 'blue'] as const),
+  ...['sand', 'sandy', 'beach', 'dirt', 'mud', 'muddy', 'desert'].map((w) => [w, 'brown'] as const),
+  ...['street', 'road', 'pavement', 'sidewalk', 'concrete', 'city'].map((w) => [w, 'grey'] as const),
+  ...['night', 'dark'].map((w) => [w, 'black'] as const),
+]);
+
 /** Words that keep a pending count or colour waiting for its noun ("two small dogs", "a black and white dog"). */
 const KEEP = new Set(['and', 'of', 'small', 'big', 'large', 'little', 'young', 'old', 'tall', 'dark', 'light', 'bright', 'other']);
 
@@ -199,8 +214,11 @@ export function readFactsQuery(terms: readonly string[], vocab: CocoWords, isNou
     if (pending.length && vocab.isClothing(t)) {
       bind({ kind: 'worn', word: t });
       count = null;
-    } else if (isNoun(t)) {
+    } else if (isNoun(t) || SCENE_COLOURS.has(t)) {
+      const scene = SCENE_COLOURS.get(t);
       if (pending.length) bind({ kind: 'image', word: t });
+      else if (scene && !colours.some((c) => c.implied && c.word === t))
+        colours.push({ colour: scene, word: t, target: { kind: 'image', word: t }, implied: true });
       count = null;
     }
     i++;

@@ -8,15 +8,15 @@ import type { SideTableRole } from '../store/port.js';
 
 /** The collection's facts, by item id (the `facts` side table satisfies it). */
 export interface FactsSource {
-  /** Changes whenever any item's facts do. */
-  version(): Promise<number>;
+  /** Changes whenever any item's facts do (or which of them are read). */
+  version(): Promise<number | string>;
   /** Every item's facts that has any. */
   all(): Promise<ReadonlyMap<string, ImageFacts>>;
 }
 
 /** Facts aligned with a snapshot of the collection's rows, re-read when the facts or the rows change. */
 export class FactsView {
-  private cache: { version: number; ids: readonly string[]; rows: Array<ImageFacts | undefined> } | null = null;
+  private cache: { version: number | string; ids: readonly string[]; rows: Array<ImageFacts | undefined> } | null = null;
   private reading: Promise<unknown> | null = null;
 
   constructor(private readonly source: FactsSource) {}

@@ -49,7 +49,14 @@ export async function evalZeroShotCommand(dataset: string, o: EvalCommandOptions
         `time: indexing ${r.seconds.index.toFixed(1)} s, searching ${r.seconds.search.toFixed(1)} s\n`;
     } else if (dataset === 'flickr8k') {
       if (!o.zeroShot) throw new VisorError('QUERY_INVALID', 'flickr8k needs --zero-shot (or a trained text model)');
-      const r = await zs.evalFlickr8kZeroShot({ ...progress, split: o.split });
+      const { parseWeights } = await import('../../../src/cli/search-options.js');
+      const r = await zs.evalFlickr8kZeroShot({
+        ...progress,
+        split: o.split,
+        weights: parseWeights(o.weights),
+        fusion: o.fusion,
+        ...(o.facts === false ? { facts: [] } : {}),
+      });
       report = r;
       const t = r.textToImage;
       text =
@@ -61,6 +68,7 @@ export async function evalZeroShotCommand(dataset: string, o: EvalCommandOptions
           ['median rank', String(t.medianRank)],
           ['mean rank', t.meanRank.toFixed(1)],
         ])}\n\n` +
+        `captions each signal understood:\n${table(Object.entries(r.understood).map(([name, share]) => [name, `${(100 * share).toFixed(1)} %`]))}\n\n` +
         `time: indexing ${r.seconds.index.toFixed(1)} s, searching ${r.seconds.search.toFixed(1)} s\n`;
     } else {
       const r = await zs.evalTags({ ...progress, split: o.split, k: o.k });

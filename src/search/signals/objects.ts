@@ -22,9 +22,10 @@ export interface ObjectScoring {
   imageFallback: number;
 }
 
-export const DEFAULT_OBJECT_SCORING: ObjectScoring = { floor: 0.05, countSlope: 0.5, imageFallback: 0.5 };
-/** Its weight in fusion unless a query says otherwise (chosen on Flickr8k's dev split). */
-export const OBJECTS_WEIGHT = 1;
+/** Chosen on Flickr8k's dev split (`visor-lab eval flickr8k --zero-shot --split dev`, docs/zero-shot.md). */
+export const DEFAULT_OBJECT_SCORING: ObjectScoring = { floor: 0.05, countSlope: 1.5, imageFallback: 0.5 };
+/** Its weight in fusion unless a query says otherwise (chosen on Flickr8k's dev split, as above). */
+export const OBJECTS_WEIGHT = 2;
 
 /** What reads the query's words: the class vocabulary and which words are nouns. */
 export interface ObjectWords {
@@ -80,7 +81,7 @@ export class ObjectsSignal implements Signal {
     }
     for (const c of reading.colours) {
       const where = colourSource(c, reading.objects, f);
-      if (where && share(where.colours, c.colour) > 0) out.push(`${c.colour} in ${where.name}`);
+      if (where && share(where.colours, c.colour) > 0) out.push(`${c.colour} in ${where.name}${c.implied ? ` (${c.word})` : ''}`);
     }
     return out.length ? out : undefined;
   }
