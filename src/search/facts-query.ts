@@ -199,13 +199,20 @@ export function readFactsQuery(terms: readonly string[], vocab: CocoWords, isNou
       read = vocab.read(tokens.slice(i, i + m).join(' '));
       if (read) len = m;
     }
-    if (!read && !FUNCTION_WORDS.has(t) && isNoun(t)) read = vocab.read(t);
+    // A garment is its wearer's, never a class of its own ("sweater" is also one who sweats).
+    if (!read && !FUNCTION_WORDS.has(t) && isNoun(t) && !vocab.isClothing(t)) read = vocab.read(t);
     if (read) {
       addObject(read.labels, i, i + len, null, read.plural);
       i += len;
       continue;
     }
     if (FUNCTION_WORDS.has(t) || KEEP.has(t)) {
+      i++;
+      continue;
+    }
+    // In a compound the colour is the last noun's ("a blue tennis shirt": the shirt's).
+    const nextNoun = next !== undefined && !FUNCTION_WORDS.has(next) && !COLOUR_WORDS.has(next) && (isNoun(next) || vocab.isClothing(next));
+    if (pending.length && nextNoun) {
       i++;
       continue;
     }
