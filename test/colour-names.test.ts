@@ -3,6 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BASIC_COLOURS, type BasicColour } from '../src/core/facts.js';
 import { decodeRgb, DEFAULT_MAX_PIXELS } from '../src/image/decode.js';
+import { evalColours } from '../lab/eval/colours.js';
+import { COLOURS_READER_ID, createColoursReader } from '../src/facts/colours-reader.js';
 import { backdropColour, colourHistogram, colourIndex, mainColours, nameRgb, type RgbPixels } from '../src/image/colour-names.js';
 import { FLICKR_TEST_IMAGES } from './fixtures.js';
 
@@ -200,6 +202,49 @@ describe('main colours', () => {
       ),
     ).toEqual([]);
     expect(backdropColour(image(1, 1, () => RED))).toBeNull();
+  });
+});
+
+describe('the colours reader', () => {
+  // Two objects on a plain backdrop: a red square at the top left, a blue one at the bottom right.
+  const img = image(96, 96, (x, y) => (x >= 8 && x < 40 && y >= 8 && y < 40 ? RED : x >= 56 && x < 88 && y >= 56 && y < 88 ? BLUE : BACKDROP));
+  const objects = [
+    { label: 'kite', score: 0.9, box: [4, 4, 44, 44] as [number, number, number, number] },
+    { label: 'kite', score: 0.8, box: [52, 52, 92, 92] as [number, number, number, number] },
+  ];
+
+  it('names the colours of the image, backdrop left out, and of every object box', async () => {
+    const reader = createColoursReader();
+    expect(reader.stage).toBe('colours');
+    expect(reader.id).toBe(COLOURS_READER_ID);
+    const facts = await reader.read(img, { objects });
+    expect(facts.colours!.map((c) => c.name).sort()).toEqual(['blue', 'red']);
+    expect(facts.objects!.map((d) => d.colours![0]!.name)).toEqual(['red', 'blue']);
+    expect(facts.objects![0]).toMatchObject({ label: 'kite', score: 0.9, box: [4, 4, 44, 44] });
+    // The backdrop kept on request; without objects found, only the image's colours.
+    const kept = await createColoursReader({ dropBackdrop: false }).read(img, {});
+    expect(kept.colours![0]!.name).toBe('white');
+    expect(kept.objects).toBeUndefined();
+    expect((await reader.read(img, { objects: [] })).objects).toEqual([]);
+  });
+
+  it('an image that is all backdrop keeps it as its colour', async () => {
+    expect(
+      (
+        await createColoursReader().read(
+          image(32, 32, () => BACKDROP),
+          {},
+        )
+      ).colours,
+    ).toEqual([{ name: 'white', share: 1 }]);
+  });
+
+  it('the colour evaluation runs end to end on a few scenes', async () => {
+    const report = await evalColours({ scenes: 60, imageSize: 96 });
+    const byName = Object.fromEntries(report.configs.map((c) => [c.name, c]));
+    expect(byName['image-no-backdrop']!.colour.map).toBeGreaterThan(0.8);
+    expect(byName['boxes']!.colourShape.map).toBeGreaterThan(0.8);
+    expect(report.boxTopColourAccuracy['centre 1']).toBeGreaterThan(report.boxTopColourAccuracy['centre 0']!);
   });
 });
 

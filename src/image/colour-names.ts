@@ -162,7 +162,7 @@ export interface MainColoursOptions {
   /**
    * Weight of the region's centre over its edges, 0 (every pixel alike) to 1 (edges count for
    * nothing): a box around an object holds background at its edges. Default 0 for the whole
-   * image, 0.5 for a box.
+   * image, 1 for a box (the weight falls to nothing at its edges).
    */
   centre?: number;
   /** Pixels sampled at most (default 4096): larger regions are read on a regular grid. */
@@ -188,7 +188,7 @@ export function colourHistogram(image: RgbPixels, box?: FactBox, opts: Pick<Main
   if (w <= 0 || h <= 0) return hist;
   const lut = lookupTable();
   const step = Math.max(1, Math.sqrt((w * h) / (opts.samples ?? 4096)));
-  const centre = Math.min(1, Math.max(0, opts.centre ?? (box ? 0.5 : 0)));
+  const centre = Math.min(1, Math.max(0, opts.centre ?? (box ? 1 : 0)));
   const cx = x1 + w / 2;
   const cy = y1 + h / 2;
   // Grid points at the centres of step×step cells, so the samples are symmetric about the centre.
