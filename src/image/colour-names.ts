@@ -59,6 +59,7 @@ export const LIGHTNESS_CHROMA = {
   orangeChroma: 9.5,
 } as const;
 
+/** sRGB transfer function undone: linear light of a channel value (0–255, fractions allowed). */
 const lin = (c: number): number => {
   const x = c / 255;
   return x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
@@ -99,8 +100,10 @@ export function nameLch(L: number, C: number, h: number): BasicColour {
   if (L < T.blackAnyHue) return 'black';
   if (C < ((h >= 70 && h < H.yellowGreen) || L > T.white ? T.achromaticYellow : T.achromatic)) return L < T.black ? 'black' : L > T.white ? 'white' : 'grey';
   if (h >= H.purpleRed || h < H.redOrange) {
-    // Red hues: pink when light (purplish reds at any lighter-than-mid level, warm reds only when
-    // clearly lighter than sRGB red, which is the lightest saturated red), brown when dull and warm.
+    // Red hues split by lightness: ISCC pinks have L ≥ 68, reds L ≤ 55. Purplish reds turn pink
+    // from L 60 (CSS deeppink, L 65, is pink); warm reds only when lighter than sRGB red (L 63,
+    // C 26, the lightest saturated red) by more the more saturated they are (salmon is pink,
+    // tomato red). Dull or dark orange-reds are brown (ISCC reddish browns: C 8–13, L 29–45).
     const purplish = h >= H.purpleRed || h < 10;
     if (purplish ? L >= 60 : L >= 64 + 0.6 * (C - 10)) return 'pink';
     if (!purplish && (C < 9 || (h >= 32 && L < 50))) return 'brown';
@@ -108,7 +111,7 @@ export function nameLch(L: number, C: number, h: number): BasicColour {
   }
   if (h < H.orangeYellow) {
     if (L < T.brown) return 'brown';
-    if (C < T.orangeChroma) return L > 82 ? 'orange' : 'brown';
+    if (C < T.orangeChroma) return L > 82 ? 'orange' : 'brown'; // pale peach stays orange, tan is brown
     return 'orange';
   }
   if (h < H.yellowGreen) {
@@ -125,7 +128,7 @@ const BITS = 5;
 const SHIFT = 8 - BITS;
 let table: Uint8Array | null = null;
 
-/** Index in BASIC_COLOURS of every quantised RGB cell, named at the cell's centre; built once (about 10 ms). */
+/** Index in BASIC_COLOURS of every quantised RGB cell, named at the cell's centre; built once (about 0.1 s). */
 function lookupTable(): Uint8Array {
   if (table) return table;
   const n = 1 << BITS;
