@@ -5,6 +5,8 @@
  * computes every scene's facts with the colours reader, then ranks the gallery for each query
  * with a pluggable ranking function, so the same queries can later run through the search engine.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import sharp from 'sharp';
 import { BASIC_COLOURS, type BasicColour, type Detection, type ImageFacts } from '../../src/core/facts.js';
 import { createColoursReader, objectColours, type ColoursReaderOptions } from '../../src/facts/colours-reader.js';
@@ -108,9 +110,11 @@ export interface ColoursEvalReport {
   seconds: number;
 }
 
-interface GalleryScene {
+export interface GalleryScene {
   scene: Scene;
   image: RgbImage;
+  /** The PNG's path, when the gallery was written to a folder (to index it through a collection). */
+  file?: string;
   /** One detection per object, labelled with its shape, its box padded by the margin. */
   objects: Detection[];
 }
@@ -131,10 +135,16 @@ function detections(scene: Scene, pixels: number, margin: number): Detection[] {
   });
 }
 
-/** The queries, and each one's relevance over the gallery: 1 relevant, 0 not, -1 left out (ambiguous). */
-function queriesFor(gallery: readonly GalleryScene[]): Array<{ query: ColourQuery; judgement: Int8Array }> {
+/** A query and its relevance over the gallery: 1 relevant, 0 not, -1 left out (ambiguous). */
+export interface JudgedQuery {
+  query: ColourQuery;
+  judgement: Int8Array;
+}
+
+/** The queries, "<colour>" and "<colour> <shape>" for every colour and shape present, each judged over the gallery. */
+export function queriesFor(gallery: readonly GalleryScene[]): JudgedQuery[] {
   const colours = [...new Set(Object.values(CLEVR_TO_BASIC).filter((c): c is BasicColour => c !== null))];
-  const out: Array<{ query: ColourQuery; judgement: Int8Array }> = [];
+  const out: JudgedQuery[] = [];
   for (const colour of colours) {
     for (const shape of [undefined, ...SHAPES]) {
       const judgement = new Int8Array(gallery.length);
@@ -162,7 +172,7 @@ function figures(results: Array<{ query: ColourQuery; ap: number }>): QueryFigur
 export function evaluateRanking(
   rank: RankFn,
   facts: readonly ImageFacts[],
-  queries: ReturnType<typeof queriesFor>,
+  queries: readonly JudgedQuery[],
 ): { colour: QueryFigures; colourShape: QueryFigures } {
   const results = queries.map(({ query, judgement }) => {
     const order = rank(query, facts).filter((i) => judgement[i] !== -1);
@@ -226,6 +236,28 @@ function boxTopColourAccuracy(gallery: readonly GalleryScene[], centre: number):
   return right / total;
 }
 
+/**
+ * The gallery: `scenes` random scenes rendered at `imageSize` pixels, with their true object
+ * boxes as detections. With `dir`, the PNGs are also written there (scene-000000.png …), for
+ * running the same queries through a collection's search.
+ */
+export async function colourGallery(opts: ColoursEvalOptions & { dir?: string } = {}): Promise<GalleryScene[]> {
+  const n = opts.scenes ?? 1000;
+  const size = opts.imageSize ?? 128;
+  const random = rng(opts.seed ?? 11);
+  const gallery: GalleryScene[] = [];
+  if (opts.dir) fs.mkdirSync(opts.dir, { recursive: true });
+  for (let i = 0; i < n; i++) {
+    const scene = randomScene(random, MIN_OBJECTS + Math.floor(random() * (MAX_OBJECTS - MIN_OBJECTS + 1)));
+    const png = await renderScenePng(scene, size);
+    const file = opts.dir ? path.join(opts.dir, `scene-${String(i).padStart(6, '0')}.png`) : undefined;
+    if (file) fs.writeFileSync(file, png);
+    gallery.push({ scene, image: await rgbOf(png), file, objects: detections(scene, size, opts.boxMargin ?? 0.1) });
+    if ((i + 1) % 100 === 0 || i + 1 === n) opts.onProgress?.('rendering', i + 1, n);
+  }
+  return gallery;
+}
+
 /** Runs the evaluation: generate and render the gallery, read its colours under each configuration, rank, score. */
 export async function evalColours(opts: ColoursEvalOptions = {}): Promise<ColoursEvalReport> {
   const started = performance.now();
@@ -233,13 +265,7 @@ export async function evalColours(opts: ColoursEvalOptions = {}): Promise<Colour
   const size = opts.imageSize ?? 128;
   const seed = opts.seed ?? 11;
   const margin = opts.boxMargin ?? 0.1;
-  const random = rng(seed);
-  const gallery: GalleryScene[] = [];
-  for (let i = 0; i < n; i++) {
-    const scene = randomScene(random, MIN_OBJECTS + Math.floor(random() * (MAX_OBJECTS - MIN_OBJECTS + 1)));
-    gallery.push({ scene, image: await rgbOf(await renderScenePng(scene, size)), objects: detections(scene, size, margin) });
-    if ((i + 1) % 100 === 0 || i + 1 === n) opts.onProgress?.('rendering', i + 1, n);
-  }
+  const gallery = await colourGallery(opts);
   const queries = queriesFor(gallery);
 
   const configs: ColoursConfigResult[] = [];
