@@ -1,4 +1,4 @@
-import type { BasicColour, ColourShare, Detection, ImageFacts } from '../core/facts.js';
+import { BASIC_COLOURS, type BasicColour, type ColourShare, type Detection, type ImageFacts } from '../core/facts.js';
 import { backdropColour, colourHistogram, sharesOf, type MainColoursOptions } from '../image/colour-names.js';
 import type { FactReader, RgbImage } from './reader.js';
 
@@ -44,9 +44,9 @@ export function imageColours(image: RgbImage, opts: ColoursReaderOptions = {}): 
   const hist = colourHistogram(image, undefined, { centre: 0, samples: opts.imageSamples ?? 4096 });
   const backdrop: BasicColour | null = (opts.dropBackdrop ?? true) ? backdropColour(image) : null;
   if (backdrop) {
-    const all = sharesOf(hist, { minShare: 0, max: Infinity });
-    const kept = 1 - (all.find((s) => s.name === backdrop)?.share ?? 0);
-    if (kept >= MIN_FOREGROUND) return sharesOf(hist, { ...shares, exclude: [backdrop] });
+    const total = hist.reduce((a, b) => a + b, 0);
+    const foreground = 1 - hist[BASIC_COLOURS.indexOf(backdrop)]! / total;
+    if (foreground >= MIN_FOREGROUND) return sharesOf(hist, { ...shares, exclude: [backdrop] });
   }
   return sharesOf(hist, shares);
 }
