@@ -128,7 +128,7 @@ const BITS = 5;
 const SHIFT = 8 - BITS;
 let table: Uint8Array | null = null;
 
-/** Index in BASIC_COLOURS of every quantised RGB cell, named at the cell's centre; built once (about 0.1 s). */
+/** Index in BASIC_COLOURS of every quantised RGB cell, named at the cell's centre; built once (0.05–0.25 s). */
 function lookupTable(): Uint8Array {
   if (table) return table;
   const n = 1 << BITS;
