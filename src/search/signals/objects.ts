@@ -9,11 +9,18 @@ import type { CocoWords } from '../../concepts/coco-words.js';
 import type { FactsView } from '../facts-source.js';
 import { readFactsQuery, type ColourTerm, type FactsReading, type ObjectTerm } from '../facts-query.js';
 import type { QueryContext, Signal, SignalOutcome } from '../signal.js';
+import { standardise, topIndices } from '../fusion.js';
 
 /** Detections at least this sure are counted ("two dogs"); weaker ones still show presence. */
 export const COUNT_MIN_SCORE = 0.4;
 
 export interface ObjectScoring {
+  /**
+   * Visual query expansion, as the concept reader's: the `top` images these facts rank highest
+   * become an image query whose standardised similarity is added, times `weight`, to the
+   * standardised facts score. Finds the images whose objects the detector missed. false: off.
+   */
+  expansion: { top: number; weight: number } | false;
   /** Added to each term's 0–1 score before its log: how much one missing term costs. */
   floor: number;
   /** How fast a count that is off lowers a term's score: 1 / (1 + slope × how far off). */
@@ -23,7 +30,7 @@ export interface ObjectScoring {
 }
 
 /** Chosen on Flickr8k's dev split (`visor-lab eval flickr8k --zero-shot --split dev`, docs/zero-shot.md). */
-export const DEFAULT_OBJECT_SCORING: ObjectScoring = { floor: 0.05, countSlope: 1.5, imageFallback: 0.5 };
+export const DEFAULT_OBJECT_SCORING: ObjectScoring = { floor: 0.05, countSlope: 1.5, imageFallback: 0.5, expansion: { top: 10, weight: 1 } };
 /** Its weight in fusion unless a query says otherwise (chosen on Flickr8k's dev split, as above). */
 export const OBJECTS_WEIGHT = 2;
 
@@ -60,7 +67,8 @@ export class ObjectsSignal implements Signal {
     if (reading.objects.length + reading.colours.length === 0) {
       return { contributions: [], report: { name: this.name, understood: false, note: 'no object, person or colour the detector knows' } };
     }
-    const { scores, floor } = scoreReading(reading, rows, this.scoring);
+    const scored = scoreReading(reading, rows, this.scoring);
+    const { scores, floor } = this.scoring.expansion ? await expand(ctx, scored, this.scoring.expansion) : scored;
     return {
       contributions: [{ name: this.name, scores, weight: ctx.weights[this.name]!, polarity: 1, floor, depth: ctx.ids.length }],
       report: { name: this.name, understood: true, note: describe(reading) },
@@ -85,6 +93,53 @@ export class ObjectsSignal implements Signal {
     }
     return out.length ? out : undefined;
   }
+}
+
+const means = new WeakMap<readonly string[], Float32Array>();
+
+/** The collection's mean image feature, per snapshot of the rows. */
+function meanFeature(ids: readonly string[], matrix: Float32Array): Float32Array {
+  let mean = means.get(ids);
+  if (mean) return mean;
+  const n = ids.length;
+  const dim = matrix.length / n;
+  const acc = new Float64Array(dim);
+  for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) acc[d]! += matrix[i * dim + d]!;
+  mean = Float32Array.from(acc, (x) => x / n);
+  means.set(ids, mean);
+  return mean;
+}
+
+/**
+ * Adds to the facts score the similarity to the images it ranks highest (their offset from the
+ * collection's mean feature, as the concept reader's expansion): images like the ones where the
+ * detector found the dog and the counts agree, where it missed them. Rows without facts stay out.
+ */
+async function expand(
+  ctx: QueryContext,
+  scored: { scores: Float32Array; floor: number },
+  e: { top: number; weight: number },
+): Promise<{ scores: Float32Array; floor: number }> {
+  const { ids, matrix } = await ctx.store.vectors();
+  const n = ids.length;
+  if (n !== ctx.ids.length || n < 4) return scored;
+  const dim = matrix.length / n;
+  const best = topIndices(scored.scores, Math.max(1, Math.min(e.top, Math.ceil(n / 20))), scored.floor);
+  if (best.length === 0) return scored;
+  const mean = meanFeature(ids, matrix);
+  const q = new Float32Array(dim);
+  for (const r of best) for (let d = 0; d < dim; d++) q[d]! += matrix[r * dim + d]! - mean[d]!;
+  const sim = standardise((await ctx.store.scoreAll('vector', q, 1)).scores);
+  const z = standardise(scored.scores);
+  const out = new Float32Array(n);
+  let lowest = Infinity;
+  for (let i = 0; i < n; i++) {
+    out[i] = z[i]! + e.weight * sim[i]!;
+    if (out[i]! < lowest) lowest = out[i]!;
+  }
+  // Rows no stage has read keep no evidence.
+  for (let i = 0; i < n; i++) if (!(scored.scores[i]! > scored.floor) && sim[i]! <= 0) out[i] = lowest;
+  return { scores: out, floor: lowest };
 }
 
 /** "two dogs → dog (2), red → person box". */
