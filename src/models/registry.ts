@@ -139,7 +139,7 @@ export const YOLOX_NANO_COCO: ModelSpec = {
   id: 'yolox-nano-coco',
   title: 'YOLOX-Nano (COCO 80 classes), ONNX fp32, 416×416',
   task: 'objects and people in photos: boxes and COCO class names',
-  licence: 'Apache-2.0 (YOLOX, Megvii); ONNX export from the Bigisland1729/object-detection-models repository',
+  licence: 'Apache-2.0 (YOLOX, Megvii); ONNX export by a third party (Bigisland1729/object-detection-models, no licence file of its own)',
   homepage: 'https://github.com/Megvii-BaseDetection/YOLOX',
   files: [
     {
