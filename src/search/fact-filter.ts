@@ -3,13 +3,12 @@
  * the detector's counts, and `Query.colour` (items whose image, or an object in it, has that
  * colour). Evaluated over the facts, beside the store's filter on catalogue columns.
  */
-import { BASIC_COLOURS, countColumn, type BasicColour, type ImageFacts } from '../core/facts.js';
+import { BASIC_COLOURS, countColumn, countObjects, type BasicColour, type ImageFacts } from '../core/facts.js';
 import { VisorError } from '../errors.js';
 import { COLOUR_WORDS } from './facts-query.js';
 import type { FactsView } from './facts-source.js';
 import type { RowFilter } from './filter.js';
 import type { Query } from './query.js';
-import { COUNT_MIN_SCORE } from './signals/objects.js';
 
 /** A colour is an image's when it names at least this share of the image or of one object's box. */
 export const MIN_COLOUR_SHARE = 0.15;
@@ -146,10 +145,7 @@ export class FactFilter implements RowFilter {
     }
     const counts: Counts = (r) => {
       const objects = rows[r]?.objects;
-      if (!objects) return null;
-      const c: Record<string, number> = {};
-      for (const o of objects) if (o.score >= COUNT_MIN_SCORE) c[o.label] = (c[o.label] ?? 0) + 1;
-      return c;
+      return objects ? countObjects(objects) : null;
     };
     const mask = new Uint8Array(ids.length);
     for (let r = 0; r < ids.length; r++) {

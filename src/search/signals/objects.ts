@@ -11,9 +11,6 @@ import { readFactsQuery, type ColourTerm, type FactsReading, type ObjectTerm } f
 import type { QueryContext, Signal, SignalOutcome } from '../signal.js';
 import { standardise, topIndices } from '../fusion.js';
 
-/** Detections at least this sure are counted ("two dogs"); weaker ones still show presence. */
-export const COUNT_MIN_SCORE = 0.4;
-
 export interface ObjectScoring {
   /**
    * Visual query expansion, as the concept reader's: the `top` images these facts rank highest
@@ -83,9 +80,7 @@ export class ObjectsSignal implements Signal {
     const out: string[] = [];
     for (const t of reading.objects) {
       const found = (f.objects ?? []).filter((d) => t.labels.includes(d.label));
-      const counted = found.filter((d) => d.score >= COUNT_MIN_SCORE);
-      const shown = counted.length ? counted : found.slice(0, 1);
-      for (const label of new Set(shown.map((d) => d.label))) out.push(`${label} ×${shown.filter((d) => d.label === label).length}`);
+      for (const label of new Set(found.map((d) => d.label))) out.push(`${label} ×${found.filter((d) => d.label === label).length}`);
     }
     for (const c of reading.colours) {
       const where = colourSource(c, reading.objects, f);
@@ -199,14 +194,17 @@ export function scoreReading(
   return { scores, floor: lowest };
 }
 
-/** 0–1: the surest detection of the term's classes, lowered as the count found is off the count asked for. */
+/**
+ * 0–1: the surest detection of the term's classes, lowered as the count found is off the count
+ * asked for. Every stored detection counts: the objects stage keeps those sure enough to count.
+ */
 export function objectScore(t: ObjectTerm, objects: readonly Detection[], s: ObjectScoring = DEFAULT_OBJECT_SCORING): number {
   let presence = 0;
   let n = 0;
   for (const d of objects) {
     if (!t.labels.includes(d.label)) continue;
     if (d.score > presence) presence = d.score;
-    if (d.score >= COUNT_MIN_SCORE) n++;
+    n++;
   }
   if (presence === 0 || !t.counted) return presence;
   const off = n < t.count.min ? t.count.min - n : n > t.count.max ? n - t.count.max : 0;
