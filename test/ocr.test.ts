@@ -1,5 +1,5 @@
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TextReader } from '../src/facts/text-reader.js';
 import type { RgbImage } from '../src/facts/reader.js';
@@ -8,7 +8,7 @@ import { FLICKR_TEST_IMAGES } from './fixtures.js';
 
 const DOG = path.join(FLICKR_TEST_IMAGES, '909808296_23c427022d.jpg');
 
-async function rgb(input: sharp.Sharp): Promise<RgbImage> {
+async function rgb(input: Sharp): Promise<RgbImage> {
   const { data, info } = await input.removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data), width: info.width, height: info.height };
 }
@@ -25,7 +25,7 @@ describe('text reader (PaddleOCR PP-OCRv4)', () => {
       '<svg xmlns="http://www.w3.org/2000/svg" width="224" height="224">' +
       '<text x="112" y="150" text-anchor="middle" font-family="DejaVu Sans" font-size="40" fill="yellow" transform="rotate(-8 112 150)">harbour</text></svg>';
     const image = await rgb(sharp(DOG).composite([{ input: Buffer.from(svg) }]));
-    const facts = await reader.read(image, {});
+    const facts = await reader.read(image);
     const words = facts.text!.map((l) => l.text.toLowerCase());
     expect(words).toContain('harbour');
     const line = facts.text!.find((l) => l.text.toLowerCase() === 'harbour')!;
@@ -39,7 +39,7 @@ describe('text reader (PaddleOCR PP-OCRv4)', () => {
 
   it('finds no text in a blank image', async () => {
     const image = await rgb(sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 240, g: 240, b: 235 } } }));
-    expect((await reader.read(image, {})).text).toEqual([]);
+    expect((await reader.read(image)).text).toEqual([]);
   });
 
   it('copes with a tiny image and a very long thin one', async () => {
@@ -50,7 +50,7 @@ describe('text reader (PaddleOCR PP-OCRv4)', () => {
       [5, 1500],
     ] as const) {
       const image = await rgb(sharp({ create: { width: w, height: h, channels: 3, background: { r: 10, g: 200, b: 30 } } }));
-      const facts = await reader.read(image, {});
+      const facts = await reader.read(image);
       expect(Array.isArray(facts.text)).toBe(true);
       for (const l of facts.text!) expect(l.box[2] <= w && l.box[3] <= h).toBe(true);
     }
