@@ -151,24 +151,34 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((s, v) => s + v, 0) / xs.l
 
 const hasText = (l: ReadLine, minScore: number) => l.score >= minScore && /[\p{L}\p{N}]/u.test(l.text);
 
-/** Reads every image with no threshold (sequentially: one inference thread, as at index time). */
+/** Reads one image file: its lines with no threshold, and the time detection and recognition took. */
+export type ReadFile = (file: string) => Promise<{ lines: ReadLine[]; detMs: number; recMs: number }>;
+
+/** The PaddleOCR reader as a ReadFile (decoding is not timed: the index decodes once for every stage). */
+export function paddleReadFile(ocr: PaddleOcr): ReadFile {
+  return async (file) => {
+    const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const lines = await ocr.read(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height);
+    return { lines: lines.map((l) => ({ text: l.text, score: l.score })), ...ocr.lastTimings };
+  };
+}
+
+/** Reads every image with no threshold, one at a time (one inference thread, as at index time). */
 export async function readAll(
-  ocr: PaddleOcr,
+  read: ReadFile,
   files: Array<{ id: string; file: string }>,
   onProgress?: (done: number, total: number) => void,
 ): Promise<ImageRead[]> {
   const reads: ImageRead[] = [];
   for (const [i, f] of files.entries()) {
-    const { data, info } = await sharp(f.file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    const lines = await ocr.read(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height);
-    reads.push({ id: f.id, lines: lines.map((l) => ({ text: l.text, score: l.score })), ...ocr.lastTimings });
+    reads.push({ id: f.id, ...(await read(f.file)) });
     onProgress?.(i + 1, files.length);
   }
   return reads;
 }
 
 /** The figures of one threshold over reads already made. */
-async function score(truth: RenderedWord[], reads: ImageRead[], minScore: number, ranker: RankerFactory) {
+export async function scoreReads(truth: RenderedWord[], reads: ImageRead[], minScore: number, ranker: RankerFactory) {
   const texts = new Map<string, string[]>();
   for (const r of reads)
     texts.set(
@@ -218,16 +228,16 @@ export async function evalOcr(opts: OcrEvalOptions = {}): Promise<OcrEvalReport>
     const files = [...truth.map((t) => ({ id: t.file, file: t.file })), ...pool.slice(0, nDistract).map((p) => ({ id: p, file: p }))];
     let reads: ImageRead[];
     try {
-      reads = await readAll(ocr, files, (d, t) => opts.onProgress?.('reading', d, t));
+      reads = await readAll(paddleReadFile(ocr), files, (d, t) => opts.onProgress?.('reading', d, t));
     } finally {
       await ocr.close();
     }
     const read = performance.now();
     const ranker = opts.ranker ?? tokenRanker;
-    const head = await score(truth, reads, minScore, ranker);
+    const head = await scoreReads(truth, reads, minScore, ranker);
     const sweep = [];
     for (const s of SWEEP) {
-      const f = await score(truth, reads, s, ranker);
+      const f = await scoreReads(truth, reads, s, ranker);
       sweep.push({ minScore: s, falseTextRate: f.falseTextRate, r1: f.all.r1, r1AtLeast20px: f.atLeast20px.r1, charAccuracy: f.all.charAccuracy });
     }
     const isTest = new Set(truth.map((t) => t.file));
