@@ -24,4 +24,5 @@ export interface EvalCommandOptions extends GlobalOptions {
   minScore?: number;
   minSide?: number;
   viaSearch?: boolean;
+  reads?: string;
 }

@@ -31,6 +31,7 @@ program
   .option('--distractors <n>', 'ocr: distractor photos (default 7 × the test photos, at most 7,000)', nonNegativeInt)
   .option('--min-score <x>', "ocr: recognition confidence a line needs (default: the text reader's)", nonNegativeNumber('--min-score'))
   .option('--min-side <px>', 'ocr: small images are enlarged to this longest side for the detector', positiveInt('--min-side'))
+  .option('--reads <file>', "ocr: keep each image's reading in this JSON-lines file, reused by the next run with the same settings")
   .option('--via-search', 'ocr: rank photos for a word through Collection.search instead of token matching')
   .option('--out <file>', 'also write the report as JSON to this file')
   .addOption(progressOption())

@@ -43,6 +43,8 @@ export interface OcrEvalOptions extends PaddleOcrOptions {
   minScore?: number;
   /** Generate the images into this folder and keep them (default: a temporary folder). */
   keep?: string;
+  /** Keep every image's reading in this file (JSON lines) and reuse it on the next run with the same settings. */
+  readsCache?: string;
   /** How photos are ranked for a word (default: exact token match, BM25 tie break). */
   ranker?: RankerFactory;
   onProgress?: (phase: string, done: number, total: number) => void;
@@ -62,7 +64,8 @@ export interface OcrEvalReport {
   protocol: string;
   reader: string;
   minScore: number;
-  detector: { minSide: number; maxSide: number };
+  /** The reader's settings (detector input size, thresholds, crop margin). */
+  settings: PaddleOcr['settings'];
   testImages: number;
   distractors: number;
   bands: Array<Figures & { band: string }>;
@@ -80,6 +83,9 @@ export interface OcrEvalReport {
 }
 
 const SWEEP = [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
+
+/** A rendered image's id, the same from run to run (its file lies in a temporary folder). */
+export const renderedId = (t: RenderedWord) => `rendered/${path.basename(t.file)}`;
 
 /** Lower-case letter and digit runs: the tokens words are matched on. */
 export function tokens(text: string): string[] {
@@ -163,15 +169,34 @@ export function paddleReadFile(ocr: PaddleOcr): ReadFile {
   };
 }
 
-/** Reads every image with no threshold, one at a time (one inference thread, as at index time). */
+/**
+ * Reads every image with no threshold, one at a time (one inference thread, as at index
+ * time). With a cache file (JSON lines), reads made before with the same settings are reused
+ * and new ones appended as they are made, so a long run can stop, resume, or be scored early.
+ */
 export async function readAll(
   read: ReadFile,
   files: Array<{ id: string; file: string }>,
   onProgress?: (done: number, total: number) => void,
+  cache?: { file: string; settings: unknown },
 ): Promise<ImageRead[]> {
+  const settings = JSON.stringify(cache?.settings ?? null);
+  const known = new Map<string, ImageRead>();
+  if (cache && fs.existsSync(cache.file)) {
+    for (const line of fs.readFileSync(cache.file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const r = JSON.parse(line) as ImageRead & { settings: string };
+      if (r.settings === settings) known.set(r.id, { id: r.id, lines: r.lines, detMs: r.detMs, recMs: r.recMs });
+    }
+  }
   const reads: ImageRead[] = [];
   for (const [i, f] of files.entries()) {
-    reads.push({ id: f.id, ...(await read(f.file)) });
+    let r = known.get(f.id);
+    if (!r) {
+      r = { id: f.id, ...(await read(f.file)) };
+      if (cache) fs.appendFileSync(cache.file, `${JSON.stringify({ settings, ...r })}\n`);
+    }
+    reads.push(r);
     onProgress?.(i + 1, files.length);
   }
   return reads;
@@ -188,10 +213,10 @@ export async function scoreReads(truth: RenderedWord[], reads: ImageRead[], minS
   const rank = await ranker(texts);
   const per = await Promise.all(
     truth.map(async (t) => {
-      const toks = (texts.get(t.file) ?? []).flatMap(tokens);
+      const toks = (texts.get(renderedId(t)) ?? []).flatMap(tokens);
       const best = toks.length ? Math.min(...toks.map((x) => editDistance(x, t.word))) : t.word.length;
       const hits = await rank(t.word);
-      const r1 = hits.length > 0 && hits[0]!.id === t.file && (hits.length < 2 || hits[1]!.score < hits[0]!.score);
+      const r1 = hits.length > 0 && hits[0]!.id === renderedId(t) && (hits.length < 2 || hits[1]!.score < hits[0]!.score);
       return { t, acc: Math.max(0, 1 - best / t.word.length), exact: best === 0, r1 };
     }),
   );
@@ -201,7 +226,7 @@ export async function scoreReads(truth: RenderedWord[], reads: ImageRead[], minS
     exact: mean(rows.map((r) => (r.exact ? 1 : 0))),
     r1: mean(rows.map((r) => (r.r1 ? 1 : 0))),
   });
-  const isTest = new Set(truth.map((t) => t.file));
+  const isTest = new Set(truth.map(renderedId));
   const distractors = reads.filter((r) => !isTest.has(r.id));
   const falseText = distractors.filter((r) => r.lines.some((l) => hasText(l, minScore)));
   return {
@@ -225,10 +250,16 @@ export async function evalOcr(opts: OcrEvalOptions = {}): Promise<OcrEvalReport>
     const truth = await generateOcrBenchmark(test.slice(0, nTest), dir, opts.seed ?? 1, (d, t) => opts.onProgress?.('rendering words', d, t));
     const generated = performance.now();
     const ocr = await PaddleOcr.load(opts);
-    const files = [...truth.map((t) => ({ id: t.file, file: t.file })), ...pool.slice(0, nDistract).map((p) => ({ id: p, file: p }))];
+    const files = [...truth.map((t) => ({ id: renderedId(t), file: t.file })), ...pool.slice(0, nDistract).map((p) => ({ id: p, file: p }))];
     let reads: ImageRead[];
     try {
-      reads = await readAll(paddleReadFile(ocr), files, (d, t) => opts.onProgress?.('reading', d, t));
+      const settings = { seed: opts.seed ?? 1, ...ocr.settings };
+      reads = await readAll(
+        paddleReadFile(ocr),
+        files,
+        (d, t) => opts.onProgress?.('reading', d, t),
+        opts.readsCache ? { file: opts.readsCache, settings } : undefined,
+      );
     } finally {
       await ocr.close();
     }
@@ -240,21 +271,20 @@ export async function evalOcr(opts: OcrEvalOptions = {}): Promise<OcrEvalReport>
       const f = await scoreReads(truth, reads, s, ranker);
       sweep.push({ minScore: s, falseTextRate: f.falseTextRate, r1: f.all.r1, r1AtLeast20px: f.atLeast20px.r1, charAccuracy: f.all.charAccuracy });
     }
-    const isTest = new Set(truth.map((t) => t.file));
+    const isTest = new Set(truth.map(renderedId));
     const examples = reads
       .filter((r) => !isTest.has(r.id))
       .flatMap((r) => r.lines.filter((l) => hasText(l, 0)).map((l) => ({ photo: path.basename(r.id), text: l.text, score: Math.round(l.score * 1000) / 1000 })))
       .sort((a, b) => b.score - a.score)
       .slice(0, 25);
     const totals = reads.map((r) => r.detMs + r.recMs);
-    const o = { ...opts, minSide: opts.minSide ?? 640, maxSide: opts.maxSide ?? 960 };
     return {
       protocol:
         'OCR benchmark: one WordNet noun rendered onto each Flickr8k test photo (8 DejaVu/Liberation fonts, 12–60 px, turned up to 15°, JPEG 50–90, a quarter on translucent labels); ' +
         'Flickr8k train+dev photos as distractors. R@1: searching the word ranks its photo first among all photos (a tie is a miss).',
       reader: 'ppocr-v4',
       minScore,
-      detector: { minSide: o.minSide, maxSide: o.maxSide },
+      settings: ocr.settings,
       testImages: truth.length,
       distractors: nDistract,
       ...head,

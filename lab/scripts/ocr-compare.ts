@@ -18,7 +18,7 @@ import Tesseract from 'tesseract.js';
 import { PaddleOcr } from '../../src/models/ocr/paddle-ocr.js';
 import { loadFlickr8k } from '../eval/datasets.js';
 import { generateOcrBenchmark } from '../eval/ocr-bench.js';
-import { paddleReadFile, readAll, scoreReads, tokenRanker, type ImageRead, type ReadFile } from '../eval/ocr.js';
+import { paddleReadFile, readAll, renderedId, scoreReads, tokenRanker, type ImageRead, type ReadFile } from '../eval/ocr.js';
 
 const { values } = parseArgs({
   options: { limit: { type: 'string', default: '200' }, distractors: { type: 'string', default: '400' }, out: { type: 'string' } },
@@ -76,7 +76,7 @@ try {
     1,
   );
   const distractors = [...loadFlickr8k('train').images, ...loadFlickr8k('dev').images].slice(0, nDistract).map((i) => ({ id: i.path, file: i.path }));
-  const files = [...truth.map((t) => ({ id: t.file, file: t.file })), ...distractors];
+  const files = [...truth.map((t) => ({ id: renderedId(t), file: t.file })), ...distractors];
   const results: Record<string, unknown> = {};
   const readers: Array<[string, () => Promise<{ read: ReadFile; close: () => Promise<unknown> }>]> = [
     [

@@ -15,6 +15,7 @@ export async function evalOcrCommand(o: EvalCommandOptions): Promise<void> {
     minScore: o.minScore,
     minSide: o.minSide,
     keep: o.keep,
+    readsCache: o.reads,
     ranker: o.viaSearch ? searchRanker : undefined,
     onProgress: (phase, done, total) => progress.update({ phase, done, total }),
   });
@@ -29,7 +30,7 @@ export async function evalOcrCommand(o: EvalCommandOptions): Promise<void> {
     f3(f.r1),
   ];
   process.stdout.write(
-    `${r.protocol}\nreader ${r.reader}, confidence ≥ ${r.minScore}, detector input ${r.detector.minSide}–${r.detector.maxSide} px; ` +
+    `${r.protocol}\nreader ${r.reader}, confidence ≥ ${r.minScore}, detector input ${r.settings.minSide}–${r.settings.maxSide} px, unclip ${r.settings.unclipRatio}; ` +
       `${r.testImages} photos with a word, ${r.distractors} distractors\n\n` +
       `${table([
         ['word size', 'images', 'char accuracy', 'read exactly', 'R@1'],

@@ -32,6 +32,8 @@ export interface PaddleOcrOptions extends Partial<DetectOptions> {
   threads?: number;
   /** Boxes recognised at most per image, the largest kept (default: all). */
   maxBoxes?: number;
+  /** Extra length cut out at each end of a line for the recogniser, as a share of its height (default 0). */
+  cropMargin?: number;
 }
 
 export interface OcrTimings {
@@ -54,6 +56,7 @@ export class PaddleOcr {
     private readonly dictionary: string[],
     private readonly options: DetectOptions,
     private readonly maxBoxes: number,
+    private readonly cropMargin: number,
   ) {}
 
   static async load(opts: PaddleOcrOptions = {}): Promise<PaddleOcr> {
@@ -71,7 +74,7 @@ export class PaddleOcr {
     keys.push(' '); // the model's last class is the space
     const options: DetectOptions = { ...DETECT_DEFAULTS };
     for (const k of Object.keys(DETECT_DEFAULTS) as (keyof DetectOptions)[]) if (opts[k] !== undefined) options[k] = opts[k];
-    return new PaddleOcr(det, rec, keys, options, opts.maxBoxes ?? Infinity);
+    return new PaddleOcr(det, rec, keys, options, opts.maxBoxes ?? Infinity, opts.cropMargin ?? 0);
   }
 
   /** Reads the text in an RGB image (3 bytes per pixel), top to bottom, then left to right. */
@@ -102,6 +105,11 @@ export class PaddleOcr {
     // Reading order: by line (boxes whose tops are within half a line of each other), then left to right.
     lines.sort((a, b) => (Math.abs(a.box[1] - b.box[1]) < Math.min(a.rect.height, b.rect.height) / 2 ? a.box[0] - b.box[0] : a.box[1] - b.box[1]));
     return lines;
+  }
+
+  /** The settings that change what is read (for caches of readings). */
+  get settings(): DetectOptions & { cropMargin: number; maxBoxes: number | null } {
+    return { ...this.options, cropMargin: this.cropMargin, maxBoxes: Number.isFinite(this.maxBoxes) ? this.maxBoxes : null };
   }
 
   async close(): Promise<void> {

@@ -39,9 +39,12 @@ export async function recognise(
   width: number,
   height: number,
   rects: readonly RotatedRect[],
+  margin = 0,
 ): Promise<Recognised[]> {
   const crops = rects.map((r) => {
-    const up = uprightRect(r);
+    // A margin at both ends of the line: the detector's box can stop short of a faint first or last letter.
+    const up0 = uprightRect(r);
+    const up = { ...up0, width: up0.width + 2 * margin * up0.height };
     return { rect: up, w: cropWidth(up) };
   });
   const order = crops.map((_, i) => i).sort((a, b) => crops[a]!.w - crops[b]!.w);
