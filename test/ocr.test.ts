@@ -1,7 +1,7 @@
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TextReader } from '../src/facts/text-reader.js';
+import { keepTextLine, TextReader } from '../src/facts/text-reader.js';
 import type { RgbImage } from '../src/facts/reader.js';
 import { minAreaRect } from '../src/models/ocr/geometry.js';
 import { FLICKR_TEST_IMAGES } from './fixtures.js';
@@ -64,5 +64,13 @@ describe('text reader (PaddleOCR PP-OCRv4)', () => {
     expect(r.width).toBeCloseTo(100, 5);
     expect(r.height).toBeCloseTo(20, 5);
     expect(Math.atan2(r.uy, r.ux)).toBeCloseTo(a, 5);
+  });
+
+  it('keeps confident lines of two or more letters or digits', () => {
+    expect(keepTextLine('SALE', 0.95)).toBe(true);
+    expect(keepTextLine('21', 0.95)).toBe(true);
+    expect(keepTextLine('S', 0.99)).toBe(false);
+    expect(keepTextLine('--', 0.99)).toBe(false);
+    expect(keepTextLine('SALE', 0.3)).toBe(false);
   });
 });

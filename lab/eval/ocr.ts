@@ -10,7 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { VisorError } from '../../src/errors.js';
 import { PaddleOcr, type PaddleOcrOptions } from '../../src/models/ocr/paddle-ocr.js';
-import { TEXT_MIN_SCORE } from '../../src/facts/text-reader.js';
+import { keepTextLine, TEXT_MIN_SCORE } from '../../src/facts/text-reader.js';
 import { loadFlickr8k } from './datasets.js';
 import { generateOcrBenchmark, SIZE_BANDS, type RenderedWord } from './ocr-bench.js';
 
@@ -155,7 +155,7 @@ function quantile(xs: number[], q: number): number {
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((s, v) => s + v, 0) / xs.length : 0);
 
-const hasText = (l: ReadLine, minScore: number) => l.score >= minScore && /[\p{L}\p{N}]/u.test(l.text);
+const hasText = (l: ReadLine, minScore: number) => keepTextLine(l.text, l.score, minScore);
 
 /** Reads one image file: its lines with no threshold, and the time detection and recognition took. */
 export type ReadFile = (file: string) => Promise<{ lines: ReadLine[]; detMs: number; recMs: number }>;

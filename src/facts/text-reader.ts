@@ -9,6 +9,15 @@ import type { FactReader, RgbImage } from './reader.js';
  */
 export const TEXT_MIN_SCORE = 0.8;
 
+/**
+ * Whether a line read is kept as text in the image: confident enough, and at least two
+ * letters or digits (a lone character is most often a texture read as text, and seldom
+ * something anyone searches for).
+ */
+export function keepTextLine(text: string, score: number, minScore = TEXT_MIN_SCORE): boolean {
+  return score >= minScore && (text.match(/[\p{L}\p{N}]/gu)?.length ?? 0) >= 2;
+}
+
 export interface TextReaderOptions extends PaddleOcrOptions {
   /** Lines read with less confidence are dropped (default TEXT_MIN_SCORE). */
   minScore?: number;
@@ -32,8 +41,7 @@ export class TextReader implements FactReader {
     const lines = await this.ocr.read(image.data, image.width, image.height);
     const text: TextLine[] = [];
     for (const l of lines) {
-      // A line of punctuation alone is a texture read as text, never something to search for.
-      if (l.score < this.minScore || !/[\p{L}\p{N}]/u.test(l.text)) continue;
+      if (!keepTextLine(l.text, l.score, this.minScore)) continue;
       text.push({ text: l.text, score: Math.round(l.score * 1000) / 1000, box: l.box as FactBox });
     }
     return { text };
