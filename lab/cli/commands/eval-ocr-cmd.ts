@@ -45,6 +45,7 @@ export async function evalOcrCommand(o: EvalCommandOptions): Promise<void> {
       ])}\n\n` +
       `ms per image: detection ${r.ms.det.toFixed(1)}, recognition ${r.ms.rec.toFixed(1)}, total ${r.ms.total.toFixed(1)} ` +
       `(photos with a word ${r.ms.testTotal.toFixed(1)}, distractors ${r.ms.distractorTotal.toFixed(1)}, p95 ${r.ms.p95.toFixed(1)})\n` +
+      (r.cpuMs ? `CPU ms per image: detection ${r.cpuMs.det.toFixed(1)}, recognition ${r.cpuMs.rec.toFixed(1)} (${r.cpuMs.images} images)\n` : '') +
       `time: ${r.seconds.total.toFixed(0)} s (rendering ${r.seconds.generate.toFixed(0)} s, reading ${r.seconds.read.toFixed(0)} s)\n`,
   );
 }
