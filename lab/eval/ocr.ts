@@ -75,7 +75,7 @@ export interface OcrEvalReport {
   all: Figures;
   /** Words 20 px and larger: the target is R@1 ≥ 0.90. */
   atLeast20px: Figures;
-  /** Share of distractor photos with any text kept (target ≤ 0.02). */
+  /** Share of distractor photos with any text kept: real text in them counts too (the target ≤ 0.02 is for invented text). */
   falseTextRate: number;
   /** The most confident text read on distractors, for looking at. */
   falseTextExamples: Array<{ photo: string; text: string; score: number }>;

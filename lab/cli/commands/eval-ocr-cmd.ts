@@ -38,9 +38,9 @@ export async function evalOcrCommand(o: EvalCommandOptions): Promise<void> {
         row('≥ 20 px (target R@1 ≥ 0.90)', r.atLeast20px),
         row('all', r.all),
       ])}\n\n` +
-      `distractors with invented text: ${f3(r.falseTextRate)} (target ≤ 0.02)\n\n` +
+      `distractors with text kept: ${f3(r.falseTextRate)} (real text in the photos counts too: look at the examples in the JSON report; target for invented text ≤ 0.02)\n\n` +
       `${table([
-        ['min score', 'false text', 'R@1', 'R@1 ≥ 20 px', 'char accuracy'],
+        ['min score', 'distractors with text', 'R@1', 'R@1 ≥ 20 px', 'char accuracy'],
         ...r.sweep.map((s) => [String(s.minScore), f3(s.falseTextRate), f3(s.r1), f3(s.r1AtLeast20px), f3(s.charAccuracy)]),
       ])}\n\n` +
       `ms per image: detection ${r.ms.det.toFixed(1)}, recognition ${r.ms.rec.toFixed(1)}, total ${r.ms.total.toFixed(1)} ` +
