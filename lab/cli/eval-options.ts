@@ -21,4 +21,10 @@ export interface EvalCommandOptions extends GlobalOptions {
   facts?: boolean;
   split?: 'test' | 'dev';
   k?: number;
+  /** ocr: distractor photos, confidence threshold, detector enlargement, ranking through search. */
+  distractors?: number;
+  minScore?: number;
+  minSide?: number;
+  viaSearch?: boolean;
+  reads?: string;
 }
