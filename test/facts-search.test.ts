@@ -11,9 +11,10 @@ import { splitAnd, splitWhere, type RowFilter } from '../src/search/filter.js';
 import { objectScore, scoreReading } from '../src/search/signals/objects.js';
 import { printedScores } from '../src/search/signals/printed.js';
 import { FUNCTION_WORDS } from '../src/text/words.js';
+import { TextReader } from '../src/facts/text-reader.js';
+import sharp from 'sharp';
 import { createColoursReader } from '../src/facts/colours-reader.js';
 import { ObjectsReader } from '../src/facts/objects-reader.js';
-import sharp from 'sharp';
 import { FLICKR_TEST_IMAGES, tempDir } from './fixtures.js';
 
 let wn: WordNet;
@@ -222,5 +223,53 @@ describe('search with facts (end to end)', () => {
     expect(await top('photo', { ...all, where: "person_count = 0 AND path LIKE '%.jpg'" })).toEqual([photos.car]);
     expect((await top('photo', { ...all, colour: 'blue' })).sort()).toEqual([photos.car, photos.family].sort());
     await expect(c.search({ text: 'photo', where: "path = 'x' OR dog_count >= 1" })).rejects.toThrow(/AND at the top level/);
+  });
+});
+
+describe('search by printed text (end to end)', () => {
+  const tmp = tempDir('visor-printed-search-');
+  let c: Collection;
+
+  beforeAll(async () => {
+    const dir = path.join(tmp.dir, 'photos');
+    fs.mkdirSync(dir);
+    // A photo with a word printed across it, beside two photos without.
+    const svg =
+      '<svg width="448" height="448"><rect x="40" y="170" width="368" height="110" fill="white"/>' +
+      '<text x="224" y="255" font-family="DejaVu Sans" font-weight="bold" font-size="80" text-anchor="middle" fill="black">BAKERY</text></svg>';
+    await sharp(path.join(FLICKR_TEST_IMAGES, '2943023421_e297f05e11.jpg'))
+      .resize(448, 448)
+      .composite([{ input: Buffer.from(svg) }])
+      .jpeg()
+      .toFile(path.join(dir, 'sign.jpg'));
+    for (const f of ['1394368714_3bc7c19969.jpg', '3250695024_93e8ab7305.jpg']) fs.copyFileSync(path.join(FLICKR_TEST_IMAGES, f), path.join(dir, f));
+    c = await Collection.open({ db: path.join(tmp.dir, 'db'), create: true });
+    await c.index([dir]);
+    // The text stage's reader (PaddleOCR) on each photo, its lines stored as the facts pass stores them.
+    const reader = await TextReader.load();
+    const rows = [];
+    for (const s of await c.store.fileStates()) {
+      const { data, info } = await sharp(s.path).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const found = await reader.read({ data: new Uint8Array(data), width: info.width, height: info.height });
+      const facts: ImageFacts = { stages: { text: reader.id }, width: info.width, height: info.height, ...found };
+      rows.push({ id: s.id, facts: JSON.stringify(facts) });
+    }
+    await reader.close();
+    await (await c.store.sideTable('facts', { facts: 'string' })).put(rows);
+  }, 60_000);
+
+  afterAll(async () => {
+    await c?.close();
+    tmp.cleanup();
+  });
+
+  it('finds the image by a word printed in it, and says where it was read', async () => {
+    const r = await c.search({ text: 'bakery', k: 3 });
+    expect(r.signals.find((s) => s.name === 'printed')?.understood).toBe(true);
+    expect(path.basename(r.results[0]!.path)).toBe('sign.jpg');
+    expect(r.results[0]!.why.printed).toMatch(/^text: 'BAKERY'/i);
+    // Words no image shows in print: the signal says so and leaves the ranking to the others.
+    const none = await c.search({ text: 'dog', k: 3 });
+    expect(none.signals.find((s) => s.name === 'printed')).toMatchObject({ understood: false });
   });
 });
