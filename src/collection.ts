@@ -33,6 +33,9 @@ import { acquireWriteLock } from './store/write-lock.js';
 import type { NatsConnection } from 'nats';
 import type { DistributedIndexOptions, DistributedIndexSummary } from './ingest/distributed/coordinator.js';
 import type { IngestWorkerOptions, IngestWorkerSummary } from './ingest/distributed/worker.js';
+import type { FactStage, ImageFacts } from './core/facts.js';
+import type { FactsTable } from './facts/facts-table.js';
+import type { FactsFillSummary } from './ingest/facts-fill.js';
 
 export interface CollectionIndexOptions extends IndexOptions {
   /** Embedding worker threads (default: one per core). */
@@ -46,8 +49,13 @@ export interface CollectionIndexOptions extends IndexOptions {
    */
   space?: string;
   onSpaceProgress?: (p: { space: string; done: number; total: number }) => void;
-  /** Progress of the optional stages (localise, categorise) run on the new images afterwards. */
+  /** Progress of the optional stages (localise, categorise, facts) run on the new images afterwards. */
   onStageProgress?: (p: { stage: string; done: number; total: number }) => void;
+  /**
+   * The fact stages this collection computes from now on (saved with it, as setFactStages
+   * does): [] switches facts off. Left out: the stages it has, or the defaults.
+   */
+  facts?: readonly string[];
 }
 
 export interface CollectionIndexSummary extends IndexSummary {
@@ -55,6 +63,8 @@ export interface CollectionIndexSummary extends IndexSummary {
   spaces: SpaceFillSummary[];
   /** The optional stages the collection has prepared, run on the images that lacked them: a line each. */
   stages?: string[];
+  /** The facts pass (objects, colours, text) over the items that lacked a stage switched on. */
+  facts?: FactsFillSummary;
 }
 
 export interface QueueWorkerOptions extends IngestWorkerOptions {
@@ -181,6 +191,7 @@ export class Collection {
   private signalList: { key: string; signals: Promise<Signal[]> } | null = null;
   private stageList: Promise<{ stages: Stage[]; close(): Promise<void> }> | null = null;
   private domainStages: Promise<import('./domain/stages.js').DomainStages> | null = null;
+  private factsReader: Promise<FactsTable> | null = null;
   /** Vision–language models of the index's spaces, by space and tower, loaded on first use. */
   private readonly spaceModels = new Map<string, Promise<ClipModel>>();
   private readonly spacePools: EmbedPool[] = [];
@@ -319,6 +330,7 @@ export class Collection {
     // Checked before any work: a mistyped --space should not cost an indexing run.
     const { spaceModelFor, spaceModelOf, fillSpace } = await import('./ingest/space-fill.js');
     const named = opts.space === undefined ? null : spaceModelFor(opts.space, this.modelOptions.paths);
+    if (opts.facts !== undefined) await this.setFactStages(opts.facts);
     // A shared collection coordinates its writers by leases in the store, not a local lock file.
     const release = isRemoteDb(this.db) ? () => undefined : acquireWriteLock(this.db);
     try {
@@ -343,6 +355,8 @@ export class Collection {
       if (!summary.interrupted) {
         const stages = await this.refreshStages(opts.onStageProgress);
         if (stages) summary.stages = stages;
+        summary.facts = await this.fillFacts(opts);
+        summary.interrupted ||= summary.facts.interrupted;
       }
       return summary;
     } finally {
@@ -431,6 +445,59 @@ export class Collection {
       lines.push(`categorised ${s.categorized} new`);
     }
     return lines;
+  }
+
+  /** The fact stages this collection computes (its saved choice, or the defaults), in reading order. */
+  async factStages(): Promise<FactStage[]> {
+    const { factStages } = await import('./facts/settings.js');
+    return factStages(this.store);
+  }
+
+  /**
+   * Chooses the fact stages this collection computes ("objects", "colours", "text"): a stage
+   * switched on is computed for the existing images on the next index run (nothing is
+   * re-embedded); one switched off keeps its stored facts, which facts() and search leave out
+   * until it is switched on again.
+   */
+  async setFactStages(stages: readonly string[]): Promise<FactStage[]> {
+    const { parseFactStages, saveFactStages } = await import('./facts/settings.js');
+    return saveFactStages(this.store, parseFactStages(stages));
+  }
+
+  /** The facts table (item id → ImageFacts), opened once: what search and filters read. */
+  factsTable(): Promise<FactsTable> {
+    this.factsReader ??= import('./facts/facts-table.js').then(({ FactsTable }) => FactsTable.open(this.store));
+    this.factsReader.catch(() => (this.factsReader = null));
+    return this.factsReader;
+  }
+
+  /** What these images show, by item id (those with facts), limited to the stages switched on. */
+  async facts(ids: readonly string[]): Promise<Map<string, ImageFacts>> {
+    const [table, stages] = await Promise.all([this.factsTable(), this.factStages()]);
+    return table.get(ids, stages);
+  }
+
+  /**
+   * Computes the facts the collection's items lack (index() does this after embedding): only
+   * the stages switched on that an item has not had, on worker threads started only when there
+   * is work.
+   */
+  async fillFacts(
+    opts: Pick<CollectionIndexOptions, 'facts' | 'workers' | 'maxPixels' | 'maxFileBytes' | 'signal' | 'onStageProgress'> = {},
+  ): Promise<FactsFillSummary> {
+    if (opts.facts !== undefined) await this.setFactStages(opts.facts);
+    const [{ fillFacts }, { FactsPool }, stages, table] = await Promise.all([
+      import('./ingest/facts-fill.js'),
+      import('./ingest/facts-pool.js'),
+      this.factStages(),
+      this.factsTable(),
+    ]);
+    return fillFacts(
+      this.store,
+      stages,
+      (needed) => FactsPool.start({ stages: needed, workers: opts.workers, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS, paths: this.modelOptions.paths }),
+      { signal: opts.signal, maxFileBytes: opts.maxFileBytes, onProgress: opts.onStageProgress, table },
+    );
   }
 
   /** Embedding workers running a space's image tower (closed when the index run ends). */
@@ -753,6 +820,9 @@ export class Collection {
     this.pool = null;
     this.joint = null;
     this.domainStages = null;
+    const facts = this.factsReader;
+    this.factsReader = null;
+    (await facts?.catch(() => null))?.close();
     if (joint) (await joint.catch(() => null))?.close();
     if (enc) await (await enc.catch(() => null))?.close();
     if (text) await (await text.catch(() => null))?.close();
