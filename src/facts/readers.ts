@@ -11,6 +11,9 @@ export interface FactReaderOptions {
   paths?: VisorPaths;
 }
 
+/** The stages this build has a reader for. */
+export const BUILT_READERS: readonly FactStage[] = [];
+
 /**
  * The reader of one fact stage, loaded on demand (its model and runtime load only when the
  * stage is switched on): objects → the object detector, colours → the colour namer, text → OCR.

@@ -1,6 +1,7 @@
 import { FACT_STAGES, type FactStage } from '../core/facts.js';
 import { VisorError } from '../errors.js';
 import type { VectorStore } from '../store/port.js';
+import { BUILT_READERS } from './readers.js';
 
 /**
  * Which fact stages a collection computes, kept in its settings (visor.json). A collection that
@@ -8,7 +9,7 @@ import type { VectorStore } from '../store/port.js';
  * "Facts"). Switching a stage on computes it for the existing images on the next index run;
  * switching it off keeps what was stored, unread until it is switched on again.
  */
-export const DEFAULT_FACT_STAGES: readonly FactStage[] = ['objects', 'colours'];
+export const DEFAULT_FACT_STAGES: readonly FactStage[] = (['objects', 'colours'] as const).filter((s) => BUILT_READERS.includes(s));
 
 const KEY = 'facts';
 
@@ -19,6 +20,8 @@ export function factStages(store: Pick<VectorStore, 'manifest'>): FactStage[] {
 
 export function saveFactStages(store: Pick<VectorStore, 'manifest' | 'saveSettings'>, stages: readonly FactStage[]): FactStage[] {
   const next = parseFactStages(stages);
+  const missing = next.filter((s) => !BUILT_READERS.includes(s));
+  if (missing.length > 0) throw new VisorError('MODEL_NOT_FOUND', `this build has no reader for the ${missing.join(' and ')} fact stage${missing.length > 1 ? 's' : ''}`);
   store.saveSettings({ [KEY]: { stages: next } });
   return next;
 }
