@@ -192,6 +192,7 @@ export class Collection {
   private stageList: Promise<{ stages: Stage[]; close(): Promise<void> }> | null = null;
   private domainStages: Promise<import('./domain/stages.js').DomainStages> | null = null;
   private factsReader: Promise<FactsTable> | null = null;
+  private factsWorkers: { key: string; promise: Promise<import('./ingest/facts-pool.js').FactsPool> } | null = null;
   /** Vision–language models of the index's spaces, by space and tower, loaded on first use. */
   private readonly spaceModels = new Map<string, Promise<ClipModel>>();
   private readonly spacePools: EmbedPool[] = [];
@@ -495,9 +496,38 @@ export class Collection {
     return fillFacts(
       this.store,
       stages,
-      (needed) => FactsPool.start({ stages: needed, workers: opts.workers, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS, paths: this.modelOptions.paths }),
+      (needed) =>
+        this.factsPool(
+          () => FactsPool.start({ stages: needed, workers: opts.workers, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS, paths: this.modelOptions.paths }),
+          [needed, opts.workers, opts.maxPixels],
+        ),
       { signal: opts.signal, maxFileBytes: opts.maxFileBytes, onProgress: opts.onStageProgress, table },
     );
+  }
+
+  /**
+   * The facts workers, kept for later index() calls with the same stages (a server adding
+   * images one upload at a time would otherwise load the readers' models for each); the pass
+   * closes what it is given, so it is given a handle whose close() keeps them.
+   */
+  private async factsPool(
+    start: () => Promise<import('./ingest/facts-pool.js').FactsPool>,
+    settings: unknown[],
+  ): Promise<import('./ingest/facts-pool.js').FactsRunner> {
+    const key = JSON.stringify(settings);
+    if (this.factsWorkers?.key !== key) {
+      const previous = this.factsWorkers?.promise;
+      const promise = (async () => {
+        await previous?.then((p) => p.close()).catch(() => undefined);
+        return start();
+      })();
+      this.factsWorkers = { key, promise };
+      promise.catch(() => {
+        if (this.factsWorkers?.promise === promise) this.factsWorkers = null;
+      });
+    }
+    const pool = await this.factsWorkers.promise;
+    return { readers: pool.readers, compute: (job) => pool.compute(job), close: async () => undefined };
   }
 
   /** Embedding workers running a space's image tower (closed when the index run ends). */
@@ -821,8 +851,11 @@ export class Collection {
     this.joint = null;
     this.domainStages = null;
     const facts = this.factsReader;
+    const factsWorkers = this.factsWorkers?.promise;
     this.factsReader = null;
+    this.factsWorkers = null;
     (await facts?.catch(() => null))?.close();
+    if (factsWorkers) await (await factsWorkers.catch(() => null))?.close();
     if (joint) (await joint.catch(() => null))?.close();
     if (enc) await (await enc.catch(() => null))?.close();
     if (text) await (await text.catch(() => null))?.close();

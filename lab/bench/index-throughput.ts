@@ -152,7 +152,10 @@ async function factStagesAlone(files: string[]): Promise<void> {
       if ((f[stage]?.length ?? 0) > 0) found++;
     }
     const wall = seconds(t0);
-    line(`  ${stage} reader alone (${reader.id}), 1 thread`, `${perImage(cpuMs() - c0, decoded.length)}   ${((wall * 1000) / decoded.length).toFixed(2)} ms/image wall   found on ${found}`);
+    line(
+      `  ${stage} reader alone (${reader.id}), 1 thread`,
+      `${perImage(cpuMs() - c0, decoded.length)}   ${((wall * 1000) / decoded.length).toFixed(2)} ms/image wall   found on ${found}`,
+    );
     await reader.close();
   }
 }

@@ -37,6 +37,7 @@ export function onlyStages(facts: ImageFacts, stages: readonly FactStage[]): Ima
 }
 
 export class FactsTable {
+  private rows: { version: number; rows: Map<string, ImageFacts> } | null = null;
   private cache: { key: string; all: Map<string, ImageFacts> } | null = null;
   private readonly views = new Map<string, { key: string; view: Map<string, ImageFacts> }>();
 
@@ -61,12 +62,19 @@ export class FactsTable {
     return (await (await this.existing())?.version()) ?? 0;
   }
 
-  /** Every row as stored, removed items included: what the facts pass compares against. */
-  async stored(): Promise<Map<string, ImageFacts>> {
+  /**
+   * Every row as stored, removed items included: what the facts pass compares against. Parsed
+   * once per version of the table; shared with other callers: read it, never change it.
+   */
+  async stored(): Promise<ReadonlyMap<string, ImageFacts>> {
     const table = await this.existing();
     if (!table) return new Map();
-    const { ids, facts } = await table.read(['facts']);
-    return new Map(ids.map((id, i) => [id, JSON.parse(facts[i]!) as ImageFacts]));
+    const version = await table.version();
+    if (this.rows?.version !== version) {
+      const { ids, facts } = await table.read(['facts']);
+      this.rows = { version, rows: new Map(ids.map((id, i) => [id, JSON.parse(facts[i]!) as ImageFacts])) };
+    }
+    return this.rows.rows;
   }
 
   /**
@@ -128,6 +136,7 @@ export class FactsTable {
   close(): void {
     this.table?.close();
     this.table = null;
+    this.rows = null;
     this.cache = null;
     this.views.clear();
   }

@@ -21,7 +21,8 @@ export function factStages(store: Pick<VectorStore, 'manifest'>): FactStage[] {
 export function saveFactStages(store: Pick<VectorStore, 'manifest' | 'saveSettings'>, stages: readonly FactStage[]): FactStage[] {
   const next = parseFactStages(stages);
   const missing = next.filter((s) => !BUILT_READERS.includes(s));
-  if (missing.length > 0) throw new VisorError('MODEL_NOT_FOUND', `this build has no reader for the ${missing.join(' and ')} fact stage${missing.length > 1 ? 's' : ''}`);
+  if (missing.length > 0)
+    throw new VisorError('MODEL_NOT_FOUND', `this build has no reader for the ${missing.join(' and ')} fact stage${missing.length > 1 ? 's' : ''}`);
   store.saveSettings({ [KEY]: { stages: next } });
   return next;
 }
