@@ -16,8 +16,8 @@ describe.skipIf(BUILT_READERS.length === 0)('facts through the worker pool', () 
   let good = 0;
 
   beforeAll(async () => {
-    good = copyFlickrTestImages(6, photos).length;
-    const [src] = flickrTestImages(7).slice(6);
+    good = copyFlickrTestImages(4, photos).length;
+    const [src] = flickrTestImages(5).slice(4);
     // A phone photo stored sideways: EXIF orientation 6, displayed 480 wide and 640 tall.
     await sharp(src!).resize(640, 480, { fit: 'fill' }).withMetadata({ orientation: 6 }).jpeg().toFile(path.join(photos, 'sideways.jpg'));
     good++;

@@ -33,6 +33,8 @@ export interface FactsFillSummary {
   /** Rows of items no longer in the index, deleted. */
   pruned: number;
   interrupted: boolean;
+  /** Time the pass took, workers' start included. */
+  seconds: number;
 }
 
 type FactsStore = Pick<VectorStore, 'fileStates' | 'sideTable' | 'hasSideTable' | 'version' | 'vectors'>;
@@ -52,7 +54,8 @@ export async function fillFacts(
 ): Promise<FactsFillSummary> {
   const aborted = () => opts.signal?.aborted === true;
   const stages = FACT_STAGES.filter((s) => enabled.includes(s));
-  const summary: FactsFillSummary = { stages, computed: 0, perStage: {}, already: 0, skipped: [], pruned: 0, interrupted: false };
+  const t0 = performance.now();
+  const summary: FactsFillSummary = { stages, computed: 0, perStage: {}, already: 0, skipped: [], pruned: 0, interrupted: false, seconds: 0 };
   const table = opts.table ?? (await FactsTable.open(store));
   try {
     // Every path of every stored item: a file that moved or went may have a duplicate elsewhere.
@@ -120,6 +123,7 @@ export async function fillFacts(
     }
     return summary;
   } finally {
+    summary.seconds = (performance.now() - t0) / 1000;
     if (!opts.table) table.close();
   }
 }

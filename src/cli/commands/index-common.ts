@@ -52,7 +52,9 @@ export function printSummary(s: CollectionIndexSummary, db: string): void {
     const f = s.facts;
     const per = Object.entries(f.perStage).map(([stage, n]) => `${stage} ${n}`);
     lines.push(
-      `Facts (${f.stages.join(', ')}): computed ${f.computed}${per.length ? ` (${per.join(', ')})` : ''}, ${f.already} already had them, skipped ${f.skipped.length}`,
+      `Facts (${f.stages.join(', ')}): computed ${f.computed}${per.length ? ` (${per.join(', ')})` : ''}` +
+        (f.computed > 0 ? ` in ${f.seconds.toFixed(1)} s` : '') +
+        `, ${f.already} already had them, skipped ${f.skipped.length}`,
     );
     for (const p of f.skipped.slice(0, SHOW_SKIPPED)) lines.push(`  ${displayPath(p.path)}: ${p.reason}`);
     if (f.skipped.length > SHOW_SKIPPED) lines.push(`  … and ${f.skipped.length - SHOW_SKIPPED} more (--json lists all)`);
