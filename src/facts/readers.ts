@@ -12,13 +12,14 @@ export interface FactReaderOptions {
 }
 
 /** The stages this build has a reader for. */
-export const BUILT_READERS: readonly FactStage[] = [];
+export const BUILT_READERS: readonly FactStage[] = ['colours'];
 
 /**
  * The reader of one fact stage, loaded on demand (its model and runtime load only when the
  * stage is switched on): objects → the object detector, colours → the colour namer, text → OCR.
  */
 export async function loadFactReader(stage: FactStage, _opts: FactReaderOptions = {}): Promise<FactReader> {
+  if (stage === 'colours') return (await import('./colours-reader.js')).createColoursReader();
   throw new VisorError('MODEL_NOT_FOUND', `the ${stage} fact stage has no reader in this build`);
 }
 
