@@ -154,7 +154,7 @@ async function factStagesAlone(all: string[]): Promise<void> {
     }
     const wall = seconds(t0);
     line(
-      `  ${stage} reader alone (${reader.id}), 1 thread`,
+      `  ${stage} reader alone (${reader.id}), 1 thread, ${files.length} images`,
       `${perImage(cpuMs() - c0, decoded.length)}   ${((wall * 1000) / decoded.length).toFixed(2)} ms/image wall   found on ${found}`,
     );
     await reader.close();
