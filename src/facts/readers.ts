@@ -12,13 +12,15 @@ export interface FactReaderOptions {
 }
 
 /** The stages this build has a reader for. */
-export const BUILT_READERS: readonly FactStage[] = ['colours'];
+export const BUILT_READERS: readonly FactStage[] = ['objects', 'colours'];
 
 /**
  * The reader of one fact stage, loaded on demand (its model and runtime load only when the
  * stage is switched on): objects → the object detector, colours → the colour namer, text → OCR.
  */
-export async function loadFactReader(stage: FactStage, _opts: FactReaderOptions = {}): Promise<FactReader> {
+export async function loadFactReader(stage: FactStage, opts: FactReaderOptions = {}): Promise<FactReader> {
+  const threads = opts.threads ?? 1;
+  if (stage === 'objects') return (await import('./objects-reader.js')).ObjectsReader.load({ threads, ...(opts.paths ? { paths: opts.paths } : {}) });
   if (stage === 'colours') return (await import('./colours-reader.js')).createColoursReader();
   throw new VisorError('MODEL_NOT_FOUND', `the ${stage} fact stage has no reader in this build`);
 }
