@@ -13,7 +13,7 @@ export interface FactReaderOptions {
 }
 
 /** The stages this build has a reader for. */
-export const BUILT_READERS: readonly FactStage[] = ['objects', 'colours'];
+export const BUILT_READERS: readonly FactStage[] = ['objects', 'colours', 'text'];
 
 /**
  * The reader of one fact stage, loaded on demand (its model and runtime load only when the
@@ -23,6 +23,7 @@ export async function loadFactReader(stage: FactStage, opts: FactReaderOptions =
   const threads = opts.threads ?? 1;
   if (stage === 'objects') return (await import('./objects-reader.js')).ObjectsReader.load({ threads, ...(opts.paths ? { paths: opts.paths } : {}) });
   if (stage === 'colours') return (await import('./colours-reader.js')).createColoursReader();
+  if (stage === 'text') return (await import('./text-reader.js')).TextReader.load({ threads });
   throw new VisorError('MODEL_NOT_FOUND', `the ${stage} fact stage has no reader in this build`);
 }
 
