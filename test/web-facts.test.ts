@@ -10,6 +10,7 @@ import { copyFlickrTestImages, tempDir } from './fixtures.js';
 
 // Browser globals, for the functions Playwright runs inside the page (this file runs in Node).
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const getComputedStyle: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const CHROMIUM = process.env.VISOR_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(import.meta.dirname, '..', 'test-artifacts');
