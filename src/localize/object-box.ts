@@ -23,17 +23,26 @@ const words = (s: string) =>
   s
     .toLowerCase()
     .split(/[^a-z0-9]+/)
-    .filter(Boolean)
-    .map((w) => (w.length > 3 && w.endsWith('s') && !w.endsWith('ss') ? w.slice(0, -1) : w));
+    .filter(Boolean);
+
+/** A word and the singulars it may be the plural of: glasses → glass, horses → horse, berries → berry. */
+function forms(w: string): string[] {
+  const out = [w];
+  if (w.endsWith('s')) out.push(w.slice(0, -1));
+  if (w.endsWith('es')) out.push(w.slice(0, -2));
+  if (w.endsWith('ies')) out.push(`${w.slice(0, -3)}y`);
+  return out;
+}
+
+const sameWord = (a: string, b: string) => forms(a).some((x) => forms(b).includes(x));
 
 /** Whether a detector label names a category: "dog" for "Dogs", "wine glass" for "wine glasses", "car" for "sports car". */
 export function labelMatches(label: string, category: string): boolean {
-  const l = words(label).join(' ');
+  const l = words(label);
   const c = words(category);
-  if (!l || c.length === 0) return false;
-  if (c.join(' ') === l) return true;
-  // The category's last word is its head noun ("sports car" is a car).
-  return !l.includes(' ') && c[c.length - 1] === l;
+  if (l.length === 0 || c.length < l.length) return false;
+  // The category ends with the label: its head noun ("sports car" is a car), plural or not.
+  return l.every((w, i) => sameWord(w, c[c.length - l.length + i]!));
 }
 
 /**
@@ -67,7 +76,8 @@ export function localizeInBox(box: Box, img: Rgb, aspect: number): Localization 
   const inside = (x: number, y: number) => x >= gx0 && x < gx1 && y >= gy0 && y < gy1;
   const prior = new Float32Array(w * h);
   for (let y = gy0; y < gy1; y++) prior.fill(BOX_PRIOR, y * w + gx0, y * w + gx1);
-  const posterior = colourRefine(img, prior);
+  // One round: later rounds would feed the posterior outside the box back in as foreground.
+  const posterior = colourRefine(img, prior, 1);
   const cut: Bitmap = { width: w, height: h, data: new Uint8Array(w * h) };
   for (let y = gy0; y < gy1; y++) for (let x = gx0; x < gx1; x++) cut.data[y * w + x] = posterior[y * w + x]! >= 0.5 ? 1 : 0;
   let bitmap = fillHoles(keepLargestComponents(cut));
