@@ -421,7 +421,13 @@ export class Collection {
         ),
       );
     }
-    this.domainStages ??= import('./domain/stages.js').then(({ DomainStages }) => DomainStages.open(this.store, this.modelOptions));
+    // Localising by objects reads the stored facts, or runs the detector where they are missing.
+    const detections = async () => ({
+      stored: (ids: readonly string[]) => this.facts(ids),
+      detect: (bytes: Buffer) => this.computeFacts(bytes, ['objects']),
+      close: async () => {},
+    });
+    this.domainStages ??= import('./domain/stages.js').then(({ DomainStages }) => DomainStages.open(this.store, this.modelOptions, detections));
     this.domainStages.catch(() => (this.domainStages = null));
     return this.domainStages;
   }
