@@ -623,7 +623,7 @@ export class Collection {
 
   // TEMPORARY (facts-ui branch): the facts-ingest branch brings the real facts(ids) through
   // src/facts/facts-table.ts; this stand-in reads the same side table until that is merged.
-  factStages(): FactStage[] {
+  async factStages(): Promise<FactStage[]> {
     return [];
   }
 
@@ -660,7 +660,7 @@ export class Collection {
       if (!item) throw new VisorError('QUERY_INVALID', 'facts (objects, colours, text) are read when an image is indexed: index it first');
       return stored;
     }
-    const stages = opts.compute === 'enabled' ? this.factStages() : opts.compute;
+    const stages = opts.compute === 'enabled' ? await this.factStages() : opts.compute;
     if (stages.length === 0 || (stored && stages.every((s) => stored.stages[s] !== undefined))) return stored;
     bytes ??= await readIndexedFile(item!);
     return this.computeFacts(bytes, stages, stored ?? undefined);
