@@ -13,9 +13,9 @@ program
   .description('run a standard retrieval benchmark through the normal index and search path')
   .argument(
     '<dataset>',
-    'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags | cifar10-classify (category stage) | objects (localisation stage) | css (composed retrieval)',
+    'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags | cifar10-classify (category stage) | objects (localisation stage) | css (composed retrieval) | colours (colour facts)',
   )
-  .option('--limit <n>', 'evaluate on a subset of n images (objects: n images per object)', positiveInt('--limit'))
+  .option('--limit <n>', 'evaluate on a subset of n images (objects: n images per object; colours: n generated scenes, default 1000)', positiveInt('--limit'))
   .option('--zero-shot', 'flickr8k: text search with no trained model (concepts and keywords)')
   .addOption(new Option('--split <name>', 'flickr8k and tags: which split (dev: for choosing settings)').choices(['test', 'dev']).default('test'))
   .option('-k, --k <n>', 'tags: tags per image', positiveInt('-k'), 5)

@@ -27,6 +27,25 @@ function shapeSvg(o: SceneObject, cx: number, cy: number): string {
   }
 }
 
+/**
+ * The tight box around the object drawn in `cell`, in the pixels of a `pixels`-side render:
+ * [left, top, right, bottom], the same geometry as {@link shapeSvg}.
+ */
+export function objectBox(o: SceneObject, cell: number, pixels: number): [number, number, number, number] {
+  const cx = CELL * (cell % 3) + CELL / 2;
+  const cy = CELL * Math.floor(cell / 3) + CELL / 2;
+  const r = RADIUS[o.size];
+  const t = 1.15 * r; // the triangle's circumradius, its centre 0.2 r below the cell's
+  const [l, top, right, bottom] =
+    o.shape === 'circle'
+      ? [-r, -r, r, r]
+      : o.shape === 'square'
+        ? [-0.9 * r, -0.9 * r, 0.9 * r, 0.9 * r]
+        : [-t * Math.cos(Math.PI / 6), -t + 0.2 * r, t * Math.cos(Math.PI / 6), t / 2 + 0.2 * r];
+  const k = pixels / VIEW;
+  return [(cx + l) * k, (cy + top) * k, (cx + right) * k, (cy + bottom) * k];
+}
+
 /** The scene as SVG: objects centred in their grid cells on a light grey ground. */
 export function sceneSvg(scene: Scene, pixels: number): string {
   const body = scene.map((o, cell) => (o ? shapeSvg(o, CELL * (cell % 3) + CELL / 2, CELL * Math.floor(cell / 3) + CELL / 2) : '')).join('');
