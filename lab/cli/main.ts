@@ -13,7 +13,7 @@ program
   .description('run a standard retrieval benchmark through the normal index and search path')
   .argument(
     '<dataset>',
-    'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags | cifar10-classify (category stage) | objects (localisation stage) | css (composed retrieval) | colours (colour facts)',
+    'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags | cifar10-classify (category stage) | objects (localisation stage) | css (composed retrieval) | colours (colour facts) | detection (objects stage vs captions)',
   )
   .option('--limit <n>', 'evaluate on a subset of n images (objects: n images per object; colours: n generated scenes, default 1000)', positiveInt('--limit'))
   .option('--zero-shot', 'flickr8k: text search with no trained model (concepts and keywords)')

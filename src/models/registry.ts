@@ -29,7 +29,7 @@ export interface ModelSpec {
   files: ModelFileSpec[];
   /**
    * How the files are laid out and loaded: 'hf-onnx' is a vision–language model in the
-   * Hugging Face ONNX layout (ClipModel); absent for the built-in MobileNetV2.
+   * Hugging Face ONNX layout (ClipModel); absent for the built-in single-file models (MobileNetV2, YOLOX).
    */
   format?: 'hf-onnx';
   /** For a model added from a local folder: the folder, where its files stay. */
@@ -122,7 +122,43 @@ export const CLIP_VIT_B32: ModelSpec = {
   ],
 };
 
-const MODELS: ModelSpec[] = [MOBILENET_V2_INT8, CLIP_VIT_B32];
+/**
+ * YOLOX publishes its class names as a Python tuple (yolox/data/datasets/coco_classes.py); we keep
+ * them as a JSON array in output order, formatted exactly like the copy in ../shared.
+ */
+export function pythonClassTupleToJson(fetched: Buffer): Buffer {
+  const names = [...fetched.toString('utf8').matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+  return Buffer.from(`${JSON.stringify(names)}\n`, 'utf8');
+}
+
+/**
+ * YOLOX-Nano (Megvii, COCO 80 classes) as exported to ONNX by a third party with YOLOX's own
+ * tools/export_onnx.py (Megvii publishes no Nano ONNX file); pinned byte for byte.
+ */
+export const YOLOX_NANO_COCO: ModelSpec = {
+  id: 'yolox-nano-coco',
+  title: 'YOLOX-Nano (COCO 80 classes), ONNX fp32, 416×416',
+  task: 'objects and people in photos: boxes and COCO class names',
+  licence: 'Apache-2.0 (YOLOX, Megvii); ONNX export by a third party (Bigisland1729/object-detection-models, no licence file of its own)',
+  homepage: 'https://github.com/Megvii-BaseDetection/YOLOX',
+  files: [
+    {
+      name: 'yolox_nano.onnx',
+      size: 3_678_356,
+      sha256: 'e8af074932d4ed7e232278e3055cefcdea3edf178874a3694ae292649fb464dd',
+      url: 'https://github.com/Bigisland1729/object-detection-models/raw/7f3f2fa34b351e3d2af150893458106ad3f3a84f/yolox_nano.onnx',
+    },
+    {
+      name: 'coco_labels.json',
+      size: 783,
+      sha256: '650792d0d284bc1a8f543759a17092315f47168692fddb7d2f933930db6887f7',
+      url: 'https://raw.githubusercontent.com/Megvii-BaseDetection/YOLOX/f7f7c7135f7acf8703f8fb073f1f15b8d9466ea2/yolox/data/datasets/coco_classes.py',
+      convert: pythonClassTupleToJson,
+    },
+  ],
+};
+
+const MODELS: ModelSpec[] = [MOBILENET_V2_INT8, CLIP_VIT_B32, YOLOX_NANO_COCO];
 
 export function listModels(): readonly ModelSpec[] {
   return MODELS;

@@ -6,7 +6,7 @@ import type { EvalCommandOptions } from '../eval-options.js';
 
 export type { EvalCommandOptions };
 
-export const EVAL_DATASETS = ['cifar10', 'cifar10-zeroshot', 'flickr8k', 'tags', 'cifar10-classify', 'objects', 'css', 'colours'] as const;
+export const EVAL_DATASETS = ['cifar10', 'cifar10-zeroshot', 'flickr8k', 'tags', 'cifar10-classify', 'objects', 'css', 'colours', 'detection'] as const;
 
 const pct = (x: number) => x.toFixed(4);
 
@@ -17,6 +17,7 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
   if (o.out) prepareOutFile(o.out); // before an evaluation that may take minutes, not after
   if (dataset === 'css') return (await import('./eval-css-cmd.js')).evalCssCommand(o);
   if (dataset === 'colours') return (await import('./eval-colours-cmd.js')).evalColoursCommand(o);
+  if (dataset === 'detection') return (await import('./eval-detection-cmd.js')).evalDetectionCommand(o);
   if (dataset === 'flickr8k' && !o.zeroShot) return evalFlickr8kCommand(o);
   if (dataset === 'cifar10-classify' || dataset === 'objects') {
     return (await import('./eval-domain-cmd.js')).domainEvalCommand(dataset, o);
