@@ -31,9 +31,11 @@ import { isRemoteDb, parseLocation } from './store/location.js';
 import type { MetaColumnType, StoredItem } from './store/types.js';
 import { acquireWriteLock } from './store/write-lock.js';
 import type { NatsConnection } from 'nats';
-import type { FactStage, ImageFacts } from './core/facts.js';
 import type { DistributedIndexOptions, DistributedIndexSummary } from './ingest/distributed/coordinator.js';
 import type { IngestWorkerOptions, IngestWorkerSummary } from './ingest/distributed/worker.js';
+import type { FactStage, ImageFacts } from './core/facts.js';
+import type { FactsTable } from './facts/facts-table.js';
+import type { FactsFillSummary } from './ingest/facts-fill.js';
 
 export interface CollectionIndexOptions extends IndexOptions {
   /** Embedding worker threads (default: one per core). */
@@ -47,8 +49,13 @@ export interface CollectionIndexOptions extends IndexOptions {
    */
   space?: string;
   onSpaceProgress?: (p: { space: string; done: number; total: number }) => void;
-  /** Progress of the optional stages (localise, categorise) run on the new images afterwards. */
+  /** Progress of the optional stages (localise, categorise, facts) run on the new images afterwards. */
   onStageProgress?: (p: { stage: string; done: number; total: number }) => void;
+  /**
+   * The fact stages this collection computes from now on (saved with it, as setFactStages
+   * does): [] switches facts off. Left out: the stages it has, or the defaults.
+   */
+  facts?: readonly string[];
 }
 
 export interface CollectionIndexSummary extends IndexSummary {
@@ -56,6 +63,8 @@ export interface CollectionIndexSummary extends IndexSummary {
   spaces: SpaceFillSummary[];
   /** The optional stages the collection has prepared, run on the images that lacked them: a line each. */
   stages?: string[];
+  /** The facts pass (objects, colours, text) over the items that lacked a stage switched on. */
+  facts?: FactsFillSummary;
 }
 
 export interface QueueWorkerOptions extends IngestWorkerOptions {
@@ -191,6 +200,8 @@ export class Collection {
   private signalList: { key: string; signals: Promise<Signal[]> } | null = null;
   private stageList: Promise<{ stages: Stage[]; close(): Promise<void> }> | null = null;
   private domainStages: Promise<import('./domain/stages.js').DomainStages> | null = null;
+  private factsReader: Promise<FactsTable> | null = null;
+  private factsWorkers: { key: string; promise: Promise<import('./ingest/facts-pool.js').FactsPool> } | null = null;
   /** Vision–language models of the index's spaces, by space and tower, loaded on first use. */
   private readonly spaceModels = new Map<string, Promise<ClipModel>>();
   private readonly spacePools: EmbedPool[] = [];
@@ -330,6 +341,7 @@ export class Collection {
     // Checked before any work: a mistyped --space should not cost an indexing run.
     const { spaceModelFor, spaceModelOf, fillSpace } = await import('./ingest/space-fill.js');
     const named = opts.space === undefined ? null : spaceModelFor(opts.space, this.modelOptions.paths);
+    if (opts.facts !== undefined) await this.setFactStages(opts.facts);
     // A shared collection coordinates its writers by leases in the store, not a local lock file.
     const release = isRemoteDb(this.db) ? () => undefined : acquireWriteLock(this.db);
     try {
@@ -354,6 +366,8 @@ export class Collection {
       if (!summary.interrupted) {
         const stages = await this.refreshStages(opts.onStageProgress);
         if (stages) summary.stages = stages;
+        summary.facts = await this.fillFacts(opts);
+        summary.interrupted ||= summary.facts.interrupted;
       }
       return summary;
     } finally {
@@ -448,6 +462,88 @@ export class Collection {
       lines.push(`categorised ${s.categorized} new`);
     }
     return lines;
+  }
+
+  /** The fact stages this collection computes (its saved choice, or the defaults), in reading order. */
+  async factStages(): Promise<FactStage[]> {
+    const { factStages } = await import('./facts/settings.js');
+    return factStages(this.store);
+  }
+
+  /**
+   * Chooses the fact stages this collection computes ("objects", "colours", "text"): a stage
+   * switched on is computed for the existing images on the next index run (nothing is
+   * re-embedded); one switched off keeps its stored facts, which facts() and search leave out
+   * until it is switched on again.
+   */
+  async setFactStages(stages: readonly string[]): Promise<FactStage[]> {
+    const { parseFactStages, saveFactStages } = await import('./facts/settings.js');
+    return saveFactStages(this.store, parseFactStages(stages));
+  }
+
+  /** The facts table (item id → ImageFacts), opened once: what search and filters read. */
+  factsTable(): Promise<FactsTable> {
+    this.factsReader ??= import('./facts/facts-table.js').then(({ FactsTable }) => FactsTable.open(this.store));
+    this.factsReader.catch(() => (this.factsReader = null));
+    return this.factsReader;
+  }
+
+  /** What these images show, by item id (those with facts), limited to the stages switched on. */
+  async facts(ids: readonly string[]): Promise<Map<string, ImageFacts>> {
+    const [table, stages] = await Promise.all([this.factsTable(), this.factStages()]);
+    return table.get(ids, stages);
+  }
+
+  /**
+   * Computes the facts the collection's items lack (index() does this after embedding): only
+   * the stages switched on that an item has not had, on worker threads started only when there
+   * is work.
+   */
+  async fillFacts(
+    opts: Pick<CollectionIndexOptions, 'facts' | 'workers' | 'maxPixels' | 'maxFileBytes' | 'signal' | 'onStageProgress'> = {},
+  ): Promise<FactsFillSummary> {
+    if (opts.facts !== undefined) await this.setFactStages(opts.facts);
+    const [{ fillFacts }, { FactsPool }, stages, table] = await Promise.all([
+      import('./ingest/facts-fill.js'),
+      import('./ingest/facts-pool.js'),
+      this.factStages(),
+      this.factsTable(),
+    ]);
+    return fillFacts(
+      this.store,
+      stages,
+      (needed) =>
+        this.factsPool(
+          () => FactsPool.start({ stages: needed, workers: opts.workers, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS, paths: this.modelOptions.paths }),
+          [needed, opts.workers, opts.maxPixels],
+        ),
+      { signal: opts.signal, maxFileBytes: opts.maxFileBytes, onProgress: opts.onStageProgress, table },
+    );
+  }
+
+  /**
+   * The facts workers, kept for later index() calls with the same stages (a server adding
+   * images one upload at a time would otherwise load the readers' models for each); the pass
+   * closes what it is given, so it is given a handle whose close() keeps them.
+   */
+  private async factsPool(
+    start: () => Promise<import('./ingest/facts-pool.js').FactsPool>,
+    settings: unknown[],
+  ): Promise<import('./ingest/facts-pool.js').FactsRunner> {
+    const key = JSON.stringify(settings);
+    if (this.factsWorkers?.key !== key) {
+      const previous = this.factsWorkers?.promise;
+      const promise = (async () => {
+        await previous?.then((p) => p.close()).catch(() => undefined);
+        return start();
+      })();
+      this.factsWorkers = { key, promise };
+      promise.catch(() => {
+        if (this.factsWorkers?.promise === promise) this.factsWorkers = null;
+      });
+    }
+    const pool = await this.factsWorkers.promise;
+    return { readers: pool.readers, compute: (job) => pool.compute(job), close: async () => undefined };
   }
 
   /** Embedding workers running a space's image tower (closed when the index run ends). */
@@ -621,24 +717,10 @@ export class Collection {
     return tagger.tags(probs, opts);
   }
 
-  // TEMPORARY (facts-ui branch): the facts-ingest branch brings the real facts(ids) through
-  // src/facts/facts-table.ts; this stand-in reads the same side table until that is merged.
-  async factStages(): Promise<FactStage[]> {
-    return [];
-  }
-
-  async facts(ids: readonly string[]): Promise<Map<string, ImageFacts>> {
-    if (!(await this.store.hasSideTable('facts'))) return new Map();
-    const t = await this.store.sideTable('facts', { facts: 'string' });
-    const { ids: all, facts } = await t.read(['facts']);
-    const want = new Set(ids);
-    return new Map(all.flatMap((id, i) => (want.has(id) ? [[id, JSON.parse(facts[i]!) as ImageFacts] as const] : [])));
-  }
-
   /** Facts computed for imageFacts, by readers loaded on first use and kept until close. */
   private async computeFacts(bytes: Buffer, stages: readonly FactStage[], existing?: ImageFacts): Promise<ImageFacts> {
     const { FactsOnDemand } = await import('./facts/on-demand.js');
-    this.onDemand ??= new FactsOnDemand();
+    this.onDemand ??= new FactsOnDemand({ paths: this.modelOptions.paths });
     return this.onDemand.compute(bytes, stages, existing);
   }
 
@@ -817,6 +899,12 @@ export class Collection {
     this.domainStages = null;
     await this.onDemand?.close();
     this.onDemand = null;
+    const facts = this.factsReader;
+    const factsWorkers = this.factsWorkers?.promise;
+    this.factsReader = null;
+    this.factsWorkers = null;
+    (await facts?.catch(() => null))?.close();
+    if (factsWorkers) await (await factsWorkers.catch(() => null))?.close();
     if (joint) (await joint.catch(() => null))?.close();
     if (enc) await (await enc.catch(() => null))?.close();
     if (text) await (await text.catch(() => null))?.close();
