@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collection } from '../src/collection.js';
 import type { ImageFacts } from '../src/core/facts.js';
@@ -36,8 +37,10 @@ describe('visor tags and visor text read the facts stored with the items', () =>
     files = copyFlickrTestImages(3, path.join(tmp.dir, 'images'));
     ids = files.map((f) => contentId(fs.readFileSync(f)));
     const c = await Collection.open({ db, create: true });
-    await c.index([path.join(tmp.dir, 'images')]);
-    // As the index stores them: the `facts` side table, ImageFacts as JSON per item id.
+    await c.index([path.join(tmp.dir, 'images')], { facts: [] }); // facts come from the test, not the readers
+    // As the index stores them: the `facts` side table, ImageFacts as JSON per item id, read for
+    // the stages the collection has switched on.
+    await c.setFactStages(['objects', 'colours', 'text']);
     const table = await c.store.sideTable('facts', { facts: 'string' });
     await table.put([{ id: ids[0]!, facts: JSON.stringify(FACTS) }]);
     await c.close();
@@ -70,6 +73,25 @@ describe('visor tags and visor text read the facts stored with the items', () =>
     expect(r.stdout).toBe('PARK\t0.96\nCLOSED\t0.90\n');
     const json = JSON.parse(visor(['--db', db, '--json', 'text', '--id', ids[0]!]).stdout);
     expect(json).toEqual([{ image: ids[0], width: 224, height: 224, text: [FACTS.text![1], FACTS.text![0]] }]);
+  });
+
+  it('text reads a file no index holds, with no index at all', async () => {
+    const sign = path.join(tmp.dir, 'sign.png');
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="160"><rect width="320" height="160" fill="white"/>' +
+      '<text x="160" y="100" text-anchor="middle" font-family="DejaVu Sans" font-size="48" fill="black">OPEN</text></svg>';
+    await sharp(Buffer.from(svg)).png().toFile(sign);
+    const r = visor(['--db', path.join(tmp.dir, 'no-index'), 'text', sign]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^OPEN\t(0\.9\d|1\.00)\n$/);
+    const json = JSON.parse(visor(['--json', '--db', path.join(tmp.dir, 'no-index'), 'text', sign]).stdout);
+    expect(json[0]).toMatchObject({ image: sign, width: 320, height: 160, text: [{ text: 'OPEN' }] });
+    const [x1, y1, x2, y2] = json[0].text[0].box as number[];
+    expect(x1).toBeLessThan(120);
+    expect(x2).toBeGreaterThan(200);
+    expect(y1).toBeGreaterThan(40);
+    expect(y2).toBeLessThan(120);
+    expect(fs.existsSync(path.join(tmp.dir, 'no-index'))).toBe(false); // reading text makes no index
   });
 
   it('an unknown id is wrong input (exit 2), in the usual words', () => {

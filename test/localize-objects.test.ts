@@ -82,6 +82,7 @@ describe("localize --method objects: the detector's box, refined by colour", () 
 
     beforeAll(async () => {
       ({ c, ids } = await collectionOf(path.join(tmp.dir, 'stored'), { dog: 'dog', bench: 'dog', walk: 'dog' }));
+      await c.setFactStages(['objects', 'colours']);
       const table = await c.store.sideTable('facts', { facts: 'string' });
       await table.put(
         Object.entries(FOUND).map(([k, objects]) => {
@@ -104,6 +105,41 @@ describe("localize --method objects: the detector's box, refined by colour", () 
       // No dog on the bench: the best-scoring detection, the left-hand person.
       expect(iou(boxes.get(ids.bench)!.box, frac(FOUND.bench[0]!))).toBeGreaterThan(0.5);
       expect(c.store.manifest.settings.domain).toMatchObject({ localize: { method: 'objects' } });
+    });
+  });
+
+  describe('with no objects stored: the detector runs on the images, and on the query image', () => {
+    let c: Collection;
+    let ids: Record<keyof typeof PHOTOS, string>;
+
+    beforeAll(async () => {
+      ({ c, ids } = await collectionOf(path.join(tmp.dir, 'detected'), { dog: 'dog', bench: 'bench', walk: 'dog' }));
+    }, 60_000);
+    afterAll(() => c?.close());
+
+    it("localises by the detector's boxes, the same it reports for the image", async () => {
+      expect((await c.facts(Object.values(ids))).get(ids.dog)?.objects).toBeUndefined(); // the objects stage is off
+      const s = await (await c.stagesData()).localizeItems({ method: 'objects' });
+      expect(s).toMatchObject({ localized: 3, found: 3, failed: [] });
+      const boxes = await storedBoxes(c);
+      const dogFacts = await c.imageFacts(path.join(FLICKR_TEST_IMAGES, PHOTOS.dog), { compute: ['objects'] });
+      const dog = dogFacts!.objects!.find((o) => o.label === 'dog')!;
+      expect(dog.score).toBeGreaterThan(0.5);
+      expect(iou(boxes.get(ids.dog)!.box, frac(dog))).toBeGreaterThan(0.6);
+      // The bench's category is "bench": the detector's bench, under the two people it is surer of.
+      const benchFacts = await c.imageFacts(path.join(FLICKR_TEST_IMAGES, PHOTOS.bench), { compute: ['objects'] });
+      const bench = benchFacts!.objects!.find((o) => o.label === 'bench')!;
+      expect(benchFacts!.objects![0]!.label).toBe('person');
+      expect(iou(boxes.get(ids.bench)!.box, frac(bench))).toBeGreaterThan(0.5);
+    });
+
+    it('a --localize search finds the object in the query image by the detector too', async () => {
+      const r = await c.search({ images: [path.join(FLICKR_TEST_IMAGES, PHOTOS.dog)], stages: { localize: true }, k: 3 });
+      expect(r.results[0]!.id).toBe(ids.dog);
+      const object = r.stages?.object as { found: boolean; box: Box };
+      expect(object.found).toBe(true);
+      const facts = await c.imageFacts(path.join(FLICKR_TEST_IMAGES, PHOTOS.dog), { compute: ['objects'] });
+      expect(iou(object.box, frac(facts!.objects!.find((o) => o.label === 'dog')!))).toBeGreaterThan(0.6);
     });
   });
 });

@@ -19,6 +19,7 @@ const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
 /** Facts as the index stores them (the `facts` side table: ImageFacts as JSON per item id). */
 async function storeFacts(db: string, rows: Array<{ id: string; facts: ImageFacts }>): Promise<void> {
   const c = await Collection.open({ db });
+  await c.setFactStages(['objects', 'colours', 'text']); // facts are read for the stages switched on
   const table = await c.store.sideTable('facts', { facts: 'string' });
   await table.put(rows.map((r) => ({ id: r.id, facts: JSON.stringify(r.facts) })));
   await c.close();
@@ -54,7 +55,7 @@ describe('facts over HTTP and on the search page', () => {
     const files = copyFlickrTestImages(6, path.join(tmp.dir, 'images'));
     ids = files.map((f) => contentId(fs.readFileSync(f)));
     const c = await Collection.open({ db, create: true });
-    await c.index([path.join(tmp.dir, 'images')]);
+    await c.index([path.join(tmp.dir, 'images')], { facts: [] }); // facts come from the test, not the readers
     await c.close();
     await storeFacts(db, [
       { id: ids[0]!, facts: FACTS },
