@@ -19,4 +19,10 @@ export interface EvalCommandOptions extends GlobalOptions {
   zeroShot?: boolean;
   split?: 'test' | 'dev';
   k?: number;
+  /** ocr: distractor photos, confidence threshold, detector enlargement, ranking through search. */
+  distractors?: number;
+  minScore?: number;
+  minSide?: number;
+  viaSearch?: boolean;
+  reads?: string;
 }

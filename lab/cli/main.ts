@@ -13,9 +13,13 @@ program
   .description('run a standard retrieval benchmark through the normal index and search path')
   .argument(
     '<dataset>',
-    'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags | cifar10-classify (category stage) | objects (localisation stage) | css (composed retrieval) | colours (colour facts) | detection (objects stage vs captions)',
+    'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags | cifar10-classify (category stage) | objects (localisation stage) | css (composed retrieval) | colours (colour facts) | detection (objects stage vs captions) | ocr (text in images)',
   )
-  .option('--limit <n>', 'evaluate on a subset of n images (objects: n images per object; colours: n generated scenes, default 1000)', positiveInt('--limit'))
+  .option(
+    '--limit <n>',
+    'evaluate on a subset of n images (objects: n images per object; colours: n generated scenes, default 1000; ocr: n test photos, 7n distractors)',
+    positiveInt('--limit'),
+  )
   .option('--zero-shot', 'flickr8k: text search with no trained model (concepts and keywords)')
   .addOption(new Option('--split <name>', 'flickr8k and tags: which split (dev: for choosing settings)').choices(['test', 'dev']).default('test'))
   .option('-k, --k <n>', 'tags: tags per image', positiveInt('-k'), 5)
@@ -28,6 +32,11 @@ program
   .addOption(new Option('--encoder <kind>', 'css: image encoder').choices(['cnn', 'mobilenet-pooled', 'mobilenet-spatial']))
   .option('--keep <dir>', 'css: generate the data set into this folder and keep it')
   .option('--no-mirror', 'cifar10-classify: no mirror images (training samples and averaged predictions)')
+  .option('--distractors <n>', 'ocr: distractor photos (default 7 × the test photos, at most 7,000)', nonNegativeInt)
+  .option('--min-score <x>', "ocr: recognition confidence a line needs (default: the text reader's)", nonNegativeNumber('--min-score'))
+  .option('--min-side <px>', 'ocr: small images are enlarged to this longest side for the detector', positiveInt('--min-side'))
+  .option('--reads <file>', "ocr: keep each image's reading in this JSON-lines file, reused by the next run with the same settings")
+  .option('--via-search', 'ocr: rank photos for a word through Collection.search instead of token matching')
   .option('--out <file>', 'also write the report as JSON to this file')
   .addOption(progressOption())
   .action(async (dataset: string, _o, cmd: Command) => {
