@@ -503,9 +503,10 @@ export class Collection {
     opts: Pick<CollectionIndexOptions, 'facts' | 'workers' | 'maxPixels' | 'maxFileBytes' | 'signal' | 'onStageProgress'> = {},
   ): Promise<FactsFillSummary> {
     if (opts.facts !== undefined) await this.setFactStages(opts.facts);
-    const [{ fillFacts }, { FactsPool }, stages, table] = await Promise.all([
+    const [{ fillFacts }, { FactsPool }, { prepareFactReaders }, stages, table] = await Promise.all([
       import('./ingest/facts-fill.js'),
       import('./ingest/facts-pool.js'),
+      import('./facts/readers.js'),
       this.factStages(),
       this.factsTable(),
     ]);
@@ -513,10 +514,10 @@ export class Collection {
       this.store,
       stages,
       (needed) =>
-        this.factsPool(
-          () => FactsPool.start({ stages: needed, workers: opts.workers, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS, paths: this.modelOptions.paths }),
-          [needed, opts.workers, opts.maxPixels],
-        ),
+        this.factsPool(async () => {
+          await prepareFactReaders(needed, this.modelOptions);
+          return FactsPool.start({ stages: needed, workers: opts.workers, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS, paths: this.modelOptions.paths });
+        }, [needed, opts.workers, opts.maxPixels]),
       { signal: opts.signal, maxFileBytes: opts.maxFileBytes, onProgress: opts.onStageProgress, table },
     );
   }

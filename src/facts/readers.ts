@@ -1,6 +1,7 @@
 import type { VisorPaths } from '../config.js';
 import type { FactStage } from '../core/facts.js';
 import { VisorError } from '../errors.js';
+import type { ResolveOptions } from '../models/resolve.js';
 import type { FactReader } from './reader.js';
 
 /** What every fact reader is loaded with. */
@@ -23,6 +24,17 @@ export async function loadFactReader(stage: FactStage, opts: FactReaderOptions =
   if (stage === 'objects') return (await import('./objects-reader.js')).ObjectsReader.load({ threads, ...(opts.paths ? { paths: opts.paths } : {}) });
   if (stage === 'colours') return (await import('./colours-reader.js')).createColoursReader();
   throw new VisorError('MODEL_NOT_FOUND', `the ${stage} fact stage has no reader in this build`);
+}
+
+/**
+ * Fetches (and verifies) the model files of these stages' readers on this thread, once, before
+ * worker threads load them: several workers would otherwise download the same files at once.
+ */
+export async function prepareFactReaders(stages: readonly FactStage[], opts: ResolveOptions = {}): Promise<void> {
+  if (stages.includes('objects')) {
+    const [{ resolveModel }, { YOLOX_NANO_COCO }] = await Promise.all([import('../models/resolve.js'), import('../models/registry.js')]);
+    await resolveModel(YOLOX_NANO_COCO, opts);
+  }
 }
 
 /** The readers of these stages, in reading order; those loaded so far are closed when one fails to load. */

@@ -6,7 +6,7 @@ import { BUILT_READERS } from './readers.js';
 /**
  * Which fact stages a collection computes, kept in its settings (visor.json). A collection that
  * never chose gets the defaults, picked by cost so that indexing stays at 100 images/s and more
- * on two cores: colours (under 1 core-ms per image, plus a decode). Objects (~25 core-ms per
+ * on two cores: colours (under 1 core-ms per image, plus a decode). Objects (~30 core-ms per
  * image on one core, against ~10 for everything else indexing does) and text (OCR, more again)
  * are switched on per collection. Switching a stage on computes it for the existing images on
  * the next index run; switching it off keeps what was stored, unread until it is switched on again.
