@@ -170,6 +170,15 @@ async function diskUsage(db: string): Promise<number> {
   return total;
 }
 
+/** The bytes of an indexed item: its first path that still reads. */
+async function readIndexedFile(item: StoredItem): Promise<Buffer> {
+  for (const p of item.paths) {
+    const bytes = await fs.promises.readFile(p).catch(() => null);
+    if (bytes) return bytes;
+  }
+  throw new VisorError('IMAGE_UNREADABLE', `the file of item ${item.id} cannot be read (${item.path}): it has moved or been removed since it was indexed`);
+}
+
 /** The settings key where a collection made with a model folder records the folder. */
 const MAIN_MODEL_FOLDER = 'imageModelFolder';
 
@@ -196,6 +205,7 @@ export class Collection {
   /** Vision–language models of the index's spaces, by space and tower, loaded on first use. */
   private readonly spaceModels = new Map<string, Promise<ClipModel>>();
   private readonly spacePools: EmbedPool[] = [];
+  private onDemand: import('./facts/on-demand.js').FactsOnDemand | null = null;
   /** Store version after this node's last upkeep (maintain()). */
   private maintainedAt: number | undefined;
 
@@ -425,7 +435,13 @@ export class Collection {
         ),
       );
     }
-    this.domainStages ??= import('./domain/stages.js').then(({ DomainStages }) => DomainStages.open(this.store, this.modelOptions));
+    // Localising by objects reads the stored facts, or runs the detector where they are missing.
+    const detections = async () => ({
+      stored: (ids: readonly string[]) => this.facts(ids),
+      detect: (bytes: Buffer) => this.computeFacts(bytes, ['objects']),
+      close: async () => {},
+    });
+    this.domainStages ??= import('./domain/stages.js').then(({ DomainStages }) => DomainStages.open(this.store, this.modelOptions, detections));
     this.domainStages.catch(() => (this.domainStages = null));
     return this.domainStages;
   }
@@ -702,6 +718,37 @@ export class Collection {
     return tagger.tags(probs, opts);
   }
 
+  /** Facts computed for imageFacts, by readers loaded on first use and kept until close. */
+  private async computeFacts(bytes: Buffer, stages: readonly FactStage[], existing?: ImageFacts): Promise<ImageFacts> {
+    const { FactsOnDemand } = await import('./facts/on-demand.js');
+    this.onDemand ??= new FactsOnDemand({ paths: this.modelOptions.paths });
+    return this.onDemand.compute(bytes, stages, existing);
+  }
+
+  /**
+   * What an image shows, in words (objects, colours, text). An indexed item (by id, or a file
+   * whose content is indexed) has the facts stored when it was indexed: null when it has none.
+   * Another file's are computed now when `compute` says by which stages ('enabled': those the
+   * collection has switched on; null when it has none); without `compute` it is an error.
+   * Stored facts that lack a stage `compute` names are completed the same way.
+   */
+  async imageFacts(image: string | Buffer | { id: string }, opts: { compute?: 'enabled' | readonly FactStage[] } = {}): Promise<ImageFacts | null> {
+    const byId = typeof image === 'object' && !Buffer.isBuffer(image);
+    let bytes = byId ? null : typeof image === 'string' ? await readQueryImage(image) : image;
+    const id = byId ? image.id : (await import('./ingest/read-image.js')).contentId(bytes!);
+    const [item] = await this.items([id]);
+    if (!item && byId) throw new VisorError('NOT_FOUND', `no item with id ${id}`);
+    const stored = item ? ((await this.facts([id])).get(id) ?? null) : null;
+    if (!opts.compute) {
+      if (!item) throw new VisorError('QUERY_INVALID', 'facts (objects, colours, text) are read when an image is indexed: index it first');
+      return stored;
+    }
+    const stages = opts.compute === 'enabled' ? await this.factStages() : opts.compute;
+    if (stages.length === 0 || (stored && stages.every((s) => stored.stages[s] !== undefined))) return stored;
+    bytes ??= await readIndexedFile(item!);
+    return this.computeFacts(bytes, stages, stored ?? undefined);
+  }
+
   /**
    * Images most like `image` (a path or the file's bytes); with `space`, by that embedding
    * space's model (e.g. CLIP) instead of the main image features.
@@ -851,6 +898,8 @@ export class Collection {
     this.pool = null;
     this.joint = null;
     this.domainStages = null;
+    await this.onDemand?.close();
+    this.onDemand = null;
     const facts = this.factsReader;
     const factsWorkers = this.factsWorkers?.promise;
     this.factsReader = null;

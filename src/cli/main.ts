@@ -160,7 +160,9 @@ program
 
 program
   .command('tags')
-  .description('words that describe images: visual concepts with their broader terms, and confidence')
+  .description(
+    "words that describe images: visual concepts with their broader terms, and confidence; and what the --db collection's fact stages found (objects, colours, text)",
+  )
   .argument(
     '<images...>',
     "image files, tagged by the --db index's main model when that index exists (else MobileNetV2); or indexed item ids, or their first digits, with --id",
@@ -175,6 +177,16 @@ program
   .action(async (images: string[], _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/tags-cmd.js')).tagsCommand(images, cmd.optsWithGlobals()));
+  });
+
+program
+  .command('text')
+  .description('the text printed or written in images, one line per text box with its confidence')
+  .argument('<images...>', 'image files (read now, or as stored when the --db index holds them); or indexed item ids, or their first digits, with --id')
+  .option('--id', 'the arguments are indexed item ids')
+  .action(async (images: string[], _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/text-cmd.js')).textCommand(images, cmd.optsWithGlobals()));
   });
 
 program
