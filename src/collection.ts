@@ -36,6 +36,9 @@ import { acquireWriteLock } from './store/write-lock.js';
 import type { NatsConnection } from 'nats';
 import type { DistributedIndexOptions, DistributedIndexSummary } from './ingest/distributed/coordinator.js';
 import type { IngestWorkerOptions, IngestWorkerSummary } from './ingest/distributed/worker.js';
+import type { FactStage, ImageFacts } from './core/facts.js';
+import type { FactsTable } from './facts/facts-table.js';
+import type { FactsFillSummary } from './ingest/facts-fill.js';
 
 export interface CollectionIndexOptions extends IndexOptions {
   /** Embedding worker threads (default: one per core). */
@@ -49,8 +52,13 @@ export interface CollectionIndexOptions extends IndexOptions {
    */
   space?: string;
   onSpaceProgress?: (p: { space: string; done: number; total: number }) => void;
-  /** Progress of the optional stages (localise, categorise) run on the new images afterwards. */
+  /** Progress of the optional stages (localise, categorise, facts) run on the new images afterwards. */
   onStageProgress?: (p: { stage: string; done: number; total: number }) => void;
+  /**
+   * The fact stages this collection computes from now on (saved with it, as setFactStages
+   * does): [] switches facts off. Left out: the stages it has, or the defaults.
+   */
+  facts?: readonly string[];
 }
 
 export interface CollectionIndexSummary extends IndexSummary {
@@ -58,6 +66,8 @@ export interface CollectionIndexSummary extends IndexSummary {
   spaces: SpaceFillSummary[];
   /** The optional stages the collection has prepared, run on the images that lacked them: a line each. */
   stages?: string[];
+  /** The facts pass (objects, colours, text) over the items that lacked a stage switched on. */
+  facts?: FactsFillSummary;
 }
 
 export interface QueueWorkerOptions extends IngestWorkerOptions {
@@ -163,6 +173,15 @@ async function diskUsage(db: string): Promise<number> {
   return total;
 }
 
+/** The bytes of an indexed item: its first path that still reads. */
+async function readIndexedFile(item: StoredItem): Promise<Buffer> {
+  for (const p of item.paths) {
+    const bytes = await fs.promises.readFile(p).catch(() => null);
+    if (bytes) return bytes;
+  }
+  throw new VisorError('IMAGE_UNREADABLE', `the file of item ${item.id} cannot be read (${item.path}): it has moved or been removed since it was indexed`);
+}
+
 /** The settings key where a collection made with a model folder records the folder. */
 const MAIN_MODEL_FOLDER = 'imageModelFolder';
 
@@ -186,9 +205,12 @@ export class Collection {
   private factsRows: FactsView | null = null;
   private objectVocabulary: Promise<ObjectWords> | null = null;
   private domainStages: Promise<import('./domain/stages.js').DomainStages> | null = null;
+  private factsReader: Promise<FactsTable> | null = null;
+  private factsWorkers: { key: string; promise: Promise<import('./ingest/facts-pool.js').FactsPool> } | null = null;
   /** Vision–language models of the index's spaces, by space and tower, loaded on first use. */
   private readonly spaceModels = new Map<string, Promise<ClipModel>>();
   private readonly spacePools: EmbedPool[] = [];
+  private onDemand: import('./facts/on-demand.js').FactsOnDemand | null = null;
   /** Store version after this node's last upkeep (maintain()). */
   private maintainedAt: number | undefined;
 
@@ -324,6 +346,7 @@ export class Collection {
     // Checked before any work: a mistyped --space should not cost an indexing run.
     const { spaceModelFor, spaceModelOf, fillSpace } = await import('./ingest/space-fill.js');
     const named = opts.space === undefined ? null : spaceModelFor(opts.space, this.modelOptions.paths);
+    if (opts.facts !== undefined) await this.setFactStages(opts.facts);
     // A shared collection coordinates its writers by leases in the store, not a local lock file.
     const release = isRemoteDb(this.db) ? () => undefined : acquireWriteLock(this.db);
     try {
@@ -348,6 +371,8 @@ export class Collection {
       if (!summary.interrupted) {
         const stages = await this.refreshStages(opts.onStageProgress);
         if (stages) summary.stages = stages;
+        summary.facts = await this.fillFacts(opts);
+        summary.interrupted ||= summary.facts.interrupted;
       }
       return summary;
     } finally {
@@ -415,7 +440,13 @@ export class Collection {
         ),
       );
     }
-    this.domainStages ??= import('./domain/stages.js').then(({ DomainStages }) => DomainStages.open(this.store, this.modelOptions));
+    // Localising by objects reads the stored facts, or runs the detector where they are missing.
+    const detections = async () => ({
+      stored: (ids: readonly string[]) => this.facts(ids),
+      detect: (bytes: Buffer) => this.computeFacts(bytes, ['objects']),
+      close: async () => {},
+    });
+    this.domainStages ??= import('./domain/stages.js').then(({ DomainStages }) => DomainStages.open(this.store, this.modelOptions, detections));
     this.domainStages.catch(() => (this.domainStages = null));
     return this.domainStages;
   }
@@ -436,6 +467,89 @@ export class Collection {
       lines.push(`categorised ${s.categorized} new`);
     }
     return lines;
+  }
+
+  /** The fact stages this collection computes (its saved choice, or the defaults), in reading order. */
+  async factStages(): Promise<FactStage[]> {
+    const { factStages } = await import('./facts/settings.js');
+    return factStages(this.store);
+  }
+
+  /**
+   * Chooses the fact stages this collection computes ("objects", "colours", "text"): a stage
+   * switched on is computed for the existing images on the next index run (nothing is
+   * re-embedded); one switched off keeps its stored facts, which facts() and search leave out
+   * until it is switched on again.
+   */
+  async setFactStages(stages: readonly string[]): Promise<FactStage[]> {
+    const { parseFactStages, saveFactStages } = await import('./facts/settings.js');
+    return saveFactStages(this.store, parseFactStages(stages));
+  }
+
+  /** The facts table (item id → ImageFacts), opened once: what search and filters read. */
+  factsTable(): Promise<FactsTable> {
+    this.factsReader ??= import('./facts/facts-table.js').then(({ FactsTable }) => FactsTable.open(this.store));
+    this.factsReader.catch(() => (this.factsReader = null));
+    return this.factsReader;
+  }
+
+  /** What these images show, by item id (those with facts), limited to the stages switched on. */
+  async facts(ids: readonly string[]): Promise<Map<string, ImageFacts>> {
+    const [table, stages] = await Promise.all([this.factsTable(), this.factStages()]);
+    return table.get(ids, stages);
+  }
+
+  /**
+   * Computes the facts the collection's items lack (index() does this after embedding): only
+   * the stages switched on that an item has not had, on worker threads started only when there
+   * is work.
+   */
+  async fillFacts(
+    opts: Pick<CollectionIndexOptions, 'facts' | 'workers' | 'maxPixels' | 'maxFileBytes' | 'signal' | 'onStageProgress'> = {},
+  ): Promise<FactsFillSummary> {
+    if (opts.facts !== undefined) await this.setFactStages(opts.facts);
+    const [{ fillFacts }, { FactsPool }, { prepareFactReaders }, stages, table] = await Promise.all([
+      import('./ingest/facts-fill.js'),
+      import('./ingest/facts-pool.js'),
+      import('./facts/readers.js'),
+      this.factStages(),
+      this.factsTable(),
+    ]);
+    return fillFacts(
+      this.store,
+      stages,
+      (needed) =>
+        this.factsPool(async () => {
+          await prepareFactReaders(needed, this.modelOptions);
+          return FactsPool.start({ stages: needed, workers: opts.workers, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS, paths: this.modelOptions.paths });
+        }, [needed, opts.workers, opts.maxPixels]),
+      { signal: opts.signal, maxFileBytes: opts.maxFileBytes, onProgress: opts.onStageProgress, table },
+    );
+  }
+
+  /**
+   * The facts workers, kept for later index() calls with the same stages (a server adding
+   * images one upload at a time would otherwise load the readers' models for each); the pass
+   * closes what it is given, so it is given a handle whose close() keeps them.
+   */
+  private async factsPool(
+    start: () => Promise<import('./ingest/facts-pool.js').FactsPool>,
+    settings: unknown[],
+  ): Promise<import('./ingest/facts-pool.js').FactsRunner> {
+    const key = JSON.stringify(settings);
+    if (this.factsWorkers?.key !== key) {
+      const previous = this.factsWorkers?.promise;
+      const promise = (async () => {
+        await previous?.then((p) => p.close()).catch(() => undefined);
+        return start();
+      })();
+      this.factsWorkers = { key, promise };
+      promise.catch(() => {
+        if (this.factsWorkers?.promise === promise) this.factsWorkers = null;
+      });
+    }
+    const pool = await this.factsWorkers.promise;
+    return { readers: pool.readers, compute: (job) => pool.compute(job), close: async () => undefined };
   }
 
   /** Embedding workers running a space's image tower (closed when the index run ends). */
@@ -660,6 +774,37 @@ export class Collection {
     return tagger.tags(probs, opts);
   }
 
+  /** Facts computed for imageFacts, by readers loaded on first use and kept until close. */
+  private async computeFacts(bytes: Buffer, stages: readonly FactStage[], existing?: ImageFacts): Promise<ImageFacts> {
+    const { FactsOnDemand } = await import('./facts/on-demand.js');
+    this.onDemand ??= new FactsOnDemand({ paths: this.modelOptions.paths });
+    return this.onDemand.compute(bytes, stages, existing);
+  }
+
+  /**
+   * What an image shows, in words (objects, colours, text). An indexed item (by id, or a file
+   * whose content is indexed) has the facts stored when it was indexed: null when it has none.
+   * Another file's are computed now when `compute` says by which stages ('enabled': those the
+   * collection has switched on; null when it has none); without `compute` it is an error.
+   * Stored facts that lack a stage `compute` names are completed the same way.
+   */
+  async imageFacts(image: string | Buffer | { id: string }, opts: { compute?: 'enabled' | readonly FactStage[] } = {}): Promise<ImageFacts | null> {
+    const byId = typeof image === 'object' && !Buffer.isBuffer(image);
+    let bytes = byId ? null : typeof image === 'string' ? await readQueryImage(image) : image;
+    const id = byId ? image.id : (await import('./ingest/read-image.js')).contentId(bytes!);
+    const [item] = await this.items([id]);
+    if (!item && byId) throw new VisorError('NOT_FOUND', `no item with id ${id}`);
+    const stored = item ? ((await this.facts([id])).get(id) ?? null) : null;
+    if (!opts.compute) {
+      if (!item) throw new VisorError('QUERY_INVALID', 'facts (objects, colours, text) are read when an image is indexed: index it first');
+      return stored;
+    }
+    const stages = opts.compute === 'enabled' ? await this.factStages() : opts.compute;
+    if (stages.length === 0 || (stored && stages.every((s) => stored.stages[s] !== undefined))) return stored;
+    bytes ??= await readIndexedFile(item!);
+    return this.computeFacts(bytes, stages, stored ?? undefined);
+  }
+
   /**
    * Images most like `image` (a path or the file's bytes); with `space`, by that embedding
    * space's model (e.g. CLIP) instead of the main image features.
@@ -809,6 +954,14 @@ export class Collection {
     this.pool = null;
     this.joint = null;
     this.domainStages = null;
+    await this.onDemand?.close();
+    this.onDemand = null;
+    const facts = this.factsReader;
+    const factsWorkers = this.factsWorkers?.promise;
+    this.factsReader = null;
+    this.factsWorkers = null;
+    (await facts?.catch(() => null))?.close();
+    if (factsWorkers) await (await factsWorkers.catch(() => null))?.close();
     if (joint) (await joint.catch(() => null))?.close();
     if (enc) await (await enc.catch(() => null))?.close();
     if (text) await (await text.catch(() => null))?.close();

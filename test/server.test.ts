@@ -361,9 +361,11 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
     expect(body.openapi).toMatch(/^3\./);
     expect(Object.keys(body.paths).sort()).toEqual(
       [
+        '/api/facts',
         '/api/health',
         '/api/items',
         '/api/items/{id}',
+        '/api/items/{id}/facts',
         '/api/items/{id}/original',
         '/api/items/{id}/similar',
         '/api/items/{id}/thumbnail',

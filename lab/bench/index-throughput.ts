@@ -7,6 +7,9 @@
  *   pipeline      Collection.index(): read + hash + decode + preprocess + embed + store
  *   large photos  the pipeline on the same images re-encoded as 3000×2000 JPEGs
  *   re-index      `visor index` (the CLI) run twice on the same folder: cold, then unchanged
+ *   facts         the pipeline with the default fact stages, then with every stage (the facts
+ *                 workers' start included), and each stage's reader alone, core-ms per image on
+ *                 one thread (decoding not included)
  * Ratios are taken within this one run; the machine's noise is ±10 %. Each rate comes with its
  * CPU time per image (all threads of this process), which other load on the machine barely moves.
  */
@@ -21,6 +24,10 @@ import { Collection } from '../../src/collection.js';
 import { loadFlickr8k } from '../eval/datasets.js';
 import { decodeForModel, DEFAULT_MAX_PIXELS } from '../../src/image/decode.js';
 import { MobileNetV2 } from '../../src/models/mobilenet.js';
+import { FACT_STAGES, type FactStage, type ImageFacts } from '../../src/core/facts.js';
+import { capFacts, decodeForFacts } from '../../src/facts/compute.js';
+import { BUILT_READERS, loadFactReader } from '../../src/facts/readers.js';
+import { DEFAULT_FACT_STAGES } from '../../src/facts/settings.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'visor-bench-index-'));
@@ -111,9 +118,10 @@ async function naiveLoop(files: string[]): Promise<{ rate: number; cpu: number }
   return { rate, cpu };
 }
 
-async function pipeline(dir: string, label: string): Promise<{ rate: number; load: number; cpu: number }> {
+async function pipeline(dir: string, label: string, facts: readonly FactStage[] = []): Promise<{ rate: number; load: number; cpu: number }> {
   const db = path.join(tmp, `db-${label}`);
   const c = await Collection.open({ db, create: true });
+  await c.setFactStages(facts);
   const t = performance.now();
   await c.warmUp(); // workers and their model loads timed apart: a server starts them once
   const load = seconds(t);
@@ -124,7 +132,33 @@ async function pipeline(dir: string, label: string): Promise<{ rate: number; loa
   const cpu = (cpuMs() - c0) / Math.max(1, s.indexed);
   await c.close();
   if (s.indexed !== fs.readdirSync(dir).length) throw new Error(`${label}: indexed ${s.indexed}, skipped ${s.skipped.length}`);
+  if (facts.length > 0 && s.facts?.computed !== s.indexed) throw new Error(`${label}: facts for ${s.facts?.computed}, skipped ${s.facts?.skipped.length}`);
   return { rate, load, cpu };
+}
+
+/** Each fact stage's reader alone on one thread (1 inference thread), over pre-decoded images: core-ms per image (the first 200 images: OCR is slow). */
+async function factStagesAlone(all: string[]): Promise<void> {
+  const files = all.slice(0, 200);
+  const decoded = await Promise.all(files.map(async (f) => (await decodeForFacts(fs.readFileSync(f), limits)).image));
+  const sofar: Array<Partial<ImageFacts>> = decoded.map(() => ({}));
+  for (const stage of FACT_STAGES.filter((s) => BUILT_READERS.includes(s))) {
+    const reader = await loadFactReader(stage, { threads: 1 });
+    await reader.read(decoded[0]!, {}); // warm-up
+    const c0 = cpuMs();
+    const t0 = performance.now();
+    let found = 0;
+    for (let i = 0; i < decoded.length; i++) {
+      const f = capFacts(await reader.read(decoded[i]!, sofar[i]!));
+      sofar[i] = { ...sofar[i], ...f };
+      if ((f[stage]?.length ?? 0) > 0) found++;
+    }
+    const wall = seconds(t0);
+    line(
+      `  ${stage} reader alone (${reader.id}), 1 thread, ${files.length} images`,
+      `${perImage(cpuMs() - c0, decoded.length)}   ${((wall * 1000) / decoded.length).toFixed(2)} ms/image wall   found on ${found}`,
+    );
+    await reader.close();
+  }
 }
 
 function cli(args: string[]): number {
@@ -159,6 +193,21 @@ async function main(): Promise<void> {
   const loadAvg = os.loadavg()[0]!;
   if (loadAvg > os.availableParallelism() + 0.5)
     line('  (machine busy: 1-min load average)', `${loadAvg.toFixed(1)} on ${os.availableParallelism()} cores: rates are contended`);
+
+  if (BUILT_READERS.length > 0) {
+    await factStagesAlone(copies);
+    const stageSets: Array<[string, readonly FactStage[]]> = [[`default (${DEFAULT_FACT_STAGES.join('+') || 'none'})`, DEFAULT_FACT_STAGES]];
+    // Objects with their box colours: what searching for "two dogs" or "a red car" needs.
+    const objects = FACT_STAGES.filter((st) => st !== 'text' && BUILT_READERS.includes(st));
+    if (objects.includes('objects') && objects.length > DEFAULT_FACT_STAGES.length && objects.length < BUILT_READERS.length)
+      stageSets.push([objects.join('+'), objects]);
+    if (BUILT_READERS.length > DEFAULT_FACT_STAGES.length) stageSets.push([`all (${BUILT_READERS.join('+')})`, BUILT_READERS]);
+    for (const [name, stages] of stageSets) {
+      if (stages.length === 0) continue;
+      const r = await pipeline(dir, `facts-${stages.join('-')}`, stages);
+      line(`full pipeline + facts, ${name}`, `${r.rate.toFixed(0)} images/s   ${r.cpu.toFixed(2)} core-ms/image   (facts workers' start included)`);
+    }
+  }
 
   const big = path.join(tmp, 'photos3000x2000');
   fs.mkdirSync(big);

@@ -22,6 +22,8 @@ program
   .option('--text-model <file>', 'joint text–image model (.joint file or name) for text search of this index')
   .option('--model <id|folder>', 'main image model of a new index: mobilenetv2-12-int8 (default), a CLIP-family id such as clip-vit-b32, or a model folder')
   .option('--space <id|folder>', 'also embed with a vision–language model into a further space beside the main features (e.g. clip-vit-b32, or a model folder)')
+  .option('--facts <stages>', 'what to read in each image, kept for this index: objects,colours,text, all or none (default: colours)')
+  .option('--no-facts', 'compute no facts for this index (same as --facts none; stored facts are kept)')
   .option('--shards <n>', 'with --db s3://bucket/prefix: shards of a new collection (default 4)', positiveInt('--shards'))
   .option('--queue [url]', "queue the images on NATS JetStream (nats://host:4222; alone: VISOR_QUEUE or the config's) for 'visor worker' processes to embed")
   .option('--batch-files <n>', 'with --queue: files per queued batch (default 48)', positiveInt('--batch-files'))
@@ -159,7 +161,9 @@ program
 
 program
   .command('tags')
-  .description('words that describe images: visual concepts with their broader terms, and confidence')
+  .description(
+    "words that describe images: visual concepts with their broader terms, and confidence; and what the --db collection's fact stages found (objects, colours, text)",
+  )
   .argument(
     '<images...>',
     "image files, tagged by the --db index's main model when that index exists (else MobileNetV2); or indexed item ids, or their first digits, with --id",
@@ -174,6 +178,16 @@ program
   .action(async (images: string[], _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/tags-cmd.js')).tagsCommand(images, cmd.optsWithGlobals()));
+  });
+
+program
+  .command('text')
+  .description('the text printed or written in images, one line per text box with its confidence')
+  .argument('<images...>', 'image files (read now, or as stored when the --db index holds them); or indexed item ids, or their first digits, with --id')
+  .option('--id', 'the arguments are indexed item ids')
+  .action(async (images: string[], _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/text-cmd.js')).textCommand(images, cmd.optsWithGlobals()));
   });
 
 program

@@ -3,6 +3,8 @@ import sharp from 'sharp';
 import { decodeForModel, DEFAULT_MAX_PIXELS } from '../image/decode.js';
 import { contentId } from '../ingest/read-image.js';
 import { DEFAULT_LOCALIZE_METHOD, localize, objectInput, workingCopy, type CropOptions, type Localization, type LocalizeMethod } from '../localize/localizer.js';
+import type { Box } from '../localize/mask.js';
+import { localizeInBox } from '../localize/object-box.js';
 import type { Rgb } from '../localize/saliency.js';
 import { MobileNetV2, type MobileNetOptions } from '../models/mobilenet.js';
 import { mirrorPixels } from '../image/mirror-pixels.js';
@@ -28,6 +30,11 @@ export interface EncodeOptions {
   /** Localise and embed the object too (default true). */
   localize?: boolean;
   method?: LocalizeMethod;
+  /**
+   * The `objects` method: per image, the detected object's box (fractions of the image), or
+   * null where nothing was detected (the default saliency method then looks for the object).
+   */
+  boxes?: ReadonlyArray<Box | null>;
   crop?: CropOptions;
   maxPixels?: number;
   /**
@@ -104,7 +111,10 @@ export class ObjectEncoder {
       out.map(async (o, i) => {
         const work = await workingCopy(inputs[i]!.pixels, size);
         const acts = { data: maps.data.subarray(i * mapSize, (i + 1) * mapSize), channels: maps.channels, height: maps.height, width: maps.width };
-        o.localization = localize(method, work, acts, o.width / o.height);
+        const aspect = o.width / o.height;
+        const box = method === 'objects' ? opts.boxes?.[i] : null;
+        if (box) o.localization = localizeInBox(box, work, aspect);
+        else o.localization = localize(method === 'objects' ? DEFAULT_LOCALIZE_METHOD : method, work, acts, aspect);
       }),
     );
     // Where no object stands out, the whole image is the object: its features already exist.

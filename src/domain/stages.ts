@@ -1,10 +1,12 @@
 import fs from 'node:fs/promises';
 import type { CategoryPredictor } from '../classify/category-classifier.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, VisorError } from '../errors.js';
 import { DEFAULT_LOCALIZE_METHOD, type LocalizeMethod } from '../localize/localizer.js';
+import type { Box } from '../localize/mask.js';
 import type { MobileNetOptions } from '../models/mobilenet.js';
 import type { VectorStore } from '../store/port.js';
 import { buildDomainIndex, type DomainIndex } from './domain-index.js';
+import { objectBoxes, type ObjectDetections } from './object-boxes.js';
 import type { EncodedObject, ObjectEncoder } from './object-encoder.js';
 import { loadPredictor, type PredictorSpec } from './predictors.js';
 import { domainSettings, saveDomainSettings } from './settings.js';
@@ -48,15 +50,18 @@ export class DomainStages {
   private encoderP: Promise<ObjectEncoder> | null = null;
   private cached: { key: string; index: DomainIndex } | null = null;
   private predictorCache: { key: string; predictor: CategoryPredictor } | null = null;
+  private detectionsP: Promise<ObjectDetections> | null = null;
 
   private constructor(
     private readonly store: VectorStore,
     private readonly side: SideTables,
     private readonly modelOptions: MobileNetOptions,
+    private readonly openDetections?: () => Promise<ObjectDetections>,
   ) {}
 
-  static async open(store: VectorStore, modelOptions: MobileNetOptions = {}): Promise<DomainStages> {
-    return new DomainStages(store, await SideTables.open(store), modelOptions);
+  /** `detections`: where the `objects` localisation method finds objects (stored facts, the detector). */
+  static async open(store: VectorStore, modelOptions: MobileNetOptions = {}, detections?: () => Promise<ObjectDetections>): Promise<DomainStages> {
+    return new DomainStages(store, await SideTables.open(store), modelOptions, detections);
   }
 
   get settings() {
@@ -66,6 +71,28 @@ export class DomainStages {
   encoder(): Promise<ObjectEncoder> {
     this.encoderP ??= import('./object-encoder.js').then(({ ObjectEncoder }) => ObjectEncoder.load(this.modelOptions));
     return this.encoderP;
+  }
+
+  /** Detections for the `objects` method, opened on first use. */
+  detections(): Promise<ObjectDetections> {
+    if (!this.openDetections)
+      return Promise.reject(new VisorError('QUERY_INVALID', 'localising by objects needs the object detector, which this collection was opened without'));
+    this.detectionsP ??= this.openDetections();
+    this.detectionsP.catch(() => (this.detectionsP = null));
+    return this.detectionsP;
+  }
+
+  /**
+   * The boxes the `objects` method localises, for these images (undefined for other methods):
+   * the item's category, when it has one, picks among the detections.
+   */
+  async boxesFor(method: LocalizeMethod, images: ReadonlyArray<{ id: string; bytes: Buffer }>): Promise<Array<Box | null> | undefined> {
+    if (method !== 'objects') return undefined;
+    const categories = await this.side.readCategories();
+    return objectBoxes(
+      await this.detections(),
+      images.map((im) => ({ ...im, category: categories.get(im.id)?.category ?? null })),
+    );
   }
 
   /** The in-memory index, rebuilt when the items or the side tables changed. */
@@ -119,13 +146,26 @@ export class DomainStages {
       for (const r of read) if (!Buffer.isBuffer(r.bytes)) summary.failed.push({ path: r.it.path, reason: r.bytes.reason });
       let encoded: Array<EncodedObject | { error: string }>;
       try {
+        const boxes = await this.boxesFor(
+          method,
+          ok.map((r) => ({ id: r.it.id, bytes: r.bytes })),
+        );
         encoded = await encoder.encode(
           ok.map((r) => r.bytes),
-          { method },
+          { method, boxes },
         );
       } catch {
         // One bad image fails a batch: encode one by one to keep the others.
-        encoded = await Promise.all(ok.map(async (r) => (await encoder.encode([r.bytes], { method }).catch((e: unknown) => [{ error: errorMessage(e) }]))[0]!));
+        encoded = await Promise.all(
+          ok.map(
+            async (r) =>
+              (
+                await this.boxesFor(method, [{ id: r.it.id, bytes: r.bytes }])
+                  .then((boxes) => encoder.encode([r.bytes], { method, boxes }))
+                  .catch((e: unknown) => [{ error: errorMessage(e) }])
+              )[0]!,
+          ),
+        );
       }
       encoded.forEach((e, i) => {
         const item = ok[i]!.it;
@@ -208,7 +248,10 @@ export class DomainStages {
 
   async close(): Promise<void> {
     const enc = this.encoderP;
+    const det = this.detectionsP;
     this.encoderP = null;
+    this.detectionsP = null;
+    if (det) await (await det.catch(() => null))?.close();
     this.cached = null;
     if (enc) await (await enc).close();
     this.side.close();

@@ -163,3 +163,31 @@ export async function decodeRgb(bytes: Buffer, limits: DecodeLimits): Promise<Mo
   }
   return { pixels, width, height, format };
 }
+
+/**
+ * The same decoding, shrunk to fit `maxSide`×`maxSide` (never enlarged), with the image's own
+ * size: what the fact readers take. Shrinking is asked of the decoder itself, so a JPEG decodes
+ * at 1/2, 1/4 or 1/8 scale (libjpeg's shrink-on-load) and a 12-megapixel photo costs a fraction
+ * of a full decode.
+ */
+export async function decodeRgbFit(bytes: Buffer, maxSide: number, limits: DecodeLimits): Promise<ModelInput & { pixelsWidth: number; pixelsHeight: number }> {
+  if (bytes.length === 0) throw new VisorError('IMAGE_INVALID', 'empty file');
+  const fail = decodeFailure(bytes);
+  const { img, width, height, format } = await openImage(bytes, limits, fail);
+  let out: { data: Buffer; info: { width: number; height: number; channels: number } };
+  try {
+    out = await img
+      .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    return fail(e);
+  }
+  const { width: w, height: h, channels } = out.info;
+  if (channels !== 3 || out.data.length !== w * h * 3) {
+    throw new VisorError('IMAGE_INVALID', `decoder returned ${out.data.length} bytes, expected ${w * h * 3}`);
+  }
+  return { pixels: out.data, width, height, format, pixelsWidth: w, pixelsHeight: h };
+}

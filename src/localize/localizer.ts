@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { alignedMask, bitmapArea, fillHoles, keepLargestComponents, otsuThreshold, threshold, type Bitmap, type Box, type ObjectMask } from './mask.js';
-import type { LocalizeMethod } from './methods.js';
+import type { SaliencyMethod } from './methods.js';
 import { activationMap, borderContrast, colourRefine, normalizeRange, resizeBilinear, type Rgb } from './saliency.js';
 
 /**
@@ -11,9 +11,10 @@ import { activationMap, borderContrast, colourRefine, normalizeRange, resizeBili
  * - `border`: distance from the border's colours (a product on a plain backdrop), Otsu;
  * - `activation+colour`: the activation map as a prior, refined by a colour model;
  * - `border+colour`: the border-contrast map as a prior, refined by a colour model;
- * - `combined+colour`: geometric mean of the activation and border maps as the prior, refined.
+ * - `combined+colour`: geometric mean of the activation and border maps as the prior, refined;
+ * - `objects`: the object detector's box as the prior, refined (object-box.ts).
  */
-export { DEFAULT_LOCALIZE_METHOD, LOCALIZE_METHODS, type LocalizeMethod } from './methods.js';
+export { DEFAULT_LOCALIZE_METHOD, LOCALIZE_METHODS, type LocalizeMethod, type SaliencyMethod } from './methods.js';
 
 /** Side of the square working resolution masks are computed at. */
 export const WORK_SIDE = 112;
@@ -45,7 +46,7 @@ function wholeFrame(side: number, aspect: number): Localization {
 }
 
 /** The saliency map of one method, in [0, 1], at working resolution. */
-export function saliencyMap(method: LocalizeMethod, img: Rgb, acts: ActivationInput): Float32Array {
+export function saliencyMap(method: SaliencyMethod, img: Rgb, acts: ActivationInput): Float32Array {
   const side = img.width;
   const activation = () => normalizeRange(resizeBilinear(activationMap(acts.data, acts.channels, acts.height, acts.width), acts.width, acts.height, side, side));
   switch (method) {
@@ -72,7 +73,7 @@ export function saliencyMap(method: LocalizeMethod, img: Rgb, acts: ActivationIn
  * Finds the object in one image. `img` is the model input downsampled to WORK_SIDE (squashed
  * square); `aspect` the source's width / height, so silhouettes keep true proportions.
  */
-export function localize(method: LocalizeMethod, img: Rgb, acts: ActivationInput, aspect: number): Localization {
+export function localize(method: SaliencyMethod, img: Rgb, acts: ActivationInput, aspect: number): Localization {
   const map = saliencyMap(method, img, acts);
   // Refined maps are posteriors (0.5 is the natural cut); raw maps get Otsu's threshold.
   const t = method.endsWith('+colour') ? 0.5 : otsuThreshold(map);

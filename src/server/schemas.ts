@@ -4,11 +4,23 @@
  * them. Shared shapes are registered once by $id and referenced from the routes.
  */
 
+import { BASIC_COLOURS, FACT_STAGES } from '../core/facts.js';
+
 /** Item ids are content hashes: hex only, so no id can ever name a path. */
 export const ID_PATTERN = '^[0-9a-f]{8,64}$';
 
 const id = { type: 'string', pattern: ID_PATTERN, description: 'item id (content hash, hex)' } as const;
 const ids = (description: string) => ({ type: 'array', items: id, maxItems: 100, description }) as const;
+
+const box = { type: 'array', items: { type: 'number' }, minItems: 4, maxItems: 4, description: '[left, top, right, bottom] in pixels' } as const;
+const colourShares = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['name', 'share'],
+    properties: { name: { type: 'string', enum: [...BASIC_COLOURS] }, share: { type: 'number', description: "share of the region's pixels, 0–1" } },
+  },
+} as const;
 
 export const MAX_K = 500;
 export const MAX_OFFSET = 10_000;
@@ -127,6 +139,57 @@ export const schemas = [
       meta: { type: 'object', additionalProperties: { type: ['string', 'number', 'null'] }, description: 'catalogue fields' },
       indexedAt: { type: 'number' },
     },
+  },
+  {
+    $id: 'Facts',
+    type: 'object',
+    required: ['stages', 'width', 'height'],
+    description:
+      'What the image shows, found when it was indexed. A stage that ran has its list (maybe empty: looked, found nothing); ' +
+      'one that did not run has none. Boxes are [left, top, right, bottom] in the pixels of an image width × height.',
+    properties: {
+      stages: {
+        type: 'object',
+        description: 'the stages that ran, with the model or method each used',
+        properties: Object.fromEntries(FACT_STAGES.map((st) => [st, { type: 'string' }])),
+      },
+      width: { type: 'integer' },
+      height: { type: 'integer' },
+      objects: {
+        type: 'array',
+        description: 'objects and people found (COCO classes), with the main colours inside each box',
+        items: {
+          type: 'object',
+          required: ['label', 'score', 'box'],
+          properties: { label: { type: 'string' }, score: { type: 'number' }, box, colours: colourShares },
+        },
+      },
+      colours: { ...colourShares, description: "the whole image's main colours, largest share first" },
+      text: {
+        type: 'array',
+        description: 'text read in the image, a line or word per box',
+        items: {
+          type: 'object',
+          required: ['text', 'score', 'box'],
+          properties: { text: { type: 'string' }, score: { type: 'number', description: 'recognition confidence, 0–1' }, box },
+        },
+      },
+    },
+  },
+  {
+    $id: 'ItemFacts',
+    type: 'object',
+    required: ['id'],
+    properties: {
+      id,
+      facts: { $ref: 'Facts#' },
+      counts: {
+        type: 'array',
+        description: 'objects per class, most frequent first (when the objects stage ran)',
+        items: { type: 'object', required: ['label', 'count'], properties: { label: { type: 'string' }, count: { type: 'integer' } } },
+      },
+    },
+    description: "an item's facts (absent when none of its fact stages has run) and its objects counted per class",
   },
   {
     $id: 'Result',

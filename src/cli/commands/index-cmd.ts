@@ -48,6 +48,7 @@ export async function indexCommand(sources: string[], o: IndexCommandOptions): P
       maxFileBytes: o.maxFileMb !== undefined ? o.maxFileMb * 2 ** 20 : undefined,
       signal: abort.signal,
       space: o.space,
+      facts: o.facts === false ? [] : o.facts?.split(','),
       onStageProgress: (p) => progress.update({ phase: p.stage, done: p.done, total: p.total }),
       onProgress: (p) =>
         p.phase === 'embedding' && progress.update({ phase: 'indexing', done: p.done, total: p.total, detail: { duplicates: p.duplicates, skipped: p.skipped } }),

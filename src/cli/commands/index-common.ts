@@ -17,6 +17,8 @@ export interface IndexCommandOptions extends GlobalOptions {
   model?: string;
   /** A further embedding space to fill beside the main features. */
   space?: string;
+  /** Fact stages to compute from now on ("objects,colours"; false: --no-facts). */
+  facts?: string | false;
   /** Shards of a new collection in object storage. */
   shards?: number;
   /** Index through this queue (`--queue` alone: the configured one) with `visor worker` processes doing the embedding. */
@@ -45,6 +47,17 @@ export function printSummary(s: CollectionIndexSummary, db: string): void {
   for (const sp of s.spaces) {
     lines.push(`Space ${sp.space}: embedded ${sp.embedded} new image${sp.embedded === 1 ? '' : 's'} (${sp.already} already there), skipped ${sp.skipped.length}`);
     for (const p of sp.skipped.slice(0, SHOW_SKIPPED)) lines.push(`  ${displayPath(p.path)}: ${p.reason}`);
+  }
+  if (s.facts && s.facts.stages.length > 0) {
+    const f = s.facts;
+    const per = Object.entries(f.perStage).map(([stage, n]) => `${stage} ${n}`);
+    lines.push(
+      `Facts (${f.stages.join(', ')}): computed ${f.computed}${per.length ? ` (${per.join(', ')})` : ''}` +
+        (f.computed > 0 ? ` in ${f.seconds.toFixed(1)} s` : '') +
+        `, ${f.already} already had them, skipped ${f.skipped.length}`,
+    );
+    for (const p of f.skipped.slice(0, SHOW_SKIPPED)) lines.push(`  ${displayPath(p.path)}: ${p.reason}`);
+    if (f.skipped.length > SHOW_SKIPPED) lines.push(`  … and ${f.skipped.length - SHOW_SKIPPED} more (--json lists all)`);
   }
   if (s.scanned === 0 && s.skipped.length === 0) {
     // Nothing that looked like an image: say why rather than leave an empty index unexplained.

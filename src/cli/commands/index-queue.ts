@@ -15,6 +15,11 @@ export async function indexThroughQueue(sources: string[], o: IndexCommandOption
   if (!url) throw new VisorError('QUEUE_UNAVAILABLE', '--queue needs a URL (nats://host:4222), or set VISOR_QUEUE or "queue" in visor.config.json');
   if (o.space !== undefined)
     throw new VisorError('QUERY_INVALID', '--space cannot be filled through a queue yet: index with --queue first, then run --space without it');
+  if (o.facts !== undefined)
+    throw new VisorError(
+      'QUERY_INVALID',
+      '--facts are not computed through a queue yet: index with --queue first, then run the same sources with --facts without it',
+    );
   if (o.workers !== undefined || o.batchSize !== undefined) {
     throw new VisorError('QUERY_INVALID', "with --queue the embedding runs in 'visor worker' processes: give them --threads and --batch-size");
   }

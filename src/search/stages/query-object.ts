@@ -3,6 +3,7 @@ import { DEFAULT_LOCALIZE_METHOD } from '../../localize/localizer.js';
 import type { DomainStages } from '../../domain/stages.js';
 import type { EncodedObject } from '../../domain/object-encoder.js';
 import type { DomainIndex } from '../../domain/domain-index.js';
+import { contentId } from '../../ingest/read-image.js';
 import { readQueryImage } from '../read-query-image.js';
 import type { QueryContext, StageState } from '../signal.js';
 
@@ -56,7 +57,8 @@ export function domainQuery(ctx: QueryContext, state: StageState, data: () => Pr
       const encoder = await d.encoder();
       // A classifier trained with mirror images averages over the query and its mirror (same model run).
       const method = d.settings.localize?.method ?? DEFAULT_LOCALIZE_METHOD;
-      const [object] = await encoder.encode([bytes], { localize, method, maxPixels: q.maxPixels, mirror: predictor?.mirror === true });
+      const boxes = localize ? await d.boxesFor(method, [{ id: contentId(bytes), bytes }]) : undefined;
+      const [object] = await encoder.encode([bytes], { localize, method, boxes, maxPixels: q.maxPixels, mirror: predictor?.mirror === true });
       if (object!.localization) {
         const m = object!.localization.mask;
         state.report.object = { found: object!.localization.found, box: m.box, area: m.area };

@@ -191,7 +191,96 @@ function reasons(why = {}) {
   for (const c of why.concepts ?? []) out.push({ text: `${c.concept ?? c.term} ${Number(c.score).toFixed(2)}` });
   if (typeof why.joint === 'number') out.push({ text: `text model ${why.joint.toFixed(2)}` });
   for (const p of why.penalised ?? []) out.push({ text: `resembles ${p}`, cls: 'penalised' });
+  // Reasons read from the images' facts ("dog ×2", "red in person", "text: 'SALE'"), and any
+  // other signal's that comes as words.
+  for (const [k, v] of Object.entries(why)) {
+    if (['visual', 'keywords', 'concepts', 'joint', 'penalised'].includes(k)) continue;
+    for (const x of Array.isArray(v) ? v : [v]) if (typeof x === 'string' && x) out.push({ text: x });
+  }
   return out;
+}
+
+// ——— facts: what each result shows (objects, colours, text), found when it was indexed ———
+
+/** The eleven basic colour names the index stores: each has its swatch class in style.css. */
+const COLOURS = new Set(['black', 'white', 'grey', 'red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink', 'brown']);
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** Fetches the facts of a page of results and shows them on their cards; an index without facts shows nothing. */
+async function loadFacts(ids, seq) {
+  if (ids.length === 0) return;
+  let res;
+  try {
+    res = await api(`/api/facts?ids=${ids.join(',')}`);
+  } catch {
+    return; // facts are extra: a search still stands without them
+  }
+  if (seq !== state.seq) return;
+  for (const item of res.items) {
+    const card = $('results').querySelector(`.card[data-id="${item.id}"]`);
+    if (card && item.facts) renderFacts(card, item);
+  }
+}
+
+/** The facts panel (objects with counts, colour swatches, text read) and the boxes drawn over the thumbnail. */
+function renderFacts(card, { facts, counts }) {
+  const dl = card.querySelector('.facts');
+  const row = (term, ...dd) => [el('dt', { text: term }), el('dd', {}, dd)];
+  const parts = [];
+  if (facts.objects) {
+    const text = (counts ?? []).map((c) => `${c.label} ×${c.count}`).join(', ');
+    parts.push(...row('Objects', el('span', { class: 'objects', text: text || 'none found' })));
+  }
+  if (facts.colours?.length) {
+    const list = el(
+      'ul',
+      { class: 'swatches' },
+      facts.colours.map((c) =>
+        el('li', { title: `${c.name}: ${Math.round(c.share * 100)}% of the image` }, [
+          // A class, not a style attribute: the page's CSP allows no inline styles.
+          el('span', { class: `swatch${COLOURS.has(c.name) ? ` c-${c.name}` : ''}`, 'aria-hidden': 'true' }),
+          el('span', { text: c.name }),
+        ]),
+      ),
+    );
+    parts.push(...row('Colours', list));
+  }
+  if (facts.text?.length) {
+    parts.push(...row('Text', el('span', { class: 'read', text: facts.text.map((t) => `“${t.text}”`).join(' ') })));
+  }
+  dl.replaceChildren(...parts);
+  dl.hidden = parts.length === 0;
+  if (facts.objects?.length) drawBoxes(card, facts);
+}
+
+/**
+ * The objects' boxes over the thumbnail, shown while the card is hovered or focused. The SVG's
+ * viewBox is the image's own pixels and "slice" crops it exactly as the thumbnail's object-fit:
+ * cover does, so boxes land on the objects whatever the card's shape.
+ */
+function drawBoxes(card, facts) {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('class', 'boxes');
+  svg.setAttribute('viewBox', `0 0 ${facts.width} ${facts.height}`);
+  svg.setAttribute('preserveAspectRatio', 'xMidYMid slice');
+  svg.setAttribute('aria-hidden', 'true');
+  const fontSize = Math.max(facts.width, facts.height) / 22;
+  for (const o of facts.objects) {
+    const [x1, y1, x2, y2] = o.box;
+    const g = document.createElementNS(SVG, 'g');
+    g.setAttribute('class', 'box');
+    const rect = document.createElementNS(SVG, 'rect');
+    for (const [k, v] of Object.entries({ x: x1, y: y1, width: Math.max(1, x2 - x1), height: Math.max(1, y2 - y1) })) rect.setAttribute(k, String(v));
+    const label = document.createElementNS(SVG, 'text');
+    label.setAttribute('x', String(x1 + fontSize * 0.3));
+    label.setAttribute('y', String(Math.max(fontSize, y1 + fontSize)));
+    label.setAttribute('font-size', String(fontSize));
+    label.textContent = o.colours?.[0] ? `${o.label} · ${o.colours[0].name}` : o.label;
+    g.append(rect, label);
+    svg.append(g);
+  }
+  card.querySelector('.thumb svg.boxes')?.remove();
+  card.querySelector('.thumb').append(svg);
 }
 
 function renderResults(res, q) {
@@ -234,6 +323,10 @@ function renderResults(res, q) {
     return card;
   });
   grid.replaceChildren(...cards);
+  loadFacts(
+    res.results.map((r) => r.id),
+    state.seq,
+  );
   const from = q.offset + 1;
   const how =
     res.fusion === 'single'
