@@ -26,7 +26,7 @@ import type { SearchOptions } from './search/results.js';
 import type { Signal, Stage } from './search/signal.js';
 import type { RowFilter } from './search/filter.js';
 import type { ObjectWords } from './search/signals/objects.js';
-import { FactsView, sideTableFacts } from './search/facts-source.js';
+import { FactsView } from './search/facts-source.js';
 import { indexBytes, openStore, readIndexManifest, type VectorStore } from './store/index.js';
 import type { AnnSettings } from './store/lance/ann.js';
 import type { LeaseService } from './store/lease.js';
@@ -653,7 +653,11 @@ export class Collection {
 
   /** The per-image facts as search reads them, aligned with the rows of each search. */
   private factsView(): FactsView {
-    this.factsRows ??= new FactsView(sideTableFacts(this.store));
+    // The stages switched on only: one switched off keeps its facts, unread until it is back on.
+    this.factsRows ??= new FactsView({
+      version: async () => `${await (await this.factsTable()).version()}:${await this.store.version()}:${(await this.factStages()).join(',')}`,
+      all: async () => (await this.factsTable()).all(await this.factStages()),
+    });
     return this.factsRows;
   }
 

@@ -11,10 +11,7 @@ import { splitAnd, splitWhere, type RowFilter } from '../src/search/filter.js';
 import { objectScore, scoreReading } from '../src/search/signals/objects.js';
 import { printedScores } from '../src/search/signals/printed.js';
 import { FUNCTION_WORDS } from '../src/text/words.js';
-import { TextReader } from '../src/facts/text-reader.js';
 import sharp from 'sharp';
-import { createColoursReader } from '../src/facts/colours-reader.js';
-import { ObjectsReader } from '../src/facts/objects-reader.js';
 import { FLICKR_TEST_IMAGES, tempDir } from './fixtures.js';
 
 let wn: WordNet;
@@ -160,23 +157,9 @@ describe('search with facts (end to end)', () => {
     fs.mkdirSync(dir);
     for (const f of Object.values(photos)) fs.copyFileSync(path.join(FLICKR_TEST_IMAGES, f), path.join(dir, f));
     c = await Collection.open({ db: path.join(tmp.dir, 'db'), create: true });
-    await c.index([dir]);
+    // Indexed with the objects and colours stages: the real detector and colour namer.
+    await c.index([dir], { facts: ['objects', 'colours'] });
     for (const s of await c.store.fileStates()) ids[path.basename(s.path)] = s.id;
-    // The facts the objects and colours stages read (the real detector and colour namer).
-    const objects = await ObjectsReader.load();
-    const colours = createColoursReader();
-    const rows = [];
-    for (const f of Object.values(photos)) {
-      const { data, info } = await sharp(path.join(dir, f)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      const image = { data: new Uint8Array(data), width: info.width, height: info.height };
-      const found = await objects.read(image);
-      const facts: ImageFacts = { stages: { objects: objects.id, colours: colours.id }, width: info.width, height: info.height, ...found };
-      Object.assign(facts, await colours.read(image, found));
-      rows.push({ id: ids[f]!, facts: JSON.stringify(facts) });
-    }
-    await objects.close();
-    const table = await c.store.sideTable('facts', { facts: 'string' });
-    await table.put(rows);
   }, 60_000);
 
   afterAll(async () => {
@@ -244,18 +227,8 @@ describe('search by printed text (end to end)', () => {
       .toFile(path.join(dir, 'sign.jpg'));
     for (const f of ['1394368714_3bc7c19969.jpg', '3250695024_93e8ab7305.jpg']) fs.copyFileSync(path.join(FLICKR_TEST_IMAGES, f), path.join(dir, f));
     c = await Collection.open({ db: path.join(tmp.dir, 'db'), create: true });
-    await c.index([dir]);
-    // The text stage's reader (PaddleOCR) on each photo, its lines stored as the facts pass stores them.
-    const reader = await TextReader.load();
-    const rows = [];
-    for (const s of await c.store.fileStates()) {
-      const { data, info } = await sharp(s.path).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      const found = await reader.read({ data: new Uint8Array(data), width: info.width, height: info.height });
-      const facts: ImageFacts = { stages: { text: reader.id }, width: info.width, height: info.height, ...found };
-      rows.push({ id: s.id, facts: JSON.stringify(facts) });
-    }
-    await reader.close();
-    await (await c.store.sideTable('facts', { facts: 'string' })).put(rows);
+    // Indexed with the text stage: PaddleOCR reads each photo.
+    await c.index([dir], { facts: ['text'] });
   }, 60_000);
 
   afterAll(async () => {

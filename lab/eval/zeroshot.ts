@@ -10,6 +10,7 @@ import { Collection } from '../../src/collection.js';
 import type { IndexProgress } from '../../src/ingest/indexer.js';
 import { ConceptSignal, type Calibration } from '../../src/search/signals/concepts.js';
 import type { SignalWeights } from '../../src/search/query.js';
+import { BUILT_READERS } from '../../src/facts/readers.js';
 import { loadCifar10, loadFlickr8k } from './datasets.js';
 import { summarizeRanks, type CrossModalMetrics } from './cross-modal.js';
 import { summarize, type RankedQuery } from './metrics.js';
@@ -25,7 +26,7 @@ export interface ZeroShotOptions {
   textModel?: string;
   /**
    * The fact stages computed while indexing (objects, colours, text), which the objects and
-   * printed-text signals read; [] indexes without them. Default: all three.
+   * printed-text signals read; [] indexes without them. Default: every stage this build reads.
    */
   facts?: readonly string[];
   /** Signal weights for every query (e.g. { objects: 0.5 }), as `visor search --weights`. */
@@ -43,7 +44,7 @@ async function withIndex<T>(images: readonly string[], opts: ZeroShotOptions, ru
   if (opts.textModel) c.useTextModel(opts.textModel);
   try {
     const t0 = performance.now();
-    await c.index([catalogue], { onProgress: opts.onIndexProgress, facts: opts.facts ?? ['objects', 'colours', 'text'] });
+    await c.index([catalogue], { onProgress: opts.onIndexProgress, facts: opts.facts ?? BUILT_READERS });
     const indexSeconds = (performance.now() - t0) / 1000;
     return { result: await run(c), indexSeconds };
   } finally {
@@ -233,7 +234,7 @@ export async function evalFlickr8kZeroShot(opts: ZeroShotOptions & { split?: 'te
   return {
     protocol:
       `Flickr8k ${split}, zero-shot text→image: each caption queries the ${images.length} images ` +
-      `(concepts + keywords${(opts.facts ?? ['objects']).length ? ' + the facts read at index time: objects, colours, printed text' : ''}, no training); R@K = captioned image in the top K`,
+      `(concepts + keywords${(opts.facts ?? BUILT_READERS).length ? ` + the facts read at index time: ${(opts.facts ?? BUILT_READERS).join(', ')}` : ''}, no training); R@K = captioned image in the top K`,
     split,
     images: images.length,
     captions: ranks.length,

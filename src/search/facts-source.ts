@@ -4,7 +4,6 @@
  * change and then finds each row's facts by position.
  */
 import type { ImageFacts } from '../core/facts.js';
-import type { SideTableRole } from '../store/port.js';
 
 /** The collection's facts, by item id (the `facts` side table satisfies it). */
 export interface FactsSource {
@@ -40,27 +39,4 @@ export class FactsView {
       this.reading = null;
     }
   }
-}
-
-/**
- * The facts as the `facts` side table holds them (the ImageFacts as JSON per item id), read
- * through the store's side tables. Until the table exists there are no facts.
- */
-export function sideTableFacts(store: SideTableRole): FactsSource {
-  const SCHEMA = { facts: 'string' } as const;
-  const table = async () => ((await store.hasSideTable('facts')) ? store.sideTable('facts', SCHEMA) : null);
-  return {
-    async version() {
-      const t = await table();
-      return t ? t.version() : -1;
-    },
-    async all() {
-      const t = await table();
-      const out = new Map<string, ImageFacts>();
-      if (!t) return out;
-      const { ids, facts } = await t.read(['facts']);
-      ids.forEach((id, i) => out.set(id, JSON.parse(facts[i]!) as ImageFacts));
-      return out;
-    },
-  };
 }
