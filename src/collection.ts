@@ -886,9 +886,13 @@ export class Collection {
     }
   }
 
-  /** The index's version: it changes with every write (answers cached under one stay valid until then). */
+  /**
+   * The index's version: it changes with every write, to the items or to their facts (answers
+   * cached under one stay valid until then). Both counters only grow, so their sum moves with either.
+   */
   async version(): Promise<number> {
-    return this.store.version();
+    const [items, facts] = await Promise.all([this.store.version(), this.factsTable().then((t) => t.version())]);
+    return items + facts;
   }
 
   /** Indexed items by id (content hash), in the order asked; unknown ids are left out. */
