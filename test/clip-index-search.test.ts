@@ -70,7 +70,7 @@ describe('suite (c): tiny CLIP towers through index → search', () => {
   });
 
   it('embeds every image into the model’s own space beside the image features, and ranks text queries by the text tower', async () => {
-    const summary = await collection.index([photos], { space: modelDir, workers: 1 });
+    const summary = await collection.index([photos], { space: modelDir, workers: 1, facts: [] });
     expect(summary.indexed).toBe(10);
     expect(summary.spaces).toEqual([{ space: 'tiny-clip', embedded: 10, already: 0, skipped: [], interrupted: false }]);
     const stats = await collection.stats();
@@ -126,7 +126,7 @@ describe('suite (c): tiny CLIP towers through index → search', () => {
 
   it('from the command line: visor index --model <folder>, then visor search "<text>"', () => {
     const cliDb = path.join(tmp.dir, 'cli-db');
-    const idx = visor(['--db', cliDb, '--json', 'index', later, photos, '--space', modelDir, '--workers', '1', '--progress', 'none']);
+    const idx = visor(['--db', cliDb, '--json', 'index', later, photos, '--space', modelDir, '--workers', '1', '--no-facts', '--progress', 'none']);
     expect(idx.stderr).toBe('');
     expect(idx.code).toBe(0);
     const summary = JSON.parse(idx.stdout) as { spaces: Array<{ space: string; embedded: number }> };

@@ -122,7 +122,7 @@ describe('the tiny CLIP pair as the main model of a collection, against a float6
   it('1. indexes every image into the main space of the tiny model (512-d, no classes)', async () => {
     const c = collection!;
     expect(c.capabilities).toEqual({ imageEmbedding: true, classes: 0, textTower: true });
-    const summary = await c.index([photosDir], { workers: 1 });
+    const summary = await c.index([photosDir], { workers: 1, facts: [] });
     expect([summary.indexed, summary.spaces]).toEqual([10, []]);
     const stats = await c.stats();
     expect(stats).toMatchObject({ imageModel: 'tiny-clip', dimension: 512, items: 10, files: 10, spaces: [] });
@@ -326,7 +326,7 @@ describe('the tiny CLIP pair as the main model of a collection, against a float6
 
   it('the CLI: visor index --model <folder>, stats, search by text and by image, tags by id and of files with --db', () => {
     const cliDb = path.join(tmp.dir, 'cli-db');
-    const idx = visor(['--db', cliDb, '--json', 'index', photosDir, '--model', modelDir, '--workers', '1', '--progress', 'none']);
+    const idx = visor(['--db', cliDb, '--json', 'index', photosDir, '--model', modelDir, '--workers', '1', '--no-facts', '--progress', 'none']);
     expect(idx.stderr).toBe('');
     expect(idx.code).toBe(0);
     expect(JSON.parse(idx.stdout)).toMatchObject({ indexed: 10, spaces: [] });

@@ -58,10 +58,15 @@ export class ObjectsSignal implements Signal {
     const terms = ctx.text.positive;
     if (terms.length === 0 || ctx.weights[this.name] === 0) return null;
     const rows = await this.facts.rows(ctx.ids);
-    // A collection whose images no fact stage has read has nothing to say here.
-    if (!rows.some((f) => f?.objects || f?.colours)) return null;
-    const reading = await this.read(terms);
+    // Only what a stage has read can answer: object words need the objects stage, colour words
+    // the colours stage (a collection with neither has nothing to say here).
+    const hasObjects = rows.some((f) => f?.objects);
+    const hasColours = rows.some((f) => f?.colours);
+    if (!hasObjects && !hasColours) return null;
+    const all = await this.read(terms);
+    const reading: FactsReading = { objects: hasObjects ? all.objects : [], colours: hasColours ? all.colours : [] };
     if (reading.objects.length + reading.colours.length === 0) {
+      if (all.objects.length + all.colours.length > 0) return null;
       return { contributions: [], report: { name: this.name, understood: false, note: 'no object, person or colour the detector knows' } };
     }
     const scored = scoreReading(reading, rows, this.scoring);
