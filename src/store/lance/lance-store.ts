@@ -19,7 +19,7 @@ import type {
 } from '../types.js';
 import { AnnIndex, type AnnSettings } from './ann.js';
 import type { LanceDB } from './arrow.js';
-import { filterError, whereIds } from './filters.js';
+import { filterError } from './filters.js';
 import { FlatCache } from './flat-cache.js';
 import { ItemTable } from './items.js';
 import { LazyKernel } from './kernel.js';
@@ -58,7 +58,7 @@ export class LanceStore implements VectorStore {
   private readonly terms: TermStatsCache;
   private readonly spaceSet: Spaces;
   private readonly sideTables = new Set<LanceSideTable<SideSchema>>();
-  private readonly whereCache = new WhereCache();
+  private readonly whereCache: WhereCache;
 
   private constructor(
     readonly dir: string,
@@ -74,12 +74,13 @@ export class LanceStore implements VectorStore {
     this.clock = new TableVersion(table);
     const version = () => this.clock.get();
     const wrote = () => this.clock.forget();
-    this.flat = new FlatCache(table, manifest.dimension, manifest.numClasses, version, this.kernel, () => this.summary.clear());
+    this.flat = new FlatCache(table, manifest.dimension, manifest.numClasses, version, this.kernel);
     this.summary = new SummaryCache(table, this.flat, version);
     this.items = new ItemTable(table, manifest, this.summary, wrote);
     this.ann = new AnnIndex(table, version, wrote, ann);
     this.keywords = new Keywords(table, this.flat, (where, e) => this.filterError(where, e), wrote);
     this.terms = new TermStatsCache(table, version);
+    this.whereCache = new WhereCache(table, () => this.metaColumns());
     this.spaceSet = new Spaces(dir, db, manifest, saveManifest, this.flat, this.kernel, this.ann.settings, (where) => this.idsWhere(where));
   }
 
@@ -162,7 +163,7 @@ export class LanceStore implements VectorStore {
   }
 
   async idsWhere(where: string): Promise<Set<string>> {
-    return this.whereCache.get(where, await this.clock.get(), () => whereIds(this.table, where, () => this.metaColumns()));
+    return this.whereCache.get(where, await this.clock.get());
   }
 
   matchingIds(where: string): Promise<Set<string>> {
