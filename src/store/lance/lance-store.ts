@@ -71,7 +71,7 @@ export class LanceStore implements VectorStore {
     /** The exact kernel: this store's own, or one its opener shares between stores (and closes). */
     private readonly kernel: LazyKernel = new LazyKernel(),
   ) {
-    this.clock = new TableVersion(table);
+    this.clock = new TableVersion(table, () => this.moved());
     const version = () => this.clock.get();
     const wrote = () => this.clock.forget();
     this.flat = new FlatCache(table, manifest.dimension, manifest.numClasses, version, this.kernel);
@@ -86,6 +86,16 @@ export class LanceStore implements VectorStore {
 
   get dimension(): number {
     return this.manifest.dimension;
+  }
+
+  /**
+   * The table has moved on: what is held of it (the vectors, and the page records and term
+   * statistics that go with them) starts taking in the new rows now, beside whatever noticed —
+   * a search, whose own reads (its query item's vector) go on meanwhile instead of before.
+   */
+  private moved(): void {
+    if (this.flat.current) this.flat.get().catch(() => undefined);
+    if (this.terms.held) this.terms.get().catch(() => undefined);
   }
 
   static async open(dir: string, opts: LanceStoreOptions): Promise<LanceStore> {

@@ -27,6 +27,11 @@ export class TermStatsCache {
     this.tracked = new Tracked(table, { all: () => this.readAll(), appended: (held, a) => this.readAppended(held, a) });
   }
 
+  /** Whether statistics were read (and are kept up). */
+  get held(): boolean {
+    return this.tracked.latest !== null;
+  }
+
   async get(): Promise<TermStats> {
     return this.tracked.get(await this.version());
   }

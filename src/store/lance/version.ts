@@ -5,15 +5,22 @@ import type { LanceDB } from './arrow.js';
  * loop for milliseconds (measured: 2–9 ms for one call in ten under a search load), and a
  * search asks several times (answer cache, vectors, expansion, page records). Writes through
  * this store forget it at once; another process's writes already take up to the connection's
- * read-consistency interval (1 s) to be seen, and this adds at most a tenth of that.
+ * read-consistency interval to be seen (a second for a local index, a quarter of the consistency
+ * interval for a shard on object storage), and this adds at most 100 ms.
  */
 const VERSION_REUSE_MS = 100;
 
 /** The items table's version as last asked, shared by reads for VERSION_REUSE_MS; every write forgets it. */
 export class TableVersion {
   private read: { at: number; version: Promise<number> } | null = null;
+  /** The version last read (-1: none yet). */
+  private last = -1;
 
-  constructor(private readonly table: LanceDB.Table) {}
+  constructor(
+    private readonly table: LanceDB.Table,
+    /** Called when a read finds the table has moved on (another process's commit, or a write here). */
+    private readonly moved: (version: number) => void = () => undefined,
+  ) {}
 
   /** The table's version: it changes with every write, so it keys caches of search answers. */
   get(): Promise<number> {
@@ -21,7 +28,14 @@ export class TableVersion {
     if (this.read && now - this.read.at < VERSION_REUSE_MS) return this.read.version;
     const read = { at: now, version: this.table.version() };
     this.read = read;
-    read.version.catch(() => this.read === read && (this.read = null));
+    read.version.then(
+      (v) => {
+        if (v === this.last) return;
+        this.last = v;
+        this.moved(v);
+      },
+      () => this.read === read && (this.read = null),
+    );
     return read.version;
   }
 
