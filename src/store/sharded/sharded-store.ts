@@ -231,7 +231,15 @@ export class ShardedStore implements VectorStore {
   async vectors(): Promise<{ ids: readonly string[]; matrix: Float32Array }> {
     const parts = await this.all((s) => s.vectors());
     const joined = this.joined.join(parts.map((p) => p.ids));
-    return { ids: joined.ids, matrix: this.vectorsMatrix.stack(parts.map((p) => p.matrix)) };
+    // Stacked (a copy of every shard's vectors, again after any shard's commit) only when read:
+    // a search that scores every item asks for the ids alone.
+    const stacked = this.vectorsMatrix;
+    return {
+      ids: joined.ids,
+      get matrix() {
+        return stacked.stack(parts.map((p) => p.matrix));
+      },
+    };
   }
 
   async probabilities(): Promise<{ ids: readonly string[]; matrix: Float32Array; classes: number }> {
