@@ -17,6 +17,7 @@ import type {
   VectorSearchOptions,
 } from '../types.js';
 import { rescoreKeywords } from './keywords.js';
+import { Lookout } from './lookout.js';
 import type { ManifestObject } from './manifest-object.js';
 import { mergeBatches, mergeHits } from './merge.js';
 import { needsQueue, type Rewrites } from './rewrites.js';
@@ -39,6 +40,8 @@ export class ShardedStore implements VectorStore {
   private readonly vectorsMatrix = new StackedMatrix();
   private readonly probsMatrix = new StackedMatrix();
   private readonly sideTables = new Set<SideTable<SideSchema>>();
+  /** Looks at every shard for other nodes' commits (null: each shard looks by itself). */
+  private readonly lookout: Lookout | null;
   /** Manifest writes scheduled by saveSettings (a synchronous call), awaited by close(). */
   private manifestWrites: Promise<void> = Promise.resolve();
   private manifestError: Error | null = null;
@@ -51,7 +54,18 @@ export class ShardedStore implements VectorStore {
     private readonly rewrites: Rewrites,
     private readonly notice: (message: string) => void,
     private readonly release: () => Promise<void>,
-  ) {}
+    /** How often every shard is looked at for other nodes' commits, all at once (undefined: each shard by itself). */
+    lookMs?: number,
+  ) {
+    // A shard's version read after its look starts reading in its new rows (see LanceStore).
+    const lookAll = async () => {
+      await this.all(async (s) => {
+        await s.refresh();
+        return s.version();
+      });
+    };
+    this.lookout = lookMs === undefined ? null : new Lookout(lookAll, lookMs);
+  }
 
   get dimension(): number {
     return this.manifest.dimension;
@@ -103,6 +117,7 @@ export class ShardedStore implements VectorStore {
   }
 
   async version(): Promise<number> {
+    await this.lookout?.asked();
     // Shard versions only grow, so their sum changes whenever any shard does.
     return (await this.all((s) => s.version())).reduce((a, b) => a + b, 0);
   }
@@ -377,6 +392,7 @@ export class ShardedStore implements VectorStore {
   }
 
   async close(): Promise<void> {
+    await this.lookout?.close();
     await this.manifestWrites;
     for (const t of this.sideTables) t.close();
     this.sideTables.clear();
