@@ -40,6 +40,8 @@ export class FlatCache {
   private readonly followers: Follower[] = [];
   private readonly vectorRows = new GrowingFloats();
   private readonly probRows = new GrowingFloats();
+  /** The rows each appended read added, for the followers, once the read is kept. */
+  private readonly added = new WeakMap<Flat, { rows: Arrow.Table | null; wanted: Array<readonly string[] | null> }>();
 
   constructor(
     private readonly table: LanceDB.Table,
@@ -48,7 +50,11 @@ export class FlatCache {
     private readonly version: () => Promise<number>,
     private readonly kernel: LazyKernel,
   ) {
-    this.tracked = new Tracked(table, { all: (v) => this.readAll(v), appended: (held, a, v) => this.readAppended(held, a, v) });
+    this.tracked = new Tracked(table, {
+      all: (v) => this.readAll(v),
+      appended: (held, a, v) => this.readAppended(held, a, v),
+      kept: (held, next) => this.kept(held, next),
+    });
   }
 
   /** Keeps `f` up with the vectors (see Follower). */
@@ -91,8 +97,14 @@ export class FlatCache {
       if (rows.numRows !== appended.count) return null; // not the rows counted: read everything
     }
     const next = rows ? this.add(held, version, rows, probs) : { ...held, version };
-    this.followers.forEach((f, i) => (wanted[i] ? f.extend(held, next, rows) : f.reset()));
+    this.added.set(next, { rows, wanted });
     return next;
+  }
+
+  private kept(held: Flat, next: Flat): void {
+    const a = this.added.get(next);
+    this.added.delete(next);
+    this.followers.forEach((f, i) => (a?.wanted[i] ? f.extend(held, next, a.rows) : f.reset()));
   }
 
   /** `base`'s rows (null: none) and then `tbl`'s, as of `version`; `base` itself is left as it is. */

@@ -5,8 +5,14 @@ import { readAppended, type Appended, type Mark } from './appends.js';
 export interface TrackedReads<T> {
   /** The value from every row, with the mark of what was read (null: unknown, the next version reads everything again). */
   all(version: number): Promise<{ value: T; mark: Mark | null }>;
-  /** `held` with the rows appended since it was read; null: read everything instead. `held` itself is left as it is. */
+  /**
+   * `held` with the rows appended since it was read; null: read everything instead. `held`
+   * itself is left as it is, and so is anything else: the value may yet be dropped (a commit
+   * seen midway, see readAppended), and is read again.
+   */
   appended(held: T, appended: Appended, version: number): Promise<T | null>;
+  /** Called when a value appended() made is kept. */
+  kept?(held: T, value: T): void;
 }
 
 interface Read<T> {
@@ -53,7 +59,10 @@ export class Tracked<T> {
     if (prev?.mark) {
       const held = prev.value;
       const up = await readAppended(this.table, prev.mark, (a) => this.reads.appended(held, a, version));
-      if (up) return up;
+      if (up) {
+        this.reads.kept?.(held, up.value);
+        return up;
+      }
     }
     // Let the old value go before reading everything again (a matrix of vectors can be large).
     prev = null;
