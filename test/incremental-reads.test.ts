@@ -63,6 +63,12 @@ async function view(store: LanceStore, query: Float32Array) {
     matrix: Array.from(v.matrix),
     probs: { ids: [...p.ids], matrix: Array.from(p.matrix) },
     items: await store.getItems(v.ids),
+    // Read by their rows' positions in the vectors held (the last rows too: those appended).
+    withVectors: (await store.getItemsWithVectors([...v.ids].reverse().slice(0, 8))).map((it) => ({
+      ...it,
+      vector: Array.from(it.vector),
+      probs: Array.from(it.probs),
+    })),
     even: sorted(await store.idsWhere("category = 'even'")),
     cheap: sorted(await store.idsWhere('price < 12')),
     terms: { docs: terms.docs, totalLength: terms.totalLength, df: [...terms.df].sort(([a], [b]) => (a < b ? -1 : 1)) },
