@@ -1,14 +1,14 @@
-/** How long after the store was last asked its version the lookout keeps looking by itself. */
+/** How long after the store was last asked its version (or searched) the lookout keeps looking by itself. */
 const KEEP_LOOKING_MS = 10_000;
 
 /**
  * Looks at every shard for other nodes' commits at once, every `everyMs`. While the store is in
- * use (asked its version in the last ten seconds: a node serving searches), in the background:
- * a commit is noticed, and its rows read in (each shard's read-ahead, see LanceStore), on the
- * lookout's clock rather than at the next search, which no look then holds up. In line, before
- * the version is read, when the last look is twice that old (the first search after a pause).
- * Every shard at once, not each at a moment of its own: a batch of new images spans shards, and a
- * search would otherwise see it shard by shard, one look after another.
+ * use (asked its version, or searched, in the last ten seconds: a node serving searches), in the
+ * background: a commit is noticed, and its rows read in (each shard's read-ahead, see
+ * LanceStore), on the lookout's clock rather than at the next search, which no look then holds
+ * up. In line, before the version is read, when the last look is twice that old (the first
+ * search after a pause). Every shard at once, not each at a moment of its own: a batch of new
+ * images spans shards, and a search would otherwise see it shard by shard, one look after another.
  */
 export class Lookout {
   private lookedAt = -Infinity;
@@ -25,7 +25,7 @@ export class Lookout {
     private readonly keepMs = KEEP_LOOKING_MS,
   ) {}
 
-  /** Before the store's version is read: looks now if the last look is too old, and keeps looking meanwhile. */
+  /** Before the store's version is read (or a search made): looks now if the last look is too old, and keeps looking meanwhile. */
   async asked(): Promise<void> {
     if (this.closed) return;
     this.askedAt = performance.now();

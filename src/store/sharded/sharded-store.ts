@@ -228,6 +228,7 @@ export class ShardedStore implements VectorStore {
 
   async search(query: Float32Array, opts: VectorSearchOptions): Promise<VectorHit[]> {
     if (query.length !== this.dimension) throw wrongDimension(query.length, this.dimension);
+    await this.lookout?.asked();
     const [lists, ann] = await Promise.all([this.all((s) => s.search(query, opts)), opts.exact ? [] : this.all((s) => s.annActive())]);
     if (!ann.some(Boolean)) return mergeHits(lists, opts.k);
     // A shard answered from its approximate index: every candidate is scored again against its
@@ -238,12 +239,14 @@ export class ShardedStore implements VectorStore {
   }
 
   async searchMany(queries: Float32Array, count: number, opts: VectorSearchOptions): Promise<BatchHits> {
+    await this.lookout?.asked();
     const parts = await this.all((s) => s.searchMany(queries, count, opts));
     const joined = this.joined.join(parts.map((p) => p.ids));
     return mergeBatches(parts, joined.offsets, joined.ids, count, opts.k);
   }
 
   async vectors(): Promise<{ ids: readonly string[]; matrix: Float32Array }> {
+    await this.lookout?.asked();
     const parts = await this.all((s) => s.vectors());
     const joined = this.joined.join(parts.map((p) => p.ids));
     // Stacked (a copy of every shard's vectors, again after any shard's commit) only when read:
@@ -273,6 +276,7 @@ export class ShardedStore implements VectorStore {
   // --- Keywords ---
 
   async keywordSearch(text: string, opts: { k: number; where?: string }): Promise<VectorHit[]> {
+    await this.lookout?.asked();
     const k = opts.k * KEYWORD_OVERSAMPLE + 20;
     const [candidates, stats] = await Promise.all([this.all((s) => s.keywordCandidates(text, { k, where: opts.where })), this.all((s) => s.termStats())]);
     const hits = rescoreKeywords(candidates.flat(), text, {
