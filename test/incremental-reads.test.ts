@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readAppended, type Mark } from '../src/store/lance/appends.js';
-import { lancedb } from '../src/store/lance/arrow.js';
+import { readAppended, sameRows, type Mark } from '../src/store/lance/appends.js';
+import { lancedb, type Arrow } from '../src/store/lance/arrow.js';
 import { LanceStore } from '../src/store/lance-store.js';
 import { readManifest } from '../src/store/manifest.js';
 import type { ItemWithVectors } from '../src/store/types.js';
@@ -183,6 +183,22 @@ describe('incremental reads', () => {
     expect(await ids(afterDelete)).toBeNull(); // an update: deleted, appended again
     const afterUpdate: Mark = { rows: 9, fragment: 4 };
     expect(await ids(afterUpdate)).toEqual({ ids: [], mark: afterUpdate });
+
+    // A commit while the appended rows are read: the read holds the table as listed, the next read the rest.
+    await table.add(rows(20, 2));
+    const during = await readAppended(table, afterUpdate, async (a) => {
+      await table.add(rows(30, 1));
+      const tbl = (await table.query().where(a.filter).select(['id']).withRowId().toArrow()) as unknown as Arrow.Table;
+      return sameRows(tbl, a) ? Array.from({ length: tbl.numRows }, (_, r) => String(tbl.getChild('id')!.get(r))) : null;
+    });
+    expect(during).toEqual({ value: ['r20', 'r21'], mark: { rows: 11, fragment: 5 } });
+    expect(await ids(during!.mark)).toEqual({ ids: ['r30'], mark: { rows: 12, fragment: 6 } });
+    // A listed row deleted before the reader gets to it: the reader sees it missing.
+    const gone = await readAppended(table, during!.mark, async (a) => {
+      await table.delete("id = 'r30'");
+      return sameRows((await table.query().where(a.filter).withRowId().toArrow()) as unknown as Arrow.Table, a) ? [] : null;
+    });
+    expect(gone).toBeNull();
     await table.optimize();
     expect(await ids(afterUpdate)).toBeNull(); // compacted: every row moved
   });

@@ -1,6 +1,6 @@
 import { float16ToFloat32 } from '../float16.js';
 import type { BatchHits, VectorSearchOptions } from '../types.js';
-import { markOf, type Appended, type Mark } from './appends.js';
+import { markOf, sameRows, type Appended, type Mark } from './appends.js';
 import { rowIdHalves, type Arrow, type LanceDB } from './arrow.js';
 import { GrowingFloats } from './growing.js';
 import type { LazyKernel } from './kernel.js';
@@ -94,7 +94,7 @@ export class FlatCache {
         .select([...columns])
         .withRowId()
         .toArrow()) as unknown as Arrow.Table;
-      if (rows.numRows !== appended.count) return null; // not the rows counted: read everything
+      if (!sameRows(rows, appended)) return null; // the table moved on meanwhile: read everything
     }
     const next = rows ? this.add(held, version, rows, probs) : { ...held, version };
     this.added.set(next, { rows, wanted });

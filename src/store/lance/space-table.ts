@@ -1,7 +1,7 @@
 import { checkSpaceName } from '../errors.js';
 import type { ExactKernel } from '../exact-kernel.js';
 import { arrow, fixedSizeList, lancedb, type Arrow, type LanceDB } from './arrow.js';
-import { markOf } from './appends.js';
+import { markOf, sameRows } from './appends.js';
 import { idList } from './filters.js';
 import { GrowingFloats } from './growing.js';
 import { Tracked } from './tracked.js';
@@ -41,8 +41,8 @@ export class SpaceTable {
       },
       appended: async (held, a) => {
         if (a.count === 0) return held;
-        const tbl = (await this.table.query().where(a.filter).select(['id', 'vector']).toArrow()) as unknown as Arrow.Table;
-        return tbl.numRows === a.count ? this.held(held, tbl) : null;
+        const tbl = (await this.table.query().where(a.filter).select(['id', 'vector']).withRowId().toArrow()) as unknown as Arrow.Table;
+        return sameRows(tbl, a) ? this.held(held, tbl) : null;
       },
     });
   }

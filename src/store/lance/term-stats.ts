@@ -1,5 +1,5 @@
 import { analyze } from '../keyword-analysis.js';
-import { markOf, type Appended, type Mark } from './appends.js';
+import { markOf, sameRows, type Appended, type Mark } from './appends.js';
 import type { Arrow, LanceDB } from './arrow.js';
 import { Tracked } from './tracked.js';
 
@@ -43,8 +43,8 @@ export class TermStatsCache {
 
   private async readAppended(held: TermStats, appended: Appended): Promise<TermStats | null> {
     if (appended.count === 0) return held;
-    const tbl = (await this.table.query().where(appended.filter).select(['search_text']).toArrow()) as unknown as Arrow.Table;
-    if (tbl.numRows !== appended.count) return null;
+    const tbl = (await this.table.query().where(appended.filter).select(['search_text']).withRowId().toArrow()) as unknown as Arrow.Table;
+    if (!sameRows(tbl, appended)) return null;
     // A copy: the statistics held may be in use.
     return count(tbl, { docs: held.docs, totalLength: held.totalLength, df: new Map(held.df) });
   }

@@ -3,12 +3,11 @@ import { readAppended, type Appended, type Mark } from './appends.js';
 
 /** How a Tracked value is read: from every row, or from the one before and the rows appended since. */
 export interface TrackedReads<T> {
-  /** The value from every row, with the mark of what was read (null: unknown, the next version reads everything again). */
-  all(version: number): Promise<{ value: T; mark: Mark | null }>;
+  /** The value from every row, with the mark of what was read. */
+  all(version: number): Promise<{ value: T; mark: Mark }>;
   /**
-   * `held` with the rows appended since it was read; null: read everything instead. `held`
-   * itself is left as it is, and so is anything else: the value may yet be dropped (a commit
-   * seen midway, see readAppended), and is read again.
+   * `held` with the rows appended since it was read (checked with sameRows); null: read
+   * everything instead. `held` itself is left as it is, and so is anything else (see kept).
    */
   appended(held: T, appended: Appended, version: number): Promise<T | null>;
   /** Called when a value appended() made is kept. */
@@ -17,7 +16,7 @@ export interface TrackedReads<T> {
 
 interface Read<T> {
   value: T;
-  mark: Mark | null;
+  mark: Mark;
 }
 
 /**
@@ -56,7 +55,7 @@ export class Tracked<T> {
   private async update(before: Promise<Read<T>> | null, version: number): Promise<Read<T>> {
     let prev = before ? await before.catch(() => null) : null;
     before = null;
-    if (prev?.mark) {
+    if (prev) {
       const held = prev.value;
       const up = await readAppended(this.table, prev.mark, (a) => this.reads.appended(held, a, version));
       if (up) {
