@@ -1,4 +1,5 @@
 import { CORE_COLUMN_SET } from '../columns.js';
+import { checkItemIds } from '../errors.js';
 import type { FileState, ItemWithVectors, Manifest, MetaColumnType, StoredItem } from '../types.js';
 import { arrow, type Arrow, type LanceDB } from './arrow.js';
 import { idList } from './filters.js';
@@ -57,10 +58,13 @@ export class ItemTable {
 
   async getItemsWithVectors(ids: readonly string[]): Promise<ItemWithVectors[]> {
     if (ids.length === 0) return [];
-    const rows = await this.table
-      .query()
-      .where(`id IN (${idList(ids)})`)
-      .toArray();
+    checkItemIds(ids); // found by position or not, a malformed id is the caller's mistake
+    const rows =
+      (await this.summary.wholeRowsByPosition(ids)) ??
+      (await this.table
+        .query()
+        .where(`id IN (${idList(ids)})`)
+        .toArray());
     const byId = new Map<string, ItemWithVectors>();
     for (const r of rows) {
       const item = rowToItemWithVectors(r);

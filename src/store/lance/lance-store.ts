@@ -19,7 +19,7 @@ import type {
 } from '../types.js';
 import { AnnIndex, type AnnSettings } from './ann.js';
 import type { LanceDB } from './arrow.js';
-import { filterError, whereIds } from './filters.js';
+import { filterError } from './filters.js';
 import { FlatCache } from './flat-cache.js';
 import { ItemTable } from './items.js';
 import { LazyKernel } from './kernel.js';
@@ -58,7 +58,7 @@ export class LanceStore implements VectorStore {
   private readonly terms: TermStatsCache;
   private readonly spaceSet: Spaces;
   private readonly sideTables = new Set<LanceSideTable<SideSchema>>();
-  private readonly whereCache = new WhereCache();
+  private readonly whereCache: WhereCache;
 
   private constructor(
     readonly dir: string,
@@ -70,21 +70,34 @@ export class LanceStore implements VectorStore {
     private readonly saveManifest: (m: Manifest) => void,
     /** The exact kernel: this store's own, or one its opener shares between stores (and closes). */
     private readonly kernel: LazyKernel = new LazyKernel(),
+    /** The items table looked at for commits by the opener (see LanceAt.itemsCheckSeconds), on this connection. */
+    private readonly check?: { seconds: number; db: LanceDB.Connection },
   ) {
-    this.clock = new TableVersion(table);
+    this.clock = new TableVersion(table, () => this.moved(), check ? check.seconds * 1000 : null);
     const version = () => this.clock.get();
     const wrote = () => this.clock.forget();
-    this.flat = new FlatCache(table, manifest.dimension, manifest.numClasses, version, this.kernel, () => this.summary.clear());
+    this.flat = new FlatCache(table, manifest.dimension, manifest.numClasses, version, this.kernel);
     this.summary = new SummaryCache(table, this.flat, version);
     this.items = new ItemTable(table, manifest, this.summary, wrote);
     this.ann = new AnnIndex(table, version, wrote, ann);
     this.keywords = new Keywords(table, this.flat, (where, e) => this.filterError(where, e), wrote);
     this.terms = new TermStatsCache(table, version);
+    this.whereCache = new WhereCache(table, () => this.metaColumns());
     this.spaceSet = new Spaces(dir, db, manifest, saveManifest, this.flat, this.kernel, this.ann.settings, (where) => this.idsWhere(where));
   }
 
   get dimension(): number {
     return this.manifest.dimension;
+  }
+
+  /**
+   * The table has moved on: what is held of it (the vectors, and the page records and term
+   * statistics that go with them) starts taking in the new rows now, beside whatever noticed —
+   * a search, whose own reads (its query item's vector) go on meanwhile instead of before.
+   */
+  private moved(): void {
+    if (this.flat.current) this.flat.get().catch(() => undefined);
+    if (this.terms.held) this.terms.get().catch(() => undefined);
   }
 
   static async open(dir: string, opts: LanceStoreOptions): Promise<LanceStore> {
@@ -97,8 +110,9 @@ export class LanceStore implements VectorStore {
    * holds and persists: e.g. one shard of a collection in object storage.
    */
   static async openAt(at: LanceAt, opts: { ann?: Partial<AnnSettings>; kernel?: LazyKernel } = {}): Promise<LanceStore> {
-    const { db, table } = await openItems(at);
-    return new LanceStore(at.uri, db, table, at.manifest, opts.ann, at.saveManifest, opts.kernel);
+    const { db, table, itemsDb } = await openItems(at);
+    const check = itemsDb ? { seconds: at.itemsCheckSeconds!, db: itemsDb } : undefined;
+    return new LanceStore(at.uri, db, table, at.manifest, opts.ann, at.saveManifest, opts.kernel, check);
   }
 
   saveSettings(settings: Record<string, unknown>): void {
@@ -108,7 +122,8 @@ export class LanceStore implements VectorStore {
 
   // --- Items ---
 
-  count(): Promise<number> {
+  async count(): Promise<number> {
+    await this.clock.due();
     return this.items.count();
   }
 
@@ -117,19 +132,21 @@ export class LanceStore implements VectorStore {
   }
 
   async refresh(): Promise<void> {
-    await this.table.checkoutLatest();
-    this.clock.forget();
+    await this.clock.check();
   }
 
-  fileStates(): Promise<FileState[]> {
+  async fileStates(): Promise<FileState[]> {
+    await this.clock.due();
     return this.items.fileStates();
   }
 
-  getItems(ids: readonly string[]): Promise<StoredItem[]> {
+  async getItems(ids: readonly string[]): Promise<StoredItem[]> {
+    await this.clock.due();
     return this.items.getItems(ids);
   }
 
-  getItemsWithVectors(ids: readonly string[]): Promise<ItemWithVectors[]> {
+  async getItemsWithVectors(ids: readonly string[]): Promise<ItemWithVectors[]> {
+    await this.clock.due();
     return this.items.getItemsWithVectors(ids);
   }
 
@@ -147,7 +164,8 @@ export class LanceStore implements VectorStore {
     await this.spaceSet.deleteItems(ids);
   }
 
-  metaColumns(): Promise<Record<string, MetaColumnType>> {
+  async metaColumns(): Promise<Record<string, MetaColumnType>> {
+    await this.clock.due();
     return this.items.metaColumns();
   }
 
@@ -162,7 +180,7 @@ export class LanceStore implements VectorStore {
   }
 
   async idsWhere(where: string): Promise<Set<string>> {
-    return this.whereCache.get(where, await this.clock.get(), () => whereIds(this.table, where, () => this.metaColumns()));
+    return this.whereCache.get(where, await this.clock.get());
   }
 
   matchingIds(where: string): Promise<Set<string>> {
@@ -173,6 +191,7 @@ export class LanceStore implements VectorStore {
 
   async search(query: Float32Array, opts: VectorSearchOptions): Promise<VectorHit[]> {
     if (query.length !== this.dimension) throw wrongDimension(query.length, this.dimension);
+    await this.clock.due();
     const ann = opts.exact ? null : await this.ann.info();
     if (ann) return this.ann.search(query, opts, (where, e) => this.filterError(where, e));
     const top = await this.flat.topK(query, 1, opts, (where) => this.idsWhere(where));
@@ -203,16 +222,19 @@ export class LanceStore implements VectorStore {
 
   // --- Keywords ---
 
-  keywordSearch(text: string, opts: { k: number; where?: string }): Promise<VectorHit[]> {
+  async keywordSearch(text: string, opts: { k: number; where?: string }): Promise<VectorHit[]> {
+    await this.clock.due();
     return this.keywords.search(text, opts);
   }
 
-  keywordRows(text: string, k: number, ids: readonly string[]): Promise<KeywordRows | null> {
+  async keywordRows(text: string, k: number, ids: readonly string[]): Promise<KeywordRows | null> {
+    await this.clock.due();
     return this.keywords.rows(text, k, ids);
   }
 
   /** keywordSearch's hits with their search_text: a sharded store re-scores them with the whole collection's statistics. */
-  keywordCandidates(text: string, opts: { k: number; where?: string }): Promise<Array<{ id: string; score: number; text: string }>> {
+  async keywordCandidates(text: string, opts: { k: number; where?: string }): Promise<Array<{ id: string; score: number; text: string }>> {
+    await this.clock.due();
     return this.keywords.candidates(text, opts);
   }
 
@@ -252,7 +274,8 @@ export class LanceStore implements VectorStore {
     this.ann.tune(settings);
   }
 
-  stats(): Promise<StoreStats> {
+  async stats(): Promise<StoreStats> {
+    await this.clock.due();
     return storeStats(this.items, this.ann, () => this.version());
   }
 
@@ -306,6 +329,7 @@ export class LanceStore implements VectorStore {
     this.terms.clear();
     if (!this.kernel.shared) await this.kernel.close();
     this.table.close();
+    this.check?.db.close();
     this.db.close();
   }
 }

@@ -66,26 +66,40 @@ export interface LanceAt {
   storageOptions?: Record<string, string>;
   /** How often reads look for other processes' commits, in seconds (default 1). */
   readConsistencySeconds?: number;
+  /**
+   * Where given, LanceDB does not look for other processes' commits to the items table, at any
+   * read (a search's reads would stop midway to look, and see the table move on): the opener
+   * looks (LanceStore.refresh()) about this often, in seconds, at moments of its choosing (a
+   * sharded store: every shard at once); the store's reads look only when twice this has passed
+   * with no look (see TableVersion).
+   */
+  itemsCheckSeconds?: number;
   /** What the index was built with, checked by the caller; changes (settings, spaces) go to saveManifest. */
   manifest: Manifest;
   /** Persists manifest changes (settings, spaces), wherever the caller keeps the manifest. */
   saveManifest: (m: Manifest) => void;
 }
 
-/** The items table at a URI, opened or created, and migrated to the current schema (the manifest's schemaVersion follows). */
-export async function openItems(at: LanceAt): Promise<{ db: LanceDB.Connection; table: LanceDB.Table }> {
-  const db = await lancedb.connect(at.uri, {
-    readConsistencyInterval: at.readConsistencySeconds ?? 1,
-    ...(at.storageOptions ? { storageOptions: at.storageOptions } : {}),
-  });
+/**
+ * The items table at a URI, opened or created, and migrated to the current schema (the
+ * manifest's schemaVersion follows); with `itemsCheckSeconds`, on a connection of its own
+ * (`itemsDb`) that never looks for commits by itself.
+ */
+export async function openItems(at: LanceAt): Promise<{ db: LanceDB.Connection; table: LanceDB.Table; itemsDb?: LanceDB.Connection }> {
+  const storage = at.storageOptions ? { storageOptions: at.storageOptions } : {};
+  const db = await lancedb.connect(at.uri, { readConsistencyInterval: at.readConsistencySeconds ?? 1, ...storage });
+  let itemsDb: LanceDB.Connection | undefined;
   try {
-    const names = await db.tableNames();
+    if (at.itemsCheckSeconds !== undefined) itemsDb = await lancedb.connect(at.uri, storage);
+    const on = itemsDb ?? db;
+    const names = await on.tableNames();
     const table = names.includes(ITEMS_TABLE)
-      ? await db.openTable(ITEMS_TABLE)
-      : await db.createEmptyTable(ITEMS_TABLE, coreSchema(at.manifest.dimension, at.manifest.numClasses), { existOk: true });
+      ? await on.openTable(ITEMS_TABLE)
+      : await on.createEmptyTable(ITEMS_TABLE, coreSchema(at.manifest.dimension, at.manifest.numClasses), { existOk: true });
     if (at.manifest.schemaVersion < SCHEMA_VERSION) await migrate(table, at.manifest);
-    return { db, table };
+    return { db, table, ...(itemsDb ? { itemsDb } : {}) };
   } catch (e) {
+    itemsDb?.close();
     db.close();
     throw e;
   }

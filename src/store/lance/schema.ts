@@ -4,8 +4,8 @@ import { arrow, fixedSizeList, type Arrow } from './arrow.js';
 /** The items table: one row per unique image content. */
 export const ITEMS_TABLE = 'items';
 
-/** Every core column but the vectors: what item records are read from. */
-export const SUMMARY_COLUMNS = CORE_COLUMNS.filter((c) => c !== 'vector' && c !== 'probs');
+/** Every core column but the vectors and the keyword text (no record shows it): what item records are read from. */
+export const SUMMARY_COLUMNS = CORE_COLUMNS.filter((c) => c !== 'vector' && c !== 'probs' && c !== 'search_text');
 
 /**
  * The items table of a new index. An image model without a classifier (numClasses 0, e.g. a

@@ -1,7 +1,10 @@
 import { checkSpaceName } from '../errors.js';
 import type { ExactKernel } from '../exact-kernel.js';
 import { arrow, fixedSizeList, lancedb, type Arrow, type LanceDB } from './arrow.js';
+import { markOf, sameRows } from './appends.js';
 import { idList } from './filters.js';
+import { GrowingFloats } from './growing.js';
+import { Tracked } from './tracked.js';
 
 /** Space names are model ids: they become table names (`space_<name>`). */
 export function spaceTableName(name: string): string {
@@ -9,8 +12,7 @@ export function spaceTableName(name: string): string {
   return `space_${name}`;
 }
 
-interface Cache {
-  version: number;
+interface Vectors {
   ids: string[];
   rowOf: Map<string, number>;
   matrix: Float32Array;
@@ -21,14 +23,29 @@ interface Cache {
  * so rows survive an item's paths changing and are deleted with the item.
  */
 export class SpaceTable {
-  private cache: Cache | null = null;
+  /** The vectors in memory, kept up with appended rows (see Tracked). */
+  private readonly cache: Tracked<Vectors>;
+  private readonly rows = new GrowingFloats();
   private annKnown: { version: number; has: boolean } | null = null;
 
   private constructor(
     readonly name: string,
     readonly dimension: number,
     private readonly table: LanceDB.Table,
-  ) {}
+  ) {
+    this.cache = new Tracked(table, {
+      all: async () => {
+        this.rows.clear();
+        const tbl = (await this.table.query().select(['id', 'vector']).withRowId().toArrow()) as unknown as Arrow.Table;
+        return { value: this.held(null, tbl), mark: markOf(tbl) };
+      },
+      appended: async (held, a) => {
+        if (a.count === 0) return held;
+        const tbl = (await this.table.query().where(a.filter).select(['id', 'vector']).withRowId().toArrow()) as unknown as Arrow.Table;
+        return sameRows(tbl, a) ? this.held(held, tbl) : null;
+      },
+    });
+  }
 
   static async open(db: LanceDB.Connection, name: string, dimension: number): Promise<SpaceTable> {
     const tableName = spaceTableName(name);
@@ -64,28 +81,31 @@ export class SpaceTable {
     for (let i = 0; i < ids.length; i += 500) await this.table.delete(`id IN (${idList(ids.slice(i, i + 500))})`);
   }
 
-  /** Every vector in memory, reloaded when the table has changed. */
+  /** Every vector in memory, as of the table's version now. */
   async vectors(): Promise<{ ids: readonly string[]; rowOf: ReadonlyMap<string, number>; matrix: Float32Array }> {
-    const version = await this.table.version();
-    if (this.cache?.version === version) return this.cache;
-    this.cache = null;
+    return this.cache.get(await this.table.version());
+  }
+
+  /** `base`'s rows (null: none) and then `tbl`'s; `base` itself is left as it is. */
+  private held(base: Vectors | null, tbl: Arrow.Table): Vectors {
     const dim = this.dimension;
-    const tbl = (await this.table.query().select(['id', 'vector']).toArrow()) as unknown as Arrow.Table;
-    const matrix = new Float32Array(tbl.numRows * dim);
-    const ids: string[] = [];
+    const first = base?.ids.length ?? 0;
+    const matrix = this.rows.grow(base?.matrix ?? null, (first + tbl.numRows) * dim);
+    const added: string[] = [];
     for (const batch of tbl.batches) {
       const idCol = batch.getChild('id')!;
       let row = 0;
       for (const d of batch.getChild('vector')!.data) {
         const child = d.children[0]!;
         const start = child.offset + d.offset * dim;
-        matrix.set((child.values as Float32Array).subarray(start, start + d.length * dim), ids.length * dim);
-        for (let i = 0; i < d.length; i++) ids.push(String(idCol.get(row + i)));
+        matrix.set((child.values as Float32Array).subarray(start, start + d.length * dim), (first + added.length) * dim);
+        for (let i = 0; i < d.length; i++) added.push(String(idCol.get(row + i)));
         row += d.length;
       }
     }
-    this.cache = { version, ids, rowOf: new Map(ids.map((id, i) => [id, i])), matrix };
-    return this.cache;
+    const rowOf = new Map(base?.rowOf);
+    added.forEach((id, i) => rowOf.set(id, first + i));
+    return { ids: base ? base.ids.concat(added) : added, rowOf, matrix };
   }
 
   async ids(): Promise<Set<string>> {
@@ -151,7 +171,8 @@ export class SpaceTable {
   }
 
   close(): void {
-    this.cache = null;
+    this.cache.clear();
+    this.rows.clear();
     this.table.close();
   }
 }

@@ -1,29 +1,55 @@
 import type { StoredItem } from '../types.js';
 import type { Arrow, LanceDB } from './arrow.js';
-import type { Flat, FlatCache } from './flat-cache.js';
+import type { Flat, FlatCache, Follower } from './flat-cache.js';
 import { copyItem, rowToItem } from './records.js';
 import { SUMMARY_COLUMNS } from './schema.js';
 
 /**
  * The summary columns of every row, in the vectors' row order, held beside the vectors in
- * memory: item records for a page of results without a LanceDB read.
+ * memory: item records for a page of results without a LanceDB read. Once read, they are kept
+ * up with appended rows by the vectors' reads (see Follower).
  */
-export class SummaryCache {
+export class SummaryCache implements Follower {
   /** Summary columns of every row, for the version the vectors are of (null: rows out of step). */
   private summary: { version: number; rows: Promise<Arrow.Table | null> } | null = null;
-  /** Items decoded from the summary rows, each once per table version (by row; filled as asked). */
+  /** The summary rows once read, and the version of the vectors they are aligned with. */
+  private held: { version: number; rows: Arrow.Table } | null = null;
+  /** Items decoded from the summary rows, each once (by row; filled as asked; kept while rows are only appended). */
   private decoded: { rows: Arrow.Table; items: Array<StoredItem | undefined> } | null = null;
 
   constructor(
     private readonly table: LanceDB.Table,
     private readonly flat: FlatCache,
     private readonly version: () => Promise<number>,
-  ) {}
+  ) {
+    flat.follow(this);
+  }
 
   /** Forgets what is held (the vectors are being reloaded, or the store closed). */
   clear(): void {
     this.summary = null;
+    this.held = null;
     this.decoded = null;
+  }
+
+  wants(flat: Flat): readonly string[] | null {
+    return this.held?.version === flat.version ? SUMMARY_COLUMNS : null;
+  }
+
+  extend(from: Flat, to: Flat, rows: Arrow.Table | null): void {
+    const held = this.held;
+    if (held?.version !== from.version) return this.clear();
+    // The new rows' columns in the order of those held (concat() takes them by position).
+    const all = rows ? held.rows.concat(rows.select(held.rows.schema.fields.map((f) => f.name))) : held.rows;
+    this.held = { version: to.version, rows: all };
+    this.summary = { version: to.version, rows: Promise.resolve(all) };
+    // Items decoded so far stay decoded.
+    if (this.decoded?.rows === held.rows && all !== held.rows)
+      this.decoded = { rows: all, items: this.decoded.items.concat(new Array<undefined>(rows!.numRows)) };
+  }
+
+  reset(): void {
+    this.clear();
   }
 
   /**
@@ -73,6 +99,24 @@ export class SummaryCache {
   }
 
   /**
+   * Whole rows (vectors too) read by position, when the vectors in memory belong to the current
+   * version: the rows' own fragments only, where a filter on ids reads the id column of every
+   * fragment first (a search by an indexed item asks for its row on every new version). Null
+   * when it cannot be used.
+   */
+  async wholeRowsByPosition(ids: readonly string[]): Promise<Record<string, unknown>[] | null> {
+    const flat = this.flat.current;
+    if (!flat || ids.length > 1000 || flat.version !== (await this.version())) return null;
+    const offsets = ids
+      .map((id) => flat.rowOf.get(id))
+      .filter((r): r is number => r !== undefined)
+      .sort((a, b) => a - b);
+    if (offsets.length === 0) return [];
+    const rows = await this.table.takeOffsets(offsets).toArray();
+    return rows.length === offsets.length && rows.every((r, i) => String(r.id) === flat.ids[offsets[i]!]) ? rows : null;
+  }
+
+  /**
    * The summary columns of every row, read in one scan per table version and kept (a few hundred
    * bytes a row, beside the 5 KB of its vector in memory): a server hydrates a page of results on
    * every search, and reading 24 rows from memory costs a tenth of a LanceDB read. Null when the
@@ -90,8 +134,12 @@ export class SummaryCache {
         for (let r = 0; r < tbl.numRows; r++) if (ids.get(r) !== flat.ids[r]) return null;
         return tbl;
       })();
-      this.summary = { version: flat.version, rows };
-      rows.catch(() => this.summary?.rows === rows && (this.summary = null));
+      const summary = { version: flat.version, rows };
+      this.summary = summary;
+      rows.then(
+        (tbl) => tbl && this.summary === summary && (this.held = { version: flat.version, rows: tbl }),
+        () => this.summary === summary && (this.summary = null),
+      );
     }
     return this.summary.rows;
   }

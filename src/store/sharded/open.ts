@@ -67,6 +67,11 @@ export async function openSharded(loc: S3Location, opts: OpenShardedOptions): Pr
       throw new VisorError('QUERY_INVALID', `collection at ${loc.uri} has ${manifest.shards} shards; --shards ${opts.shards} applies only to a new collection`);
     }
     const storageOptions = lanceStorageOptions(loc.s3);
+    // The promise is "searchable within the interval": the items tables are looked at for other
+    // nodes' commits every quarter interval, every shard at once (see Lookout), and a commit's new
+    // rows are read as soon as it is seen, which leaves the rest of the interval for reading them
+    // and for the next search (measured: lab/scripts/visibility.ts).
+    const checkSeconds = (opts.consistencySeconds ?? 1) / 4;
     // In parallel: each opening waits on object-store round trips, which a new node would otherwise pay shard after shard.
     const found = manifest;
     const opened = await Promise.allSettled(
@@ -75,9 +80,9 @@ export async function openSharded(loc: S3Location, opts: OpenShardedOptions): Pr
           {
             uri: `${loc.uri}/${shardName(i)}`,
             storageOptions,
-            // The promise is "searchable within the interval": checking at half of it leaves the other
-            // half for reading the new rows in.
+            // The other tables (spaces, side tables): looked at by LanceDB, every half interval.
             readConsistencySeconds: (opts.consistencySeconds ?? 1) / 2,
+            itemsCheckSeconds: checkSeconds,
             // Each shard holds a copy; the collection's manifest object is the store's to write.
             manifest: structuredClone(found),
             saveManifest: () => undefined,
@@ -90,10 +95,11 @@ export async function openSharded(loc: S3Location, opts: OpenShardedOptions): Pr
     const failed = opened.find((o) => o.status === 'rejected');
     if (failed) throw failed.reason;
     const notice = opts.notice ?? ((m: string) => process.stderr.write(`${m}\n`));
-    return new ShardedStore(loc.uri, manifest, shards, mo, new Rewrites(opts.leases, loc.uri), notice, async () => {
+    const release = async () => {
       objects.close();
       await kernel.close();
-    });
+    };
+    return new ShardedStore(loc.uri, manifest, shards, mo, new Rewrites(opts.leases, loc.uri), notice, release, checkSeconds * 1000);
   } catch (e) {
     for (const s of shards) await s.close().catch(() => undefined);
     await kernel.close();

@@ -17,6 +17,7 @@ import type {
   VectorSearchOptions,
 } from '../types.js';
 import { rescoreKeywords } from './keywords.js';
+import { Lookout } from './lookout.js';
 import type { ManifestObject } from './manifest-object.js';
 import { mergeBatches, mergeHits } from './merge.js';
 import { needsQueue, type Rewrites } from './rewrites.js';
@@ -39,6 +40,8 @@ export class ShardedStore implements VectorStore {
   private readonly vectorsMatrix = new StackedMatrix();
   private readonly probsMatrix = new StackedMatrix();
   private readonly sideTables = new Set<SideTable<SideSchema>>();
+  /** Looks at every shard for other nodes' commits (null: each shard looks by itself). */
+  private readonly lookout: Lookout | null;
   /** Manifest writes scheduled by saveSettings (a synchronous call), awaited by close(). */
   private manifestWrites: Promise<void> = Promise.resolve();
   private manifestError: Error | null = null;
@@ -51,7 +54,18 @@ export class ShardedStore implements VectorStore {
     private readonly rewrites: Rewrites,
     private readonly notice: (message: string) => void,
     private readonly release: () => Promise<void>,
-  ) {}
+    /** How often every shard is looked at for other nodes' commits, all at once (undefined: each shard by itself). */
+    lookMs?: number,
+  ) {
+    // A shard's version read after its look starts reading in its new rows (see LanceStore).
+    const lookAll = async () => {
+      await this.all(async (s) => {
+        await s.refresh();
+        return s.version();
+      });
+    };
+    this.lookout = lookMs === undefined ? null : new Lookout(lookAll, lookMs);
+  }
 
   get dimension(): number {
     return this.manifest.dimension;
@@ -103,6 +117,7 @@ export class ShardedStore implements VectorStore {
   }
 
   async version(): Promise<number> {
+    await this.lookout?.asked();
     // Shard versions only grow, so their sum changes whenever any shard does.
     return (await this.all((s) => s.version())).reduce((a, b) => a + b, 0);
   }
@@ -213,6 +228,7 @@ export class ShardedStore implements VectorStore {
 
   async search(query: Float32Array, opts: VectorSearchOptions): Promise<VectorHit[]> {
     if (query.length !== this.dimension) throw wrongDimension(query.length, this.dimension);
+    await this.lookout?.asked();
     const [lists, ann] = await Promise.all([this.all((s) => s.search(query, opts)), opts.exact ? [] : this.all((s) => s.annActive())]);
     if (!ann.some(Boolean)) return mergeHits(lists, opts.k);
     // A shard answered from its approximate index: every candidate is scored again against its
@@ -223,15 +239,25 @@ export class ShardedStore implements VectorStore {
   }
 
   async searchMany(queries: Float32Array, count: number, opts: VectorSearchOptions): Promise<BatchHits> {
+    await this.lookout?.asked();
     const parts = await this.all((s) => s.searchMany(queries, count, opts));
     const joined = this.joined.join(parts.map((p) => p.ids));
     return mergeBatches(parts, joined.offsets, joined.ids, count, opts.k);
   }
 
   async vectors(): Promise<{ ids: readonly string[]; matrix: Float32Array }> {
+    await this.lookout?.asked();
     const parts = await this.all((s) => s.vectors());
     const joined = this.joined.join(parts.map((p) => p.ids));
-    return { ids: joined.ids, matrix: this.vectorsMatrix.stack(parts.map((p) => p.matrix)) };
+    // Stacked (a copy of every shard's vectors, again after any shard's commit) only when read:
+    // a search that scores every item asks for the ids alone.
+    const stacked = this.vectorsMatrix;
+    return {
+      ids: joined.ids,
+      get matrix() {
+        return stacked.stack(parts.map((p) => p.matrix));
+      },
+    };
   }
 
   async probabilities(): Promise<{ ids: readonly string[]; matrix: Float32Array; classes: number }> {
@@ -250,6 +276,7 @@ export class ShardedStore implements VectorStore {
   // --- Keywords ---
 
   async keywordSearch(text: string, opts: { k: number; where?: string }): Promise<VectorHit[]> {
+    await this.lookout?.asked();
     const k = opts.k * KEYWORD_OVERSAMPLE + 20;
     const [candidates, stats] = await Promise.all([this.all((s) => s.keywordCandidates(text, { k, where: opts.where })), this.all((s) => s.termStats())]);
     const hits = rescoreKeywords(candidates.flat(), text, {
@@ -369,6 +396,7 @@ export class ShardedStore implements VectorStore {
   }
 
   async close(): Promise<void> {
+    await this.lookout?.close();
     await this.manifestWrites;
     for (const t of this.sideTables) t.close();
     this.sideTables.clear();
