@@ -64,7 +64,9 @@ export class ObjectsSignal implements Signal {
     const hasColours = rows.some((f) => f?.colours);
     if (!hasObjects && !hasColours) return null;
     const all = await this.read(terms);
-    const reading: FactsReading = { objects: hasObjects ? all.objects : [], colours: hasColours ? all.colours : [] };
+    // Without boxes, a colour said of a thing ("red car", "blue shirt") can only be the image's.
+    const colours = hasObjects ? all.colours : all.colours.map((c): ColourTerm => (c.target.kind === 'image' ? c : { ...c, target: { kind: 'image' } }));
+    const reading: FactsReading = { objects: hasObjects ? all.objects : [], colours: hasColours ? colours : [] };
     if (reading.objects.length + reading.colours.length === 0) {
       if (all.objects.length + all.colours.length > 0) return null;
       return { contributions: [], report: { name: this.name, understood: false, note: 'no object, person or colour the detector knows' } };
