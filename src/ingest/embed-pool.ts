@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { VisorError, type VisorErrorCode } from '../errors.js';
+import { whenReady } from './worker-ready.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './embed-protocol.js';
 
 export type EmbedOutcome = { ok: true; width: number; height: number; format: string; vector: Float32Array; probs: Float32Array } | { ok: false; reason: string };
@@ -68,25 +68,7 @@ export class EmbedPool {
       model: opts.model ?? {},
     };
     const workers = Array.from({ length: n }, () => spawn(config));
-    let ready: Array<Extract<FromWorker, { type: 'ready' }>>;
-    try {
-      ready = await Promise.all(
-        workers.map(
-          (w) =>
-            new Promise<Extract<FromWorker, { type: 'ready' }>>((resolve, reject) => {
-              w.once('message', (m: FromWorker) => {
-                if (m.type === 'ready') resolve(m);
-                else if (m.type === 'error') reject(new VisorError((m.code as VisorErrorCode) ?? 'MODEL_NOT_FOUND', m.message));
-                else reject(new Error(`unexpected first message ${m.type}`));
-              });
-              w.once('error', reject);
-            }),
-        ),
-      );
-    } catch (e) {
-      await Promise.all(workers.map((w) => w.terminate()));
-      throw e;
-    }
+    const ready = await whenReady<FromWorker, Extract<FromWorker, { type: 'ready' }>>(workers);
     return new EmbedPool(
       workers.map((worker) => ({ worker, inFlight: 0, onFlushed: [] })),
       ready[0]!.featureDim,

@@ -2,7 +2,7 @@ import type { VisorPaths } from '../config.js';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { FactStage } from '../core/facts.js';
-import { VisorError, type VisorErrorCode } from '../errors.js';
+import { whenReady } from './worker-ready.js';
 import type { FactsJob, FactsOutcome } from '../facts/compute.js';
 import type { FactsWorkerConfig, FromFactsWorker, ToFactsWorker } from './facts-protocol.js';
 
@@ -67,25 +67,7 @@ export class FactsPool implements FactsRunner {
     const n = Math.max(1, opts.workers ?? os.availableParallelism());
     const config: FactsWorkerConfig = { stages: opts.stages, threads: 1, decodeAhead: 2, maxPixels: opts.maxPixels, paths: opts.paths };
     const workers = Array.from({ length: n }, () => spawn(config));
-    let ready: Array<Extract<FromFactsWorker, { type: 'ready' }>>;
-    try {
-      ready = await Promise.all(
-        workers.map(
-          (w) =>
-            new Promise<Extract<FromFactsWorker, { type: 'ready' }>>((resolve, reject) => {
-              w.once('message', (m: FromFactsWorker) => {
-                if (m.type === 'ready') resolve(m);
-                else if (m.type === 'error') reject(new VisorError((m.code as VisorErrorCode) ?? 'MODEL_NOT_FOUND', m.message));
-                else reject(new Error(`unexpected first message ${m.type}`));
-              });
-              w.once('error', reject);
-            }),
-        ),
-      );
-    } catch (e) {
-      await Promise.all(workers.map((w) => w.terminate()));
-      throw e;
-    }
+    const ready = await whenReady<FromFactsWorker, Extract<FromFactsWorker, { type: 'ready' }>>(workers);
     return new FactsPool(
       workers.map((worker) => ({ worker, inFlight: 0 })),
       ready[0]!.readers,
