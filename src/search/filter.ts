@@ -5,6 +5,7 @@
  * before. An OR joining a plug-in's column with a catalogue column cannot be split: it is refused.
  */
 import { VisorError } from '../errors.js';
+import { readQuoted } from '../store/sql-text.js';
 import type { Query } from './query.js';
 
 /** A filter evaluated outside the store, over one snapshot of the rows. */
@@ -36,21 +37,9 @@ function pieces(where: string): Piece[] {
     if (/\s/.test(c)) {
       i++;
     } else if (c === "'" || c === '"') {
-      let j = i + 1;
-      let text = '';
-      while (j < where.length) {
-        if (where[j] === c) {
-          if (where[j + 1] === c) {
-            text += c;
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        text += where[j++];
-      }
-      out.push({ kind: c === "'" ? 'string' : 'quoted', text, start: i, end: Math.min(where.length, j + 1) });
-      i = j + 1;
+      const q = readQuoted(where, i);
+      out.push({ kind: c === "'" ? 'string' : 'quoted', text: q.text, start: i, end: q.end });
+      i = q.end;
     } else if (/[A-Za-z_]/.test(c)) {
       const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(where.slice(i))!;
       out.push({ kind: 'word', text: m[0], start: i, end: i + m[0].length });

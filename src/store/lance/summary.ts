@@ -80,22 +80,14 @@ export class SummaryCache implements Follower {
    * server hydrating each page of results would otherwise pay. Null when it cannot be used.
    */
   async takeByPosition(ids: readonly string[]): Promise<Record<string, unknown>[] | null> {
-    const flat = this.flat.current;
-    if (!flat || ids.length > 1000 || flat.version !== (await this.version())) return null;
-    // Rows come back in table order.
-    const offsets = ids
-      .map((id) => flat.rowOf.get(id))
-      .filter((r): r is number => r !== undefined)
-      .sort((a, b) => a - b);
-    if (offsets.length === 0) return [];
-    const all = await this.summaryRows(flat);
-    if (all) return offsets.map((r) => all.get(r) as unknown as Record<string, unknown>);
-    const rows = await this.table
-      .takeOffsets(offsets)
-      .select([...SUMMARY_COLUMNS])
-      .toArray();
-    // Positions follow the scan order the cache was read in; should that ever differ, scan instead.
-    return rows.length === offsets.length && rows.every((r, i) => String(r.id) === flat.ids[offsets[i]!]) ? rows : null;
+    return this.byPosition(ids, async (flat, offsets) => {
+      const all = await this.summaryRows(flat);
+      if (all) return offsets.map((r) => all.get(r) as unknown as Record<string, unknown>);
+      return this.table
+        .takeOffsets(offsets)
+        .select([...SUMMARY_COLUMNS])
+        .toArray();
+    });
   }
 
   /**
@@ -105,6 +97,19 @@ export class SummaryCache implements Follower {
    * when it cannot be used.
    */
   async wholeRowsByPosition(ids: readonly string[]): Promise<Record<string, unknown>[] | null> {
+    return this.byPosition(ids, (_flat, offsets) => this.table.takeOffsets(offsets).toArray());
+  }
+
+  /**
+   * Rows read by their positions in the vectors held in memory, in table order, when those
+   * vectors belong to the current version. Null when they do not, or when the rows read are not
+   * the ones expected (positions follow the scan order the cache was read in; should that ever
+   * differ, the caller scans instead).
+   */
+  private async byPosition(
+    ids: readonly string[],
+    read: (flat: Flat, offsets: number[]) => Promise<Record<string, unknown>[]>,
+  ): Promise<Record<string, unknown>[] | null> {
     const flat = this.flat.current;
     if (!flat || ids.length > 1000 || flat.version !== (await this.version())) return null;
     const offsets = ids
@@ -112,7 +117,7 @@ export class SummaryCache implements Follower {
       .filter((r): r is number => r !== undefined)
       .sort((a, b) => a - b);
     if (offsets.length === 0) return [];
-    const rows = await this.table.takeOffsets(offsets).toArray();
+    const rows = await read(flat, offsets);
     return rows.length === offsets.length && rows.every((r, i) => String(r.id) === flat.ids[offsets[i]!]) ? rows : null;
   }
 

@@ -1,5 +1,6 @@
 import type { VisorError } from '../../errors.js';
 import { filterInvalid, unknownColumn } from '../errors.js';
+import { readQuoted } from '../sql-text.js';
 
 /**
  * The SQL filters the memory store understands: a small subset of what LanceDB (DataFusion)
@@ -30,22 +31,10 @@ function tokenize(where: string, fail: (reason: string) => VisorError): Token[] 
     if (/\s/.test(c)) {
       i++;
     } else if (c === "'" || c === '"') {
-      let text = '';
-      let j = i + 1;
-      for (;;) {
-        if (j >= where.length) throw fail(`unterminated ${c === "'" ? 'string literal' : 'quoted identifier'} at ${i + 1}`);
-        if (where[j] === c) {
-          if (where[j + 1] === c) {
-            text += c;
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        text += where[j++];
-      }
-      out.push({ kind: c === "'" ? 'string' : 'quoted', text });
-      i = j + 1;
+      const q = readQuoted(where, i);
+      if (!q.closed) throw fail(`unterminated ${c === "'" ? 'string literal' : 'quoted identifier'} at ${i + 1}`);
+      out.push({ kind: c === "'" ? 'string' : 'quoted', text: q.text });
+      i = q.end;
     } else if (/[0-9.]/.test(c)) {
       const m = /^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?/i.exec(where.slice(i));
       if (!m) throw fail(`unexpected ${JSON.stringify(c)} at ${i + 1}`);
