@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keepTextLine, TextReader } from '../src/facts/text-reader.js';
 import type { RgbImage } from '../src/facts/reader.js';
 import { minAreaRect } from '../src/models/ocr/geometry.js';
+import { PaddleOcr } from '../src/models/ocr/paddle-ocr.js';
+import { cropWidth, uprightRect } from '../src/models/ocr/recognize.js';
 import { FLICKR_TEST_IMAGES } from './fixtures.js';
 
 const DOG = path.join(FLICKR_TEST_IMAGES, '909808296_23c427022d.jpg');
@@ -53,6 +55,29 @@ describe('text reader (PaddleOCR PP-OCRv4)', () => {
       const facts = await reader.read(image);
       expect(Array.isArray(facts.text)).toBe(true);
       for (const l of facts.text!) expect(l.box[2] <= w && l.box[3] <= h).toBe(true);
+    }
+  });
+
+  it('reads a page dense with print within its recognition budget, the largest text first', async () => {
+    let svg = '<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600"><rect width="100%" height="100%" fill="white"/>';
+    svg += '<text x="20" y="70" font-family="DejaVu Sans" font-size="56" fill="black">HEADLINE</text>';
+    for (let r = 0; r < 16; r++)
+      svg += `<text x="20" y="${120 + r * 28}" font-family="DejaVu Sans" font-size="14" fill="black">line ${r} of the small print under it</text>`;
+    svg += '</svg>';
+    const page = await rgb(sharp(Buffer.from(svg)));
+    const budget = 1500;
+    const ocr = await PaddleOcr.load({ maxColumns: budget });
+    try {
+      const lines = await ocr.read(page.data, page.width, page.height);
+      const columns = lines.reduce((sum, l) => sum + cropWidth(uprightRect(l.rect)), 0);
+      expect(columns).toBeLessThanOrEqual(budget);
+      expect(lines.some((l) => l.text.toUpperCase().includes('HEADLINE'))).toBe(true);
+      const unlimited = await PaddleOcr.load();
+      const all = await unlimited.read(page.data, page.width, page.height);
+      await unlimited.close();
+      expect(all.length).toBeGreaterThan(lines.length); // the budget did drop small print
+    } finally {
+      await ocr.close();
     }
   });
 

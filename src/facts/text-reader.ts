@@ -1,4 +1,4 @@
-import { MAX_TEXT_BOXES, type FactBox, type ImageFacts, type TextLine } from '../core/facts.js';
+import { MAX_TEXT_BOXES, MAX_TEXT_COLUMNS, type FactBox, type ImageFacts, type TextLine } from '../core/facts.js';
 import { PADDLE_OCR_ID, PaddleOcr, type PaddleOcrOptions } from '../models/ocr/paddle-ocr.js';
 import type { FactReader, RgbImage } from './reader.js';
 
@@ -35,7 +35,7 @@ export class TextReader implements FactReader {
   ) {}
 
   static async load(opts: TextReaderOptions = {}): Promise<TextReader> {
-    return new TextReader(await PaddleOcr.load({ maxBoxes: MAX_TEXT_BOXES, ...opts }), opts.minScore ?? TEXT_MIN_SCORE);
+    return new TextReader(await PaddleOcr.load({ maxBoxes: MAX_TEXT_BOXES, maxColumns: MAX_TEXT_COLUMNS, ...opts }), opts.minScore ?? TEXT_MIN_SCORE);
   }
 
   async read(image: RgbImage): Promise<Partial<ImageFacts>> {

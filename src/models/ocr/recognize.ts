@@ -27,7 +27,8 @@ export function uprightRect(r: RotatedRect): RotatedRect {
   return r;
 }
 
-function cropWidth(r: RotatedRect): number {
+/** Columns the recogniser reads for a box (its upright crop's width at 48 px high): its cost grows with this. */
+export function cropWidth(r: RotatedRect): number {
   return Math.max(8, Math.min(MAX_WIDTH, Math.ceil((REC_HEIGHT * r.width) / Math.max(1, r.height))));
 }
 
