@@ -95,7 +95,7 @@ async function addItems(store: VectorStore, files: string[]): Promise<string[]> 
   return items.map((i) => i.id);
 }
 
-const zero = (): Record<FactStage, number> => ({ objects: 0, colours: 0, text: 0 });
+const zero = (): Record<FactStage, number> => ({ objects: 0, colours: 0, text: 0, faces: 0 });
 
 describe('computeFacts', () => {
   const image: RgbImage = { data: new Uint8Array(100 * 50 * 3), width: 100, height: 50 };
