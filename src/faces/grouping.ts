@@ -47,6 +47,12 @@ export interface GroupingParams {
  * `npm run eval -- faces`: the grouping with the best F1 at pairwise precision ≥ 0.95
  * (see docs/people.md for the sweep).
  */
+/**
+ * Cosine at which two faces are taken for the same person (search by face): the threshold of
+ * best accuracy on LFW's development training pairs (pairsDevTrain.txt), `npm run eval -- faces`.
+ */
+export const SAME_FACE = 0.3;
+
 export const DEFAULT_GROUPING: GroupingParams = { join: 0.5, joinLow: 0.6, merge: 0.55, evict: 0.3 };
 
 const dotN = (a: Float32Array, b: Float32Array) => {
