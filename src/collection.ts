@@ -584,6 +584,11 @@ export class Collection {
     return (await this.peopleTables()).removeFace(faceId);
   }
 
+  /** A stored face's box in its image's pixels, or null when there is no such face. */
+  async faceBox(faceId: string): Promise<[number, number, number, number] | null> {
+    return (await (await this.peopleTables()).faces.all()).byId.get(faceId)?.box ?? null;
+  }
+
   /** Deletes a person with its faces and their embeddings. */
   async forgetPerson(ref: string): Promise<{ id: string; faces: number }> {
     return (await this.peopleTables()).forget(ref);
@@ -967,8 +972,13 @@ export class Collection {
    * cached under one stay valid until then). Both counters only grow, so their sum moves with either.
    */
   async version(): Promise<number> {
-    const [items, facts] = await Promise.all([this.store.version(), this.factsTable().then((t) => t.version())]);
-    return items + facts;
+    const [items, facts, people] = await Promise.all([
+      this.store.version(),
+      this.factsTable().then((t) => t.version()),
+      // Naming or merging persons changes what a search by person answers.
+      this.peopleTables().then(async (p) => (await p.faces.version()) + (await p.persons.version())),
+    ]);
+    return items + facts + people;
   }
 
   /** Indexed items by id (content hash), in the order asked; unknown ids are left out. */
