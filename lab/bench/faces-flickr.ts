@@ -17,12 +17,50 @@ import { loadFlickr8k } from '../eval/datasets.js';
 
 /** Words that name people in a caption, with how many each says (0: some, unsaid). */
 const PEOPLE_WORDS = new Map<string, number>([
-  ...['man', 'woman', 'boy', 'girl', 'child', 'person', 'baby', 'toddler', 'guy', 'lady', 'kid', 'teenager', 'player', 'skier', 'biker', 'surfer', 'climber', 'rider', 'snowboarder', 'skateboarder', 'swimmer', 'runner', 'dancer'].map(
-    (w) => [w, 1] as [string, number],
-  ),
-  ...['men', 'women', 'boys', 'girls', 'children', 'people', 'persons', 'kids', 'guys', 'ladies', 'teenagers', 'players', 'crowd', 'group', 'team', 'family', 'couple'].map(
-    (w) => [w, 0] as [string, number],
-  ),
+  ...[
+    'man',
+    'woman',
+    'boy',
+    'girl',
+    'child',
+    'person',
+    'baby',
+    'toddler',
+    'guy',
+    'lady',
+    'kid',
+    'teenager',
+    'player',
+    'skier',
+    'biker',
+    'surfer',
+    'climber',
+    'rider',
+    'snowboarder',
+    'skateboarder',
+    'swimmer',
+    'runner',
+    'dancer',
+  ].map((w) => [w, 1] as [string, number]),
+  ...[
+    'men',
+    'women',
+    'boys',
+    'girls',
+    'children',
+    'people',
+    'persons',
+    'kids',
+    'guys',
+    'ladies',
+    'teenagers',
+    'players',
+    'crowd',
+    'group',
+    'team',
+    'family',
+    'couple',
+  ].map((w) => [w, 0] as [string, number]),
 ]);
 const NUMBERS = new Map([
   ['two', 2],
@@ -80,7 +118,12 @@ async function main(): Promise<void> {
       const said = im.captions.map(peopleIn);
       const mentions = said.filter((n) => n !== 0).length;
       const numbers = said.filter((n) => n > 0).sort((a, b) => a - b);
-      return { faces: snap.byItem.get(id)?.length ?? 0, good: snap.byItem.get(id)?.filter((f) => !f.low).length ?? 0, mentions, median: numbers[Math.floor(numbers.length / 2)] ?? 0 };
+      return {
+        faces: snap.byItem.get(id)?.length ?? 0,
+        good: snap.byItem.get(id)?.filter((f) => !f.low).length ?? 0,
+        mentions,
+        median: numbers[Math.floor(numbers.length / 2)] ?? 0,
+      };
     });
     const groups = {
       'people in ≥3 of 5 captions': rows.filter((r) => r.mentions >= 3),
@@ -93,7 +136,11 @@ async function main(): Promise<void> {
       loadAverage: os.loadavg()[0],
       timing: {
         default: { stages: DEFAULT_FACT_STAGES, msPerImage: (1000 * base.seconds) / base.images, coreMsPerImage: base.cpuMs / base.images },
-        withFaces: { stages: [...DEFAULT_FACT_STAGES, 'faces'], msPerImage: (1000 * withFaces.seconds) / withFaces.images, coreMsPerImage: withFaces.cpuMs / withFaces.images },
+        withFaces: {
+          stages: [...DEFAULT_FACT_STAGES, 'faces'],
+          msPerImage: (1000 * withFaces.seconds) / withFaces.images,
+          coreMsPerImage: withFaces.cpuMs / withFaces.images,
+        },
       },
       faces: { total: snap.byId.size, persons: people.length, personsWithTwoOrMore: people.filter((p) => p.images >= 2).length },
       groups: Object.fromEntries(
@@ -110,7 +157,12 @@ async function main(): Promise<void> {
       // Where the captions agree on a number of people (median of those saying one): faces found against it.
       byNumberSaid: [1, 2, 3].map((n) => {
         const g = rows.filter((r) => r.mentions >= 3 && (n < 3 ? r.median === n : r.median >= 3));
-        return { said: n < 3 ? String(n) : '3+', images: g.length, facesPerImage: g.reduce((s, r) => s + r.faces, 0) / Math.max(1, g.length), exact: g.filter((r) => r.faces === r.median).length / Math.max(1, g.length) };
+        return {
+          said: n < 3 ? String(n) : '3+',
+          images: g.length,
+          facesPerImage: g.reduce((s, r) => s + r.faces, 0) / Math.max(1, g.length),
+          exact: g.filter((r) => r.faces === r.median).length / Math.max(1, g.length),
+        };
       }),
     };
     if (json) {
@@ -125,10 +177,18 @@ async function main(): Promise<void> {
         `bench:index  full pipeline + facts, default+faces: ${f2(t.withFaces.msPerImage)} ms/image wall (+${f2(t.withFaces.msPerImage - t.default.msPerImage)})\n` +
         `faces found: ${report.faces.total}, grouped into ${report.faces.persons} persons (${report.faces.personsWithTwoOrMore} in two photos or more)\n` +
         Object.entries(report.groups)
-          .map(([k, g]) => `  ${k}: ${g.images} images, ${(100 * g.withFace).toFixed(1)} % with a face, ${f2(g.facesPerImage)} faces/image (${f2(g.goodFacesPerImage)} good quality)`)
+          .map(
+            ([k, g]) =>
+              `  ${k}: ${g.images} images, ${(100 * g.withFace).toFixed(1)} % with a face, ${f2(g.facesPerImage)} faces/image (${f2(g.goodFacesPerImage)} good quality)`,
+          )
           .join('\n') +
         '\n' +
-        report.byNumberSaid.map((b) => `  captions say ${b.said} (median): ${b.images} images, ${f2(b.facesPerImage)} faces/image, exactly that many faces in ${(100 * b.exact).toFixed(1)} %`).join('\n') +
+        report.byNumberSaid
+          .map(
+            (b) =>
+              `  captions say ${b.said} (median): ${b.images} images, ${f2(b.facesPerImage)} faces/image, exactly that many faces in ${(100 * b.exact).toFixed(1)} %`,
+          )
+          .join('\n') +
         '\n',
     );
   } finally {

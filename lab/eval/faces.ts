@@ -132,8 +132,8 @@ export async function evalFaces(opts: { paths?: VisorPaths; onProgress?: (done: 
   if (opts.sweep) {
     const d = groupingFaces(lfw, f, (i) => devPeople.has(lfw.person[i]!));
     byRank(d.faces);
-    for (const join of [0.35, 0.4, 0.45, 0.5, 0.55, 0.6]) {
-      for (const dm of [0, 0.05, 0.1]) {
+    for (const join of [0.35, 0.4, 0.45, 0.5, 0.55]) {
+      for (const dm of [0, 0.05]) {
         const params = { ...DEFAULT_GROUPING, join, joinLow: join + 0.1, merge: join + dm };
         const s = score(group(d.faces, params), d.faces, d.truth);
         sweep.push({ ...params, precision: s.precision, recall: s.recall, f1: s.f1, persons: s.persons });
