@@ -6,7 +6,19 @@ import type { EvalCommandOptions } from '../eval-options.js';
 
 export type { EvalCommandOptions };
 
-export const EVAL_DATASETS = ['cifar10', 'cifar10-zeroshot', 'flickr8k', 'tags', 'cifar10-classify', 'objects', 'css', 'colours', 'detection', 'ocr', 'faces'] as const;
+export const EVAL_DATASETS = [
+  'cifar10',
+  'cifar10-zeroshot',
+  'flickr8k',
+  'tags',
+  'cifar10-classify',
+  'objects',
+  'css',
+  'colours',
+  'detection',
+  'ocr',
+  'faces',
+] as const;
 
 const pct = (x: number) => x.toFixed(4);
 
