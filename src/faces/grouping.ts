@@ -69,11 +69,69 @@ interface Centre {
   unit: Float32Array;
 }
 
+/**
+ * The persons' unit centres in one flat matrix (a row per person, rows reused): finding the
+ * closest person for each new face is the grouping's inner loop, over thousands of persons.
+ */
+class CentreRows {
+  data = new Float32Array(0);
+  readonly ids: Array<string | null> = [];
+  private readonly row = new Map<string, number>();
+  private readonly free: number[] = [];
+
+  constructor(private dim = 0) {}
+
+  set(id: string, unit: Float32Array): void {
+    if (this.dim === 0) this.dim = unit.length;
+    let r = this.row.get(id);
+    if (r === undefined) {
+      r = this.free.pop() ?? this.ids.length;
+      if (r === this.ids.length) this.ids.push(null);
+      if ((r + 1) * this.dim > this.data.length) {
+        const grown = new Float32Array(Math.max(64, 2 * (r + 1)) * this.dim);
+        grown.set(this.data);
+        this.data = grown;
+      }
+      this.row.set(id, r);
+      this.ids[r] = id;
+    }
+    this.data.set(unit, r * this.dim);
+  }
+
+  delete(id: string): void {
+    const r = this.row.get(id);
+    if (r === undefined) return;
+    this.row.delete(id);
+    this.ids[r] = null;
+    this.free.push(r);
+  }
+
+  /** The row with the highest cosine to `v` that `allowed` accepts (asked only of rows better than the best so far). */
+  best(v: Float32Array, allowed: (id: string) => boolean): { id: string; cos: number } | null {
+    const { data, dim, ids } = this;
+    let bestCos = -Infinity;
+    let bestId: string | null = null;
+    for (let r = 0; r < ids.length; r++) {
+      const id = ids[r];
+      if (id === null || id === undefined) continue;
+      let s = 0;
+      const o = r * dim;
+      for (let i = 0; i < dim; i++) s += v[i]! * data[o + i]!;
+      if (s > bestCos && allowed(id)) {
+        bestCos = s;
+        bestId = id;
+      }
+    }
+    return bestId === null ? null : { id: bestId, cos: bestCos };
+  }
+}
+
 /** The persons of a collection as grouping sees them, with the running centre of each. */
 export class Grouping {
   readonly persons = new Map<string, Person>();
   private readonly personOf = new Map<string, string>();
   private readonly centres = new Map<string, Centre>();
+  private readonly rows = new CentreRows();
   private next = 1;
   /** Persons changed since the last takeChanged(): what must be written back. */
   private readonly changed = new Set<string>();
@@ -121,7 +179,7 @@ export class Grouping {
     const dim = faces[0]?.embedding.length ?? 0;
     const sum = new Float32Array(dim);
     for (const f of use) for (let i = 0; i < dim; i++) sum[i] = sum[i]! + f.embedding[i]!;
-    this.centres.set(id, { sum, good: good.length, count: use.length, unit: unit(sum) });
+    this.setCentre(id, { sum, good: good.length, count: use.length, unit: unit(sum) });
   }
 
   private newPerson(faces: string[] = []): Person {
@@ -144,6 +202,7 @@ export class Grouping {
       if (!face.low) c.good++;
       c.count++;
       c.unit = unit(c.sum);
+      this.rows.set(id, c.unit);
     }
     this.changed.add(id);
   }
@@ -158,22 +217,25 @@ export class Grouping {
     this.changed.add(id);
     if (p.faces.length === 0 && !p.name) {
       this.persons.delete(id);
-      this.centres.delete(id);
+      this.dropCentre(id);
       this.removed.add(id);
     } else this.recentre(id);
   }
 
+  private setCentre(id: string, c: Centre): void {
+    this.centres.set(id, c);
+    if (c.count > 0) this.rows.set(id, c.unit);
+    else this.rows.delete(id);
+  }
+
+  private dropCentre(id: string): void {
+    this.centres.delete(id);
+    this.rows.delete(id);
+  }
+
   /** The closest person a face may join, and its cosine. */
   private closest(face: GroupingFace, except?: string): { id: string; cos: number } | null {
-    let best: { id: string; cos: number } | null = null;
-    for (const [id, c] of this.centres) {
-      if (id === except || c.count === 0) continue;
-      const cos = dotN(face.embedding, c.unit);
-      if (best && cos <= best.cos) continue;
-      if (this.persons.get(id)!.rejected?.includes(face.id)) continue;
-      best = { id, cos };
-    }
-    return best;
+    return this.rows.best(face.embedding, (id) => id !== except && !this.persons.get(id)!.rejected?.includes(face.id));
   }
 
   /** Places new faces, one by one in the order given; faces already placed are left where they are. */
@@ -219,21 +281,29 @@ export class Grouping {
       }
     }
     let merged = 0;
+    let dirty: Set<string> | null = null;
     // Rounds: every pair of centres close enough, closest first, merged while both still are
     // (a merge moves a centre: the next round looks again), until a round merges none.
     for (;;) {
       const list = [...this.persons.values()].filter((p) => this.centres.get(p.id)!.good > 0);
-      const units = list.map((p) => this.centres.get(p.id)!.unit);
+      const dim = list.length ? this.centres.get(list[0]!.id)!.unit.length : 0;
+      const m = new Float32Array(list.length * dim);
+      list.forEach((p, i) => m.set(this.centres.get(p.id)!.unit, i * dim));
       const pairs: Array<{ a: string; b: string; cos: number }> = [];
+      // After the first round only pairs with a person merged in the last one can be new: the others' centres did not move.
+      const isDirty = dirty ? list.map((p) => dirty!.has(p.id)) : null;
       for (let i = 0; i < list.length; i++) {
         for (let j = i + 1; j < list.length; j++) {
-          const cos = dotN(units[i]!, units[j]!);
+          if (isDirty && !isDirty[i] && !isDirty[j]) continue;
+          let cos = 0;
+          for (let d = 0, oi = i * dim, oj = j * dim; d < dim; d++) cos += m[oi + d]! * m[oj + d]!;
           if (cos >= this.params.merge) pairs.push({ a: list[i]!.id, b: list[j]!.id, cos });
         }
       }
       pairs.sort((x, y) => y.cos - x.cos);
       let round = 0;
       const touched = new Set<string>();
+      const merges = new Set<string>();
       for (const { a, b } of pairs) {
         if (touched.has(a) || touched.has(b)) continue;
         const pa = this.persons.get(a);
@@ -241,10 +311,12 @@ export class Grouping {
         if (!pa || !pb || !this.mayMerge(pa, pb)) continue;
         const keep = this.join(a, b, false);
         touched.add(a).add(b).add(keep.id);
+        merges.add(keep.id);
         round++;
       }
       merged += round;
       if (round === 0) break;
+      dirty = merges;
     }
     return { moved, merged };
   }
@@ -267,7 +339,7 @@ export class Grouping {
     const apart = new Set([...(keep.apart ?? []), ...(drop.apart ?? [])]);
     if (apart.size > 0) keep.apart = [...apart];
     this.persons.delete(drop.id);
-    this.centres.delete(drop.id);
+    this.dropCentre(drop.id);
     this.removed.add(drop.id);
     this.changed.add(keep.id);
     this.recentre(keep.id);
@@ -331,7 +403,7 @@ export class Grouping {
     const p = this.persons.get(id);
     if (!p) return [];
     this.persons.delete(id);
-    this.centres.delete(id);
+    this.dropCentre(id);
     for (const f of p.faces) this.personOf.delete(f);
     this.removed.add(id);
     return p.faces;
