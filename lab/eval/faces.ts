@@ -21,9 +21,11 @@ export interface FacesReport {
     /** 10-fold on pairs.txt, threshold from the other nine folds each time. */
     tenFold: { accuracy: number; std: number; thresholds: number[] };
     /** View 1: threshold chosen on pairsDevTrain, accuracy on pairsDevTest. */
-    dev: { threshold: number; trainAccuracy: number; testAccuracy: number };
+    dev: { threshold: number; trainAccuracy: number; testAccuracy: number; trainPairs: number; testPairs: number };
     /** Pairs with an image where no face was found (scored 0). */
     missing: number;
+    /** Pairs naming an image the staged subset left out (skipped). */
+    unstaged: { tenFold: number; dev: number };
   };
   /** Grouping sweep on the development people (peopleDevTrain): what DEFAULT_GROUPING was chosen from. */
   sweep: Array<GroupingParams & { precision: number; recall: number; f1: number; persons: number }>;
@@ -102,12 +104,18 @@ export async function evalFaces(opts: { paths?: VisorPaths; onProgress?: (done: 
   const f = await lfwFaces(lfw, { ...(opts.paths ? { paths: opts.paths } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   const index = new Map(lfw.images.map((p, i) => [p, i]));
   let missing = 0;
+  let unstaged = 0;
+  // Pairs of images not staged (the View 1 files name some images the staged subset left out) are skipped and counted.
   const scored = (pairs: LfwPair[]): Scored[] =>
-    pairs.map((p) => {
-      const a = index.get(p.a)!;
-      const b = index.get(p.b)!;
+    pairs.flatMap((p) => {
+      const a = index.get(p.a);
+      const b = index.get(p.b);
+      if (a === undefined || b === undefined) {
+        unstaged++;
+        return [];
+      }
       if (!f.found[a] || !f.found[b]) missing++;
-      return { cos: cosine(f, a, b), same: p.same };
+      return [{ cos: cosine(f, a, b), same: p.same }];
     });
   const folds = loadPairs(lfw, 'pairs.txt').map(scored);
   const tenFold = folds.map((test, k) => {
@@ -117,6 +125,7 @@ export async function evalFaces(opts: { paths?: VisorPaths; onProgress?: (done: 
   const mean = tenFold.reduce((s, x) => s + x.accuracy, 0) / tenFold.length;
   const std = Math.sqrt(tenFold.reduce((s, x) => s + (x.accuracy - mean) ** 2, 0) / tenFold.length);
   const devMissing = missing;
+  const tenFoldUnstaged = unstaged;
   const devTrain = scored(loadPairs(lfw, 'pairsDevTrain.txt')[0]!);
   const devTest = scored(loadPairs(lfw, 'pairsDevTest.txt')[0]!);
   missing = devMissing;
@@ -195,8 +204,15 @@ export async function evalFaces(opts: { paths?: VisorPaths; onProgress?: (done: 
     embedSeconds: f.seconds,
     verification: {
       tenFold: { accuracy: mean, std, thresholds: tenFold.map((t) => t.threshold) },
-      dev: { threshold: dev.threshold, trainAccuracy: dev.accuracy, testAccuracy: accuracyAt(devTest, dev.threshold) },
+      dev: {
+        threshold: dev.threshold,
+        trainAccuracy: dev.accuracy,
+        testAccuracy: accuracyAt(devTest, dev.threshold),
+        trainPairs: devTrain.length,
+        testPairs: devTest.length,
+      },
       missing: devMissing,
+      unstaged: { tenFold: tenFoldUnstaged, dev: unstaged - tenFoldUnstaged },
     },
     sweep,
     params,

@@ -28,7 +28,8 @@ export async function evalFacesCommand(o: EvalCommandOptions & { sweep?: boolean
       `reading took ${r.embedSeconds.toFixed(0)} s (cached after the first run)\n\n` +
       `verification, pairs.txt 10-fold (threshold from the other 9 folds): ${pct(v.tenFold.accuracy)} ± ${pct(v.tenFold.std)}; ` +
       `thresholds ${Math.min(...v.tenFold.thresholds).toFixed(3)}–${Math.max(...v.tenFold.thresholds).toFixed(3)}; ${v.missing} pairs with no face\n` +
-      `verification, View 1: threshold ${v.dev.threshold.toFixed(3)} from pairsDevTrain (${pct(v.dev.trainAccuracy)}), pairsDevTest ${pct(v.dev.testAccuracy)}\n\n` +
+      `verification, View 1: threshold ${v.dev.threshold.toFixed(3)} from pairsDevTrain (${pct(v.dev.trainAccuracy)} on ${v.dev.trainPairs} pairs), ` +
+      `pairsDevTest ${pct(v.dev.testAccuracy)} on ${v.dev.testPairs} pairs (${v.unstaged.dev} View 1 pairs name images not staged, skipped)\n\n` +
       sweep +
       `grouping (join ${r.params.join}, low-quality join ${r.params.joinLow}, merge ${r.params.merge}, move out below ${r.params.evict}):\n${table([
         ['faces', 'count', 'precision', 'recall', 'F1', 'persons found', 'true persons', 'seconds'],
