@@ -591,7 +591,13 @@ export class Collection {
 
   /** Deletes a person with its faces and their embeddings. */
   async forgetPerson(ref: string): Promise<{ id: string; faces: number }> {
-    return (await this.peopleTables()).forget(ref);
+    // The faces table is rewritten on disk: no indexing run may write it meanwhile.
+    const release = isRemoteDb(this.db) ? () => undefined : acquireWriteLock(this.db);
+    try {
+      return await (await this.peopleTables()).forget(ref);
+    } finally {
+      release();
+    }
   }
 
   /** Who is in the photos, as search reads it. */

@@ -89,6 +89,14 @@ describe('grouping', () => {
 
 const HAVE_LFW = fs.existsSync(LFW);
 
+/** Whether any file under `dir` holds these bytes. */
+function onDisk(dir: string, bytes: Buffer): boolean {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && fs.readFileSync(path.join(e.parentPath, e.name)).includes(bytes)) return true;
+  }
+  return false;
+}
+
 describe.skipIf(!HAVE_LFW)('faces at index time, people and search by person', () => {
   const tmp = tempDir('visor-faces-');
   const db = path.join(tmp.dir, 'db');
@@ -147,7 +155,13 @@ describe.skipIf(!HAVE_LFW)('faces at index time, people and search by person', (
     expect(george.faces).toBe(4);
     const powellIds = powell.map((f) => contentId(fs.readFileSync(f)));
     const powellPerson = (await c.people()).find((p) => p.name === undefined)!;
+    // One of the person's embeddings as stored bytes: on disk before, nowhere on disk after.
+    const before = await (await c.store.sideTable(FACES_TABLE, { item: 'string', embedding: { vector: 128 } })).read(['item', 'embedding']);
+    const row = before.item.findIndex((item) => powellIds.includes(item));
+    const bytes = Buffer.from(before.embedding.buffer, before.embedding.byteOffset + row * 512, 64);
+    expect(onDisk(db, bytes)).toBe(true);
     const forgotten = await c.forgetPerson(powellPerson.id);
+    expect(onDisk(db, bytes)).toBe(false);
     expect(forgotten.faces).toBe(2);
     const table = await c.store.sideTable(FACES_TABLE, { item: 'string' });
     const rows = await table.read(['item']);

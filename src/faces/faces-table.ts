@@ -131,6 +131,12 @@ export class FacesTable {
     if (table && faceIds.length > 0) await table.delete(faceIds);
   }
 
+  /** Deletes faces for good: their rows and embeddings gone from disk too, older versions of the table included. */
+  async purge(faceIds: readonly string[]): Promise<void> {
+    await this.delete(faceIds);
+    await (await this.existing())?.purge?.();
+  }
+
   /** Deletes the faces of items no longer in the index; how many. */
   async prune(live: ReadonlySet<string>): Promise<number> {
     const gone = [...(await this.all()).byId.values()].filter((f) => !live.has(f.item)).map((f) => f.id);

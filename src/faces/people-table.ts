@@ -51,6 +51,11 @@ export class PeopleTable {
     await this.table.put(change.put.map(({ id, ...rest }) => ({ id, person: JSON.stringify(rest) })));
   }
 
+  /** Drops older versions of the table, which still hold forgotten persons' names and faces. */
+  async purge(): Promise<void> {
+    await (await this.existing())?.purge?.();
+  }
+
   close(): void {
     this.table?.close();
     this.table = null;

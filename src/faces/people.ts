@@ -141,8 +141,9 @@ export class People {
     const p = await this.resolve(ref);
     const { g } = await this.grouping();
     const faces = g.forget(p.id);
-    await this.faces.delete(faces);
+    await this.faces.purge(faces);
     await this.save(g);
+    await this.persons.purge();
     return { id: p.id, faces: faces.length };
   }
 
