@@ -200,6 +200,10 @@ describe.skipIf(!HAVE_LFW || !fs.existsSync(path.resolve(import.meta.dirname, '.
       expect(results.map((r) => path.basename(r.path)).sort()).toEqual(['George_W_Bush_0001.jpg', 'George_W_Bush_0002.jpg']);
       const text = visor(['--db', db, 'search', '--person', 'George Bush']);
       expect(text.stdout).toMatch(/faces of George Bush/);
+      const byFace = visor(['--db', db, '--json', 'search', '--face', lfw('George_W_Bush', 3)]);
+      expect(byFace.code).toBe(0);
+      const faceResults = (JSON.parse(byFace.stdout) as { results: Array<{ path: string }> }).results;
+      expect(faceResults.map((r) => path.basename(r.path)).sort()).toEqual(['George_W_Bush_0001.jpg', 'George_W_Bush_0002.jpg']);
       expect(visor(['--db', db, 'people', 'forget', 'nobody']).code).not.toBe(0);
     });
   },
