@@ -35,7 +35,7 @@ export class ShardedSideTable<S extends SideSchema> implements SideTable<S> {
   }
 
   async purge(): Promise<void> {
-    await Promise.all(this.parts.map((p) => p.purge?.()));
+    await Promise.all(this.parts.map((p) => (p.purge ? p.purge() : Promise.resolve())));
   }
 
   async delete(ids: readonly string[]): Promise<void> {
