@@ -5,7 +5,7 @@
 //   interfaces     src/cli/**, src/server/**
 //   service        src/collection.ts, src/index.ts
 //   query-time     src/search/**, src/ingest/**, src/domain/**, src/compose/**, src/localize/**, src/classify/**
-//   foundations    src/store/**, src/queue/**, src/models/**, src/concepts/**, src/text/**, src/image/**
+//   foundations    src/store/**, src/queue/**, src/models/**, src/concepts/**, src/text/**, src/image/**, src/facts/**, src/faces/**
 //   core           src/errors.ts, src/config.ts, src/core/**
 // lab/ may import the product; the product never imports lab/.
 // Type-only imports (`import type`) and dynamic imports (`await import(...)`) count like any other.
@@ -13,7 +13,7 @@
 const INTERFACES = '^src/(cli|server)/';
 const SERVICE = '^src/(collection|index)[.]ts$';
 const QUERY_TIME = '^src/(search|ingest|domain|compose|localize|classify)/';
-const FOUNDATIONS = '^src/(store|queue|models|concepts|text|image|facts)/';
+const FOUNDATIONS = '^src/(store|queue|models|concepts|text|image|facts|faces)/';
 const CORE = '^src/((errors|config)[.]ts$|core/)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -29,7 +29,9 @@ export default tseslint.config(
   {
     // The search page's script runs in the browser.
     files: ['src/server/web/**/*.js'],
-    languageOptions: { globals: { document: 'readonly', fetch: 'readonly', Headers: 'readonly', FormData: 'readonly', sessionStorage: 'readonly' } },
+    languageOptions: {
+      globals: { document: 'readonly', fetch: 'readonly', Headers: 'readonly', FormData: 'readonly', sessionStorage: 'readonly', CustomEvent: 'readonly' },
+    },
   },
   {
     rules: {

@@ -27,6 +27,8 @@ import type { Signal, Stage } from './search/signal.js';
 import type { RowFilter } from './search/filter.js';
 import type { ObjectWords } from './search/signals/objects.js';
 import { FactsView } from './search/facts-source.js';
+import { PeopleView, peopleSource } from './search/people-source.js';
+import { SAME_FACE } from './faces/grouping.js';
 import { indexBytes, openStore, readIndexManifest, type VectorStore } from './store/index.js';
 import type { AnnSettings } from './store/lance/ann.js';
 import type { LeaseService } from './store/lease.js';
@@ -67,7 +69,7 @@ export interface CollectionIndexSummary extends IndexSummary {
   /** The optional stages the collection has prepared, run on the images that lacked them: a line each. */
   stages?: string[];
   /** The facts pass (objects, colours, text) over the items that lacked a stage switched on. */
-  facts?: FactsFillSummary;
+  facts?: FactsFillSummary & { people?: import('./faces/people.js').PeopleUpdate };
 }
 
 export interface QueueWorkerOptions extends IngestWorkerOptions {
@@ -206,6 +208,8 @@ export class Collection {
   private objectVocabulary: Promise<ObjectWords> | null = null;
   private domainStages: Promise<import('./domain/stages.js').DomainStages> | null = null;
   private factsReader: Promise<FactsTable> | null = null;
+  private peopleData: Promise<import('./faces/people.js').People> | null = null;
+  private peopleRows: PeopleView | null = null;
   private factsWorkers: { key: string; promise: Promise<import('./ingest/facts-pool.js').FactsPool> } | null = null;
   /** Vision–language models of the index's spaces, by space and tower, loaded on first use. */
   private readonly spaceModels = new Map<string, Promise<ClipModel>>();
@@ -506,7 +510,7 @@ export class Collection {
    */
   async fillFacts(
     opts: Pick<CollectionIndexOptions, 'facts' | 'workers' | 'maxPixels' | 'maxFileBytes' | 'signal' | 'onStageProgress'> = {},
-  ): Promise<FactsFillSummary> {
+  ): Promise<FactsFillSummary & { people?: import('./faces/people.js').PeopleUpdate }> {
     if (opts.facts !== undefined) await this.setFactStages(opts.facts);
     const [{ fillFacts }, { FactsPool }, { prepareFactReaders }, stages, table] = await Promise.all([
       import('./ingest/facts-fill.js'),
@@ -515,7 +519,10 @@ export class Collection {
       this.factStages(),
       this.factsTable(),
     ]);
-    return fillFacts(
+    // The faces stage's faces go to their own table, then are grouped into persons.
+    const people = stages.includes('faces') ? await this.peopleTables() : null;
+    const { storeFaces } = await import('./faces/faces-fill.js');
+    const summary = await fillFacts(
       this.store,
       stages,
       (needed) =>
@@ -523,8 +530,86 @@ export class Collection {
           await prepareFactReaders(needed, this.modelOptions);
           return FactsPool.start({ stages: needed, workers: opts.workers, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS, paths: this.modelOptions.paths });
         }, [needed, opts.workers, opts.maxPixels]),
-      { signal: opts.signal, maxFileBytes: opts.maxFileBytes, onProgress: opts.onStageProgress, table },
+      {
+        signal: opts.signal,
+        maxFileBytes: opts.maxFileBytes,
+        onProgress: opts.onStageProgress,
+        table,
+        ...(people ? { beforeCommit: (rows) => storeFaces(people.faces, rows) } : {}),
+      },
     );
+    if (!people || summary.interrupted) return summary;
+    return { ...summary, people: await people.update(new Set((await this.store.fileStates()).map((s) => s.id))) };
+  }
+
+  /** The faces and persons tables, opened once. */
+  private peopleTables(): Promise<import('./faces/people.js').People> {
+    this.peopleData ??= import('./faces/people.js').then(({ People }) => People.open(this.store));
+    this.peopleData.catch(() => (this.peopleData = null));
+    return this.peopleData;
+  }
+
+  /** The persons found in the collection's photos, most faces first, each with its clearest face. */
+  async people(): Promise<import('./faces/people.js').PersonSummary[]> {
+    return (await this.peopleTables()).list();
+  }
+
+  /** A person with the ids of its faces and of the images they are in (by id or name). */
+  async person(ref: string): Promise<import('./faces/people.js').PersonSummary & { faceIds: string[]; items: string[] }> {
+    const p = await this.peopleTables();
+    const person = await p.resolve(ref);
+    const summary = (await p.list()).find((s) => s.id === person.id)!;
+    const snap = await p.faces.all();
+    const faces = person.faces.filter((f) => snap.byId.has(f));
+    return { ...summary, faceIds: faces, items: [...new Set(faces.map((f) => snap.byId.get(f)!.item))] };
+  }
+
+  /** Names a person; the name stays through later regrouping. */
+  async namePerson(ref: string, name: string): Promise<import('./faces/people.js').PersonSummary> {
+    return (await this.peopleTables()).name(ref, name);
+  }
+
+  /** The user says these persons are one. */
+  async mergePersons(refs: readonly string[]): Promise<import('./faces/people.js').PersonSummary> {
+    return (await this.peopleTables()).merge(refs);
+  }
+
+  /** The user says these faces of a person are someone else's: a person of their own, kept apart. */
+  async splitPerson(ref: string, faceIds: readonly string[]): Promise<import('./faces/people.js').PersonSummary> {
+    return (await this.peopleTables()).split(ref, faceIds);
+  }
+
+  /** The user says a face is not its person's; the person it went to instead, if any. */
+  async removeFace(faceId: string): Promise<string | undefined> {
+    return (await this.peopleTables()).removeFace(faceId);
+  }
+
+  /** A stored face's box in its image's pixels, or null when there is no such face. */
+  async faceBox(faceId: string): Promise<[number, number, number, number] | null> {
+    return (await (await this.peopleTables()).faces.all()).byId.get(faceId)?.box ?? null;
+  }
+
+  /** Deletes a person with its faces and their embeddings. */
+  async forgetPerson(ref: string): Promise<{ id: string; faces: number }> {
+    // The faces table is rewritten on disk: no indexing run may write it meanwhile.
+    const release = isRemoteDb(this.db) ? () => undefined : acquireWriteLock(this.db);
+    try {
+      return await (await this.peopleTables()).forget(ref);
+    } finally {
+      release();
+    }
+  }
+
+  /** Who is in the photos, as search reads it. */
+  private peopleView(): PeopleView {
+    this.peopleRows ??= new PeopleView(
+      peopleSource(
+        () => this.peopleTables(),
+        async (bytes) => (await this.computeFacts(bytes, ['faces'])).faces ?? [],
+        SAME_FACE,
+      ),
+    );
+    return this.peopleRows;
   }
 
   /**
@@ -640,6 +725,7 @@ export class Collection {
       // What the fact stages read in the images (they say nothing until some image was read).
       const [{ ObjectsSignal }, { PrintedTextSignal }] = await Promise.all([import('./search/signals/objects.js'), import('./search/signals/printed.js')]);
       list.push(new ObjectsSignal(this.factsView(), () => this.objectWords()), new PrintedTextSignal(this.factsView()));
+      list.push(new (await import('./search/signals/people.js')).PeopleSignal(this.peopleView()));
       for (const s of this.store.spaces()) list.push(new TextSignal('clip', new TextTowerScorer(this.store, s.name, () => this.spaceModel(s.name, 'text'))));
       if (caps.textTower) list.push(new TextSignal('clip', new TextTowerScorer(this.store, undefined, () => this.mainTextModel())));
       return list;
@@ -689,6 +775,7 @@ export class Collection {
     const [{ FactFilter }, { COCO_SENSES }] = await Promise.all([import('./search/fact-filter.js'), import('./concepts/coco-words.js')]);
     const catalogue = new Set(Object.keys(await this.store.metaColumns()));
     return [
+      new (await import('./search/people-filter.js')).PeopleFilter(this.peopleView()),
       new FactFilter(
         this.factsView(),
         COCO_SENSES.map(([label]) => label),
@@ -891,8 +978,13 @@ export class Collection {
    * cached under one stay valid until then). Both counters only grow, so their sum moves with either.
    */
   async version(): Promise<number> {
-    const [items, facts] = await Promise.all([this.store.version(), this.factsTable().then((t) => t.version())]);
-    return items + facts;
+    const [items, facts, people] = await Promise.all([
+      this.store.version(),
+      this.factsTable().then((t) => t.version()),
+      // Naming or merging persons changes what a search by person answers.
+      this.peopleTables().then(async (p) => (await p.faces.version()) + (await p.persons.version())),
+    ]);
+    return items + facts + people;
   }
 
   /** Indexed items by id (content hash), in the order asked; unknown ids are left out. */
@@ -969,6 +1061,10 @@ export class Collection {
     this.factsReader = null;
     this.factsWorkers = null;
     (await facts?.catch(() => null))?.close();
+    const people = this.peopleData;
+    this.peopleData = null;
+    this.peopleRows = null;
+    (await people?.catch(() => null))?.close();
     if (factsWorkers) await (await factsWorkers.catch(() => null))?.close();
     if (joint) (await joint.catch(() => null))?.close();
     if (enc) await (await enc.catch(() => null))?.close();

@@ -95,7 +95,7 @@ async function addItems(store: VectorStore, files: string[]): Promise<string[]> 
   return items.map((i) => i.id);
 }
 
-const zero = (): Record<FactStage, number> => ({ objects: 0, colours: 0, text: 0 });
+const zero = (): Record<FactStage, number> => ({ objects: 0, colours: 0, text: 0, faces: 0 });
 
 describe('computeFacts', () => {
   const image: RgbImage = { data: new Uint8Array(100 * 50 * 3), width: 100, height: 50 };
@@ -118,7 +118,7 @@ describe('computeFacts', () => {
     expect(stagesToCompute(first, ['objects', 'colours'])).toEqual([]);
     expect(stagesToCompute(first, ['objects', 'colours', 'text'])).toEqual(['text']);
     const second = await computeFacts(image, { width: 400, height: 200 }, readers, ['text'], first);
-    expect(calls).toEqual({ objects: 1, colours: 1, text: 1 });
+    expect(calls).toEqual({ objects: 1, colours: 1, text: 1, faces: 0 });
     expect(second.objects).toEqual(first.objects);
     expect(second.text![0]!.box).toEqual([4, 4, 40, 20]);
     // Objects found anew need their box colours named again.
@@ -151,7 +151,7 @@ describe('computeFacts', () => {
     expect(parseFactStages('text,colors')).toEqual(['colours', 'text']);
     expect(parseFactStages('all')).toEqual([...FACT_STAGES]);
     expect(parseFactStages('none')).toEqual([]);
-    expect(() => parseFactStages('objects,faces')).toThrow(/unknown fact stage "faces"/);
+    expect(() => parseFactStages('objects,hats')).toThrow(/unknown fact stage "hats"/);
   });
 });
 
@@ -201,7 +201,7 @@ describe.each(stores)('the facts pass, $name', ({ open }) => {
     const text = await fillFacts(store, ['objects', 'colours', 'text'], inlineRunner(readers, started), { table });
     expect(text).toMatchObject({ computed: files.length, perStage: { text: files.length } });
     expect(started.at(-1)).toEqual(['text']);
-    expect(calls).toEqual({ objects: files.length, colours: files.length, text: files.length });
+    expect(calls).toEqual({ objects: files.length, colours: files.length, text: files.length, faces: 0 });
     const after = await table.get(ids);
     expect(after.get(ids[0]!)!.objects).toEqual(facts.get(ids[0]!)!.objects);
     expect(after.get(ids[0]!)!.text![0]!.text).toBe('HELLO');

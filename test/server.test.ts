@@ -362,6 +362,8 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
     expect(Object.keys(body.paths).sort()).toEqual(
       [
         '/api/facts',
+        '/api/faces/{face}/image',
+        '/api/faces/{face}/remove',
         '/api/health',
         '/api/items',
         '/api/items/{id}',
@@ -369,6 +371,11 @@ describe('HTTP API on a real server (127.0.0.1)', () => {
         '/api/items/{id}/original',
         '/api/items/{id}/similar',
         '/api/items/{id}/thumbnail',
+        '/api/people',
+        '/api/people/merge',
+        '/api/people/{id}',
+        '/api/people/{id}/name',
+        '/api/people/{id}/split',
         '/api/search',
         '/api/status',
       ].sort(),

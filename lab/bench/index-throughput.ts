@@ -198,9 +198,12 @@ async function main(): Promise<void> {
     await factStagesAlone(copies);
     const stageSets: Array<[string, readonly FactStage[]]> = [[`default (${DEFAULT_FACT_STAGES.join('+') || 'none'})`, DEFAULT_FACT_STAGES]];
     // Objects with their box colours: what searching for "two dogs" or "a red car" needs.
-    const objects = FACT_STAGES.filter((st) => st !== 'text' && BUILT_READERS.includes(st));
+    const objects = FACT_STAGES.filter((st) => st !== 'text' && st !== 'faces' && BUILT_READERS.includes(st));
     if (objects.includes('objects') && objects.length > DEFAULT_FACT_STAGES.length && objects.length < BUILT_READERS.length)
       stageSets.push([objects.join('+'), objects]);
+    // Faces: what people search ("photos of my sister") needs, opt-in like objects.
+    if (BUILT_READERS.includes('faces') && !DEFAULT_FACT_STAGES.includes('faces'))
+      stageSets.push([`default+faces`, FACT_STAGES.filter((st) => st === 'faces' || DEFAULT_FACT_STAGES.includes(st))]);
     if (BUILT_READERS.length > DEFAULT_FACT_STAGES.length) stageSets.push([`all (${BUILT_READERS.join('+')})`, BUILT_READERS]);
     for (const [name, stages] of stageSets) {
       if (stages.length === 0) continue;

@@ -27,4 +27,6 @@ export interface EvalCommandOptions extends GlobalOptions {
   minSide?: number;
   viaSearch?: boolean;
   reads?: string;
+  /** faces: also sweep the grouping thresholds on the development people. */
+  sweep?: boolean;
 }

@@ -67,6 +67,8 @@ program
   .option('--offset <n>', 'skip this many results (paging)', nonNegativeInt, 0)
   .option('-w, --where <sql>', 'filter on catalogue columns and object counts, e.g. "category = \'bottle\' AND price < 20", "person_count >= 3"')
   .option('--colour <name>', 'only images showing this colour (black, white, grey, red, orange, yellow, green, blue, purple, pink, brown)')
+  .option('--person <name>', "only photos with this person (a name or id from 'visor people'; repeat: all of them together)", collect, [])
+  .option('--face <file>', 'photos of the person whose face is in this image (its largest face)')
   .option('--weights <list>', 'signal weights, e.g. visual=1,concepts=1,keywords=0.5,negative=1')
   .addOption(new Option('--fusion <method>', 'how signals combine').choices(['rrf', 'score']))
   .option('--exact', 'exhaustive search even when an approximate index exists')
@@ -178,6 +180,16 @@ program
   .action(async (images: string[], _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/tags-cmd.js')).tagsCommand(images, cmd.optsWithGlobals()));
+  });
+
+program
+  .command('people')
+  .description("the persons whose faces are in the photos (with the faces fact stage on: 'visor index --facts faces,…'): list, name, merge, split, forget")
+  .argument('[action]', 'name <id> "<name>" | show <id|name> | merge <id> <id>… | split <id> <face>… | remove-face <face> | forget <id|name>; none: list them')
+  .argument('[args...]', "the action's person ids or names, faces, or the new name")
+  .action(async (action: string | undefined, args: string[], _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/people-cmd.js')).peopleCommand(action, args, o));
   });
 
 program

@@ -17,6 +17,8 @@ export interface SearchCommandOptions extends GlobalOptions {
   offset: number;
   where?: string;
   colour?: string;
+  person?: string[];
+  face?: string;
   exact?: boolean;
   excludeSelf?: boolean;
   weights?: string;

@@ -6,7 +6,7 @@
  */
 
 /** The optional fact stages, each switched on or off per collection. */
-export const FACT_STAGES = ['objects', 'colours', 'text'] as const;
+export const FACT_STAGES = ['objects', 'colours', 'text', 'faces'] as const;
 export type FactStage = (typeof FACT_STAGES)[number];
 
 /** The eleven basic colour terms (Berlin & Kay), the names colours are stored and searched by. */
@@ -42,6 +42,24 @@ export interface TextLine {
 }
 
 /**
+ * One face found by the faces stage. Its embedding (who it is) is stored apart, in the `faces`
+ * table keyed to the image: `embedding` is set only on the way there, never in the facts table.
+ */
+export interface FaceFact {
+  box: FactBox;
+  score: number;
+  /** Right eye, left eye, nose tip, right and left mouth corner, as x, y pairs in the image's pixels. */
+  landmarks: number[];
+  /** The face's smaller side in the pixels of the image the detector read (up to 1,280 px wide). */
+  size: number;
+  /** Variance of the Laplacian of the aligned 112×112 face: low means blurred. */
+  sharpness: number;
+  /** Too small, blurred or uncertain to be trusted: kept and shown, but never joins two persons. */
+  low: boolean;
+  embedding?: number[];
+}
+
+/**
  * The facts of one image. A stage that ran and found nothing stores an empty list, one that
  * did not run leaves its field out: `stages` says which ran, so search can tell "no dog"
  * from "not looked for".
@@ -56,6 +74,7 @@ export interface ImageFacts {
   /** The whole image's main colours, largest share first. */
   colours?: ColourShare[];
   text?: TextLine[];
+  faces?: FaceFact[];
 }
 
 /** Objects kept per image: more are dropped, lowest scores first (crowds, textures read as objects). */

@@ -55,6 +55,8 @@ function scaleFields(f: Partial<ImageFacts>, sx: number, sy: number): Partial<Im
   const out: Partial<ImageFacts> = { ...f };
   if (f.objects) out.objects = f.objects.map((o) => ({ ...o, box: scaleBox(o.box, sx, sy) }));
   if (f.text) out.text = f.text.map((t) => ({ ...t, box: scaleBox(t.box, sx, sy) }));
+  if (f.faces)
+    out.faces = f.faces.map((t) => ({ ...t, box: scaleBox(t.box, sx, sy), landmarks: t.landmarks.map((v, i) => round1(v * (i % 2 === 0 ? sx : sy))) }));
   return out;
 }
 

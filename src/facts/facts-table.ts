@@ -33,6 +33,7 @@ export function onlyStages(facts: ImageFacts, stages: readonly FactStage[]): Ima
   }
   if (out.stages.colours !== undefined && facts.colours) out.colours = facts.colours;
   if (out.stages.text !== undefined && facts.text) out.text = facts.text;
+  if (out.stages.faces !== undefined && facts.faces) out.faces = facts.faces;
   return out;
 }
 

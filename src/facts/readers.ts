@@ -13,7 +13,7 @@ export interface FactReaderOptions {
 }
 
 /** The stages this build has a reader for. */
-export const BUILT_READERS: readonly FactStage[] = ['objects', 'colours', 'text'];
+export const BUILT_READERS: readonly FactStage[] = ['objects', 'colours', 'text', 'faces'];
 
 /**
  * The reader of one fact stage, loaded on demand (its model and runtime load only when the
@@ -24,6 +24,7 @@ export async function loadFactReader(stage: FactStage, opts: FactReaderOptions =
   if (stage === 'objects') return (await import('./objects-reader.js')).ObjectsReader.load({ threads, ...(opts.paths ? { paths: opts.paths } : {}) });
   if (stage === 'colours') return (await import('./colours-reader.js')).createColoursReader();
   if (stage === 'text') return (await import('./text-reader.js')).TextReader.load({ threads });
+  if (stage === 'faces') return (await import('../faces/face-reader.js')).FaceReader.load({ threads, ...(opts.paths ? { paths: opts.paths } : {}) });
   throw new VisorError('MODEL_NOT_FOUND', `the ${stage} fact stage has no reader in this build`);
 }
 
@@ -35,6 +36,11 @@ export async function prepareFactReaders(stages: readonly FactStage[], opts: Res
   if (stages.includes('objects')) {
     const [{ resolveModel }, { YOLOX_NANO_COCO }] = await Promise.all([import('../models/resolve.js'), import('../models/registry.js')]);
     await resolveModel(YOLOX_NANO_COCO, opts);
+  }
+  if (stages.includes('faces')) {
+    const [{ resolveModel }, { YUNET_FACE, MOBILEFACENET }] = await Promise.all([import('../models/resolve.js'), import('../models/registry.js')]);
+    await resolveModel(YUNET_FACE, opts);
+    await resolveModel(MOBILEFACENET, opts);
   }
 }
 

@@ -17,6 +17,11 @@ export interface FactsFillOptions {
   onProgress?: (p: { stage: string; done: number; total: number }) => void;
   /** The facts table to write (a caller's own, so its reads see the writes at once); opened and closed here otherwise. */
   table?: FactsTable;
+  /**
+   * Called with each batch of rows before they are written: a stage whose results live in a
+   * table of their own (the faces) takes them out of the rows here.
+   */
+  beforeCommit?: (rows: FactsRow[]) => Promise<void>;
 }
 
 export interface FactsFillSummary {
@@ -89,6 +94,7 @@ export async function fillFacts(
       let rows: FactsRow[] = [];
       const commit = async () => {
         if (rows.length === 0) return;
+        await opts.beforeCommit?.(rows);
         await table.put(rows);
         summary.computed += rows.length;
         rows = [];

@@ -158,7 +158,43 @@ export const YOLOX_NANO_COCO: ModelSpec = {
   ],
 };
 
-const MODELS: ModelSpec[] = [MOBILENET_V2_INT8, CLIP_VIT_B32, YOLOX_NANO_COCO];
+export const YUNET_FACE: ModelSpec = {
+  id: 'yunet-face-2026may',
+  title: 'YuNet face detector (OpenCV Zoo 2026may), ONNX fp32, any input size',
+  task: 'faces in photos: boxes, scores and five landmarks (eyes, nose, mouth corners)',
+  licence: 'MIT (OpenCV Zoo; model by Shiqi Yu et al., libfacedetection.train)',
+  homepage: 'https://github.com/opencv/opencv_zoo/tree/main/models/face_detection_yunet',
+  files: [
+    {
+      name: 'face_detection_yunet_2026may.onnx',
+      size: 229_738,
+      sha256: 'ebafce4e3c118d6554634be5c27ab333b4c047a9a8c3faf1d7cf93101c22f0f0',
+      url: 'https://github.com/RuDr8A/RealTime-PPE-Compliance/raw/d876a822bbb20180b9ed7850c1d3229d72883067/face_detection_yunet_2026may.onnx',
+    },
+  ],
+};
+
+/**
+ * Face embeddings. The code and weights are Apache-2.0 (PaddleX), but the weights were trained
+ * on MS1Mv3 (derived from MS-Celeb-1M), a data set published for research only.
+ */
+export const MOBILEFACENET: ModelSpec = {
+  id: 'mobilefacenet-paddlex',
+  title: 'MobileFaceNet face embeddings (PaddleX, trained on MS1Mv3), ONNX fp32, 112×112 → 128-d',
+  task: 'who a face is: a 128-d embedding of an aligned face, compared by cosine',
+  licence: 'Apache-2.0 (PaddleX code and weights); trained on MS1Mv3, a research-only data set',
+  homepage: 'https://github.com/PaddlePaddle/PaddleX',
+  files: [
+    {
+      name: 'MobileFaceNet.onnx',
+      size: 4_001_322,
+      sha256: '6ced4e0c36abba9dd24b48d725f7dbb94089f75b3d3445d3d67b85157cb64743',
+      url: 'https://github.com/KennethWang1221/Face-Detection-and-Recognition-System/raw/5638c7a40ba4f35d614e623f8cf094296c5c6106/MobileFaceNet.onnx',
+    },
+  ],
+};
+
+const MODELS: ModelSpec[] = [MOBILENET_V2_INT8, CLIP_VIT_B32, YOLOX_NANO_COCO, YUNET_FACE, MOBILEFACENET];
 
 export function listModels(): readonly ModelSpec[] {
   return MODELS;

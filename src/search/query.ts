@@ -49,6 +49,10 @@ export interface Query {
    * joined to catalogue conditions by AND at the top level) when the collection's images were read.
    */
   where?: string;
+  /** Only photos with every one of these persons (names or ids, as `visor people` lists them). */
+  persons?: string[];
+  /** Only photos with the person whose face is (the largest) in this image, closest first. */
+  face?: string | Buffer;
   /** Only items whose image, or an object in it, has this colour (a basic colour name or a synonym: "gray", "navy"). */
   colour?: string;
   k?: number;

@@ -35,8 +35,8 @@ export function validateQuery(query: Query, weightNames: readonly string[], defa
     }
     text.negative.push(...composeText.negative);
   }
-  if (text.positive.length + (query.images ?? []).length + (query.like ?? []).length === 0) {
-    throw new VisorError('QUERY_INVALID', 'give something to search for: words, an image, or an item to find more like');
+  if (text.positive.length + (query.images ?? []).length + (query.like ?? []).length + (query.persons ?? []).length === 0 && query.face === undefined) {
+    throw new VisorError('QUERY_INVALID', 'give something to search for: words, an image, an item to find more like, a person or a face');
   }
   return { k, offset, weights, text, composeText };
 }

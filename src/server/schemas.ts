@@ -89,6 +89,12 @@ export const schemas = [
         maxItems: 4,
       },
       excludeSelf: { type: 'boolean', description: 'leave query images that are themselves indexed (uploads or imageIds) out of the results' },
+      persons: {
+        type: 'array',
+        maxItems: 10,
+        items: { type: 'string', minLength: 1, maxLength: 200 },
+        description: 'only photos with every one of these persons (names or ids, as /api/people lists them); a "face" upload finds the person in it',
+      },
       compose: {
         type: 'object',
         additionalProperties: false,

@@ -111,6 +111,12 @@ export interface SideTable<S extends SideSchema> {
   read<K extends keyof S & string>(columns: readonly K[]): Promise<SideColumns<S, K>>;
   /** Removes the rows of these ids (rows of items since removed are not removed by the store). */
   delete(ids: readonly string[]): Promise<void>;
+  /**
+   * Makes deletions final on disk: rows deleted so far are rewritten away and older versions
+   * of the table dropped (a store that keeps history otherwise still holds them). For data a
+   * user asked to be forgotten; the caller holds the collection's write lock.
+   */
+  purge?(): Promise<void>;
   /** Lets go of the table (the store's close() does too). */
   close(): void;
 }

@@ -58,6 +58,11 @@ export function printSummary(s: CollectionIndexSummary, db: string): void {
     );
     for (const p of f.skipped.slice(0, SHOW_SKIPPED)) lines.push(`  ${displayPath(p.path)}: ${p.reason}`);
     if (f.skipped.length > SHOW_SKIPPED) lines.push(`  … and ${f.skipped.length - SHOW_SKIPPED} more (--json lists all)`);
+    const p = s.facts.people;
+    if (p)
+      lines.push(
+        `People: ${p.faces} face${p.faces === 1 ? '' : 's'} (${p.added} new) in ${p.persons} person${p.persons === 1 ? '' : 's'} ('visor people' lists them)`,
+      );
   }
   if (s.scanned === 0 && s.skipped.length === 0) {
     // Nothing that looked like an image: say why rather than leave an empty index unexplained.

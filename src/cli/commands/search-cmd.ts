@@ -17,6 +17,9 @@ function reason(why: MatchReason): string {
   if (why.composed !== undefined) parts.push(`composed ${why.composed.toFixed(2)}`);
   if (why.penalised?.length) parts.push(`resembles ${why.penalised.join(', ')}`);
   if (typeof why.iou === 'number') parts.push(`silhouette ${why.iou.toFixed(2)}`);
+  const people = why.people as { persons?: Array<{ id: string; name?: string }>; face?: { cosine: number; person?: string; name?: string } } | undefined;
+  if (people?.persons) parts.push(`faces of ${people.persons.map((p) => p.name ?? p.id).join(', ')}`);
+  if (people?.face) parts.push(`face ${people.face.cosine.toFixed(2)}${people.face.person ? ` (${people.face.name ?? people.face.person})` : ''}`);
   if (typeof why.category === 'string') parts.push(`${why.category}${why.inChosenCategory ? ' (searched first)' : ''}`);
   return parts.join('; ');
 }
@@ -73,6 +76,8 @@ export async function searchCommand(words: string[], o: SearchCommandOptions): P
     compose: composing ? { text: o.text!, weight: o.composeWeight, model: o.composeModel } : undefined,
     where: o.where,
     colour: o.colour,
+    ...(o.person?.length ? { persons: o.person } : {}),
+    ...(o.face ? { face: o.face } : {}),
     k: o.k,
     offset: o.offset,
     exact: o.exact,

@@ -14,7 +14,7 @@ import { readUploads, rejectOversized, type Upload } from '../uploads.js';
  */
 export type SearchRequest = Pick<
   Query,
-  'text' | 'like' | 'unlike' | 'where' | 'colour' | 'k' | 'offset' | 'exact' | 'excludeSelf' | 'weights' | 'fusion' | 'space'
+  'text' | 'like' | 'unlike' | 'where' | 'colour' | 'persons' | 'k' | 'offset' | 'exact' | 'excludeSelf' | 'weights' | 'fusion' | 'space'
 > & {
   imageIds?: string[];
   compose?: { text: string; weight?: number; trained?: boolean };
@@ -64,6 +64,8 @@ export function toQuery(body: SearchRequest, uploads: Record<string, Upload[]>, 
     compose,
     where: body.where?.trim() || undefined,
     colour: body.colour?.trim() || undefined,
+    ...(body.persons?.length ? { persons: body.persons } : {}),
+    ...(uploads.face?.length ? { face: uploads.face[0]!.bytes } : {}),
     k: body.k,
     offset: body.offset,
     exact: body.exact,
@@ -99,7 +101,7 @@ export function searchRoutes(app: FastifyInstance, ctx: ServerContext): void {
    */
   async function answer(body: SearchRequest, uploads: Record<string, Upload[]>): Promise<SearchResponse | SerializedResponse> {
     const query = toQuery(body, uploads, { maxPixels: options.maxPixels, composeModel: options.composeModel });
-    if (uploads.image?.length || uploads.notImage?.length) return collection.search(query);
+    if (uploads.image?.length || uploads.notImage?.length || uploads.face?.length) return collection.search(query);
     const version = await collection.version();
     const workers = ctx.searchWorkers?.failed ? null : ctx.searchWorkers;
     const run = workers ? () => workers.search(query, version) : () => collection.search(query);
@@ -118,7 +120,7 @@ export function searchRoutes(app: FastifyInstance, ctx: ServerContext): void {
         summary: 'Search by words, uploaded images, indexed items, or any mix of them',
         description:
           'JSON: a SearchRequest. With query images: multipart/form-data with file parts "image" (up to 4 with imageIds, ' +
-          'fused with the words, or changed by compose) and "notImage" (looks to avoid), and the SearchRequest as JSON text in a part "query". ' +
+          'fused with the words, or changed by compose), "notImage" (looks to avoid) and "face" (photos of the person in it), and the SearchRequest as JSON text in a part "query". ' +
           'space and stages read uploaded query images; imageIds, like and unlike name indexed items.',
         consumes: ['application/json', 'multipart/form-data'],
         body: ref('SearchRequest'),
@@ -131,7 +133,7 @@ export function searchRoutes(app: FastifyInstance, ctx: ServerContext): void {
         if (isUpload(request.headers['content-type'])) await rejectOversized(options.maxUploadBytes)(request);
       },
       preValidation: readUploads({
-        fileFields: ['image', 'notImage'],
+        fileFields: ['image', 'notImage', 'face'],
         jsonField: 'query',
         required: false,
         maxBytes: options.maxUploadBytes,

@@ -14,6 +14,8 @@ const state = {
   unlike: [],
   /** Filters: { column, op, value }. */
   filters: [],
+  /** Persons every result must show (ids), chosen in the people view (people.js). */
+  persons: [],
   columns: {},
   page: 0,
   key: sessionStorage.getItem(KEY_STORAGE) ?? '',
@@ -128,10 +130,11 @@ function buildQuery() {
   if (state.unlike.length) q.unlike = state.unlike.map((x) => x.id);
   const where = whereClause();
   if (where) q.where = where;
+  if (state.persons.length) q.persons = [...state.persons];
   return q;
 }
 
-const hasQuery = (q) => Boolean(q.text || q.like || state.images.length);
+const hasQuery = (q) => Boolean(q.text || q.like || q.persons || state.images.length);
 
 async function search({ focusResults = false } = {}) {
   const q = buildQuery();
@@ -191,10 +194,12 @@ function reasons(why = {}) {
   for (const c of why.concepts ?? []) out.push({ text: `${c.concept ?? c.term} ${Number(c.score).toFixed(2)}` });
   if (typeof why.joint === 'number') out.push({ text: `text model ${why.joint.toFixed(2)}` });
   for (const p of why.penalised ?? []) out.push({ text: `resembles ${p}`, cls: 'penalised' });
+  for (const p of why.people?.persons ?? []) out.push({ text: `face of ${p.name ?? p.id}` });
+  if (why.people?.face) out.push({ text: `face ${why.people.face.cosine.toFixed(2)}${why.people.face.name ? ` (${why.people.face.name})` : ''}` });
   // Reasons read from the images' facts ("dog ×2", "red in person", "text: 'SALE'"), and any
   // other signal's that comes as words.
   for (const [k, v] of Object.entries(why)) {
-    if (['visual', 'keywords', 'concepts', 'joint', 'penalised'].includes(k)) continue;
+    if (['visual', 'keywords', 'concepts', 'joint', 'penalised', 'people'].includes(k)) continue;
     for (const x of Array.isArray(v) ? v : [v]) if (typeof x === 'string' && x) out.push({ text: x });
   }
   return out;
@@ -514,6 +519,12 @@ function wire() {
     search();
   });
   $('pick').addEventListener('click', () => $('file').click());
+  // The people view (people.js) says which persons results must show.
+  document.addEventListener('visor-persons', (e) => {
+    state.persons = e.detail;
+    state.page = 0;
+    search();
+  });
   $('file').addEventListener('change', (e) => {
     addImages(e.target.files);
     e.target.value = '';

@@ -110,6 +110,12 @@ export class LanceSideTable<S extends SideSchema> implements SideTable<S> {
       );
   }
 
+  async purge(): Promise<void> {
+    // Compaction rewrites the files holding deleted rows; the cleanup then drops every older
+    // version and file, however recent (the write lock keeps other writers out meanwhile).
+    await this.table.optimize({ cleanupOlderThan: new Date(Date.now() + 1000), deleteUnverified: true });
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -34,6 +34,10 @@ export class ShardedSideTable<S extends SideSchema> implements SideTable<S> {
     return out as SideColumns<S, K>;
   }
 
+  async purge(): Promise<void> {
+    await Promise.all(this.parts.map((p) => (p.purge ? p.purge() : Promise.resolve())));
+  }
+
   async delete(ids: readonly string[]): Promise<void> {
     const groups = groupByShard(ids, this.parts.length);
     await Promise.all(groups.map((g, s) => (g.length ? this.parts[s]!.delete(g.map((i) => ids[i]!)) : Promise.resolve())));
