@@ -27,4 +27,6 @@ export interface EvalCommandOptions extends GlobalOptions {
   minSide?: number;
   viaSearch?: boolean;
   reads?: string;
+  /** Re-ranking (docs/reranking.md) instead of the collection's default. */
+  rerank?: 'none' | 'qe' | 'dba' | 'diffusion';
 }

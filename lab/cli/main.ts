@@ -38,6 +38,14 @@ program
   .option('--min-side <px>', 'ocr: small images are enlarged to this longest side for the detector', positiveInt('--min-side'))
   .option('--reads <file>', "ocr: keep each image's reading in this JSON-lines file, reused by the next run with the same settings")
   .option('--via-search', 'ocr: rank photos for a word through Collection.search instead of token matching')
+  .addOption(
+    new Option('--rerank <method>', "cifar10, cifar10-zeroshot, flickr8k --zero-shot: re-rank with this rather than the collection's default").choices([
+      'none',
+      'qe',
+      'dba',
+      'diffusion',
+    ]),
+  )
   .option('--out <file>', 'also write the report as JSON to this file')
   .addOption(progressOption())
   .action(async (dataset: string, _o, cmd: Command) => {

@@ -45,7 +45,8 @@ const kernel = await ExactKernel.create();
 const t0 = performance.now();
 const graph = await buildGraph(ids, matrix, GRAPH_K, (q, count, k) => kernel.topK(q, count, matrix, ids.length, new Float32Array(ids.length), k));
 console.log(`graph k=${GRAPH_K}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-const maxDepth = 2000;
+const depths = (process.env.DEPTHS ?? '1000').split(',').map(Number);
+const maxDepth = Math.min(ids.length - 1, Math.max(...depths));
 const qm = new Float32Array(queries.length * dim);
 queries.forEach((r, i) => qm.set(matrix.subarray(r * dim, (r + 1) * dim), i * dim));
 const first = await kernel.topK(qm, queries.length, matrix, ids.length, new Float32Array(ids.length), maxDepth + 1);
@@ -76,9 +77,12 @@ const grids: Record<RerankMethod, Array<Partial<RerankParams>>> = {
   none: [{}],
   qe: [5, 10, 20, 50].flatMap((qeTop) => [1, 3].map((qeAlpha) => ({ qeTop, qeAlpha }))),
   dba: [5, 10].flatMap((dbaTop) => [1, 3].map((dbaAlpha) => ({ dbaTop, dbaAlpha, qeTop: 10, qeAlpha: 3 }))),
-  diffusion: [10, 20, 50].flatMap((graphK) => [5, 20].flatMap((seeds) => [0.9, 0.99].map((alpha) => ({ graphK, seeds, alpha, gamma: 3 })))),
+  diffusion: (process.env.GRID
+    ? JSON.parse(process.env.GRID)
+    : [10, 20, 50].flatMap((graphK) => [5, 20].flatMap((seeds) => [0.9, 0.99].map((alpha) => ({ graphK, seeds, alpha, gamma: 3 }))))) as Array<
+    Partial<RerankParams>
+  >,
 };
-const depths = (process.env.DEPTHS ?? '1000').split(',').map(Number);
 for (const method of methods) {
   let best: { p: RerankParams; map: number; p10: number } | null = null;
   for (const g of grids[method]) {

@@ -84,7 +84,7 @@ export class SearchPipeline {
       if (onHits) hits = await rerankHits(onHits.ctx, hits, stages);
       hits = hits.slice(0, k + offset);
       const whyOf = new Map(hits.map((h) => [h.id, h.why]));
-      const results = await hydrate(store, hits, offset);
+      const results = query.lean ? leanPage(hits, offset) : await hydrate(store, hits, offset);
       const signals = [{ name: 'visual', understood: true, ...(encoded.space ? { note: `in the ${encoded.space} space` } : {}) }];
       return {
         results: results.map((r) => ({ ...r, why: { visual: r.score, ...whyOf.get(r.id) } })),
@@ -203,6 +203,11 @@ export class SearchPipeline {
     }
     return { results: explained, understood: true, signals: reports, fusion: method, ...(stageReport ? { stages: stageReport } : {}) };
   }
+}
+
+/** Ranking only (Query.lean): no stored records read. */
+function leanPage(hits: ReadonlyArray<{ id: string; score: number }>, offset: number): SearchResult[] {
+  return hits.slice(offset).map((h, i) => ({ rank: offset + i + 1, id: h.id, score: h.score, path: '', paths: [], width: 0, height: 0, format: '', meta: {} }));
 }
 
 /** The query context of an image query on the fast path (its stages read the snapshot's rows). */

@@ -85,7 +85,9 @@ export class NeighboursStage implements Stage {
     const { matrix } = await ctx.store.vectors();
     const dim = ctx.ids.length ? matrix.length / ctx.ids.length : 0;
     const image = ctx.encoded.toward;
-    const hits = { rows: Int32Array.from(candidates, (c) => c.row), scores: Float32Array.from(candidates, (c) => c.score) };
+    // The first `depth` hits are re-ranked; any further ones (a caller asking for more) keep their order after them.
+    const head = candidates.slice(0, p.depth);
+    const hits = { rows: Int32Array.from(head, (c) => c.row), scores: Float32Array.from(head, (c) => c.score) };
     // Words or a composition: the first hits stand for the query (their mean is the query vector),
     // and the fused scores are no cosines — each of the first hits seeds equally, none is kept first.
     const query = image && !ctx.composeText && ctx.text.positive.length === 0 ? image : meanOf(hits.rows, Math.min(p.qeTop, hits.rows.length), matrix, dim);
@@ -93,8 +95,7 @@ export class NeighboursStage implements Stage {
     if (pseudo) hits.scores = Float32Array.from(hits.rows, (_, i) => (i < p.seeds ? 1 : 0));
     const scores = rerankScores(method, query, hits, { matrix, dim }, graph, p);
     const order = reorder(hits, scores, pseudo ? Infinity : p.keepAbove);
-    const before = candidates.slice();
-    candidates.splice(0, candidates.length, ...order.map((i) => ({ ...before[i]!, why: { ...before[i]!.why, [method]: scores[i] } })));
+    candidates.splice(0, head.length, ...order.map((i) => ({ ...head[i]!, why: { ...head[i]!.why, [method]: scores[i] } })));
     state.report.neighbours = { method };
   }
 }
