@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collection } from '../src/collection.js';
 import { copyFlickrTestImages, tempDir } from './fixtures.js';
 
 /** Edits a user makes to a photo before searching with it: each must still find the original first. */
-const EDITS: Array<{ name: string; edit: (img: sharp.Sharp, w: number, h: number) => sharp.Sharp }> = [
+const EDITS: Array<{ name: string; edit: (img: Sharp, w: number, h: number) => Sharp }> = [
   {
     name: 'crop',
     edit: (img, w, h) => img.extract({ left: Math.round(w * 0.1), top: Math.round(h * 0.1), width: Math.round(w * 0.8), height: Math.round(h * 0.8) }),

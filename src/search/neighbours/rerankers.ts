@@ -26,6 +26,8 @@ export interface RerankParams {
   alpha: number;
   /** Conjugate-gradient steps (the walk's linear system). */
   iterations: number;
+  /** Diffusion: share of the cosine in the final score (the rest is the diffusion score, scaled to its maximum). */
+  cosineWeight: number;
   /**
    * Hits at least this similar to the query stay first, in cosine order: an edited copy's
    * original (near-duplicate search) must not give way to a better-connected neighbour.
@@ -40,11 +42,12 @@ export const DEFAULT_RERANK_PARAMS: RerankParams = {
   qeAlpha: 3,
   dbaTop: 10,
   dbaAlpha: 3,
-  seeds: 10,
-  graphK: 20,
+  seeds: 20,
+  graphK: 50,
   gamma: 3,
   alpha: 0.9,
   iterations: 20,
+  cosineWeight: 0.3,
   keepAbove: 0.95,
 };
 
@@ -195,7 +198,10 @@ export function rerankDiffusion(hits: FirstHits, graph: GraphRows, p: RerankPara
     rr = next;
     for (let i = 0; i < n; i++) dir[i] = res[i]! + b * dir[i]!;
   }
-  return Float32Array.from(f, (v) => Math.max(0, v));
+  let max = 0;
+  for (const v of f) max = Math.max(max, v);
+  const mix = p.cosineWeight;
+  return Float32Array.from(f, (v, i) => (1 - mix) * (max > 0 ? Math.max(0, v) / max : 0) + mix * hits.scores[i]!);
 }
 
 /**
