@@ -29,4 +29,6 @@ export interface EvalCommandOptions extends GlobalOptions {
   reads?: string;
   /** Re-ranking (docs/reranking.md) instead of the collection's default. */
   rerank?: 'none' | 'qe' | 'dba' | 'diffusion';
+  /** cifar10: rank each query's first n results only. */
+  ranked?: number;
 }

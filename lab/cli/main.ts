@@ -46,6 +46,7 @@ program
       'diffusion',
     ]),
   )
+  .option('--ranked <n>', 'cifar10: rank the first n results of each query only (mAP@1000 and P@10 need 1000; mAP@all is then left out)', positiveInt('--ranked'))
   .option('--out <file>', 'also write the report as JSON to this file')
   .addOption(progressOption())
   .action(async (dataset: string, _o, cmd: Command) => {
