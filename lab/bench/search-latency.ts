@@ -209,6 +209,7 @@ async function runSize(n: number, real: Float32Array): Promise<Row> {
               sample: 5_000,
               queries: 100,
               log,
+              ...(process.env.BENCH_RERANK_DEPTH ? { depth: Number(process.env.BENCH_RERANK_DEPTH) } : {}),
             },
           );
     return {

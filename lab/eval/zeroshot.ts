@@ -37,8 +37,7 @@ export interface ZeroShotOptions {
 }
 
 /** A query's stages for `rerank` (undefined: the collection's default). */
-const rerankStages = (rerank: ZeroShotOptions['rerank']) =>
-  rerank ? { stages: { neighbours: rerank === 'none' ? (false as const) : { method: rerank } } } : {};
+const rerankStages = (rerank: ZeroShotOptions['rerank']) => (rerank ? { stages: { neighbours: rerank === 'none' ? (false as const) : { method: rerank } } } : {});
 
 /** Indexes image paths as a catalogue holding nothing but the paths. */
 async function withIndex<T>(images: readonly string[], opts: ZeroShotOptions, run: (c: Collection) => Promise<T>): Promise<{ result: T; indexSeconds: number }> {
