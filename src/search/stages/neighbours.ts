@@ -50,6 +50,8 @@ export class NeighboursStage implements Stage {
     const o = query.stages?.[NEIGHBOURS_STAGE];
     if (o === false) return null;
     const given = typeof o === 'object' ? (o as NeighboursOptions) : {};
+    // The collection's default stays out of queries through the domain stages (objects, categories), which rank by other scores.
+    if (o === undefined && Object.entries(query.stages ?? {}).some(([name, on]) => name !== NEIGHBOURS_STAGE && on)) return null;
     const d = this.deps.defaults();
     const method = given.method !== undefined ? parseRerankMethod(given.method) : isImageQuery(query) ? d.image : d.text;
     return method === 'none' ? null : { ...given, method };
