@@ -25,6 +25,7 @@ describe('re-ranking and near-duplicate search', () => {
   beforeAll(async () => {
     originals = copyFlickrTestImages(120, path.join(t.dir, 'images'));
     collection = await Collection.open({ db: path.join(t.dir, 'db'), create: true });
+    (await collection.neighbourGraph()).setDefaults({ image: 'diffusion' });
     const summary = await collection.index([path.join(t.dir, 'images')]);
     expect(summary.graph).toMatchObject({ how: 'built', items: 120 });
   }, 300_000);
@@ -58,7 +59,7 @@ describe('re-ranking and near-duplicate search', () => {
     expect(firstWith).toBeGreaterThanOrEqual(firstWithout);
   }, 300_000);
 
-  it('re-ranks image queries by default, and a query can switch it off or choose another method', async () => {
+  it("re-ranks image queries by the collection's default, and a query can switch it off or choose another method", async () => {
     const q = { images: [originals[5]!], k: 20 };
     const byDefault = await collection.search(q);
     expect(byDefault.stages).toMatchObject({ neighbours: { method: 'diffusion' } });

@@ -84,6 +84,8 @@ export async function evalCifar10(opts: Cifar10Options = {}): Promise<Cifar10Rep
       list.push(s.path);
       pathsOf.set(s.id, list);
     }
+    // An index made before the graph, or by a collection whose default uses none, gets it now.
+    if (opts.rerank === 'dba' || opts.rerank === 'diffusion') await (await collection.neighbourGraph()).refresh({ force: true });
     const tuning = new Set(data.images.filter((_, i) => isTuningQuery(i)).map((im) => im.path));
     const perClass = new Map<number, number>();
     for (const im of images) perClass.set(im.label, (perClass.get(im.label) ?? 0) + 1);

@@ -6,10 +6,11 @@ import type { RerankDefaults } from '../stages/neighbours.js';
 export const RERANK_SETTING = 'rerank';
 
 /**
- * What a collection re-ranks with unless it says otherwise: chosen where measured (docs/reranking.md):
- * diffusion for image queries (CIFAR-10), nothing for words and composed queries.
+ * What a collection re-ranks with unless it says otherwise: nothing. Diffusion helps image
+ * queries on CIFAR-10 (docs/reranking.md), but its scores are no longer in cosine order and a
+ * filter or exclusion changes the hits it re-ranks, so a collection turns it on (setDefaults).
  */
-export const DEFAULT_RERANK: RerankDefaults = { image: 'diffusion', text: 'none' };
+export const DEFAULT_RERANK: RerankDefaults = { image: 'none', text: 'none' };
 
 function method(v: unknown, fallback: RerankMethod): RerankMethod {
   return typeof v === 'string' && (RERANK_METHODS as readonly string[]).includes(v) ? (v as RerankMethod) : fallback;

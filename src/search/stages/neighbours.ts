@@ -81,7 +81,10 @@ export class NeighboursStage implements Stage {
     }
     const graph = method === 'qe' ? null : await this.deps.graph(ctx.ids);
     if (method !== 'qe' && !graph) {
-      state.report.neighbours = { method: 'none', note: "the collection has no neighbour graph yet: run 'visor index' once more" };
+      state.report.neighbours = {
+        method: 'none',
+        note: "the collection keeps no neighbour graph: set its default re-ranking to dba or diffusion (docs/reranking.md), then run 'visor index'",
+      };
       return;
     }
     const { matrix } = await ctx.store.vectors();
