@@ -70,6 +70,8 @@ export interface CollectionIndexSummary extends IndexSummary {
   stages?: string[];
   /** The facts pass (objects, colours, text) over the items that lacked a stage switched on. */
   facts?: FactsFillSummary & { people?: import('./faces/people.js').PeopleUpdate };
+  /** The neighbour graph brought up to date (when the collection keeps one; docs/reranking.md). */
+  graph?: import('./search/neighbours/graph-fill.js').GraphFillSummary;
 }
 
 export interface QueueWorkerOptions extends IngestWorkerOptions {
@@ -204,6 +206,7 @@ export class Collection {
   private concepts: Promise<{ space: ConceptSpace; tagger: Tagger; signal: ConceptSignal }> | null = null;
   private signalList: { key: string; signals: Promise<Signal[]> } | null = null;
   private stageList: Promise<{ stages: Stage[]; close(): Promise<void> }> | null = null;
+  private neighbours: Promise<import('./search/neighbours/collection-graph.js').CollectionGraph> | null = null;
   private factsRows: FactsView | null = null;
   private objectVocabulary: Promise<ObjectWords> | null = null;
   private domainStages: Promise<import('./domain/stages.js').DomainStages> | null = null;
@@ -377,6 +380,7 @@ export class Collection {
         if (stages) summary.stages = stages;
         summary.facts = await this.fillFacts(opts);
         summary.interrupted ||= summary.facts.interrupted;
+        if (!summary.interrupted) summary.graph = await (await this.neighbourGraph()).refresh();
       }
       return summary;
     } finally {
@@ -788,7 +792,13 @@ export class Collection {
   private async stages(): Promise<Stage[]> {
     this.stageList ??= import('./search/stages/index.js').then(({ optionalStages }) => optionalStages(() => this.stagesData()));
     this.stageList.catch(() => (this.stageList = null));
-    return (await this.stageList).stages;
+    return [(await this.neighbourGraph()).stage, ...(await this.stageList).stages];
+  }
+
+  /** The collection's neighbour graph: its re-ranking defaults, its refresh (docs/reranking.md). */
+  neighbourGraph(): Promise<import('./search/neighbours/collection-graph.js').CollectionGraph> {
+    this.neighbours ??= import('./search/neighbours/collection-graph.js').then(({ CollectionGraph }) => new CollectionGraph(this.store));
+    return this.neighbours;
   }
 
   /**
@@ -966,7 +976,10 @@ export class Collection {
         }
       }
       const { deletedItems } = await ledger.apply(this.store);
-      if (removedPaths > 0) await this.store.optimize();
+      if (removedPaths > 0) {
+        await this.store.optimize();
+        await (await this.neighbourGraph()).refresh();
+      }
       return { removedPaths, removedItems: deletedItems, notIndexed: wanted.filter((w) => !hit.has(w)) };
     } finally {
       release();

@@ -25,6 +25,7 @@ import { MobileNetV2 } from '../../src/models/mobilenet.js';
 import type { AnnSettings } from '../../src/store/lance-store.js';
 import type { ItemWithVectors } from '../../src/store/types.js';
 import { Rng } from '../random.js';
+import { graphBench, type GraphBenchRow } from './graph-rerank.js';
 
 // LanceDB warns on every query that selects columns without `_distance`; it reads its log level
 // when loaded, so the store is imported only after this is set.
@@ -138,6 +139,7 @@ interface Row {
   recallMin: number;
   exactP50: number;
   exactAgrees: number;
+  graph?: GraphBenchRow;
 }
 
 async function runSize(n: number, real: Float32Array): Promise<Row> {
@@ -145,6 +147,7 @@ async function runSize(n: number, real: Float32Array): Promise<Row> {
   const rng = new Rng(SEED + n);
   let data: Float32Array | null = mixtures(real, n, rng);
   const queries = mixtures(real, QUERIES + WARMUP, rng); // drawn after the data: none is stored
+  const extra = mixtures(real, 1000, rng); // added after the graph is built, for its incremental update
   const genS = seconds(t0);
 
   const dir = path.join(tmp, `db-${n}`);
@@ -194,7 +197,23 @@ async function runSize(n: number, real: Float32Array): Promise<Row> {
       agree += truthOf(q, hits);
     }
 
+    const graph =
+      process.env.BENCH_GRAPH === '0'
+        ? undefined
+        : await graphBench(
+            store,
+            n,
+            () => items(extra, 0, 1000, probs).map((it, i) => ({ ...it, id: idOf(n + i), path: `/synthetic/${n + i}.jpg`, paths: [`/synthetic/${n + i}.jpg`] })),
+            {
+              fullBuildMax: Number(process.env.BENCH_GRAPH_FULL_MAX ?? 200_000),
+              sample: 5_000,
+              queries: 100,
+              log,
+              ...(process.env.BENCH_RERANK_DEPTH ? { depth: Number(process.env.BENCH_RERANK_DEPTH) } : {}),
+            },
+          );
     return {
+      graph,
       n,
       partitions: Math.max(1, Math.round(n / SHIPPED_ANN.rowsPerPartition)),
       genS,

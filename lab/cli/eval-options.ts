@@ -29,4 +29,8 @@ export interface EvalCommandOptions extends GlobalOptions {
   reads?: string;
   /** faces: also sweep the grouping thresholds on the development people. */
   sweep?: boolean;
+  /** Re-ranking (docs/reranking.md) instead of the collection's default. */
+  rerank?: 'none' | 'qe' | 'dba' | 'diffusion';
+  /** cifar10: rank each query's first n results only. */
+  ranked?: number;
 }

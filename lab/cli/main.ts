@@ -39,6 +39,15 @@ program
   .option('--reads <file>', "ocr: keep each image's reading in this JSON-lines file, reused by the next run with the same settings")
   .option('--via-search', 'ocr: rank photos for a word through Collection.search instead of token matching')
   .option('--sweep', 'faces: also sweep the grouping thresholds on the development people')
+  .addOption(
+    new Option('--rerank <method>', "cifar10, cifar10-zeroshot, flickr8k --zero-shot: re-rank with this rather than the collection's default").choices([
+      'none',
+      'qe',
+      'dba',
+      'diffusion',
+    ]),
+  )
+  .option('--ranked <n>', 'cifar10: rank the first n results of each query only (mAP@1000 and P@10 need 1000; mAP@all is then left out)', positiveInt('--ranked'))
   .option('--out <file>', 'also write the report as JSON to this file')
   .addOption(progressOption())
   .action(async (dataset: string, _o, cmd: Command) => {

@@ -32,7 +32,12 @@ export interface ZeroShotOptions {
   /** Signal weights for every query (e.g. { objects: 0.5 }), as `visor search --weights`. */
   weights?: Partial<SignalWeights>;
   fusion?: 'rrf' | 'score';
+  /** Re-rank the fused head with the neighbour graph (pseudo-relevance feedback; docs/reranking.md) instead of the collection's default. */
+  rerank?: 'none' | 'qe' | 'dba' | 'diffusion';
 }
+
+/** A query's stages for `rerank` (undefined: the collection's default). */
+const rerankStages = (rerank: ZeroShotOptions['rerank']) => (rerank ? { stages: { neighbours: rerank === 'none' ? (false as const) : { method: rerank } } } : {});
 
 /** Indexes image paths as a catalogue holding nothing but the paths. */
 async function withIndex<T>(images: readonly string[], opts: ZeroShotOptions, run: (c: Collection) => Promise<T>): Promise<{ result: T; indexSeconds: number }> {
@@ -128,7 +133,7 @@ export async function evalCifar10ZeroShot(opts: ZeroShotOptions = {}): Promise<C
       const ranked: RankedQuery[] = [];
       const rowOfId = new Map(ids.map((id, i) => [id, i]));
       for (const [k, name] of data.classes.entries()) {
-        const r = await c.search({ text: name, k: ids.length, lean: true });
+        const r = await c.search({ text: name, k: ids.length, lean: true, ...rerankStages(opts.rerank) });
         const q: RankedQuery = {
           relevant: Uint8Array.from(r.results, (x) => (labelOfRow[rowOfId.get(x.id)!] === k ? 1 : 0)),
           totalRelevant: perClass[k]!,
@@ -219,7 +224,7 @@ export async function evalFlickr8kZeroShot(opts: ZeroShotOptions & { split?: 'te
       for (const im of images) {
         const target = idOf.get(im.path)!;
         for (const caption of im.captions) {
-          const r = await c.search({ text: caption, k: ids.length, lean: true, weights: opts.weights, fusion: opts.fusion });
+          const r = await c.search({ text: caption, k: ids.length, lean: true, weights: opts.weights, fusion: opts.fusion, ...rerankStages(opts.rerank) });
           if (!r.understood) notUnderstood++;
           for (const s of r.signals) understood[s.name] = (understood[s.name] ?? 0) + (s.understood ? 1 / total : 0);
           const at = r.results.findIndex((x) => x.id === target);

@@ -77,7 +77,10 @@ program
   .option('--space <name>', 'with one --image: compare in this embedding space (e.g. clip-vit-b32) instead of the image features')
   .option('--narrow', "search the query image's predicted categories first (after 'visor categorize')")
   .option('--localize', "compare the objects, not the whole images (after 'visor localize')")
-  .option('--rerank', "re-rank the top results by silhouette overlap (after 'visor localize')")
+  .option(
+    '--rerank [method]',
+    "re-rank with the collection's neighbour graph: none, qe, dba or diffusion (image queries default to the collection's, see docs/reranking.md); alone or 'silhouette': by silhouette overlap (after 'visor localize')",
+  )
   .action(async (text: string[], _o, cmd: Command) => {
     const o = globals(cmd);
     await runCommand(o.json, async () => (await import('./commands/search-cmd.js')).searchCommand(text, cmd.optsWithGlobals()));

@@ -1,5 +1,6 @@
 import { VisorError } from '../errors.js';
-import { DEFAULT_WEIGHTS, type SignalWeights } from '../search/query.js';
+import { DEFAULT_WEIGHTS, type Query, type SignalWeights } from '../search/query.js';
+import { RERANK_METHODS } from '../search/neighbours/rerankers.js';
 import type { GlobalOptions } from './run.js';
 
 /** The options of `visor search`. */
@@ -28,7 +29,8 @@ export interface SearchCommandOptions extends GlobalOptions {
   /** Optional stages (one query image only). */
   narrow?: boolean;
   localize?: boolean;
-  rerank?: boolean;
+  /** true or 'silhouette': silhouette overlap; none, qe, dba, diffusion: the neighbour graph. */
+  rerank?: boolean | string;
 }
 
 /** "visual=1,keywords=0.5" → weights; the collection refuses names it has no signal for. */
@@ -44,4 +46,20 @@ export function parseWeights(spec: string | undefined): Partial<SignalWeights> |
     out[name] = v;
   }
   return out;
+}
+
+/**
+ * The query's stages from the flags: --narrow, --localize, and --rerank, which alone (or
+ * 'silhouette') is the silhouette stage and otherwise names a neighbour-graph method.
+ */
+export function searchStages(o: Pick<SearchCommandOptions, 'narrow' | 'localize' | 'rerank'>): Query['stages'] {
+  const silhouette = o.rerank === true || o.rerank === 'silhouette';
+  const method = typeof o.rerank === 'string' && o.rerank !== 'silhouette' ? o.rerank : undefined;
+  if (method !== undefined && !(RERANK_METHODS as readonly string[]).includes(method))
+    throw new VisorError('QUERY_INVALID', `unknown --rerank ${JSON.stringify(method)}; use one of ${[...RERANK_METHODS, 'silhouette'].join(', ')}`);
+  if (!o.narrow && !o.localize && !silhouette && method === undefined) return undefined;
+  return {
+    ...(o.narrow || o.localize || silhouette ? { narrow: o.narrow === true, localize: o.localize === true, rerank: silhouette } : {}),
+    ...(method !== undefined ? { neighbours: method === 'none' ? false : { method } } : {}),
+  };
 }

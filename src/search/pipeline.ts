@@ -66,17 +66,32 @@ export class SearchPipeline {
     // 2. encode the query's parts
     const encoded = await encodeQuery(query, store, this.deps.encoders, v.weights.negative!);
 
-    // 3. candidates: a query of images alone, with nothing to fuse or re-rank, is the store's own
-    // top-k (approximate past its threshold), the fastest path.
-    if (encoded.toward && v.text.positive.length === 0 && v.text.negative.length === 0 && !v.composeText && stages.length === 0 && where.filters.length === 0) {
-      const opts = { k: k + offset, where: where.store, exact: query.exact, exclude: encoded.exclude };
-      const hits = encoded.space === undefined ? await store.search(encoded.toward, opts) : await store.searchSpace(encoded.space, encoded.toward, opts);
-      const results = await hydrate(store, hits, offset);
+    // 3. candidates: a query of images alone, with nothing to fuse, is the store's own top-k
+    // (approximate past its threshold), the fastest path; stages that re-rank hits see its top `depth`.
+    if (
+      encoded.toward &&
+      v.text.positive.length === 0 &&
+      v.text.negative.length === 0 &&
+      !v.composeText &&
+      stages.every((s) => s.onHits) &&
+      where.filters.length === 0
+    ) {
+      const onHits = stages.length ? await hitsContext(query, v, encoded, store) : null;
+      const depth = Math.max(k + offset, ...stages.map((s) => (onHits && s.depth?.(onHits.ctx)) || 0));
+      const opts = { k: depth, where: where.store, exact: query.exact, exclude: encoded.exclude };
+      let hits: Array<{ id: string; score: number; why?: Record<string, unknown> }> =
+        encoded.space === undefined ? await store.search(encoded.toward, opts) : await store.searchSpace(encoded.space, encoded.toward, opts);
+      if (onHits) hits = await rerankHits(onHits.ctx, hits, stages);
+      hits = hits.slice(0, k + offset);
+      const whyOf = new Map(hits.map((h) => [h.id, h.why]));
+      const results = query.lean ? leanPage(hits, offset) : await hydrate(store, hits, offset);
+      const signals = [{ name: 'visual', understood: true, ...(encoded.space ? { note: `in the ${encoded.space} space` } : {}) }];
       return {
-        results: results.map((r) => ({ ...r, why: { visual: r.score } })),
+        results: results.map((r) => ({ ...r, why: { visual: r.score, ...whyOf.get(r.id) } })),
         understood: true,
-        signals: [{ name: 'visual', understood: true, ...(encoded.space ? { note: `in the ${encoded.space} space` } : {}) }],
+        signals,
         fusion: 'single',
+        ...(onHits ? { stages: onHits.ctx.stageState.report } : {}),
       };
     }
 
@@ -188,6 +203,51 @@ export class SearchPipeline {
     }
     return { results: explained, understood: true, signals: reports, fusion: method, ...(stageReport ? { stages: stageReport } : {}) };
   }
+}
+
+/** Ranking only (Query.lean): no stored records read. */
+function leanPage(hits: ReadonlyArray<{ id: string; score: number }>, offset: number): SearchResult[] {
+  return hits.slice(offset).map((h, i) => ({ rank: offset + i + 1, id: h.id, score: h.score, path: '', paths: [], width: 0, height: 0, format: '', meta: {} }));
+}
+
+/** The query context of an image query on the fast path (its stages read the snapshot's rows). */
+async function hitsContext(
+  query: Query,
+  v: ReturnType<typeof validateQuery>,
+  encoded: QueryContext['encoded'],
+  store: SearchStore,
+): Promise<{ ctx: QueryContext }> {
+  const { ids } = await store.vectors();
+  const ctx: QueryContext = {
+    query,
+    weights: v.weights,
+    text: v.text,
+    composeText: v.composeText,
+    store,
+    encoded,
+    ids,
+    rowOf: rowIndex(ids),
+    stageState: { report: {} },
+  };
+  return { ctx };
+}
+
+/** The store's hits through the stages' re-ranking (hits of items outside the snapshot keep their place at the end). */
+async function rerankHits(
+  ctx: QueryContext,
+  hits: Array<{ id: string; score: number }>,
+  stages: readonly Stage[],
+): Promise<Array<{ id: string; score: number; why?: Record<string, unknown> }>> {
+  for (const stage of stages) await stage.prepare?.(ctx, ctx.stageState);
+  const ranked: Candidate[] = [];
+  const outside: typeof hits = [];
+  for (const h of hits) {
+    const row = ctx.rowOf.get(h.id);
+    if (row === undefined) outside.push(h);
+    else ranked.push({ row, score: h.score });
+  }
+  for (const stage of stages) await stage.rerank?.(ctx, ranked, ctx.stageState);
+  return [...ranked.map((c) => ({ id: ctx.ids[c.row]!, score: c.score, ...(c.why ? { why: c.why } : {}) })), ...outside];
 }
 
 function notUnderstood(terms: readonly string[], signals: readonly Signal[], weights: Readonly<Record<string, number>>, reports: SignalReport[]): SearchResponse {

@@ -101,6 +101,11 @@ export interface Candidate {
  */
 export interface Stage {
   readonly name: string;
+  /**
+   * True for a stage that only re-ranks the top hits by the images' own features: a query of
+   * images alone then keeps the store's top-k path (the store's top `depth`, then its rerank).
+   */
+  readonly onHits?: boolean;
   /** Whether this query asks for it (or the collection turns it on by default). */
   active(query: Query): boolean;
   /** Runs once before the signals: e.g. replaces the visual query with the query's object. */

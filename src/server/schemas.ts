@@ -127,6 +127,11 @@ export const schemas = [
           rerank: { type: 'boolean', description: 're-rank the top results by silhouette overlap' },
         },
       },
+      rerank: {
+        type: 'string',
+        enum: ['none', 'qe', 'dba', 'diffusion'],
+        description: "re-rank with the collection's neighbour graph (docs/reranking.md); default: the collection's (diffusion for image queries)",
+      },
       weights,
       fusion: { type: 'string', enum: ['rrf', 'score'], description: 'how signals combine' },
     },

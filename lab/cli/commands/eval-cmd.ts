@@ -43,6 +43,8 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
   const report = await evalCifar10({
     db: o.db,
     limit: o.limit,
+    rerank: o.rerank,
+    ranked: o.ranked,
     onIndexProgress: (p) => p.phase === 'embedding' && indexing.update({ phase: 'indexing', done: p.done, total: p.total }),
     onSearchProgress: (done, total) => {
       indexing.stop();
@@ -58,11 +60,12 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
     `${report.protocol}\n${report.queries} queries, ${report.gallery} gallery images each\n\n` +
       `${table([
         ['mAP@1000', pct(m.mapAt1000)],
-        ['mAP@all', pct(m.mapAll)],
+        ['mAP@all', m.mapAll === null ? `(ranked to ${o.ranked})` : pct(m.mapAll)],
         ['P@10', pct(m.precisionAt10)],
-        ['R-Precision', pct(m.rPrecision)],
+        ['R-Precision', m.rPrecision === null ? `(ranked to ${o.ranked})` : pct(m.rPrecision)],
         ['R@1 (top hit same class)', pct(m.recallAt1)],
       ])}\n\n` +
+      `held out (${report.heldOut.queries} queries, the 1,000 tuning queries left out): mAP@1000 ${pct(report.heldOut.mapAt1000)}, P@10 ${pct(report.heldOut.precisionAt10)}\n` +
       `time: ${report.seconds.total.toFixed(1)} s (indexing ${report.seconds.index.toFixed(1)} s, searching ${report.seconds.search.toFixed(1)} s)\n`,
   );
 }

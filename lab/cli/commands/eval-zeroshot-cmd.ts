@@ -15,6 +15,7 @@ export async function evalZeroShotCommand(dataset: string, o: EvalCommandOptions
     db: o.db,
     limit: o.limit,
     textModel: o.textModel,
+    rerank: o.rerank,
     onIndexProgress: (p: { phase: string; done: number; total: number }) =>
       p.phase === 'embedding' && indexing.update({ phase: 'indexing', done: p.done, total: p.total }),
     onSearchProgress: (done: number, total: number) => {

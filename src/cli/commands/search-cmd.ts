@@ -5,7 +5,7 @@ import type { MatchReason } from '../../search/signal.js';
 import type { Query } from '../../search/query.js';
 import { resolveItemIds, SHORT_ID } from '../ids.js';
 import { displayPath, formatMeta, printJson, table } from '../output.js';
-import { parseWeights, type SearchCommandOptions } from '../search-options.js';
+import { parseWeights, searchStages, type SearchCommandOptions } from '../search-options.js';
 
 function reason(why: MatchReason): string {
   const parts: string[] = [];
@@ -85,7 +85,7 @@ export async function searchCommand(words: string[], o: SearchCommandOptions): P
     weights: parseWeights(o.weights),
     fusion: o.fusion,
     space: o.space,
-    stages: o.narrow || o.localize || o.rerank ? { narrow: o.narrow === true, localize: o.localize === true, rerank: o.rerank === true } : undefined,
+    stages: searchStages(o),
   };
   const collection = await Collection.open({ db: o.db });
   if (o.textModel) collection.useTextModel(o.textModel);

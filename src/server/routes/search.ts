@@ -19,6 +19,8 @@ export type SearchRequest = Pick<
   imageIds?: string[];
   compose?: { text: string; weight?: number; trained?: boolean };
   stages?: { narrow?: boolean; localize?: boolean; rerank?: boolean };
+  /** Re-ranking with the neighbour graph instead of the collection's default. */
+  rerank?: 'none' | 'qe' | 'dba' | 'diffusion';
 };
 
 /** Query images per request (uploads and imageIds together): a composed query rarely needs more, and each upload is a model run. */
@@ -73,7 +75,7 @@ export function toQuery(body: SearchRequest, uploads: Record<string, Upload[]>, 
     weights: body.weights,
     fusion: body.fusion,
     space: body.space,
-    stages,
+    stages: body.rerank ? { ...stages, neighbours: body.rerank === 'none' ? false : { method: body.rerank } } : stages,
     maxPixels: settings.maxPixels,
   };
 }

@@ -1,0 +1,116 @@
+import { VisorError } from '../../errors.js';
+import type { GraphRows } from '../neighbours/rerankers.js';
+import { DEFAULT_RERANK_PARAMS, RERANK_METHODS, reorder, rerankScores, type RerankMethod, type RerankParams } from '../neighbours/rerankers.js';
+import type { Candidate, QueryContext, Stage, StageState } from '../signal.js';
+import type { Query } from '../query.js';
+
+/** The stage's name in `Query.stages`: `{ neighbours: { method: 'qe' } }`, or false to turn the collection's default off. */
+export const NEIGHBOURS_STAGE = 'neighbours';
+
+export interface NeighboursOptions extends Partial<RerankParams> {
+  method?: RerankMethod;
+}
+
+/** What a collection re-ranks with when a query does not say: image queries, and text or composed ones (pseudo-relevance feedback). */
+export interface RerankDefaults {
+  image: RerankMethod;
+  text: RerankMethod;
+}
+
+export interface NeighboursDeps {
+  defaults: () => RerankDefaults;
+  /** The graph over a snapshot's rows, or null when the collection has none yet. */
+  graph: (ids: readonly string[]) => Promise<GraphRows | null>;
+}
+
+/** A query of images or items alone (no words, no composition): what the image default covers. */
+function isImageQuery(q: Query): boolean {
+  return !q.text?.trim() && !q.compose && Boolean(q.images?.length || q.like?.length);
+}
+
+export function parseRerankMethod(value: unknown): RerankMethod {
+  if (typeof value === 'string' && (RERANK_METHODS as readonly string[]).includes(value)) return value as RerankMethod;
+  throw new VisorError('QUERY_INVALID', `unknown re-ranking ${JSON.stringify(value)}; use one of ${RERANK_METHODS.join(', ')}`);
+}
+
+/**
+ * Re-ranks a query's first hits with the collection's own neighbour graph: αQE, DBA or
+ * diffusion (neighbours/rerankers.ts, docs/reranking.md). It works on the store's top hits, so
+ * an image query keeps its fast path (the store's top `depth` rather than top k); for words
+ * and composed queries it re-ranks the fused head by the images found first (pseudo-relevance
+ * feedback). Without a graph (an index made before it) the ranking is left as it is.
+ */
+export class NeighboursStage implements Stage {
+  readonly name = NEIGHBOURS_STAGE;
+  readonly onHits = true;
+
+  constructor(private readonly deps: NeighboursDeps) {}
+
+  private options(query: Query): NeighboursOptions | null {
+    const o = query.stages?.[NEIGHBOURS_STAGE];
+    if (o === false) return null;
+    const given = typeof o === 'object' ? (o as NeighboursOptions) : {};
+    // The collection's default stays out of queries through the domain stages (objects, categories), which rank by other scores.
+    if (o === undefined && Object.entries(query.stages ?? {}).some(([name, on]) => name !== NEIGHBOURS_STAGE && on)) return null;
+    const d = this.deps.defaults();
+    const method = given.method !== undefined ? parseRerankMethod(given.method) : isImageQuery(query) ? d.image : d.text;
+    return method === 'none' ? null : { ...given, method };
+  }
+
+  active(query: Query): boolean {
+    return this.options(query) !== null;
+  }
+
+  private params(query: Query): RerankParams {
+    const { method: _, ...given } = this.options(query) ?? {};
+    return { ...DEFAULT_RERANK_PARAMS, ...given };
+  }
+
+  depth(ctx: QueryContext): number {
+    return this.params(ctx.query).depth;
+  }
+
+  async rerank(ctx: QueryContext, candidates: Candidate[], state: StageState): Promise<void> {
+    const opts = this.options(ctx.query);
+    if (!opts || candidates.length < 2) return;
+    const method = opts.method!;
+    const p = this.params(ctx.query);
+    if (ctx.encoded.space) {
+      state.report.neighbours = { method: 'none', note: `no neighbour graph in the ${ctx.encoded.space} space` };
+      return;
+    }
+    const graph = method === 'qe' ? null : await this.deps.graph(ctx.ids);
+    if (method !== 'qe' && !graph) {
+      state.report.neighbours = {
+        method: 'none',
+        note: "the collection keeps no neighbour graph: set its default re-ranking to dba or diffusion (docs/reranking.md), then run 'visor index'",
+      };
+      return;
+    }
+    const { matrix } = await ctx.store.vectors();
+    const dim = ctx.ids.length ? matrix.length / ctx.ids.length : 0;
+    const image = ctx.encoded.toward;
+    // The first `depth` hits are re-ranked; any further ones (a caller asking for more) keep their order after them.
+    const head = candidates.slice(0, p.depth);
+    const hits = { rows: Int32Array.from(head, (c) => c.row), scores: Float32Array.from(head, (c) => c.score) };
+    // Words or a composition: the first hits stand for the query (their mean is the query vector),
+    // and the fused scores are no cosines — each of the first hits seeds equally, none is kept first.
+    const query = image && !ctx.composeText && ctx.text.positive.length === 0 ? image : meanOf(hits.rows, Math.min(p.qeTop, hits.rows.length), matrix, dim);
+    const pseudo = query !== image;
+    if (pseudo) hits.scores = Float32Array.from(hits.rows, (_, i) => (i < p.seeds ? 1 : 0));
+    const scores = rerankScores(method, query, hits, { matrix, dim }, graph, p);
+    const order = reorder(hits, scores, pseudo ? Infinity : p.keepAbove);
+    candidates.splice(0, head.length, ...order.map((i) => ({ ...head[i]!, why: { ...head[i]!.why, [method]: scores[i] } })));
+    state.report.neighbours = { method };
+  }
+}
+
+function meanOf(rows: Int32Array, n: number, matrix: Float32Array, dim: number): Float32Array {
+  const q = new Float32Array(dim);
+  for (let j = 0; j < n; j++) for (let i = 0; i < dim; i++) q[i]! += matrix[rows[j]! * dim + i]!;
+  let s = 0;
+  for (let i = 0; i < dim; i++) s += q[i]! * q[i]!;
+  const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+  for (let i = 0; i < dim; i++) q[i]! *= inv;
+  return q;
+}
