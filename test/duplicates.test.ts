@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collection } from '../src/collection.js';
 import { copyFlickrTestImages, tempDir, visor } from './fixtures.js';
@@ -20,7 +20,7 @@ describe('visor duplicates and visor remove --duplicates on a folder of known co
   beforeAll(async () => {
     photos = copyFlickrTestImages(7, images);
     const name = (i: number) => path.basename(photos[i]!, '.jpg');
-    const write = async (file: string, img: sharp.Sharp) => fs.writeFileSync(path.join(images, file), await img.toBuffer());
+    const write = async (file: string, img: Sharp) => fs.writeFileSync(path.join(images, file), await img.toBuffer());
     await write(`${name(0)}-small.jpg`, sharp(photos[0]).resize(140, 140).jpeg({ quality: 85 }));
     await write(`${name(0)}-crop.jpg`, sharp(photos[0]).extract({ left: 30, top: 20, width: 170, height: 180 }).jpeg({ quality: 90 }));
     await write(`${name(0)}-flip.jpg`, sharp(photos[0]).flop().jpeg({ quality: 90 }));

@@ -27,4 +27,6 @@ export interface EvalCommandOptions extends GlobalOptions {
   minSide?: number;
   viaSearch?: boolean;
   reads?: string;
+  /** duplicates: also time grouping on smaller shares of the collection. */
+  growth?: boolean;
 }

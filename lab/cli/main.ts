@@ -13,7 +13,7 @@ program
   .description('run a standard retrieval benchmark through the normal index and search path')
   .argument(
     '<dataset>',
-    'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags | cifar10-classify (category stage) | objects (localisation stage) | css (composed retrieval) | colours (colour facts) | detection (objects stage vs captions) | ocr (text in images)',
+    'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags | cifar10-classify (category stage) | objects (localisation stage) | css (composed retrieval) | colours (colour facts) | detection (objects stage vs captions) | ocr (text in images) | duplicates (near-duplicate groups)',
   )
   .option(
     '--limit <n>',
@@ -38,6 +38,7 @@ program
   .option('--min-side <px>', 'ocr: small images are enlarged to this longest side for the detector', positiveInt('--min-side'))
   .option('--reads <file>', "ocr: keep each image's reading in this JSON-lines file, reused by the next run with the same settings")
   .option('--via-search', 'ocr: rank photos for a word through Collection.search instead of token matching')
+  .option('--growth', 'duplicates: also time grouping on a quarter and a half of the collection')
   .option('--out <file>', 'also write the report as JSON to this file')
   .addOption(progressOption())
   .action(async (dataset: string, _o, cmd: Command) => {

@@ -11,7 +11,7 @@ export interface PairScore {
 // Measured on Flickr8k photos (lab: `npm run eval -- duplicates`): different photos, even of
 // similar scenes, rarely share more than ~12 matches under one homography; edited copies keep
 // dozens to hundreds. The logistic is centred between the two.
-const CENTRE = 16;
+const CENTRE = 14;
 const SPREAD = 2.5;
 
 /** Confidence (0–1) from the geometric inliers of a pair. */

@@ -16,16 +16,17 @@ export interface DuplicateSource {
 export interface DuplicateOptions {
   /** Confidence (0–1) a pair needs to count as copies of one picture (default 0.5). */
   threshold?: number;
-  /** Nearest neighbours of each item given the precise check (default 8). */
+  /** Nearest neighbours of each item given the precise check (default 5). */
   neighbours?: number;
-  /** Cosine of the image features under which a neighbour is not checked (default 0.5). */
+  /** Cosine of the image features under which a neighbour is not checked (default 0.6). */
   minSimilarity?: number;
   onProgress?: (p: { phase: 'candidates' | 'checking'; done: number; total: number }) => void;
 }
 
 export const DEFAULT_THRESHOLD = 0.5;
-const DEFAULT_NEIGHBOURS = 8;
-const DEFAULT_MIN_SIMILARITY = 0.5;
+const DEFAULT_NEIGHBOURS = 5;
+const DEFAULT_MIN_SIMILARITY = 0.6;
+const MIRROR_MIN_SIMILARITY = 0.75;
 
 /** A group of copies: item ids, and how sure the weakest link that joined them is. */
 export interface IdGroup {
@@ -81,7 +82,9 @@ export async function comparePair(cache: FeatureCache, a: string, b: string, sim
   if (!fa || !fb) return null;
   const direct = await checkPair(fa, fb);
   let best = pairConfidence({ inliers: direct.inliers, similarity, mirrored: false });
-  if (best.confidence < 0.9) {
+  // A mirror image keeps nearly the same global features (the models are trained on flipped
+  // images too), so only similar pairs are worth the second check.
+  if (best.confidence < 0.9 && similarity >= MIRROR_MIN_SIMILARITY) {
     const fm = await cache.get(b, true);
     if (fm) {
       const m = pairConfidence({ inliers: (await checkPair(fa, fm)).inliers, similarity, mirrored: true });

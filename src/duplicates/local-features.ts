@@ -15,8 +15,8 @@ export interface LocalFeatures {
 
 /** Every image is compared at this long side: copies at other sizes then differ by little scale. */
 export const FEATURE_SIDE = 320;
-// 1,000 keeps enough of the picture's own keypoints when overlaid text or a logo (strong corners) takes many.
-const MAX_KEYPOINTS = 1000;
+// Enough of the picture's own keypoints survive when overlaid text or a logo (strong corners) takes many; matching cost grows with the square.
+const MAX_KEYPOINTS = 600;
 
 /** Greyscale pixels at FEATURE_SIDE on the long side (EXIF-rotated), and their mirror image when asked. */
 async function greyPixels(bytes: Buffer, mirror: boolean): Promise<{ data: Buffer; width: number; height: number }> {

@@ -6,7 +6,19 @@ import type { EvalCommandOptions } from '../eval-options.js';
 
 export type { EvalCommandOptions };
 
-export const EVAL_DATASETS = ['cifar10', 'cifar10-zeroshot', 'flickr8k', 'tags', 'cifar10-classify', 'objects', 'css', 'colours', 'detection', 'ocr'] as const;
+export const EVAL_DATASETS = [
+  'cifar10',
+  'cifar10-zeroshot',
+  'flickr8k',
+  'tags',
+  'cifar10-classify',
+  'objects',
+  'css',
+  'colours',
+  'detection',
+  'ocr',
+  'duplicates',
+] as const;
 
 const pct = (x: number) => x.toFixed(4);
 
@@ -15,6 +27,7 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
     throw new VisorError('QUERY_INVALID', `unknown evaluation ${JSON.stringify(dataset)}; available: ${EVAL_DATASETS.join(', ')}`);
   }
   if (o.out) prepareOutFile(o.out); // before an evaluation that may take minutes, not after
+  if (dataset === 'duplicates') return (await import('./eval-duplicates-cmd.js')).evalDuplicatesCommand(o);
   if (dataset === 'ocr') return (await import('./eval-ocr-cmd.js')).evalOcrCommand(o);
   if (dataset === 'css') return (await import('./eval-css-cmd.js')).evalCssCommand(o);
   if (dataset === 'colours') return (await import('./eval-colours-cmd.js')).evalColoursCommand(o);
