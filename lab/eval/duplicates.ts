@@ -131,7 +131,7 @@ export async function evalDuplicates(o: DuplicatesEvalOptions = {}): Promise<Dup
           }
       }
       let relevant = 0;
-      for (const [id, kind] of kindOf) if (filter(kind, undefined)) relevant++;
+      for (const kind of kindOf.values()) if (filter(kind, undefined)) relevant++;
       return { precision: ratio(correct, predicted), recall: ratio(correct, relevant), predicted, relevant, correct };
     };
     const overall = count(() => true);
