@@ -41,6 +41,7 @@ import type { FactsTable } from './facts/facts-table.js';
 import type { FactsFillSummary } from './ingest/facts-fill.js';
 import type { DuplicateOptions, DuplicateSource } from './duplicates/find-duplicates.js';
 import type { DuplicateItem, DuplicateReport, KeepRule, RemovalStep } from './duplicates/groups.js';
+import type { LabelsEvalReport } from './quality/labels-eval.js';
 
 export interface CollectionIndexOptions extends IndexOptions {
   /** Embedding worker threads (default: one per core). */
@@ -946,6 +947,26 @@ export class Collection {
     const plan = removalPlan((await this.duplicates(opts)).groups, opts.keep);
     if (opts.dryRun) return { plan, removed: null };
     return { plan, removed: await this.removeItems(plan.flatMap((p) => p.remove.map((r) => r.id))) };
+  }
+
+  /**
+   * Search quality on a labelled catalogue: indexes it as `index` does (the label column is
+   * checked first), then every image queries all the others, relevant = same label; see src/quality/.
+   */
+  async evaluateLabels(
+    catalogue: string,
+    opts: {
+      label: string;
+      k?: number;
+      facts?: readonly string[];
+      onIndexProgress?: IndexOptions['onProgress'];
+      onProgress?: (done: number, total: number) => void;
+    },
+  ): Promise<LabelsEvalReport> {
+    const { readLabels, evaluateLabels } = await import('./quality/labels-eval.js');
+    const data = await readLabels(catalogue, opts.label);
+    const summary = await this.index([catalogue], { ...(opts.facts ? { facts: opts.facts } : {}), onProgress: opts.onIndexProgress });
+    return evaluateLabels(this.store, data, { label: opts.label, mapAt: opts.k, skipped: summary.skipped, onProgress: opts.onProgress });
   }
 
   private duplicateSource(): DuplicateSource {

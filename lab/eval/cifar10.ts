@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Collection } from '../../src/collection.js';
 import type { IndexProgress } from '../../src/ingest/indexer.js';
 import { loadCifar10, type LabelledImage } from './datasets.js';
-import { precisionRecallCurve, summarize, type RankedQuery } from './metrics.js';
+import { evaluateLabels } from '../../src/quality/labels-eval.js';
 
 export interface Cifar10Options {
   /** Keep the index here (re-runs then skip embedding); default: a temporary folder. */
@@ -59,57 +59,27 @@ export async function evalCifar10(opts: Cifar10Options = {}): Promise<Cifar10Rep
     const indexSeconds = (performance.now() - t0) / 1000;
 
     const t1 = performance.now();
-    const store = collection.store;
-    const { ids, matrix } = await store.vectors();
-    const dim = store.dimension;
-    // Identical files are stored once: expand each item back to its images.
-    const pathsOf = new Map<string, string[]>();
-    for (const s of await store.fileStates()) {
-      if (!labelOf.has(s.path)) continue;
-      const list = pathsOf.get(s.id) ?? [];
-      list.push(s.path);
-      pathsOf.set(s.id, list);
-    }
-    const perClass = new Map<number, number>();
-    for (const im of images) perClass.set(im.label, (perClass.get(im.label) ?? 0) + 1);
-    const gallery = images.length - 1;
-    const queries: RankedQuery[] = [];
-    const chunk = 256;
-    for (let start = 0; start < ids.length; start += chunk) {
-      const m = Math.min(chunk, ids.length - start);
-      const hits = await store.searchMany(matrix.subarray(start * dim, (start + m) * dim), m, { k: ids.length, exact: true });
-      for (let q = 0; q < m; q++) {
-        for (const queryPath of pathsOf.get(ids[start + q]!) ?? []) {
-          const label = labelOf.get(queryPath)!;
-          const relevant = new Uint8Array(gallery);
-          let r = 0;
-          for (let j = 0; j < hits.k && r < gallery; j++) {
-            for (const p of pathsOf.get(hits.ids[hits.rows[q * hits.k + j]!]!) ?? []) {
-              if (p === queryPath) continue;
-              relevant[r++] = labelOf.get(p) === label ? 1 : 0;
-            }
-          }
-          queries.push({ relevant, totalRelevant: perClass.get(label)! - 1 });
-        }
-      }
-      opts.onSearchProgress?.(Math.min(start + m, ids.length), ids.length);
-    }
-    const s = summarize(queries, { ks: [1, 10], mapAt: [1000] });
+    // The same protocol as `visor eval labels <catalogue> --label label`: one code path.
+    const r = await evaluateLabels(
+      collection.store,
+      { labelOf: new Map(images.map((im) => [im.path, String(im.label)])), unlabelled: 0 },
+      { label: 'label', mapAt: 1000, precisionAt: 10, onProgress: opts.onSearchProgress },
+    );
     const searchSeconds = (performance.now() - t1) / 1000;
     return {
       protocol: 'CIFAR-10 test, image→image: each image queries the other images; relevant = same class; exact cosine',
-      queries: queries.length,
-      gallery,
+      queries: r.queries,
+      gallery: r.gallery,
       metrics: {
-        mapAt1000: s.mapAt[1000]!,
-        mapAll: s.mapAll,
-        precisionAt10: s.precisionAtK[10]!,
-        rPrecision: s.rPrecision,
-        recallAt1: s.recallAtK[1]!,
+        mapAt1000: r.metrics.mapAtK,
+        mapAll: r.metrics.mapAll,
+        precisionAt10: r.metrics.precisionAtK,
+        rPrecision: r.metrics.rPrecision,
+        recallAt1: r.metrics.recallAt1,
       },
-      precisionRecall: precisionRecallCurve(queries),
+      precisionRecall: r.precisionRecall,
       seconds: { index: indexSeconds, search: searchSeconds, total: (performance.now() - started) / 1000 },
-      duplicateImages: images.length - ids.length,
+      duplicateImages: r.identicalFiles,
     };
   } finally {
     await collection.close();

@@ -120,6 +120,20 @@ program
   });
 
 program
+  .command('eval')
+  .description('measure search on your own images')
+  .command('labels')
+  .description('every image of a labelled catalogue queries all the others (relevant = same label): mAP, precision, recall, per label')
+  .argument('<catalogue>', 'a catalogue (CSV/TSV/JSONL/JSON) with an image path column and a label column; indexed into a temporary index unless --db is given')
+  .requiredOption('--label <column>', "the column holding each image's label")
+  .option('-k, --k <n>', 'cut-off for mAP@K and Recall@K (default 1000)', positiveInt('-k'))
+  .addOption(progressOption())
+  .action(async (catalogue: string, _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/eval-labels-cmd.js')).evalLabelsCommand(catalogue, cmd.optsWithGlobals()));
+  });
+
+program
   .command('duplicates')
   .description('groups of near-duplicate images in the collection (edited copies of one picture), each with a confidence')
   .option('--threshold <c>', 'confidence (0–1) a pair needs to count as copies (default 0.5)', unitInterval('--threshold'))
