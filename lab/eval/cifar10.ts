@@ -47,7 +47,6 @@ export async function evalCifar10(opts: Cifar10Options = {}): Promise<Cifar10Rep
   const started = performance.now();
   const data = loadCifar10();
   const images = balancedSubset(data.images, opts.limit);
-  const labelOf = new Map(images.map((im) => [im.path, im.label]));
   const tmp = opts.db ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'visor-eval-cifar10-'));
   const db = opts.db ?? tmp!;
   const catalogue = path.join(db + '.catalogue.csv');
