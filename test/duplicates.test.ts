@@ -3,6 +3,8 @@ import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collection } from '../src/collection.js';
+import { buildApp } from '../src/server/app.js';
+import { resolveServerOptions } from '../src/server/options.js';
 import { copyFlickrTestImages, tempDir, visor } from './fixtures.js';
 
 /**
@@ -59,6 +61,25 @@ describe('visor duplicates and visor remove --duplicates on a folder of known co
     const text = visor(['--db', db, 'duplicates']);
     expect(text.stdout).toMatch(/^group 1: 4 images, confidence \d\.\d\d$/m);
     expect(text.stdout).toMatch(/^3 groups of copies \(5 images beyond the first of each\) among 12 images/m);
+  }, 120_000);
+
+  it("GET /api/items/{id}/duplicates answers an item's copies, surest first", async () => {
+    const c = await Collection.open({ db });
+    const app = await buildApp(c, resolveServerOptions({}));
+    try {
+      const idOf = new Map((await c.store.fileStates()).map((s) => [path.basename(s.path), s.id]));
+      const res = await app.inject({ method: 'GET', url: `/api/items/${idOf.get(expected[1]![0]!)}/duplicates` });
+      expect(res.statusCode).toBe(200);
+      const body = res.json();
+      expect(body.duplicates.map((d: { item: { path: string } }) => path.basename(d.item.path))).toEqual([expected[1]![1]]);
+      expect(body.duplicates[0].confidence).toBeGreaterThanOrEqual(0.5);
+      const alone = await app.inject({ method: 'GET', url: `/api/items/${idOf.get(path.basename(photos[5]!))}/duplicates` });
+      expect(alone.json().duplicates).toEqual([]);
+      expect((await app.inject({ method: 'GET', url: `/api/items/${'0'.repeat(64)}/duplicates` })).statusCode).toBe(404);
+    } finally {
+      await app.close();
+      await c.close();
+    }
   }, 120_000);
 
   it('--dry-run removes nothing; the real run removes exactly what the dry run listed, keeping the largest', async () => {

@@ -1,7 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flickrTestImages, tempDir, visor } from './fixtures.js';
+
+declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const CHROMIUM = process.env.VISOR_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(import.meta.dirname, '..', 'test-artifacts');
 
 /**
  * `visor eval labels` on a small labelled catalogue with the bad input real catalogues have: a
@@ -74,4 +80,33 @@ describe('visor eval labels', () => {
     expect(r.stdout).toMatch(/nothing to measure: no label has two images/);
     expect(r.stderr).toMatch(/3 labels with a single image/);
   }, 120_000);
+
+  it.skipIf(!fs.existsSync(CHROMIUM))(
+    '--report writes a page Chromium shows with the curve and the image strips',
+    async () => {
+      const report = path.join(tmp.dir, 'out', 'report.html');
+      const r = visor(['eval', 'labels', catalogue, '--label', 'kind', '--report', report, '--progress', 'none']);
+      expect(r.code, r.stderr).toBe(0);
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`file://${report}`);
+        expect(await page.locator('#pr-curve polyline').isVisible()).toBe(true);
+        expect(await page.locator('#per-label .bar').count()).toBe(2);
+        const strips = page.locator('#worst .query');
+        expect(await strips.count()).toBe(6);
+        expect(await strips.first().locator('img').first().isVisible()).toBe(true);
+        // Every embedded image decoded (naturalWidth > 0): the page stands alone.
+        expect(await page.evaluate(() => [...document.images].every((i: { naturalWidth: number }) => i.naturalWidth > 0))).toBe(true);
+        fs.mkdirSync(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: path.join(ARTIFACTS, 'eval-labels-report.png'), fullPage: true });
+        expect(errors).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+    120_000,
+  );
 });

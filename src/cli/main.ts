@@ -127,6 +127,7 @@ program
   .argument('<catalogue>', 'a catalogue (CSV/TSV/JSONL/JSON) with an image path column and a label column; indexed into a temporary index unless --db is given')
   .requiredOption('--label <column>', "the column holding each image's label")
   .option('-k, --k <n>', 'cut-off for mAP@K and Recall@K (default 1000)', positiveInt('-k'))
+  .option('--report <file.html>', 'also write one self-contained page: precision–recall curve, per-label bars, the worst queries as image strips')
   .addOption(progressOption())
   .action(async (catalogue: string, _o, cmd: Command) => {
     const o = globals(cmd);

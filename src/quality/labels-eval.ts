@@ -57,7 +57,13 @@ export interface LabelsEvalReport {
   };
   /** Identical files are stored once: images beyond the first of such content. */
   identicalFiles: number;
+  /** The queries with the lowest average precision: each with its top results and relevant images it ranked low. */
+  worstQueries: Array<{ path: string; label: string; ap: number; top: Array<{ path: string; label: string }>; missed: string[] }>;
 }
+
+/** How many of the worst queries the report keeps, and images shown for each. */
+const WORST = 8;
+const STRIP = 6;
 
 /**
  * Every labelled image queries all the others (exact cosine over the store's vectors), relevant =
@@ -89,6 +95,9 @@ export async function evaluateLabels(
   const single = [...perLabel].filter(([, n]) => n < 2).map(([l]) => l);
   const gallery = indexed.size - 1;
   const queries: Array<RankedQuery & { label: string }> = [];
+  const worst: LabelsEvalReport['worstQueries'] = [];
+  const pathsByLabel = new Map<string, string[]>();
+  for (const p of indexed) pathsByLabel.set(data.labelOf.get(p)!, [...(pathsByLabel.get(data.labelOf.get(p)!) ?? []), p]);
   const chunk = 256;
   const rows = ids.map((id, i) => (pathsOf.has(id) ? i : -1)).filter((i) => i >= 0);
   for (let start = 0; start < rows.length; start += chunk) {
@@ -110,7 +119,25 @@ export async function evaluateLabels(
             relevant[r++] = data.labelOf.get(p) === label ? 1 : 0;
           }
         }
-        queries.push({ relevant, totalRelevant: total, label });
+        const q = { relevant, totalRelevant: total, label };
+        queries.push(q);
+        const ap = averagePrecision(q);
+        if (worst.length < WORST || ap < worst[worst.length - 1]!.ap) {
+          // Its first results, and the relevant images not among its first results (the ones it missed).
+          const top: string[] = [];
+          for (let j = 0; j < hits.k && top.length < Math.max(pAt, STRIP); j++) {
+            const id = hits.ids[hits.rows[n * hits.k + j]!];
+            for (const p of (id !== undefined && pathsOf.get(id)) || []) if (p !== queryPath) top.push(p);
+          }
+          const shown = new Set(top.slice(0, pAt));
+          const missed = pathsByLabel
+            .get(label)!
+            .filter((p) => p !== queryPath && !shown.has(p))
+            .slice(0, STRIP);
+          worst.push({ path: queryPath, label, ap, top: top.slice(0, STRIP).map((p) => ({ path: p, label: data.labelOf.get(p)! })), missed });
+          worst.sort((a, b) => a.ap - b.ap);
+          worst.length = Math.min(worst.length, WORST);
+        }
       }
     }
     opts.onProgress?.(Math.min(start + chunk, rows.length), rows.length);
@@ -144,5 +171,6 @@ export async function evaluateLabels(
     precisionRecall: queries.length ? precisionRecallCurve(queries) : { recall: [], precision: [] },
     leftOut: { unlabelled: data.unlabelled, singleImageLabels: single, notIndexed },
     identicalFiles: indexed.size - pathsOf.size,
+    worstQueries: worst,
   };
 }

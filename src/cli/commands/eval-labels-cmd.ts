@@ -2,13 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Collection } from '../../collection.js';
-import { displayPath, printJson, table } from '../output.js';
+import { displayPath, prepareOutFile, printJson, table } from '../output.js';
 import { createProgress, type ProgressMode } from '../progress.js';
 import type { GlobalOptions } from '../run.js';
 
 export interface EvalLabelsOptions extends GlobalOptions {
   label: string;
   k?: number;
+  report?: string;
   progress?: ProgressMode;
 }
 
@@ -16,6 +17,7 @@ const f = (x: number) => x.toFixed(4);
 
 /** `visor eval labels <catalogue> --label <column>`: search quality on the user's own labelled images. */
 export async function evalLabelsCommand(catalogue: string, o: EvalLabelsOptions): Promise<void> {
+  const reportFile = o.report ? prepareOutFile(o.report, '--report') : undefined;
   // Without --db, a temporary index, removed afterwards (the user's collections are untouched).
   const tmp = o.db ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'visor-eval-labels-'));
   const c = await Collection.open({ db: o.db ?? tmp!, create: true });
@@ -34,6 +36,11 @@ export async function evalLabelsCommand(catalogue: string, o: EvalLabelsOptions)
     });
     indexing.stop();
     searching.stop();
+    if (reportFile) {
+      const { labelsReportPage } = await import('../../quality/report-html.js');
+      fs.writeFileSync(reportFile, await labelsReportPage(r, `Search quality: ${path.basename(catalogue)}`));
+      if (!o.json) process.stderr.write(`report: ${displayPath(reportFile)}\n`);
+    }
     if (o.json) return printJson(r);
     const K = r.k.map;
     const P = r.k.precision;
