@@ -95,7 +95,7 @@ describe('visor eval labels', () => {
         await page.goto(`file://${report}`);
         expect(await page.locator('#pr-curve polyline').isVisible()).toBe(true);
         expect(await page.locator('#per-label .bar').count()).toBe(2);
-        const strips = page.locator('#worst .query');
+        const strips = page.locator('#worst .worst-query');
         expect(await strips.count()).toBe(6);
         expect(await strips.first().locator('img').first().isVisible()).toBe(true);
         // Every embedded image decoded (naturalWidth > 0): the page stands alone.

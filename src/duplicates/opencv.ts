@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 /**
  * OpenCV's JavaScript build (a 10 MB WebAssembly module), loaded once and only when a precise
  * duplicate check first needs it: opening a collection or searching never pays for it.
@@ -41,11 +42,11 @@ let loading: Promise<Cv> | null = null;
 
 export function loadOpenCv(): Promise<Cv> {
   loading ??= (async () => {
-    const mod = (await import('@techstark/opencv-js')) as unknown as { default?: unknown };
-    const cv = (mod.default ?? mod) as Cv & { onRuntimeInitialized?: () => void; then?: unknown };
+    // Loaded with require, not import(): the module is a thenable that resolves to itself, and
+    // a loader that exposes its `then` on the namespace object would have import() unwrap it
+    // forever. Once it is initialised, its `then` is removed for the same reason.
+    const cv = createRequire(import.meta.url)('@techstark/opencv-js') as Cv & { onRuntimeInitialized?: () => void; then?: unknown };
     if (typeof cv.Mat !== 'function') await new Promise<void>((resolve) => (cv.onRuntimeInitialized = resolve));
-    // The module is a thenable that resolves to itself: left as it is, every promise of it
-    // would unwrap it forever.
     delete cv.then;
     return cv;
   })();

@@ -61,7 +61,7 @@ export async function labelsReportPage(r: LabelsEvalReport, title: string): Prom
     const missed: string[] = [];
     for (const m of q.missed) missed.push(await cell(m, 'missed', q.label));
     strips.push(
-      `<section class="query"><h3>AP ${q.ap.toFixed(3)} · ${esc(q.path.split(/[\\/]/).pop() ?? q.path)}</h3><div class="strip">${cells.join('')}</div>` +
+      `<section class="worst-query"><h3>AP ${q.ap.toFixed(3)} · ${esc(q.path.split(/[\\/]/).pop() ?? q.path)}</h3><div class="strip">${cells.join('')}</div>` +
         (missed.length ? `<div class="strip"><span class="lbl">missed:</span>${missed.join('')}</div>` : '') +
         '</section>',
     );
