@@ -4,7 +4,7 @@
 // Layers, top to bottom; a module may import its own layer and the layers below it, never one above:
 //   interfaces     src/cli/**, src/server/**
 //   service        src/collection.ts, src/index.ts
-//   query-time     src/search/**, src/ingest/**, src/domain/**, src/compose/**, src/localize/**, src/classify/**
+//   query-time     src/search/**, src/ingest/**, src/domain/**, src/compose/**, src/localize/**, src/classify/**, src/duplicates/**, src/quality/**
 //   foundations    src/store/**, src/queue/**, src/models/**, src/concepts/**, src/text/**, src/image/**, src/facts/**, src/faces/**
 //   core           src/errors.ts, src/config.ts, src/core/**
 // lab/ may import the product; the product never imports lab/.
@@ -12,7 +12,7 @@
 
 const INTERFACES = '^src/(cli|server)/';
 const SERVICE = '^src/(collection|index)[.]ts$';
-const QUERY_TIME = '^src/(search|ingest|domain|compose|localize|classify)/';
+const QUERY_TIME = '^src/(search|ingest|domain|compose|localize|classify|duplicates|quality)/';
 const FOUNDATIONS = '^src/(store|queue|models|concepts|text|image|facts|faces)/';
 const CORE = '^src/((errors|config)[.]ts$|core/)';
 

@@ -41,6 +41,9 @@ import type { IngestWorkerOptions, IngestWorkerSummary } from './ingest/distribu
 import type { FactStage, ImageFacts } from './core/facts.js';
 import type { FactsTable } from './facts/facts-table.js';
 import type { FactsFillSummary } from './ingest/facts-fill.js';
+import type { DuplicateOptions, DuplicateSource } from './duplicates/find-duplicates.js';
+import type { DuplicateItem, DuplicateReport, KeepRule, RemovalStep } from './duplicates/groups.js';
+import type { LabelsEvalReport } from './quality/labels-eval.js';
 
 export interface CollectionIndexOptions extends IndexOptions {
   /** Embedding worker threads (default: one per core). */
@@ -1011,6 +1014,76 @@ export class Collection {
     const notFound = ids.filter((id) => !found.some((f) => f.id === id));
     const summary = found.length ? await this.remove(found.flatMap((f) => f.paths)) : { removedPaths: 0, removedItems: 0, notIndexed: [] };
     return { ...summary, notFound };
+  }
+
+  /** Groups of near-duplicate images (edited copies of one picture), each with a confidence; see src/duplicates/. */
+  async duplicates(opts: DuplicateOptions = {}): Promise<DuplicateReport> {
+    const [{ findDuplicates }, { describeGroups }] = await Promise.all([import('./duplicates/find-duplicates.js'), import('./duplicates/groups.js')]);
+    const started = performance.now();
+    const finding = await findDuplicates(this.duplicateSource(), opts);
+    return describeGroups(finding, (ids) => this.store.getItems(ids), (performance.now() - started) / 1000);
+  }
+
+  /** The copies of one indexed item (by id), surest first. */
+  async duplicatesOf(
+    id: string,
+    opts: Omit<DuplicateOptions, 'onProgress'> = {},
+  ): Promise<Array<{ item: DuplicateItem; confidence: number; mirrored: boolean; similarity: number }>> {
+    const [{ duplicatesOfItem }, { describeItem }] = await Promise.all([import('./duplicates/find-duplicates.js'), import('./duplicates/groups.js')]);
+    const [self] = await this.store.getItemsWithVectors([id]);
+    if (!self) throw new VisorError('NOT_FOUND', `no indexed item ${id}`);
+    const source = {
+      ...this.duplicateSource(),
+      neighbours: (_: string, k: number) => this.store.search(self.vector, { k, exclude: new Set([id]) }),
+    };
+    const found = await duplicatesOfItem(source, id, opts);
+    const items = new Map((await this.store.getItems(found.map((f) => f.id))).map((s) => [s.id, describeItem(s)]));
+    return found.flatMap((f) => (items.has(f.id) ? [{ item: items.get(f.id)!, confidence: f.confidence, mirrored: f.mirrored, similarity: f.similarity }] : []));
+  }
+
+  /**
+   * Removes the copies in each group of duplicates from the index, keeping the largest (or oldest)
+   * image; with `dryRun`, only says what it would remove. The files themselves are untouched.
+   */
+  async removeDuplicates(
+    opts: DuplicateOptions & { keep: KeepRule; dryRun?: boolean },
+  ): Promise<{ plan: RemovalStep[]; removed: (RemoveSummary & { notFound: string[] }) | null }> {
+    const { removalPlan } = await import('./duplicates/groups.js');
+    const plan = removalPlan((await this.duplicates(opts)).groups, opts.keep);
+    if (opts.dryRun) return { plan, removed: null };
+    return { plan, removed: await this.removeItems(plan.flatMap((p) => p.remove.map((r) => r.id))) };
+  }
+
+  /**
+   * Search quality on a labelled catalogue: indexes it as `index` does (the label column is
+   * checked first), then every image queries all the others, relevant = same label; see src/quality/.
+   */
+  async evaluateLabels(
+    catalogue: string,
+    opts: {
+      label: string;
+      k?: number;
+      facts?: readonly string[];
+      onIndexProgress?: IndexOptions['onProgress'];
+      onProgress?: (done: number, total: number) => void;
+    },
+  ): Promise<LabelsEvalReport> {
+    const { readLabels, evaluateLabels } = await import('./quality/labels-eval.js');
+    const data = await readLabels(catalogue, opts.label);
+    const summary = await this.index([catalogue], { ...(opts.facts ? { facts: opts.facts } : {}), onProgress: opts.onIndexProgress });
+    return evaluateLabels(this.store, data, { label: opts.label, mapAt: opts.k, skipped: summary.skipped, onProgress: opts.onProgress });
+  }
+
+  private duplicateSource(): DuplicateSource {
+    return {
+      vectors: () => this.store.vectors(),
+      searchMany: (queries, count, opts) => this.store.searchMany(queries, count, opts),
+      readImage: async (id) => {
+        const [item] = await this.store.getItems([id]);
+        if (!item) throw new VisorError('NOT_FOUND', `no indexed item ${id}`);
+        return readIndexedFile(item);
+      },
+    };
   }
 
   async stats(): Promise<CollectionStats> {

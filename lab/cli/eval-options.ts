@@ -33,4 +33,6 @@ export interface EvalCommandOptions extends GlobalOptions {
   rerank?: 'none' | 'qe' | 'dba' | 'diffusion';
   /** cifar10: rank each query's first n results only. */
   ranked?: number;
+  /** duplicates: also time grouping on smaller shares of the collection. */
+  growth?: boolean;
 }

@@ -13,7 +13,7 @@ program
   .description('run a standard retrieval benchmark through the normal index and search path')
   .argument(
     '<dataset>',
-    'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags | cifar10-classify (category stage) | objects (localisation stage) | css (composed retrieval) | colours (colour facts) | detection (objects stage vs captions) | ocr (text in images) | faces (LFW verification and grouping)',
+    'cifar10 | cifar10-zeroshot | flickr8k (--text-model or --zero-shot) | tags | cifar10-classify (category stage) | objects (localisation stage) | css (composed retrieval) | colours (colour facts) | detection (objects stage vs captions) | ocr (text in images) | faces (LFW verification and grouping) | duplicates (near-duplicate groups)',
   )
   .option(
     '--limit <n>',
@@ -48,6 +48,7 @@ program
     ]),
   )
   .option('--ranked <n>', 'cifar10: rank the first n results of each query only (mAP@1000 and P@10 need 1000; mAP@all is then left out)', positiveInt('--ranked'))
+  .option('--growth', 'duplicates: also time grouping on a quarter and a half of the collection')
   .option('--out <file>', 'also write the report as JSON to this file')
   .addOption(progressOption())
   .action(async (dataset: string, _o, cmd: Command) => {

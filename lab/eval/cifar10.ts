@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Collection } from '../../src/collection.js';
 import type { IndexProgress } from '../../src/ingest/indexer.js';
 import { loadCifar10, type LabelledImage } from './datasets.js';
-import { precisionRecallCurve, summarize, type RankedQuery } from './metrics.js';
+import { evaluateLabels, type Ranker } from '../../src/quality/labels-eval.js';
 import type { RerankMethod } from '../../src/search/neighbours/rerankers.js';
 
 export interface Cifar10Options {
@@ -56,13 +56,13 @@ function balancedSubset(images: LabelledImage[], limit: number | undefined): Lab
 /**
  * The standard CIFAR-10 image→image protocol: every test image queries all the others,
  * relevant = same class. Runs through the normal path: the images are indexed as a catalogue,
- * then each query's whole ranking comes from the store's exact search.
+ * then each query's whole ranking comes from the store's exact search, the protocol of `visor
+ * eval labels`; with re-ranking, each query goes through Collection.search instead.
  */
 export async function evalCifar10(opts: Cifar10Options = {}): Promise<Cifar10Report> {
   const started = performance.now();
   const data = loadCifar10();
   const images = balancedSubset(data.images, opts.limit);
-  const labelOf = new Map(images.map((im) => [im.path, im.label]));
   const tmp = opts.db ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'visor-eval-cifar10-'));
   const db = opts.db ?? tmp!;
   const catalogue = path.join(db + '.catalogue.csv');
@@ -74,77 +74,72 @@ export async function evalCifar10(opts: Cifar10Options = {}): Promise<Cifar10Rep
     const indexSeconds = (performance.now() - t0) / 1000;
 
     const t1 = performance.now();
-    const store = collection.store;
-    const { ids } = await store.vectors();
-    // Identical files are stored once: expand each item back to its images.
-    const pathsOf = new Map<string, string[]>();
-    for (const s of await store.fileStates()) {
-      if (!labelOf.has(s.path)) continue;
-      const list = pathsOf.get(s.id) ?? [];
-      list.push(s.path);
-      pathsOf.set(s.id, list);
-    }
     // An index made before the graph, or by a collection whose default uses none, gets it now.
     if (opts.rerank === 'dba' || opts.rerank === 'diffusion') await (await collection.neighbourGraph()).refresh({ force: true });
-    const tuning = new Set(data.images.filter((_, i) => isTuningQuery(i)).map((im) => im.path));
-    const perClass = new Map<number, number>();
-    for (const im of images) perClass.set(im.label, (perClass.get(im.label) ?? 0) + 1);
-    const gallery = images.length - 1;
-    const queries: RankedQuery[] = [];
-    const heldOut: RankedQuery[] = [];
-    const stages = opts.rerank ? { neighbours: opts.rerank === 'none' ? false : { method: opts.rerank } } : undefined;
     const rerank = opts.rerank ?? (await collection.neighbourGraph()).defaults().image;
-    // Each query is an indexed item through the normal search path (its ranking, ids only), a few in flight.
-    const k = Math.min(ids.length, opts.ranked ?? ids.length);
-    const inFlight = 4;
-    const answers = new Map<number, ReturnType<typeof collection.search>>();
-    const ask = (q: number) => collection.search({ images: [{ id: ids[q]! }], excludeSelf: true, k, lean: true, exact: true, ...(stages ? { stages } : {}) });
-    for (let q = 0; q < Math.min(inFlight, ids.length); q++) answers.set(q, ask(q));
-    for (let q = 0; q < ids.length; q++) {
-      const { results } = await answers.get(q)!;
-      answers.delete(q);
-      if (q + inFlight < ids.length) answers.set(q + inFlight, ask(q + inFlight));
-      for (const queryPath of pathsOf.get(ids[q]!) ?? []) {
-        const label = labelOf.get(queryPath)!;
-        const relevant = new Uint8Array(gallery);
-        let r = 0;
-        // The query's own content (and its duplicates) was excluded: its other files come first.
-        for (const p of pathsOf.get(ids[q]!)!) if (p !== queryPath && r < gallery) relevant[r++] = labelOf.get(p) === label ? 1 : 0;
-        for (let j = 0; j < results.length && r < gallery; j++) {
-          for (const p of pathsOf.get(results[j]!.id) ?? []) {
-            if (p === queryPath || r >= gallery) continue;
-            relevant[r++] = labelOf.get(p) === label ? 1 : 0;
-          }
-        }
-        const ranked = { relevant, totalRelevant: perClass.get(label)! - 1 };
-        queries.push(ranked);
-        if (!tuning.has(queryPath)) heldOut.push(ranked);
-      }
-      if ((q + 1) % 256 === 0 || q + 1 === ids.length) opts.onSearchProgress?.(q + 1, ids.length);
-    }
-    const s = summarize(queries, { ks: [1, 10], mapAt: [1000] });
-    const h = summarize(heldOut, { ks: [10], mapAt: [1000] });
+    const partial = opts.ranked !== undefined && opts.ranked < images.length;
+    const rank = rerank === 'none' && !partial ? undefined : searchRanker(collection, opts.rerank, opts.ranked);
+    const tuning = new Set(data.images.filter((_, i) => isTuningQuery(i)).map((im) => im.path));
+    // The same protocol as `visor eval labels <catalogue> --label label`: one code path.
+    const r = await evaluateLabels(
+      collection.store,
+      { labelOf: new Map(images.map((im) => [im.path, String(im.label)])), unlabelled: 0 },
+      {
+        label: 'label',
+        mapAt: 1000,
+        precisionAt: 10,
+        onProgress: opts.onSearchProgress,
+        rank,
+        subset: new Set(images.map((im) => im.path).filter((p) => !tuning.has(p))),
+      },
+    );
     const searchSeconds = (performance.now() - t1) / 1000;
     return {
-      protocol: `CIFAR-10 test, image→image: each image queries the other images through Collection.search; relevant = same class; exact cosine, re-ranked: ${rerank}`,
-      queries: queries.length,
-      gallery,
+      protocol: `CIFAR-10 test, image→image: each image queries the other images; relevant = same class; exact cosine, re-ranked: ${rerank}`,
+      queries: r.queries,
+      gallery: r.gallery,
       metrics: {
-        mapAt1000: s.mapAt[1000]!,
-        mapAll: k < ids.length ? null : s.mapAll,
-        precisionAt10: s.precisionAtK[10]!,
-        rPrecision: k < ids.length ? null : s.rPrecision,
-        recallAt1: s.recallAtK[1]!,
+        mapAt1000: r.metrics.mapAtK,
+        mapAll: partial ? null : r.metrics.mapAll,
+        precisionAt10: r.metrics.precisionAtK,
+        rPrecision: partial ? null : r.metrics.rPrecision,
+        recallAt1: r.metrics.recallAt1,
       },
-      heldOut: { queries: heldOut.length, mapAt1000: h.mapAt[1000]!, precisionAt10: h.precisionAtK[10]! },
+      heldOut: { queries: r.subset!.queries, mapAt1000: r.subset!.mapAtK, precisionAt10: r.subset!.precisionAtK },
       rerank,
-      precisionRecall: precisionRecallCurve(queries),
+      precisionRecall: r.precisionRecall,
       seconds: { index: indexSeconds, search: searchSeconds, total: (performance.now() - started) / 1000 },
-      duplicateImages: images.length - ids.length,
+      duplicateImages: r.identicalFiles,
     };
   } finally {
     await collection.close();
     fs.rmSync(catalogue, { force: true });
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Each query an indexed item through Collection.search (its ranking, ids only), a few in flight. */
+function searchRanker(collection: Collection, rerank: RerankMethod | undefined, ranked: number | undefined): Ranker {
+  const stages = rerank ? { neighbours: rerank === 'none' ? (false as const) : { method: rerank } } : undefined;
+  return async (queryIds, k) => {
+    const depth = Math.min(k, ranked ?? k);
+    const out: string[][] = new Array<string[]>(queryIds.length);
+    const inFlight = 4;
+    let next = 0;
+    const worker = async () => {
+      for (let q = next++; q < queryIds.length; q = next++) {
+        const { results } = await collection.search({
+          images: [{ id: queryIds[q]! }],
+          excludeSelf: true,
+          k: depth,
+          lean: true,
+          exact: true,
+          ...(stages ? { stages } : {}),
+        });
+        out[q] = results.map((h) => h.id);
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, worker));
+    return out;
+  };
 }

@@ -14,6 +14,7 @@ import { BUILT_READERS } from '../../src/facts/readers.js';
 import { loadCifar10, loadFlickr8k } from './datasets.js';
 import { summarizeRanks, type CrossModalMetrics } from './cross-modal.js';
 import { summarize, type RankedQuery } from './metrics.js';
+import { classifyByScores, labelScores } from '../../src/classify/label-scores.js';
 
 export interface ZeroShotOptions {
   /** Keep the index here (re-runs then skip embedding); default: a temporary folder. */
@@ -77,6 +78,8 @@ export interface CifarZeroShotReport {
   images: number;
   /** How each class name was read: the WordNet concept and how many ImageNet classes it covers. */
   queries: Array<{ name: string; concept: string; imagenetClasses: number; ap: number }>;
+  /** Class names no signal understood: reported, ranked nothing (AP 0), their images counted as misclassified. */
+  notUnderstood: string[];
   metrics: { accuracy: number; map: number; precisionAt100: number };
   /**
    * What calibration (dividing by the collection's mean class probability) and visual expansion
@@ -85,19 +88,6 @@ export interface CifarZeroShotReport {
   ablation: Record<'raw' | 'calibrated' | 'rawExpanded' | 'calibratedExpanded', { accuracy: number; map: number }>;
   confusion: number[][];
   seconds: { index: number; search: number };
-}
-
-function classify(scores: Float32Array[], labels: readonly number[]): { accuracy: number; confusion: number[][] } {
-  const k = scores.length;
-  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  let correct = 0;
-  labels.forEach((label, i) => {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (scores[c]![i]! > scores[best]![i]!) best = c;
-    confusion[label]![best]!++;
-    if (best === label) correct++;
-  });
-  return { accuracy: correct / labels.length, confusion };
 }
 
 function rankedBy(scores: Float32Array, relevant: (row: number) => boolean, total: number): RankedQuery {
@@ -147,14 +137,22 @@ export async function evalCifar10ZeroShot(opts: ZeroShotOptions = {}): Promise<C
       // Classification: per image, the class name whose concept score (the signal the search
       // uses, standardised over the collection) is highest. Also without calibration and expansion.
       const variant = async (sig: ConceptSignal) => {
-        const per = await Promise.all(data.classes.map(async (name) => (await sig.score([name], ids))!.scores));
-        const atRows = per.map((sc) => Float32Array.from(rows, (r) => sc[r]!));
-        const cls = classify(atRows, labels);
+        const { scores: per, notUnderstood } = await labelScores(sig, data.classes, ids);
+        const cls = classifyByScores(per, rows, labels);
+        // A name not understood ranks nothing: its AP is 0, and the others keep their figures.
         const map = summarize(
-          atRows.map((sc, k) => rankedBy(sc, (i) => labels[i] === k, perClass[k]!)),
+          per.map((sc, k) =>
+            sc
+              ? rankedBy(
+                  Float32Array.from(rows, (r) => sc[r]!),
+                  (i) => labels[i] === k,
+                  perClass[k]!,
+                )
+              : { relevant: new Uint8Array(0), totalRelevant: perClass[k]! },
+          ),
           { ks: [1] },
         ).mapAll;
-        return { accuracy: cls.accuracy, map, confusion: cls.confusion };
+        return { accuracy: cls.accuracy, map, confusion: cls.confusion, notUnderstood };
       };
       const full = await variant(signal);
       const ablation = {
@@ -173,6 +171,7 @@ export async function evalCifar10ZeroShot(opts: ZeroShotOptions = {}): Promise<C
           calibratedExpanded: { accuracy: full.accuracy, map: full.map },
         },
         confusion: full.confusion,
+        notUnderstood: full.notUnderstood,
         search: (performance.now() - t0) / 1000,
       };
     },
@@ -186,6 +185,7 @@ export async function evalCifar10ZeroShot(opts: ZeroShotOptions = {}): Promise<C
     metrics: result.metrics,
     ablation: result.ablation,
     confusion: result.confusion,
+    notUnderstood: result.notUnderstood,
     seconds: { index: indexSeconds, search: result.search },
   };
 }

@@ -2,6 +2,7 @@
 import { InvalidArgumentError, Option, type Command, type CommanderError } from 'commander';
 import { collect, globals, nonNegativeInt, nonNegativeNumber, parseProgram, positiveInt, progressOption, visorProgram } from './program.js';
 import { runCommand } from './run.js';
+import { VisorError } from '../errors.js';
 import type { IndexCommandOptions } from './commands/index-common.js';
 
 // Each command's module (and the models, sharp, LanceDB behind it) loads only when that
@@ -94,13 +95,59 @@ program
     await runCommand(o.json, async () => (await import('./commands/stats-cmd.js')).statsCommand(o));
   });
 
+/** A number from 0 to 1, checked where it is typed. */
+const unitInterval = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be a number from 0 to 1`);
+  return n;
+};
+
 program
   .command('remove')
   .description('remove files, or everything under folders, from the index (the files themselves are untouched)')
-  .argument('<paths...>', 'indexed files or folders')
+  .argument('[paths...]', 'indexed files or folders')
+  .option('--duplicates', 'remove the copies in each group of near-duplicates (see visor duplicates), keeping one image of each')
+  .addOption(new Option('--keep <rule>', 'with --duplicates: the image kept in each group').choices(['largest', 'oldest']).default('largest'))
+  .option('--dry-run', 'with --duplicates: list what would be removed, remove nothing')
+  .option('--threshold <c>', 'with --duplicates: confidence (0–1) a pair needs to count as copies (default 0.5)', unitInterval('--threshold'))
+  .addOption(progressOption())
   .action(async (paths: string[], _o, cmd: Command) => {
     const o = globals(cmd);
-    await runCommand(o.json, async () => (await import('./commands/remove-cmd.js')).removeCommand(paths, o));
+    const opts = cmd.optsWithGlobals<{ duplicates?: boolean; keep: 'largest' | 'oldest'; dryRun?: boolean; threshold?: number }>();
+    await runCommand(o.json, async () => {
+      if (opts.duplicates) {
+        if (paths.length) throw new VisorError('QUERY_INVALID', '--duplicates takes no paths: it looks at the whole collection');
+        return (await import('./commands/duplicates-cmd.js')).removeDuplicatesCommand(cmd.optsWithGlobals());
+      }
+      if (!paths.length) throw new VisorError('QUERY_INVALID', 'name the indexed files or folders to remove, or give --duplicates');
+      return (await import('./commands/remove-cmd.js')).removeCommand(paths, o);
+    });
+  });
+
+program
+  .command('eval')
+  .description('measure search on your own images')
+  .command('labels')
+  .description('every image of a labelled catalogue queries all the others (relevant = same label): mAP, precision, recall, per label')
+  .argument('<catalogue>', 'a catalogue (CSV/TSV/JSONL/JSON) with an image path column and a label column; indexed into a temporary index unless --db is given')
+  .requiredOption('--label <column>', "the column holding each image's label")
+  .option('-k, --k <n>', 'cut-off for mAP@K and Recall@K (default 1000)', positiveInt('-k'))
+  .option('--report <file.html>', 'also write one self-contained page: precision–recall curve, per-label bars, the worst queries as image strips')
+  .addOption(progressOption())
+  .action(async (catalogue: string, _o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/eval-labels-cmd.js')).evalLabelsCommand(catalogue, cmd.optsWithGlobals()));
+  });
+
+program
+  .command('duplicates')
+  .description('groups of near-duplicate images in the collection (edited copies of one picture), each with a confidence')
+  .option('--threshold <c>', 'confidence (0–1) a pair needs to count as copies (default 0.5)', unitInterval('--threshold'))
+  .option('--report <file.html>', 'also write a page showing the groups side by side')
+  .addOption(progressOption())
+  .action(async (_o, cmd: Command) => {
+    const o = globals(cmd);
+    await runCommand(o.json, async () => (await import('./commands/duplicates-cmd.js')).duplicatesCommand(cmd.optsWithGlobals()));
   });
 
 program

@@ -13,6 +13,7 @@ import { clientErrorHandler, errorBody, HttpError, sendError } from './errors.js
 import { isLoopback, type ServerOptions } from './options.js';
 import { factsRoutes } from './routes/facts.js';
 import { peopleRoutes } from './routes/people.js';
+import { duplicatesRoutes } from './routes/duplicates.js';
 import { itemRoutes } from './routes/items.js';
 import { searchRoutes } from './routes/search.js';
 import { statusRoutes } from './routes/status.js';
@@ -104,6 +105,7 @@ export async function buildApp(collection: Collection, options: ServerOptions): 
   itemRoutes(app, ctx);
   factsRoutes(app, ctx);
   peopleRoutes(app, ctx);
+  duplicatesRoutes(app, ctx);
   statusRoutes(app, ctx);
   await app.register(async (web) => {
     // The page's own code holds no data: a browser must be able to load it before it has a key.

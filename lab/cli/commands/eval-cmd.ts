@@ -18,6 +18,7 @@ export const EVAL_DATASETS = [
   'detection',
   'ocr',
   'faces',
+  'duplicates',
 ] as const;
 
 const pct = (x: number) => x.toFixed(4);
@@ -28,6 +29,7 @@ export async function evalCommand(dataset: string, o: EvalCommandOptions): Promi
   }
   if (o.out) prepareOutFile(o.out); // before an evaluation that may take minutes, not after
   if (dataset === 'faces') return (await import('./eval-faces-cmd.js')).evalFacesCommand(o);
+  if (dataset === 'duplicates') return (await import('./eval-duplicates-cmd.js')).evalDuplicatesCommand(o);
   if (dataset === 'ocr') return (await import('./eval-ocr-cmd.js')).evalOcrCommand(o);
   if (dataset === 'css') return (await import('./eval-css-cmd.js')).evalCssCommand(o);
   if (dataset === 'colours') return (await import('./eval-colours-cmd.js')).evalColoursCommand(o);

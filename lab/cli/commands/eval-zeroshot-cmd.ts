@@ -32,6 +32,7 @@ export async function evalZeroShotCommand(dataset: string, o: EvalCommandOptions
       text =
         `${r.protocol}\n${r.images} images\n\n` +
         `${table([['query', 'read as', 'ImageNet classes', 'AP'], ...r.queries.map((q) => [q.name, q.concept, String(q.imagenetClasses), f4(q.ap)])])}\n\n` +
+        (r.notUnderstood.length ? `not understood by any signal (ranked nothing, their images count as missed): ${r.notUnderstood.join(', ')}\n` : '') +
         `accuracy ${f4(r.metrics.accuracy)}   mAP ${f4(r.metrics.map)}   P@100 ${f4(r.metrics.precisionAt100)}\n\n` +
         `what calibration and visual expansion each do (accuracy / mAP):\n` +
         `${table([

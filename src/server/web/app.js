@@ -325,6 +325,7 @@ function renderResults(res, q) {
     less.setAttribute('aria-label', `Less like this: ${title}`);
     more.addEventListener('click', () => feedback('like', r, title));
     less.addEventListener('click', () => feedback('unlike', r, title));
+    why.after(el('button', { type: 'button', class: 'copies', text: 'Copies', 'aria-label': `Copies of ${title}`, onclick: () => showCopies(card, r.id) }));
     return card;
   });
   grid.replaceChildren(...cards);
@@ -345,6 +346,34 @@ function renderResults(res, q) {
   $('prev').disabled = state.page === 0;
   $('next').disabled = res.results.length < PAGE_SIZE;
   $('page-label').textContent = `Page ${state.page + 1}`;
+}
+
+/** An item's near-duplicates (edited copies of the same picture), under its card when asked: the check takes a moment. */
+async function showCopies(card, id) {
+  let box = card.querySelector('.copies-list');
+  if (!box) {
+    box = el('div', { class: 'copies-list' });
+    card.append(box);
+  }
+  box.textContent = 'Looking for copies…';
+  let res;
+  try {
+    res = await api(`/api/items/${id}/duplicates`);
+  } catch (e) {
+    box.textContent = `Copies could not be looked up: ${e.message}`;
+    return;
+  }
+  if (!res.duplicates.length) {
+    box.textContent = 'No copies found.';
+    return;
+  }
+  box.replaceChildren(
+    ...res.duplicates.map((d) => {
+      const img = el('img', { alt: d.item.path, title: `${d.item.path} · ${d.item.width}×${d.item.height} · confidence ${d.confidence.toFixed(2)}` });
+      setImage(img, thumbPath(d.item.id));
+      return img;
+    }),
+  );
 }
 
 function renderChips() {

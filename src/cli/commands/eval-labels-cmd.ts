@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Collection } from '../../collection.js';
+import { displayPath, prepareOutFile, printJson, table } from '../output.js';
+import { createProgress, type ProgressMode } from '../progress.js';
+import type { GlobalOptions } from '../run.js';
+
+export interface EvalLabelsOptions extends GlobalOptions {
+  label: string;
+  k?: number;
+  report?: string;
+  progress?: ProgressMode;
+}
+
+const f = (x: number) => x.toFixed(4);
+
+/** `visor eval labels <catalogue> --label <column>`: search quality on the user's own labelled images. */
+export async function evalLabelsCommand(catalogue: string, o: EvalLabelsOptions): Promise<void> {
+  const reportFile = o.report ? prepareOutFile(o.report, '--report') : undefined;
+  // Without --db, a temporary index, removed afterwards (the user's collections are untouched).
+  const tmp = o.db ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'visor-eval-labels-'));
+  const c = await Collection.open({ db: o.db ?? tmp!, create: true });
+  const indexing = createProgress(o.progress ?? 'auto');
+  const searching = createProgress(o.progress ?? 'auto', 'queries');
+  try {
+    const r = await c.evaluateLabels(catalogue, {
+      label: o.label,
+      k: o.k,
+      ...(tmp ? { facts: [] } : {}),
+      onIndexProgress: (p) => p.phase === 'embedding' && indexing.update({ phase: 'indexing', done: p.done, total: p.total }),
+      onProgress: (done, total) => {
+        indexing.stop();
+        searching.update({ phase: 'searching', done, total });
+      },
+    });
+    indexing.stop();
+    searching.stop();
+    if (reportFile) {
+      const { labelsReportPage } = await import('../../quality/report-html.js');
+      fs.writeFileSync(reportFile, await labelsReportPage(r, `Search quality: ${path.basename(catalogue)}`));
+      if (!o.json) process.stderr.write(`report: ${displayPath(reportFile)}\n`);
+    }
+    if (o.json) return printJson(r);
+    const K = r.k.map;
+    const P = r.k.precision;
+    process.stdout.write(
+      `${displayPath(catalogue)}, label column "${r.label}": ${r.queries} queries over ${r.labels} labels, ${r.gallery} gallery images each\n\n` +
+        (r.queries
+          ? `${table([
+              [`mAP@${K}`, f(r.metrics.mapAtK)],
+              ['mAP@all', f(r.metrics.mapAll)],
+              [`P@${P}`, f(r.metrics.precisionAtK)],
+              ['R-Precision', f(r.metrics.rPrecision)],
+              ['R@1', f(r.metrics.recallAt1)],
+              [`Recall@${K}`, f(r.metrics.recallAtK)],
+            ])}\n\nper label, worst first:\n${table([['label', 'images', 'mAP', `P@${P}`], ...r.perLabel.map((l) => [l.label, String(l.images), f(l.map), f(l.precisionAtK)])])}\n`
+          : 'nothing to measure: no label has two images\n'),
+    );
+    const lo = r.leftOut;
+    if (lo.unlabelled) process.stderr.write(`visor: ${lo.unlabelled} catalogue row${lo.unlabelled === 1 ? '' : 's'} with no "${r.label}" left out\n`);
+    if (lo.singleImageLabels.length)
+      process.stderr.write(
+        `visor: ${lo.singleImageLabels.length} label${lo.singleImageLabels.length === 1 ? '' : 's'} with a single image (nothing relevant to query for): ${lo.singleImageLabels.slice(0, 10).join(', ')}${lo.singleImageLabels.length > 10 ? ', …' : ''}\n`,
+      );
+    for (const p of lo.notIndexed) process.stderr.write(`visor: ${displayPath(p.path)}: left out (${p.reason})\n`);
+  } finally {
+    indexing.stop();
+    searching.stop();
+    await c.close();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
