@@ -297,10 +297,15 @@ models
     await runCommand(o.json, async () => (await import('./commands/models-cmd.js')).modelsAddCommand(folder, cmd.optsWithGlobals()));
   });
 
-/** `visor eval …` and `visor train …` are the lab's now: say where they went. */
+/** The built-in benchmarks (`visor eval cifar10`) and training are the lab's: say where they are. */
 function hintLabCommand(e: CommanderError): void {
   const word = /^error: unknown command '([^']+)'/.exec(e.message)?.[1];
-  if (word === 'eval' || word === 'train') process.stderr.write(`(evaluation and training are in the lab's command line: visor-lab ${word} …)\n`);
+  if (word === 'train') process.stderr.write(`(training is in the lab's command line: visor-lab train …)\n`);
+  const args = process.argv.slice(2);
+  if (word !== undefined && args[args.indexOf(word) - 1] === 'eval')
+    process.stderr.write(
+      `(the built-in benchmarks are in the lab's command line: visor-lab eval ${word}; visor eval labels measures search on your own labelled catalogue)\n`,
+    );
 }
 
 await parseProgram(program, hintLabCommand);
