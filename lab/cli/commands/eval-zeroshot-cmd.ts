@@ -11,7 +11,9 @@ export async function evalZeroShotCommand(dataset: string, o: EvalCommandOptions
   const zs = await import('../../eval/zeroshot.js');
   const indexing = createProgress(o.progress);
   const searching = createProgress(o.progress, 'queries');
+  const { lexiconOptions } = await import('../../eval/lexicon-options.js');
   const progress = {
+    ...lexiconOptions(o),
     db: o.db,
     limit: o.limit,
     textModel: o.textModel,
