@@ -154,7 +154,8 @@ export async function evalCifar10ZeroShot(opts: ZeroShotOptions = {}): Promise<C
       // Classification: per image, the class name whose concept score (the signal the search
       // uses, standardised over the collection) is highest. Also without calibration and expansion.
       const variant = async (sig: ConceptSignal) => {
-        const per = await Promise.all(data.classes.map(async (name) => (await sig.score([name], ids))!.scores));
+        // A name the signal cannot read scores nothing (every image alike).
+        const per = await Promise.all(data.classes.map(async (name) => (await sig.score([name], ids))?.scores ?? new Float32Array(ids.length)));
         const atRows = per.map((sc) => Float32Array.from(rows, (r) => sc[r]!));
         const cls = classify(atRows, labels);
         const map = summarize(

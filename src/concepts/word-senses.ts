@@ -63,6 +63,7 @@ interface Reading {
   classes: readonly number[];
   base: number;
   match?: VectorMatch;
+  strong?: boolean;
 }
 
 /**
@@ -99,8 +100,10 @@ export function senseWeights(
       const classes = space.classesUnder(m.synset);
       const strong = known ? m.similarity >= o.altFloor && classes.every((c) => within.has(c)) : m.similarity >= o.floor;
       const backed = !backedByWordNet && prior !== undefined && o.prior > 0 && m.similarity >= o.collectionFloor && ratio(classes) >= o.backing;
-      if (strong || backed) found.push({ concepts: [m.synset], classes, base: each * m.similarity, match: m });
+      if (strong || backed) found.push({ concepts: [m.synset], classes, base: each * m.similarity, match: m, strong });
     }
+    // Weaker matches the collection backs only stand in when no match is near enough.
+    if (found.some((f) => f.strong)) found.splice(0, found.length, ...found.filter((f) => f.strong));
     found.sort((a, b) => b.base * ratio(b.classes) ** o.prior - a.base * ratio(a.classes) ** o.prior);
     readings.push(...found.slice(0, o.maxMatches));
   }

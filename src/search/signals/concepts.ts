@@ -122,7 +122,7 @@ export class ConceptSignal implements WordScorer {
     // With word vectors on, a query is read as a search for things: a word that is also a
     // noun as written, and no adjective first, is read as the noun ("watch", "ring", "dress",
     // "tie"); "black", "running" and "jumps" still are not.
-    return this.words !== undefined && this.space.wordnet.isNoun(word) && u.noun > 0 && u.noun >= Math.max(u.adj, u.adv) && !this.inflectedVerb(word);
+    return this.words !== undefined && this.space.wordnet.isNoun(word) && u.noun >= Math.max(u.adj, u.adv) && !this.inflectedVerb(word);
   }
 
   /** "running", "parked": an -ing or -ed form of a verb is what is done, never a thing ("ring", "bed" are not). */
