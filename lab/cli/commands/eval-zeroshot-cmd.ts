@@ -28,7 +28,7 @@ export async function evalZeroShotCommand(dataset: string, o: EvalCommandOptions
   let text: string;
   try {
     if (dataset === 'cifar10-zeroshot') {
-      const r = await zs.evalCifar10ZeroShot(progress);
+      const r = await zs.evalCifar10ZeroShot({ ...progress, ...(o.facts === false ? { facts: [] } : {}) });
       report = r;
       text =
         `${r.protocol}\n${r.images} images\n\n` +
