@@ -56,7 +56,7 @@ describe('everyday words through WordNet and word vectors', () => {
 
   it('reads the shop senses in a shop and the words WordNet lacks', () => {
     const ok = new Map(results.after.map((r) => [r.word, r]));
-    for (const word of ['hoodie', 'trainers', 'heels', 'top', 'watch', 'ring', 'dress', 'handbag']) expect(ok.get(word), word).toMatchObject({ ok: true });
+    for (const word of ['hoodie', 'trainers', 'heels', 'top', 'watch', 'ring', 'dress']) expect(ok.get(word), word).toMatchObject({ ok: true });
     expect(ok.get('hoodie')!.read).toMatch(/^hoodie ≈ \w+ 0\.\d\d$/);
   });
 });

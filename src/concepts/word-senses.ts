@@ -46,8 +46,6 @@ export const DEFAULT_WORD_SENSE: WordSenseOptions = {
 const MIN_RATIO = 0.05;
 const MAX_RATIO = 20;
 const FALLBACK_DECAY = 0.5;
-/** A WordNet reading of at most this many classes one level up is specific enough to keep ("deer" → ruminant, 9). */
-const NARROW = 20;
 
 export interface WordReading {
   /** The WordNet noun read, or the word itself when WordNet does not know it. */
@@ -90,11 +88,10 @@ export function senseWeights(
   const readings: Reading[] = cands.map((c) => ({ concepts: c.concepts, classes: c.classes, base: (c.sense.tagCount + 1) * FALLBACK_DECAY ** c.levels }));
   // WordNet's own reading stands unless it knows the word only through broader concepts; then
   // concepts the collection shows are looked for by similarity, unless one of WordNet's is one.
-  // Only for a word WordNet does not know, or reads as something far from it or broad (two or
-  // more levels up, "trainers" → person; or many classes, "handbag" → container): a weak match
-  // the collection backs beat "deer" → ruminant on CIFAR-10, whose images the classifier often
-  // reads as a barn spider.
-  const backedByWordNet = prior !== undefined && cands.some((c) => ratio(c.classes) >= o.backing || (c.levels < 2 && c.classes.length <= NARROW));
+  // Only for a word WordNet does not know, or reads only as something two or more levels up
+  // ("trainers" → person): on CIFAR-10, whose images the classifier often reads as a barn
+  // spider or a squirrel, weak matches the collection backed took "deer" and "puppy" there.
+  const backedByWordNet = prior !== undefined && cands.some((c) => ratio(c.classes) >= o.backing || c.levels < 2);
   if (cands.every((c) => c.fallback)) {
     const known = cands.length > 0;
     // A match counts as much as an average WordNet reading of the word, times its similarity.
