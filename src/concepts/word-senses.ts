@@ -83,8 +83,6 @@ export function senseWeights(
     for (const c of classes) mass += prior[c] ?? 0;
     return Math.min(MAX_RATIO, Math.max(MIN_RATIO, (mass * space.numClasses) / classes.length));
   };
-  // A noun WordNet knows but leads only to what no image shows ("sale", "idea") stays unread.
-  if (phrase.lemma !== null && cands.length === 0) return null;
   const readings: Reading[] = cands.map((c) => ({ concepts: c.concepts, classes: c.classes, base: (c.sense.tagCount + 1) * FALLBACK_DECAY ** c.levels }));
   // WordNet's own reading stands unless it knows the word only through broader concepts; then
   // concepts the collection shows are looked for by similarity, unless one of WordNet's is one.

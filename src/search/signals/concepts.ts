@@ -174,6 +174,12 @@ export class ConceptSignal implements WordScorer {
             .filter((c) => c.concepts.some((s) => !this.isAbstract(s)))
         : [];
       if (this.words) {
+        // A noun all of whose senses are abstractions ("sale", "idea") is no thing to look for
+        // by similarity either: "dog sale" would look for shops. "Toyota" (a city) may be.
+        if (cands.length === 0 && phrase.lemma && this.space.wordnet.senses(phrase.lemma).every((s) => this.isAbstract(s.synset))) {
+          unknown.push(phrase.text);
+          continue;
+        }
         // The other query words are the context a sense is chosen in.
         const context = [...tokens.slice(0, phrase.start), ...tokens.slice(phrase.end)].filter((t) => !FUNCTION_WORDS.has(t));
         const read = senseWeights(phrase, cands, {
