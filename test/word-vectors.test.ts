@@ -38,9 +38,11 @@ describe('word vectors as a model asset (GloVe 6B 100d from wink-embeddings-sg-1
     expect(wv.vector('notaglovewordxyz')).toBeUndefined();
   });
 
-  it('loads in well under a second once converted', () => {
+  it('loads from the converted files without converting again', () => {
+    // 0.7 s measured on a lightly loaded core, 1–2 s with other jobs on the 2 shared cores; the
+    // bound only catches a load that converts the JSON again (11 s and more).
     console.log(`word vectors: read, checked and widened in ${loadMs.toFixed(0)} ms (2 shared cores, under load)`);
-    expect(loadMs).toBeLessThan(2000);
+    expect(loadMs).toBeLessThan(5000);
   });
 
   it('refuses files whose sha256 is not the converted one', async () => {
