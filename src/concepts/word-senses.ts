@@ -1,8 +1,8 @@
 /**
  * Which concepts a query word stands for, with word vectors to help WordNet: a word WordNet
  * does not lead to a concept is matched to the concepts whose names are nearest ("hoodie ≈
- * sweatshirt 0.73"), and a word's senses are weighed by what the collection shows (a shoe
- * catalogue's "trainers" are shoes, a clothing catalogue's "top" a garment) and by the other
+ * sweatshirt 0.73"), and a word's senses are weighed by what the collection shows (a clothing
+ * catalogue's "jumper" is a sweater, its "top" a garment) and by the other
  * words of the query (their mean vector's cosine with each sense's concept).
  */
 import type { ConceptCandidate, PhraseMatch } from './concept-space.js';
@@ -16,7 +16,7 @@ export interface WordSenseOptions {
   altFloor: number;
   /**
    * A concept the collection shows at least `backing` times as often as an average one is taken
-   * for a word WordNet reads only broadly or not at all when it is at least this similar.
+   * for a word WordNet does not know when it is at least this similar.
    */
   collectionFloor: number;
   backing: number;
@@ -85,11 +85,11 @@ export function senseWeights(
   };
   const readings: Reading[] = cands.map((c) => ({ concepts: c.concepts, classes: c.classes, base: (c.sense.tagCount + 1) * FALLBACK_DECAY ** c.levels }));
   // WordNet's own reading stands unless it knows the word only through broader concepts; then
-  // concepts the collection shows are looked for by similarity, unless one of WordNet's is one.
-  // Only for a word WordNet does not know, or reads only as something two or more levels up
-  // ("trainers" → person): on CIFAR-10, whose images the classifier often reads as a barn
-  // spider or a squirrel, weak matches the collection backed took "deer" and "puppy" there.
-  const backedByWordNet = prior !== undefined && cands.some((c) => ratio(c.classes) >= o.backing || c.levels < 2);
+  // similarity may narrow it. The collection's prior may stand in for a word only where WordNet
+  // leads to no concept at all: a word it reads as something the classifier knows is never moved
+  // elsewhere by what the collection shows. On CIFAR-10, whose 32-pixel images the classifier
+  // often reads as a squirrel or a barn spider, such weak matches took "reindeer" (a deer: a
+  // ruminant) to squirrels, as they had taken "deer" and "puppy" before.
   if (cands.every((c) => c.fallback)) {
     const known = cands.length > 0;
     // A match counts as much as an average WordNet reading of the word, times its similarity.
@@ -102,7 +102,7 @@ export function senseWeights(
       if (taken.has(m.synset.offset)) continue;
       const classes = space.classesUnder(m.synset);
       const strong = known ? m.similarity >= o.altFloor && classes.every((c) => within.has(c)) : m.similarity >= o.floor;
-      const backed = !backedByWordNet && prior !== undefined && o.prior > 0 && m.similarity >= o.collectionFloor && ratio(classes) >= o.backing;
+      const backed = !known && prior !== undefined && o.prior > 0 && m.similarity >= o.collectionFloor && ratio(classes) >= o.backing;
       if (strong || backed) found.push({ concepts: [m.synset], classes, base: each * m.similarity, match: m, strong });
     }
     // Weaker matches the collection backs only stand in when no match is near enough.
