@@ -836,6 +836,10 @@ export class Collection {
         import('./search/signals/concepts.js'),
       ]);
       const space = await loadConceptSpace(await imagenetClasses(this.modelOptions));
+      const words =
+        this.conceptOptions && this.conceptOptions.wordVectors === false
+          ? undefined
+          : await (await import('./concepts/load-vector-concepts.js')).loadVectorConcepts(space);
       return {
         space,
         tagger: new Tagger(space),
@@ -845,6 +849,7 @@ export class Collection {
           this.conceptOptions || {},
           () => this.store.vectors(),
           (q) => this.store.scoreAll('vector', q, 1),
+          words,
         ),
       };
     })();

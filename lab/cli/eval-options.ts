@@ -19,6 +19,10 @@ export interface EvalCommandOptions extends GlobalOptions {
   zeroShot?: boolean;
   /** flickr8k --zero-shot: --no-facts indexes without the fact stages. */
   facts?: boolean;
+  /** flickr8k --zero-shot, cifar10-zeroshot: --no-word-vectors reads words with WordNet alone. */
+  wordVectors?: boolean;
+  senses?: string;
+  classNames?: string;
   split?: 'test' | 'dev';
   k?: number;
   /** ocr: distractor photos, confidence threshold, detector enlargement, ranking through search. */

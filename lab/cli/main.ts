@@ -21,7 +21,10 @@ program
     positiveInt('--limit'),
   )
   .option('--zero-shot', 'flickr8k: text search with no trained model (concepts, keywords, and the objects, colours and text read at index time)')
-  .option('--no-facts', 'flickr8k --zero-shot: index without the fact stages (objects, colours, text)')
+  .option('--no-facts', 'flickr8k --zero-shot, cifar10-zeroshot: index without the fact stages (objects, colours, text)')
+  .option('--no-word-vectors', 'flickr8k --zero-shot, cifar10-zeroshot: read words with WordNet alone, no word vectors')
+  .option('--senses <list>', 'flickr8k --zero-shot, cifar10-zeroshot: how word vectors choose senses, e.g. prior=1,context=2,floor=0.6')
+  .option('--class-names <list>', 'cifar10-zeroshot: the ten class names to query with, comma-separated, in CIFAR-10 order')
   .addOption(new Option('--split <name>', 'flickr8k and tags: which split (dev: for choosing settings)').choices(['test', 'dev']).default('test'))
   .option('-k, --k <n>', 'tags: tags per image', positiveInt('-k'), 5)
   .option('--text-model <file>', 'flickr8k: the joint text–image model to evaluate; cifar10-zeroshot: fuse it with the concepts')

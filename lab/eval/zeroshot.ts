@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Collection } from '../../src/collection.js';
 import type { IndexProgress } from '../../src/ingest/indexer.js';
-import { ConceptSignal, type Calibration } from '../../src/search/signals/concepts.js';
+import { ConceptSignal, type Calibration, type ConceptSignalOptions } from '../../src/search/signals/concepts.js';
 import type { SignalWeights } from '../../src/search/query.js';
 import { BUILT_READERS } from '../../src/facts/readers.js';
 import { loadCifar10, loadFlickr8k } from './datasets.js';
@@ -35,6 +35,18 @@ export interface ZeroShotOptions {
   fusion?: 'rrf' | 'score';
   /** Re-rank the fused head with the neighbour graph (pseudo-relevance feedback; docs/reranking.md) instead of the collection's default. */
   rerank?: 'none' | 'qe' | 'dba' | 'diffusion';
+  /** How the concept signal reads words (word vectors on or off, their settings). */
+  concepts?: ConceptSignalOptions;
+  /** cifar10-zeroshot: query with these names instead of CIFAR-10's, in its class order. */
+  classNames?: readonly string[];
+}
+
+/** CIFAR-10 with its class names replaced (synonyms a user might type), in class order. */
+function withNames<T extends { classes: string[] }>(data: T, names: readonly string[] | undefined): T {
+  if (!names) return data;
+  if (names.length !== data.classes.length)
+    throw new Error(`--class-names needs ${data.classes.length} names, in order (${data.classes.join(', ')}); got ${names.length}`);
+  return { ...data, classes: [...names] };
 }
 
 /** A query's stages for `rerank` (undefined: the collection's default). */
@@ -46,7 +58,7 @@ async function withIndex<T>(images: readonly string[], opts: ZeroShotOptions, ru
   const db = opts.db ?? tmp!;
   const catalogue = `${db}.paths.csv`;
   fs.writeFileSync(catalogue, ['path', ...images].join('\n'));
-  const c = await Collection.open({ db, create: true });
+  const c = await Collection.open({ db, create: true, ...(opts.concepts ? { concepts: opts.concepts } : {}) });
   if (opts.textModel) c.useTextModel(opts.textModel);
   try {
     const t0 = performance.now();
@@ -101,7 +113,7 @@ function rankedBy(scores: Float32Array, relevant: (row: number) => boolean, tota
  * search engine (the same call as `visor search <name>`), relevant = that class.
  */
 export async function evalCifar10ZeroShot(opts: ZeroShotOptions = {}): Promise<CifarZeroShotReport> {
-  const data = loadCifar10();
+  const data = withNames(loadCifar10(), opts.classNames);
   const step = opts.limit && opts.limit < data.images.length ? data.images.length / opts.limit : 1;
   const images = Array.from({ length: Math.floor(data.images.length / step) }, (_, i) => data.images[Math.floor(i * step)]!);
   const { result, indexSeconds } = await withIndex(
@@ -155,10 +167,22 @@ export async function evalCifar10ZeroShot(opts: ZeroShotOptions = {}): Promise<C
         return { accuracy: cls.accuracy, map, confusion: cls.confusion, notUnderstood };
       };
       const full = await variant(signal);
+      const senses = { senses: opts.concepts?.senses };
       const ablation = {
-        raw: await variant(new ConceptSignal(signal.space, c.store, { calibration: 'none' satisfies Calibration, expansion: false })),
-        calibrated: await variant(new ConceptSignal(signal.space, c.store, { expansion: false })),
-        rawExpanded: await variant(new ConceptSignal(signal.space, c.store, { calibration: 'none' }, vectors, (q) => c.store.scoreAll('vector', q, 1))),
+        raw: await variant(
+          new ConceptSignal(
+            signal.space,
+            c.store,
+            { ...senses, calibration: 'none' satisfies Calibration, expansion: false },
+            undefined,
+            undefined,
+            signal.words,
+          ),
+        ),
+        calibrated: await variant(new ConceptSignal(signal.space, c.store, { ...senses, expansion: false }, undefined, undefined, signal.words)),
+        rawExpanded: await variant(
+          new ConceptSignal(signal.space, c.store, { ...senses, calibration: 'none' }, vectors, (q) => c.store.scoreAll('vector', q, 1), signal.words),
+        ),
       };
       const s = summarize(ranked, { ks: [100] });
       return {

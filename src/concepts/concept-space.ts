@@ -163,13 +163,13 @@ export class ConceptSpace {
    * candidates by `sense.tagCount`/`sense.sense` and `levels`, or cap climbing with `maxLevels`
    * (default: no cap).
    */
-  coverage(lemma: string, opts: { maxLevels?: number } = {}): ConceptCandidate[] {
+  coverage(lemma: string, opts: { maxLevels?: number; wholes?: boolean } = {}): ConceptCandidate[] {
     const out: ConceptCandidate[] = [];
     const seen = new Set<number>();
     for (const sense of this.wordnet.senses(lemma)) {
       if (seen.has(sense.synset.offset) || this.isGeneric(sense.synset)) continue;
       seen.add(sense.synset.offset);
-      const found = this.nearestCover(sense.synset, opts.maxLevels ?? Infinity);
+      const found = this.nearestCover(sense.synset, opts.maxLevels ?? Infinity, opts.wholes ?? false);
       if (!found) continue;
       const classes = [...new Set(found.concepts.flatMap((c) => this.under.get(c.offset)!))].sort((a, b) => a - b);
       out.push({ sense, concepts: found.concepts, classes, levels: found.levels, fallback: found.levels > 0 });
@@ -177,9 +177,16 @@ export class ConceptSpace {
     return out;
   }
 
-  /** `s` if it covers classes, else its nearest non-generic ancestors that do (breadth-first). */
-  private nearestCover(s: Synset, maxLevels: number): { concepts: Synset[]; levels: number } | undefined {
+  /**
+   * `s` if it covers classes, else its nearest non-generic ancestors that do (breadth-first);
+   * with `wholes`, a part's wholes count as one level up ("heel" the part of a shoe → shoe).
+   */
+  private nearestCover(s: Synset, maxLevels: number, wholes: boolean): { concepts: Synset[]; levels: number } | undefined {
     if (this.under.has(s.offset)) return { concepts: [s], levels: 0 };
+    if (wholes && maxLevels >= 1) {
+      const covering = this.wordnet.partOf(s).filter((w) => this.under.has(w.offset) && !this.isGeneric(w));
+      if (covering.length > 0) return { concepts: covering, levels: 1 };
+    }
     const seen = new Set([s.offset]);
     let frontier = [s];
     for (let levels = 1; frontier.length > 0 && levels <= maxLevels; levels++) {

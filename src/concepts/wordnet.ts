@@ -54,6 +54,8 @@ interface SynsetRecord {
   hypernyms: number[];
   /** Offsets of hyponyms and instance hyponyms (~, ~i). */
   hyponyms: number[];
+  /** Offsets of the wholes it is a part of (#p: a heel of a shoe, a wheel of a car). */
+  wholes: number[];
 }
 
 const NEWLINE = 0x0a;
@@ -306,6 +308,11 @@ export class WordNet {
     return this.record(s.offset).hypernyms.map((o) => this.record(o).synset);
   }
 
+  /** The wholes `s` is a part of (part holonyms: "heel" the part of a shoe → shoe). */
+  partOf(s: Synset): Synset[] {
+    return this.record(s.offset).wholes.map((o) => this.record(o).synset);
+  }
+
   /** Direct hyponyms, instance hyponyms included. */
   hyponyms(s: Synset): Synset[] {
     return this.record(s.offset).hyponyms.map((o) => this.record(o).synset);
@@ -405,12 +412,14 @@ export class WordNet {
     const pointerCount = Number(f[p]);
     const hypernyms: number[] = [];
     const hyponyms: number[] = [];
+    const wholes: number[] = [];
     for (let i = 0; i < pointerCount; i++) {
       const symbol = f[p + 1 + 4 * i];
       const target = Number(f[p + 2 + 4 * i]);
       if (f[p + 3 + 4 * i] !== 'n') continue;
       if (symbol === '@' || symbol === '@i') hypernyms.push(target);
       else if (symbol === '~' || symbol === '~i') hyponyms.push(target);
+      else if (symbol === '#p') wholes.push(target);
     }
     const synset: Synset = Object.freeze({
       offset,
@@ -418,7 +427,7 @@ export class WordNet {
       lemmas: Object.freeze(lemmas),
       gloss: bar < 0 ? '' : line.slice(bar + 3).trim(),
     });
-    const rec: SynsetRecord = { synset, lexFile: Number(f[1]), words, lexIds, hypernyms, hyponyms };
+    const rec: SynsetRecord = { synset, lexFile: Number(f[1]), words, lexIds, hypernyms, hyponyms, wholes };
     this.records.set(offset, rec);
     return rec;
   }

@@ -12,6 +12,7 @@ import {
   readScalar,
   type OnnxModel,
 } from './onnx-graph.js';
+import { EXACT_INT8_SESSION } from './int8-precision.js';
 import { MOBILENET_V2_INT8 } from './registry.js';
 import type { ImageEmbeddings, ImageEncoder } from './types.js';
 import { resolveModel, type ResolveOptions } from './resolve.js';
@@ -121,7 +122,7 @@ export class MobileNetV2 implements ImageEncoder {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
-      extra: { session: { intra_op: { allow_spinning: opts.spinning === false ? '0' : '1' } } },
+      extra: { session: { ...EXACT_INT8_SESSION, intra_op: { allow_spinning: opts.spinning === false ? '0' : '1' } } },
     });
     const classes = readClasses(files['imagenet_labels.json']!);
     const spatialZero = opts.spatial ? featureZeroPoint(model, SPATIAL_TENSOR) : null;

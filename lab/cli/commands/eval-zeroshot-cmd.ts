@@ -11,7 +11,9 @@ export async function evalZeroShotCommand(dataset: string, o: EvalCommandOptions
   const zs = await import('../../eval/zeroshot.js');
   const indexing = createProgress(o.progress);
   const searching = createProgress(o.progress, 'queries');
+  const { lexiconOptions } = await import('../../eval/lexicon-options.js');
   const progress = {
+    ...lexiconOptions(o),
     db: o.db,
     limit: o.limit,
     textModel: o.textModel,
@@ -27,7 +29,7 @@ export async function evalZeroShotCommand(dataset: string, o: EvalCommandOptions
   let text: string;
   try {
     if (dataset === 'cifar10-zeroshot') {
-      const r = await zs.evalCifar10ZeroShot(progress);
+      const r = await zs.evalCifar10ZeroShot({ ...progress, ...(o.facts === false ? { facts: [] } : {}) });
       report = r;
       text =
         `${r.protocol}\n${r.images} images\n\n` +

@@ -4,6 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { VisorError } from '../../errors.js';
 import type { ClipTokenizer } from '../../text/clip-tokenizer.js';
 import type { ImagePreprocessor } from './preprocess.js';
+import { EXACT_INT8_SESSION } from '../int8-precision.js';
 
 export interface TowerOptions {
   /** Inference threads (default: all cores). */
@@ -27,7 +28,7 @@ async function openTower(file: string, opts: TowerOptions): Promise<{ session: o
     intraOpNumThreads: opts.threads ?? os.availableParallelism(),
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
-    extra: { session: { intra_op: { allow_spinning: opts.spinning === false ? '0' : '1' } } },
+    extra: { session: { ...EXACT_INT8_SESSION, intra_op: { allow_spinning: opts.spinning === false ? '0' : '1' } } },
   });
   return { session, perItem };
 }

@@ -5,6 +5,8 @@
  */
 import type { ConceptCandidate, ConceptSpace } from '../../concepts/concept-space.js';
 import type { Synset } from '../../concepts/wordnet.js';
+import type { VectorConcepts } from '../../concepts/vector-concepts.js';
+import { senseWeights, DEFAULT_WORD_SENSE, type WordSenseOptions } from '../../concepts/word-senses.js';
 import type { SearchStore } from '../store.js';
 import type { MatchReason } from '../signal.js';
 import type { WordScorer } from './text.js';
@@ -32,6 +34,13 @@ export interface ConceptSignalOptions {
    * then stays near raw probabilities.
    */
   priorImages?: number;
+  /**
+   * How word vectors help read words (used when the signal is given word vectors): the floors
+   * of a match and how much the collection and the other query words choose a word's sense.
+   */
+  senses?: Partial<WordSenseOptions>;
+  /** Read words with pretrained word vectors as well as WordNet (default true). */
+  wordVectors?: boolean;
 }
 
 /** Query words as concepts: each noun once, with where it was written. */
@@ -53,9 +62,16 @@ export interface ConceptTerm {
   concept: string;
   /** Class index → weight (senses weighted by frequency, fallbacks halved per level). */
   classes: Map<number, number>;
+  /** How a word WordNet does not lead to a concept was matched by word similarity ("hoodie ≈ sweatshirt 0.73"). */
+  match?: string;
 }
 
 const FALLBACK_DECAY = 0.5;
+/**
+ * The collection prior of senses is smoothed by this many uniform images: lightly, as a sense's
+ * weight takes it clamped, and a catalogue of 200 shoes should say shoes.
+ */
+const SENSE_PRIOR_IMAGES = 10;
 export const DEFAULT_EXPANSION = { top: 50, weight: 0.5 };
 /** A word with no class of its own borrows its nearest ancestors' classes, at most this far up. */
 const MAX_FALLBACK_LEVELS = 3;
@@ -80,6 +96,8 @@ export class ConceptSignal implements WordScorer {
   private readonly abstract = new Map<number, boolean>();
   /** Recent queries' readings: explaining each result reads the query again. */
   private readonly readings = new Map<string, ConceptReading>();
+  /** The collection's mean class probability (smoothed), per id list: which concepts it shows. */
+  private prior: { ids: readonly string[]; mean: Float32Array } | null = null;
 
   constructor(
     readonly space: ConceptSpace,
@@ -89,6 +107,8 @@ export class ConceptSignal implements WordScorer {
     private readonly vectors?: () => Promise<{ ids: readonly string[]; matrix: Float32Array }>,
     /** Cosine of one query vector with every item's features (for expansion, with `vectors`). */
     private readonly scoreAll?: (q: Float32Array) => Promise<{ scores: Float32Array }>,
+    /** The concepts by word similarity: words WordNet does not lead to a concept, and senses chosen in context. */
+    readonly words?: VectorConcepts,
   ) {}
 
   /**
@@ -98,12 +118,27 @@ export class ConceptSignal implements WordScorer {
   readsAsNoun(word: string): boolean {
     if (FUNCTION_WORDS.has(word)) return false;
     const u = this.space.wordnet.usage(word);
-    return u.noun >= Math.max(u.verb, u.adj, u.adv);
+    if (u.noun >= Math.max(u.verb, u.adj, u.adv)) return true;
+    // With word vectors on, a query is read as a search for things: a word that is also a
+    // noun as written, and no adjective first, is read as the noun ("watch", "ring", "dress",
+    // "tie"); "black", "running" and "jumps" still are not.
+    return this.words !== undefined && this.space.wordnet.isNoun(word) && u.noun >= Math.max(u.adj, u.adv) && !this.inflectedVerb(word);
+  }
+
+  /** "running", "parked": an -ing or -ed form of a verb is what is done, never a thing ("ring", "bed" are not). */
+  private inflectedVerb(word: string): boolean {
+    const m = /^(.{2,}?)(ing|ed)$/.exec(word);
+    if (!m) return false;
+    const stem = m[1]!;
+    const stems = [stem, `${stem}e`, ...(/([b-df-hj-np-tv-z])\1$/.test(stem) ? [stem.slice(0, -1)] : [])];
+    return stems.some((f) => this.space.wordnet.usage(f).verb > 0);
   }
 
   /** Concepts under "abstraction" (attributes, communication, measures) are never what an image shows. */
   private isAbstract(s: Synset): boolean {
     let v = this.abstract.get(s.offset);
+    // An ImageNet class is what images show, whatever WordNet files it under ("espresso": a drink, a helping).
+    if (v === undefined && this.words && this.space.classesUnder(s).length === 1 && this.space.classSynsets.includes(s)) v = false;
     if (v === undefined) {
       const root = this.space.wordnet.synsetBySenseKey('abstraction%1:03:00::');
       v = this.space.wordnet.ancestors(s).some((a) => a.synset.offset === root?.offset);
@@ -127,14 +162,45 @@ export class ConceptSignal implements WordScorer {
     const terms: ConceptTerm[] = [];
     const unknown: string[] = [];
     const occurrences: number[] = [];
-    for (const phrase of this.space.phraseMatches(words.flatMap(tokensOf))) {
+    const tokens = words.flatMap(tokensOf);
+    for (const phrase of this.space.phraseMatches(tokens)) {
       if (phrase.end - phrase.start === 1 && !this.readsAsNoun(phrase.text)) {
         unknown.push(phrase.text);
         continue;
       }
       const cands = phrase.lemma
-        ? this.space.coverage(phrase.lemma, { maxLevels: MAX_FALLBACK_LEVELS }).filter((c) => c.concepts.some((s) => !this.isAbstract(s)))
+        ? this.space
+            .coverage(phrase.lemma, { maxLevels: MAX_FALLBACK_LEVELS, wholes: this.words !== undefined })
+            .filter((c) => c.concepts.some((s) => !this.isAbstract(s)))
         : [];
+      if (this.words) {
+        // A noun all of whose senses are abstractions ("sale", "idea") is no thing to look for
+        // by similarity either: "dog sale" would look for shops. "Toyota" (a city) may be.
+        if (cands.length === 0 && phrase.lemma && this.space.wordnet.senses(phrase.lemma).every((s) => this.isAbstract(s.synset))) {
+          unknown.push(phrase.text);
+          continue;
+        }
+        // The other query words are the context a sense is chosen in.
+        const context = [...tokens.slice(0, phrase.start), ...tokens.slice(phrase.end)].filter((t) => !FUNCTION_WORDS.has(t));
+        const read = senseWeights(phrase, cands, {
+          words: this.words,
+          context,
+          prior: this.prior?.mean,
+          options: { ...DEFAULT_WORD_SENSE, ...this.opts.senses },
+        });
+        if (!read) {
+          unknown.push(phrase.text);
+          continue;
+        }
+        const seen = terms.findIndex((t) => t.lemma === read.lemma);
+        if (seen >= 0) {
+          occurrences.push(seen);
+          continue;
+        }
+        occurrences.push(terms.length);
+        terms.push({ term: phrase.text, ...read });
+        continue;
+      }
       if (cands.length === 0) {
         unknown.push(phrase.text);
         continue;
@@ -155,6 +221,22 @@ export class ConceptSignal implements WordScorer {
       terms.push({ term: phrase.text, lemma: phrase.lemma!, concept: cands[0]!.concepts.map((s) => s.lemmas[0]).join(' / '), classes });
     }
     return { terms, unknown, occurrences };
+  }
+
+  /**
+   * The collection's mean probability of each class, smoothed towards uniform by `priorImages`
+   * images: what the collection shows, so that a catalogue of shoes reads "trainers" as shoes.
+   */
+  private async collectionPrior(ids: readonly string[]): Promise<void> {
+    if (this.prior?.ids === ids) return;
+    const p = await this.store.probabilities();
+    const classes = p.classes;
+    const n = p.matrix.length / Math.max(1, classes);
+    const acc = new Float64Array(classes);
+    for (let i = 0; i < n; i++) for (let c = 0; c < classes; c++) acc[c]! += p.matrix[i * classes + c]!;
+    const k = SENSE_PRIOR_IMAGES;
+    this.prior = { ids, mean: Float32Array.from(acc, (x) => (x + k / classes) / (n + k)) };
+    this.readings.clear();
   }
 
   /** Class probabilities of every item, calibrated as configured, class-major: item `row`'s probability of class c is `probs[c * ids.length + row]`. */
@@ -179,6 +261,7 @@ export class ConceptSignal implements WordScorer {
     // Each search reads its words afresh (a server measured with its answer cache off must run
     // every search in full); the readings kept serve this search's explanations.
     this.readings.clear();
+    if (this.words) await this.collectionPrior(ids);
     const { terms, unknown, occurrences } = this.interpret(words);
     if (terms.length === 0) return null;
     const per = await this.termScores(terms, ids);
@@ -196,7 +279,7 @@ export class ConceptSignal implements WordScorer {
     if (expansion && this.vectors && this.scoreAll && occurrences.length === 1) {
       scores = await this.expand(scores, ids, expansion);
     }
-    const read = terms.map((t) => `${t.term} → ${t.concept}`).join(', ');
+    const read = terms.map((t) => t.match ?? `${t.term} → ${t.concept}`).join(', ');
     const note = unknown.length ? `${read}; no visual concept for ${unknown.map((u) => JSON.stringify(u)).join(', ')}` : read;
     return { scores, note };
   }
@@ -252,7 +335,7 @@ export class ConceptSignal implements WordScorer {
       mass.sort((a, b) => b.v - a.v);
       return {
         term: t.term,
-        concept: t.concept,
+        concept: t.match ?? t.concept,
         score: mass.reduce((a, m) => a + m.v, 0),
         top: mass
           .slice(0, 3)
