@@ -26,6 +26,8 @@ export type { ComposeSpec };
 
 /** Reads words as concepts with class weights (the search engine's concept signal, `ConceptSignal.interpret`). */
 export interface ConceptReader {
+  /** Loads what a reading depends on (called before `interpret`). */
+  prepare?(): Promise<void>;
   interpret(words: readonly string[]): { terms: Array<{ term: string; classes: Map<number, number> }>; unknown: string[]; occurrences: number[] };
 }
 
@@ -67,6 +69,7 @@ export async function conceptTextVector(
   if (reader) {
     // The same reading as text search (senses weighted by frequency, fallbacks): a class's weight
     // is the share of the word's senses that cover it, so ⟨t, p⟩ stays a probability mass.
+    await reader.prepare?.();
     const { terms, unknown, occurrences } = reader.interpret([text]);
     const vector = new Float32Array(classes);
     // A noun written twice counts twice, as written (the reader reads it once).

@@ -147,6 +147,14 @@ export class ConceptSignal implements WordScorer {
     return v;
   }
 
+  /**
+   * Reads what a reading depends on besides the words (with word vectors: the collection's prior
+   * of senses). Call before `interpret`, or a reading could differ with what ran before it.
+   */
+  async prepare(): Promise<void> {
+    if (this.words) await this.collectionPrior();
+  }
+
   /** Reads query words as concepts; words that are no noun, or cover no class, are left out. */
   interpret(words: readonly string[]): ConceptReading {
     const key = words.join('\u0000');
@@ -227,9 +235,10 @@ export class ConceptSignal implements WordScorer {
    * The collection's mean probability of each class, smoothed towards uniform by `priorImages`
    * images: what the collection shows, so that a catalogue of shoes reads "trainers" as shoes.
    */
-  private async collectionPrior(ids: readonly string[]): Promise<void> {
-    if (this.prior?.ids === ids) return;
+  private async collectionPrior(): Promise<void> {
     const p = await this.store.probabilities();
+    if (this.prior?.ids === p.ids) return;
+    const ids = p.ids;
     const classes = p.classes;
     const n = p.matrix.length / Math.max(1, classes);
     const acc = new Float64Array(classes);
@@ -261,7 +270,7 @@ export class ConceptSignal implements WordScorer {
     // Each search reads its words afresh (a server measured with its answer cache off must run
     // every search in full); the readings kept serve this search's explanations.
     this.readings.clear();
-    if (this.words) await this.collectionPrior(ids);
+    await this.prepare();
     const { terms, unknown, occurrences } = this.interpret(words);
     if (terms.length === 0) return null;
     const per = await this.termScores(terms, ids);
