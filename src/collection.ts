@@ -1064,14 +1064,20 @@ export class Collection {
       label: string;
       k?: number;
       facts?: readonly string[];
+      /** Cross-validate the category classifier on the labels too (default true). */
+      classifier?: boolean;
       onIndexProgress?: IndexOptions['onProgress'];
       onProgress?: (done: number, total: number) => void;
+      onClassifierProgress?: (done: number, total: number) => void;
     },
   ): Promise<LabelsEvalReport> {
     const { readLabels, evaluateLabels } = await import('./quality/labels-eval.js');
     const data = await readLabels(catalogue, opts.label);
     const summary = await this.index([catalogue], { ...(opts.facts ? { facts: opts.facts } : {}), onProgress: opts.onIndexProgress });
-    return evaluateLabels(this.store, data, { label: opts.label, mapAt: opts.k, skipped: summary.skipped, onProgress: opts.onProgress });
+    const report = await evaluateLabels(this.store, data, { label: opts.label, mapAt: opts.k, skipped: summary.skipped, onProgress: opts.onProgress });
+    if (opts.classifier === false) return report;
+    const { classifierAccuracy } = await import('./quality/classifier-eval.js');
+    return { ...report, classifier: await classifierAccuracy(this.store, data.labelOf, { onProgress: opts.onClassifierProgress }) };
   }
 
   private duplicateSource(): DuplicateSource {
