@@ -1066,6 +1066,8 @@ export class Collection {
       facts?: readonly string[];
       /** Cross-validate the category classifier on the labels too (default true). */
       classifier?: boolean;
+      /** Also the label names as text queries (catalogue fields and file names left out, since they hold the answers). */
+      zeroShot?: boolean;
       onIndexProgress?: IndexOptions['onProgress'];
       onProgress?: (done: number, total: number) => void;
       onClassifierProgress?: (done: number, total: number) => void;
@@ -1075,9 +1077,15 @@ export class Collection {
     const data = await readLabels(catalogue, opts.label);
     const summary = await this.index([catalogue], { ...(opts.facts ? { facts: opts.facts } : {}), onProgress: opts.onIndexProgress });
     const report = await evaluateLabels(this.store, data, { label: opts.label, mapAt: opts.k, skipped: summary.skipped, onProgress: opts.onProgress });
-    if (opts.classifier === false) return report;
-    const { classifierAccuracy } = await import('./quality/classifier-eval.js');
-    return { ...report, classifier: await classifierAccuracy(this.store, data.labelOf, { onProgress: opts.onClassifierProgress }) };
+    if (opts.classifier !== false) {
+      const { classifierAccuracy } = await import('./quality/classifier-eval.js');
+      report.classifier = await classifierAccuracy(this.store, data.labelOf, { onProgress: opts.onClassifierProgress });
+    }
+    if (opts.zeroShot) {
+      const { zeroShotLabels } = await import('./quality/zero-shot-eval.js');
+      report.zeroShot = await zeroShotLabels(this.store, data.labelOf, (text, k) => this.search({ text, k, lean: true, weights: { keywords: 0 } }));
+    }
+    return report;
   }
 
   private duplicateSource(): DuplicateSource {

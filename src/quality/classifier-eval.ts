@@ -43,7 +43,8 @@ export async function classifierAccuracy(
   // A label needs one image to train on while another is tested.
   const usable = new Set([...counts].filter(([, n]) => n >= 2).map(([l]) => l));
   if (usable.size < 2) return { notMeasured: 'needs at least two labels with two images or more' };
-  const ids = [...labelOfId.keys()].filter((id) => usable.has(labelOfId.get(id)!));
+  // Sorted, so the folds (seeded) do not depend on the order the images were indexed in.
+  const ids = [...labelOfId.keys()].filter((id) => usable.has(labelOfId.get(id)!)).sort();
   const items = [];
   for (let start = 0; start < ids.length; start += 500) items.push(...(await store.getItemsWithVectors(ids.slice(start, start + 500))));
   const fd = items[0]?.vector.length ?? 0;

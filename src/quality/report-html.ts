@@ -62,6 +62,18 @@ function confusionTable(c: LabelsEvalReport['classifier']): string {
   );
 }
 
+/** Text→image with the label names as queries: AP per label as bars, names not understood said so. */
+function zeroShotSection(z: LabelsEvalReport['zeroShot']): string {
+  if (!z) return '';
+  const bars = z.perLabel
+    .map(
+      (l) =>
+        `<div class="bar"><span class="name">${esc(l.label)}</span><span class="track"><span class="fill" style="width:${(l.ap * 100).toFixed(1)}%"></span></span><span>${l.understood ? l.ap.toFixed(3) : 'not understood'}</span></div>`,
+    )
+    .join('');
+  return `<h2>Zero-shot: label names as text queries</h2><p>mAP ${z.map.toFixed(4)}${z.notUnderstood.length ? ` (no signal understands ${z.notUnderstood.map((l) => esc(JSON.stringify(l))).join(', ')}: AP 0)` : ''}.</p><div id="zero-shot">${bars}</div>`;
+}
+
 /**
  * One self-contained page for `visor eval labels --report`: the figures, the precision–recall
  * curve, per-label bars (worst first), the classifier's confusion matrix, and the worst queries as image strips (the query, its first
@@ -115,6 +127,7 @@ figure{margin:0;width:100px;font-size:11px;text-align:center}img{max-width:96px;
 <h2>Precision–recall</h2>${r.queries ? prCurve(r.precisionRecall) : '<p>nothing to measure</p>'}
 <h2>Per label (mAP, worst first)</h2><div id="per-label">${bars}</div>
 ${confusionTable(r.classifier)}
+${zeroShotSection(r.zeroShot)}
 <h2>Worst queries</h2><p>The query (black), its first results (green: same label, red: another), and relevant images it ranked low (amber).</p>
 <div id="worst">${strips.join('\n')}</div>
 </body></html>

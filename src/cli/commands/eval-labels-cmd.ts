@@ -39,6 +39,7 @@ export async function evalLabelsCommand(catalogue: string, o: EvalLabelsOptions)
         searching.update({ phase: 'searching', done, total });
       },
       classifier: o.classifier !== false,
+      zeroShot: o.zeroShot === true,
       onClassifierProgress: (done, total) => {
         searching.stop();
         training.update({ phase: 'cross-validating the classifier', done, total });
@@ -67,13 +68,19 @@ export async function evalLabelsCommand(catalogue: string, o: EvalLabelsOptions)
               [`Recall@${K}`, f(r.metrics.recallAtK)],
             ])}\n\nper label, worst first:\n${table([['label', 'images', 'mAP', `P@${P}`], ...r.perLabel.map((l) => [l.label, String(l.images), f(l.map), f(l.precisionAtK)])])}\n`
           : 'nothing to measure: no label has two images\n') +
-        classifierText(r.classifier),
+        classifierText(r.classifier) +
+        zeroShotText(r.zeroShot),
     );
     const lo = r.leftOut;
     if (lo.unlabelled) process.stderr.write(`visor: ${lo.unlabelled} catalogue row${lo.unlabelled === 1 ? '' : 's'} with no "${r.label}" left out\n`);
     if (lo.singleImageLabels.length)
       process.stderr.write(
         `visor: ${lo.singleImageLabels.length} label${lo.singleImageLabels.length === 1 ? '' : 's'} with a single image (nothing relevant to query for): ${lo.singleImageLabels.slice(0, 10).join(', ')}${lo.singleImageLabels.length > 10 ? ', …' : ''}\n`,
+      );
+    const nu = r.zeroShot?.notUnderstood ?? [];
+    if (nu.length)
+      process.stderr.write(
+        `visor: zero-shot: no signal understands the label name${nu.length === 1 ? '' : 's'} ${nu.map((l) => JSON.stringify(l)).join(', ')} (AP 0; rename, or train a joint model on captions)\n`,
       );
     for (const p of lo.notIndexed) process.stderr.write(`visor: ${displayPath(p.path)}: left out (${p.reason})\n`);
   } finally {
@@ -93,5 +100,15 @@ function classifierText(c: LabelsEvalReport['classifier']): string {
   return (
     `\ncategory classifier, ${c.folds}-fold cross-validation on ${c.items} images: accuracy ${f(c.accuracy)}, balanced accuracy ${f(c.balancedAccuracy)}\n` +
     `confusion matrix (rows: label, columns: predicted):\n${table([['', ...c.categories.map(short)], ...c.confusion.map((row, i) => [c.categories[i]!, ...row.map(String)])])}\n`
+  );
+}
+
+/** Text→image with the label names as queries: mAP, and AP per label (worst first). */
+function zeroShotText(z: LabelsEvalReport['zeroShot']): string {
+  if (!z) return '';
+  return (
+    `\nzero-shot, each label name as a text query (catalogue fields and file names not used): mAP ${f(z.map)}` +
+    (z.notUnderstood.length ? ` (${f(z.mapUnderstood)} over the ${z.perLabel.length - z.notUnderstood.length} labels understood)` : '') +
+    `\n${table([['label', 'images', 'AP'], ...z.perLabel.map((l) => [l.label, String(l.images), l.understood ? f(l.ap) : 'not understood'])])}\n`
   );
 }
