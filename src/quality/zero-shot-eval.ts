@@ -1,3 +1,4 @@
+import { VisorError } from '../errors.js';
 import type { VectorStore } from '../store/port.js';
 import { averagePrecisionNormalized } from './metrics.js';
 
@@ -16,6 +17,16 @@ export interface ZeroShotFigures {
 
 /** What answers a text query: the collection's search, with its ranking of item ids. */
 export type TextSearch = (text: string, k: number) => Promise<{ understood: boolean; results: ReadonlyArray<{ id: string }> }>;
+
+/** A query the search refuses (a name its syntax cannot read) counts as not understood, like one it reads nothing in. */
+async function searchOrRefused(search: TextSearch, text: string, k: number): ReturnType<TextSearch> {
+  try {
+    return await search(text, k);
+  } catch (e) {
+    if (e instanceof VisorError) return { understood: false, results: [] };
+    throw e;
+  }
+}
 
 /** A label as words: "sports_car" and "sports-car" read as "sports car". */
 export const labelQuery = (label: string) => label.replace(/[_-]+/g, ' ').trim();
@@ -45,7 +56,7 @@ export async function zeroShotLabels(
   const perLabel: ZeroShotFigures['perLabel'] = [];
   for (const [n, label] of labels.entries()) {
     const query = labelQuery(label);
-    const r = query ? await search(query, labelOfId.size) : { understood: false, results: [] };
+    const r = query ? await searchOrRefused(search, query, labelOfId.size) : { understood: false, results: [] };
     const relevant = Uint8Array.from(r.results, (x) => (labelOfId.get(x.id) === label ? 1 : 0));
     const ap = r.understood ? averagePrecisionNormalized({ relevant, totalRelevant: count.get(label)! }) : 0;
     perLabel.push({ label, query, images: count.get(label)!, ap, understood: r.understood });

@@ -108,7 +108,9 @@ function zeroShotText(z: LabelsEvalReport['zeroShot']): string {
   if (!z) return '';
   return (
     `\nzero-shot, each label name as a text query (catalogue fields and file names not used): mAP ${f(z.map)}` +
-    (z.notUnderstood.length ? ` (${f(z.mapUnderstood)} over the ${z.perLabel.length - z.notUnderstood.length} labels understood)` : '') +
+    (z.notUnderstood.length
+      ? ` (${f(z.mapUnderstood)} over the ${z.perLabel.length - z.notUnderstood.length} label${z.perLabel.length - z.notUnderstood.length === 1 ? '' : 's'} understood)`
+      : '') +
     `\n${table([['label', 'images', 'AP'], ...z.perLabel.map((l) => [l.label, String(l.images), l.understood ? f(l.ap) : 'not understood'])])}\n`
   );
 }
