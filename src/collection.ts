@@ -1069,14 +1069,28 @@ export class Collection {
       label: string;
       k?: number;
       facts?: readonly string[];
+      /** Cross-validate the category classifier on the labels too (default true). */
+      classifier?: boolean;
+      /** Also the label names as text queries (catalogue fields and file names left out, since they hold the answers). */
+      zeroShot?: boolean;
       onIndexProgress?: IndexOptions['onProgress'];
       onProgress?: (done: number, total: number) => void;
+      onClassifierProgress?: (done: number, total: number) => void;
     },
   ): Promise<LabelsEvalReport> {
     const { readLabels, evaluateLabels } = await import('./quality/labels-eval.js');
     const data = await readLabels(catalogue, opts.label);
     const summary = await this.index([catalogue], { ...(opts.facts ? { facts: opts.facts } : {}), onProgress: opts.onIndexProgress });
-    return evaluateLabels(this.store, data, { label: opts.label, mapAt: opts.k, skipped: summary.skipped, onProgress: opts.onProgress });
+    const report = await evaluateLabels(this.store, data, { label: opts.label, mapAt: opts.k, skipped: summary.skipped, onProgress: opts.onProgress });
+    if (opts.classifier !== false) {
+      const { classifierAccuracy } = await import('./quality/classifier-eval.js');
+      report.classifier = await classifierAccuracy(this.store, data.labelOf, { onProgress: opts.onClassifierProgress });
+    }
+    if (opts.zeroShot) {
+      const { zeroShotLabels } = await import('./quality/zero-shot-eval.js');
+      report.zeroShot = await zeroShotLabels(this.store, data.labelOf, (text, k) => this.search({ text, k, lean: true, weights: { keywords: 0 } }));
+    }
+    return report;
   }
 
   private duplicateSource(): DuplicateSource {

@@ -95,6 +95,9 @@ describe('visor eval labels', () => {
         await page.goto(`file://${report}`);
         expect(await page.locator('#pr-curve polyline').isVisible()).toBe(true);
         expect(await page.locator('#per-label .bar').count()).toBe(2);
+        // The classifier's confusion matrix: a header row and one row per label it could train on.
+        expect(await page.locator('#confusion').isVisible()).toBe(true);
+        expect(await page.locator('#confusion tr').count()).toBe(3);
         const strips = page.locator('#worst .worst-query');
         expect(await strips.count()).toBe(6);
         expect(await strips.first().locator('img').first().isVisible()).toBe(true);

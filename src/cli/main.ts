@@ -133,6 +133,8 @@ program
   .requiredOption('--label <column>', "the column holding each image's label")
   .option('-k, --k <n>', 'cut-off for mAP@K and Recall@K (default 1000)', positiveInt('-k'))
   .option('--report <file.html>', 'also write one self-contained page: precision–recall curve, per-label bars, the worst queries as image strips')
+  .option('--no-classifier', "skip the category classifier's cross-validated accuracy and confusion matrix")
+  .option('--zero-shot', 'also the label names as text queries (text→image): AP per label and mAP')
   .addOption(progressOption())
   .action(async (catalogue: string, _o, cmd: Command) => {
     const o = globals(cmd);

@@ -4,6 +4,8 @@ import { readCatalogue } from '../ingest/catalogue.js';
 import type { CrawlProblem } from '../ingest/crawl.js';
 import { metaColumnName } from '../store/columns.js';
 import type { VectorStore } from '../store/port.js';
+import type { ClassifierAccuracy } from './classifier-eval.js';
+import type { ZeroShotFigures } from './zero-shot-eval.js';
 import { averagePrecision, precisionAtK, precisionRecallCurve, summarize, type RankedQuery } from './metrics.js';
 
 /** A labelled catalogue: each image's label, and what was left out before measuring. */
@@ -61,6 +63,10 @@ export interface LabelsEvalReport {
   subset?: { queries: number; mapAtK: number; precisionAtK: number };
   /** The queries with the lowest average precision: each with its top results and relevant images it ranked low. */
   worstQueries: Array<{ path: string; label: string; ap: number; top: Array<{ path: string; label: string }>; missed: string[] }>;
+  /** The category classifier's cross-validated accuracy and confusion matrix (absent when not asked for). */
+  classifier?: ClassifierAccuracy | { notMeasured: string };
+  /** The label names as text queries (absent when not asked for). */
+  zeroShot?: ZeroShotFigures;
 }
 
 /** How many of the worst queries the report keeps, and images shown for each. */
