@@ -205,7 +205,7 @@ export async function evalDuplicates(o: DuplicatesEvalOptions = {}): Promise<Dup
 }
 
 /** Grouping time (and candidate and checked pairs) over the first given shares of the collection's rows: how it grows with size. */
-async function groupingGrowth(c: Collection, shares: number[], onProgress: DuplicatesEvalOptions['onProgress']): Promise<GrowthPoint[]> {
+export async function groupingGrowth(c: Collection, shares: number[], onProgress: DuplicatesEvalOptions['onProgress']): Promise<GrowthPoint[]> {
   const { findDuplicates } = await import('../../src/duplicates/find-duplicates.js');
   const all = await c.store.vectors();
   const out: GrowthPoint[] = [];
