@@ -20,7 +20,8 @@ describe('the precise duplicate check', () => {
     bytes.set('crop', await sharp(a).extract({ left: 30, top: 20, width: 170, height: 180 }).jpeg({ quality: 90 }).toBuffer());
     bytes.set('flip', await sharp(a).flop().jpeg({ quality: 90 }).toBuffer());
     bytes.set('b', fs.readFileSync(b!));
-    [photo, crop, other] = await Promise.all(['a', 'crop', 'b'].map((k) => localFeatures(bytes.get(k)!)));
+    const f = await Promise.all(['a', 'crop', 'b'].map((k) => localFeatures(bytes.get(k)!)));
+    [photo, crop, other] = [f[0]!, f[1]!, f[2]!];
   }, 60_000);
 
   afterAll(() => tmp.cleanup());
