@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Collection } from '../../src/collection.js';
-import { FeatureCache, duplicatesOfItem } from '../../src/duplicates/find-duplicates.js';
+import { DEFAULT_MIN_SIMILARITY, FeatureCache, duplicatesOfItem } from '../../src/duplicates/find-duplicates.js';
 import type { IndexProgress } from '../../src/ingest/indexer.js';
 import { Rng } from '../random.js';
 import { loadFlickr8k } from './datasets.js';
@@ -12,10 +12,14 @@ export interface DuplicatesEvalOptions {
   /** Keep the index here (re-runs then skip embedding); default: a folder under the system's temporary folder, kept. */
   db?: string;
   seed?: number;
+  /** 'dev': copies of the dev photos among the train photos (for choosing settings); default 'test'. */
+  split?: 'test' | 'dev';
   /** Use only this many originals and ~7× as many distractors (a quick run). */
   limit?: number;
   /** Also time grouping on a quarter and a half of the collection. */
   growth?: boolean;
+  /** Called with the figures before the (long) growth timings start, so they are not lost if those are cut short. */
+  onFigures?: (report: DuplicatesEvalReport) => void;
   onIndexProgress?: (p: IndexProgress) => void;
   onProgress?: (phase: string, done: number, total: number) => void;
 }
@@ -45,7 +49,14 @@ export interface DuplicatesEvalReport {
   /** Copies whose original is among their nearest neighbours kept as candidates (an upper bound on recall). */
   candidateRecall: number;
   skipped: number;
-  seconds: { index: number; group: number; recall: number; growth?: Array<{ items: number; seconds: number }> };
+  seconds: { index: number; group: number; recall: number; growth?: GrowthPoint[] };
+}
+
+export interface GrowthPoint {
+  items: number;
+  seconds: number;
+  candidates: number;
+  checked: number;
 }
 
 const ratio = (a: number, b: number) => (b === 0 ? 1 : a / b);
@@ -59,8 +70,9 @@ const ratio = (a: number, b: number) => (b === 0 ? 1 : a / b);
  */
 export async function evalDuplicates(o: DuplicatesEvalOptions = {}): Promise<DuplicatesEvalReport> {
   const seed = o.seed ?? 1;
-  let originals = loadFlickr8k('test').images.map((i) => i.path);
-  let distractors = [...loadFlickr8k('train').images, ...loadFlickr8k('dev').images].map((i) => i.path);
+  const split = o.split ?? 'test';
+  let originals = loadFlickr8k(split).images.map((i) => i.path);
+  let distractors = [...loadFlickr8k('train').images, ...(split === 'test' ? loadFlickr8k('dev').images : [])].map((i) => i.path);
   if (o.limit) {
     originals = originals.slice(0, o.limit);
     distractors = distractors.slice(0, o.limit * 7);
@@ -72,7 +84,8 @@ export async function evalDuplicates(o: DuplicatesEvalOptions = {}): Promise<Dup
     const j = shuffle.int(i + 1);
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
-  const copiesDir = path.join(os.tmpdir(), `visor-eval-duplicates-s${seed}`, 'copies');
+  const tag = `s${seed}${split === 'dev' ? '-dev' : ''}`;
+  const copiesDir = path.join(os.tmpdir(), `visor-eval-duplicates-${tag}`, 'copies');
   const copies: Array<{ file: string; original: string; kind: EditKind }> = [];
   for (const [n, i] of order.entries()) {
     const original = originals[i]!;
@@ -91,7 +104,7 @@ export async function evalDuplicates(o: DuplicatesEvalOptions = {}): Promise<Dup
     if (n % 100 === 0) o.onProgress?.('editing', n, originals.length);
   }
 
-  const db = o.db ?? path.join(os.tmpdir(), `visor-eval-duplicates-s${seed}${o.limit ? `-l${o.limit}` : ''}-db`);
+  const db = o.db ?? path.join(os.tmpdir(), `visor-eval-duplicates-${tag}${o.limit ? `-l${o.limit}` : ''}-db`);
   const c = await Collection.open({ db, create: true });
   try {
     const t0 = performance.now();
@@ -113,8 +126,11 @@ export async function evalDuplicates(o: DuplicatesEvalOptions = {}): Promise<Dup
       originalOf.set(id, orig);
     }
 
+    const read = async (id: string) => fs.promises.readFile((await c.items([id]))[0]!.path);
+    // One feature cache for grouping and R@1: each image's local features are computed once.
+    const cache = new FeatureCache(read);
     const t1 = performance.now();
-    const found = await c.duplicates({ onProgress: (p) => o.onProgress?.(p.phase, p.done, p.total) });
+    const found = await c.duplicates({ cache, onProgress: (p) => o.onProgress?.(p.phase, p.done, p.total) });
     const groupSeconds = (performance.now() - t1) / 1000;
 
     // Pairwise figures: every pair inside a predicted group is predicted; true pairs are copy–original.
@@ -139,8 +155,6 @@ export async function evalDuplicates(o: DuplicatesEvalOptions = {}): Promise<Dup
 
     // R@1: the copy's surest duplicate among its neighbours is its original.
     const t2 = performance.now();
-    const read = async (id: string) => fs.promises.readFile((await c.items([id]))[0]!.path);
-    const cache = new FeatureCache(read);
     const vectors = new Map((await c.store.getItemsWithVectors([...kindOf.keys()])).map((x) => [x.id, x.vector]));
     const hitsAt1 = new Map<EditKind, number>();
     let inCandidates = 0;
@@ -148,7 +162,7 @@ export async function evalDuplicates(o: DuplicatesEvalOptions = {}): Promise<Dup
     for (const [id, kind] of kindOf) {
       const neighbours = async (_: string, k: number) => c.store.search(vectors.get(id)!, { k, exclude: new Set([id]) });
       const hits = await neighbours(id, 5);
-      if (hits.some((h) => h.id === originalOf.get(id) && h.score >= 0.6)) inCandidates++;
+      if (hits.some((h) => h.id === originalOf.get(id) && h.score >= DEFAULT_MIN_SIMILARITY)) inCandidates++;
       const top = (await duplicatesOfItem({ readImage: read, neighbours }, id, {}, cache).catch(() => []))[0];
       if (top?.id === originalOf.get(id)) hitsAt1.set(kind, (hitsAt1.get(kind) ?? 0) + 1);
       if (++done % 50 === 0) o.onProgress?.('R@1', done, kindOf.size);
@@ -160,11 +174,8 @@ export async function evalDuplicates(o: DuplicatesEvalOptions = {}): Promise<Dup
       return { kind, edit: EDIT_DESCRIPTIONS[kind], copies: n, recallAt1: ratio(hitsAt1.get(kind) ?? 0, n), ...count((k1, k2) => k1 === kind || k2 === kind) };
     });
 
-    let growth: Array<{ items: number; seconds: number }> | undefined;
-    if (o.growth) growth = await groupingGrowth(c);
-
-    return {
-      protocol: `near-duplicate groups: ${copies.length} seeded edited copies of the Flickr8k test photos (seed ${seed}) among ${originals.length} originals and ${distractors.length} train+dev distractors`,
+    const report: DuplicatesEvalReport = {
+      protocol: `near-duplicate groups: ${copies.length} seeded edited copies of the Flickr8k ${split} photos (seed ${seed}) among ${originals.length} originals and ${distractors.length} ${split === 'test' ? 'train+dev' : 'train'} distractors`,
       seed,
       originals: originals.length,
       distractors: distractors.length,
@@ -177,26 +188,35 @@ export async function evalDuplicates(o: DuplicatesEvalOptions = {}): Promise<Dup
       candidatePairs: found.candidates,
       candidateRecall: ratio(inCandidates, kindOf.size),
       skipped: found.skipped.length,
-      seconds: { index: indexSeconds, group: groupSeconds, recall: recallSeconds, ...(growth ? { growth } : {}) },
+      seconds: { index: indexSeconds, group: groupSeconds, recall: recallSeconds },
     };
+    if (o.growth) {
+      o.onFigures?.(report);
+      // The whole collection's grouping above (empty feature cache) is the last point.
+      report.seconds.growth = [
+        ...(await groupingGrowth(c, [0.25, 0.5], o.onProgress)),
+        { items: found.items, seconds: groupSeconds, candidates: found.candidates, checked: found.checked },
+      ];
+    }
+    return report;
   } finally {
     await c.close();
   }
 }
 
-/** Grouping time over the first quarter and half of the collection's rows, and all of it (how it grows with size). */
-async function groupingGrowth(c: Collection): Promise<Array<{ items: number; seconds: number }>> {
+/** Grouping time (and candidate and checked pairs) over the first given shares of the collection's rows: how it grows with size. */
+export async function groupingGrowth(c: Collection, shares: number[], onProgress: DuplicatesEvalOptions['onProgress']): Promise<GrowthPoint[]> {
   const { findDuplicates } = await import('../../src/duplicates/find-duplicates.js');
   const all = await c.store.vectors();
-  const out: Array<{ items: number; seconds: number }> = [];
-  for (const share of [0.25, 0.5, 1]) {
+  const out: GrowthPoint[] = [];
+  for (const share of shares) {
     const n = Math.round(all.ids.length * share);
     const ids = all.ids.slice(0, n);
     const dim = all.matrix.length / all.ids.length;
     const matrix = all.matrix.subarray(0, n * dim);
     const keep = new Set(ids);
     const t = performance.now();
-    await findDuplicates({
+    const found = await findDuplicates({
       vectors: async () => ({ ids, matrix }),
       searchMany: async (q, count, opts) => c.store.searchMany(q, count, { ...opts, exclude: new Set(all.ids.slice(n)) }),
       readImage: async (id) => {
@@ -204,7 +224,8 @@ async function groupingGrowth(c: Collection): Promise<Array<{ items: number; sec
         return fs.promises.readFile((await c.items([id]))[0]!.path);
       },
     });
-    out.push({ items: n, seconds: (performance.now() - t) / 1000 });
+    out.push({ items: n, seconds: (performance.now() - t) / 1000, candidates: found.candidates, checked: found.checked });
+    onProgress?.(`growth: ${n} images ${out.at(-1)!.seconds.toFixed(1)} s, ${found.candidates} candidate pairs`, 1, 1);
   }
   return out;
 }

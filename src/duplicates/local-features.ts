@@ -4,7 +4,10 @@ import { describeDecodeFailure } from '../image/decode.js';
 import { DEFAULT_MAX_PIXELS } from '../image/limits.js';
 import { loadOpenCv } from './opencv.js';
 
-/** ORB keypoints of one image (or of its mirror image), as plain arrays so they can be cached and compared later. */
+/**
+ * ORB keypoints of one image (or of its mirror image), as plain arrays so they can be cached and
+ * compared later; strongest first, so that a prefix is a cheaper set of the most repeatable ones.
+ */
 export interface LocalFeatures {
   count: number;
   /** x, y of each keypoint, in the pixels of the normalised image. */
@@ -43,13 +46,17 @@ export async function localFeatures(bytes: Buffer, mirror = false): Promise<Loca
   try {
     orb.detectAndCompute(img, mask, kp, desc);
     const count = kp.size();
+    const found = Array.from({ length: count }, (_, i) => kp.get(i));
+    const order = found.map((_, i) => i).sort((x, y) => found[y]!.response - found[x]!.response);
     const points = new Float32Array(count * 2);
-    for (let i = 0; i < count; i++) {
-      const p = kp.get(i).pt;
-      points[2 * i] = p.x;
-      points[2 * i + 1] = p.y;
-    }
-    return { count, points, descriptors: count ? Uint8Array.from(desc.data) : new Uint8Array(0) };
+    const descriptors = new Uint8Array(count * 32);
+    const raw = desc.data;
+    order.forEach((from, to) => {
+      points[2 * to] = found[from]!.pt.x;
+      points[2 * to + 1] = found[from]!.pt.y;
+      descriptors.set(raw.subarray(from * 32, from * 32 + 32), to * 32);
+    });
+    return { count, points, descriptors };
   } finally {
     orb.delete();
     img.delete();

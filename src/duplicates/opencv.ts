@@ -34,7 +34,7 @@ export interface CvMat {
 
 export interface CvKeyPoints {
   size(): number;
-  get(i: number): { pt: { x: number; y: number } };
+  get(i: number): { pt: { x: number; y: number }; response: number };
   delete(): void;
 }
 
