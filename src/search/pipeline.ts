@@ -7,7 +7,7 @@
 import { encodeQuery, type QueryEncoders } from './encode.js';
 import { fuse, topIndices, type FusionMethod } from './fusion.js';
 import { hydrate, type SearchResult } from './results.js';
-import type { Candidate, Contribution, MatchReason, QueryContext, Signal, SignalOutcome, SignalReport, Stage, StageState } from './signal.js';
+import type { Candidate, Contribution, MatchReason, QueryContext, Signal, SignalOutcome, SignalReport, Stage } from './signal.js';
 import type { SearchStore } from './store.js';
 import { splitWhere, type RowFilter } from './filter.js';
 import { validateQuery } from './validate.js';
@@ -76,12 +76,12 @@ export class SearchPipeline {
       stages.every((s) => s.onHits) &&
       where.filters.length === 0
     ) {
-      const onHits = stages.length ? await hitsContext(query, v, encoded, store) : null;
-      const depth = Math.max(k + offset, ...stages.map((s) => (onHits && s.depth?.(onHits.ctx)) || 0));
+      const onHits = stages.length ? await queryContext(query, v, encoded, store) : null;
+      const depth = Math.max(k + offset, ...stages.map((s) => (onHits && s.depth?.(onHits)) || 0));
       const opts = { k: depth, where: where.store, exact: query.exact, exclude: encoded.exclude };
       let hits: Array<{ id: string; score: number; why?: Record<string, unknown> }> =
         encoded.space === undefined ? await store.search(encoded.toward, opts) : await store.searchSpace(encoded.space, encoded.toward, opts);
-      if (onHits) hits = await rerankHits(onHits.ctx, hits, stages);
+      if (onHits) hits = await rerankHits(onHits, hits, stages);
       hits = hits.slice(0, k + offset);
       const whyOf = new Map(hits.map((h) => [h.id, h.why]));
       const results = query.lean ? leanPage(hits, offset) : await hydrate(store, hits, offset);
@@ -91,25 +91,14 @@ export class SearchPipeline {
         understood: true,
         signals,
         fusion: 'single',
-        ...(onHits ? { stages: onHits.ctx.stageState.report } : {}),
+        ...(onHits ? { stages: onHits.stageState.report } : {}),
       };
     }
 
     // Otherwise every item is scored: one snapshot of the rows for every score array.
-    const { ids } = await store.vectors();
+    const ctx = await queryContext(query, v, encoded, store);
+    const { ids, stageState: state } = ctx;
     const n = ids.length;
-    const state: StageState = { report: {} };
-    const ctx: QueryContext = {
-      query,
-      weights: v.weights,
-      text: v.text,
-      composeText: v.composeText,
-      store,
-      encoded,
-      ids,
-      rowOf: rowIndex(ids),
-      stageState: state,
-    };
     for (const stage of stages) await stage.prepare?.(ctx, state);
 
     // 4. signals: the query as a whole, then each negative word, in the signals' order.
@@ -210,15 +199,10 @@ function leanPage(hits: ReadonlyArray<{ id: string; score: number }>, offset: nu
   return hits.slice(offset).map((h, i) => ({ rank: offset + i + 1, id: h.id, score: h.score, path: '', paths: [], width: 0, height: 0, format: '', meta: {} }));
 }
 
-/** The query context of an image query on the fast path (its stages read the snapshot's rows). */
-async function hitsContext(
-  query: Query,
-  v: ReturnType<typeof validateQuery>,
-  encoded: QueryContext['encoded'],
-  store: SearchStore,
-): Promise<{ ctx: QueryContext }> {
+/** The context a query's signals and stages share: one snapshot of the rows (the fast path of an image query too). */
+async function queryContext(query: Query, v: ReturnType<typeof validateQuery>, encoded: QueryContext['encoded'], store: SearchStore): Promise<QueryContext> {
   const { ids } = await store.vectors();
-  const ctx: QueryContext = {
+  return {
     query,
     weights: v.weights,
     text: v.text,
@@ -229,7 +213,6 @@ async function hitsContext(
     rowOf: rowIndex(ids),
     stageState: { report: {} },
   };
-  return { ctx };
 }
 
 /** The store's hits through the stages' re-ranking (hits of items outside the snapshot keep their place at the end). */
