@@ -28,6 +28,7 @@ import { openIndex, openItems, type LanceAt, type OpenIndexOptions } from './ope
 import { ITEMS_TABLE } from './schema.js';
 import { LanceSideTable } from './side-tables.js';
 import { Spaces } from './spaces.js';
+import type { CreatedElsewhere } from './tables.js';
 import { storeStats } from './stats.js';
 import { SummaryCache } from './summary.js';
 import { TermStatsCache, type TermStats } from './term-stats.js';
@@ -281,10 +282,13 @@ export class LanceStore implements VectorStore {
 
   // --- Side tables ---
 
-  /** Another table in the same database folder (see side-tables.ts). */
-  async sideTable<S extends SideSchema>(name: string, schema: S): Promise<SideTable<S>> {
+  /**
+   * Another table in the same database folder (see side-tables.ts); where another node creates
+   * it (a shard of a collection, see sharded/table-claims.ts), waited for instead of created.
+   */
+  async sideTable<S extends SideSchema>(name: string, schema: S, elsewhere?: CreatedElsewhere): Promise<SideTable<S>> {
     if (name === ITEMS_TABLE) throw new Error(`${ITEMS_TABLE} is the items table`);
-    const table = await LanceSideTable.open(this.db, name, schema);
+    const table = await LanceSideTable.open(this.db, name, schema, elsewhere);
     this.sideTables.add(table as unknown as LanceSideTable<SideSchema>);
     return table;
   }

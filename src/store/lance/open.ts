@@ -5,6 +5,7 @@ import type { Manifest } from '../types.js';
 import { lancedb, type LanceDB } from './arrow.js';
 import { migrate } from './migrate.js';
 import { coreSchema, ITEMS_TABLE } from './schema.js';
+import { openTable, type CreatedElsewhere } from './tables.js';
 
 export interface OpenIndexOptions {
   /** Dimension of the image features, and the model that made them, for a new index. */
@@ -78,10 +79,12 @@ export interface LanceAt {
   manifest: Manifest;
   /** Persists manifest changes (settings, spaces), wherever the caller keeps the manifest. */
   saveManifest: (m: Manifest) => void;
+  /** Where given, another node creates the items table: this one waits for it (see tables.ts), never creates it. */
+  createdElsewhere?: CreatedElsewhere;
 }
 
 /**
- * The items table at a URI, opened or created, and migrated to the current schema (the
+ * The items table at a URI, opened or created (or waited for: LanceAt.createdElsewhere), and migrated to the current schema (the
  * manifest's schemaVersion follows); with `itemsCheckSeconds`, on a connection of its own
  * (`itemsDb`) that never looks for commits by itself.
  */
@@ -92,10 +95,7 @@ export async function openItems(at: LanceAt): Promise<{ db: LanceDB.Connection; 
   try {
     if (at.itemsCheckSeconds !== undefined) itemsDb = await lancedb.connect(at.uri, storage);
     const on = itemsDb ?? db;
-    const names = await on.tableNames();
-    const table = names.includes(ITEMS_TABLE)
-      ? await on.openTable(ITEMS_TABLE)
-      : await on.createEmptyTable(ITEMS_TABLE, coreSchema(at.manifest.dimension, at.manifest.numClasses), { existOk: true });
+    const table = await openTable(on, ITEMS_TABLE, () => coreSchema(at.manifest.dimension, at.manifest.numClasses), at.createdElsewhere);
     if (at.manifest.schemaVersion < SCHEMA_VERSION) await migrate(table, at.manifest);
     return { db, table, ...(itemsDb ? { itemsDb } : {}) };
   } catch (e) {

@@ -1,6 +1,7 @@
 import type { SideTable } from '../port.js';
 import type { SideColumns, SideColumnType, SideRow, SideSchema } from '../types.js';
 import { arrow, fixedSizeData, fixedSizeList, tableOf, type Arrow, type LanceDB } from './arrow.js';
+import { openTable, type CreatedElsewhere } from './tables.js';
 
 /** Side tables as LanceDB tables of the index's folder: an `id` column, then one per schema column. */
 
@@ -30,11 +31,9 @@ export class LanceSideTable<S extends SideSchema> implements SideTable<S> {
     private readonly schema: S,
   ) {}
 
-  /** Opens the table, or creates it with `schema` when missing. */
-  static async open<S extends SideSchema>(db: LanceDB.Connection, name: string, schema: S): Promise<LanceSideTable<S>> {
-    const names = await db.tableNames();
-    const table = names.includes(name) ? await db.openTable(name) : await db.createEmptyTable(name, sideTableSchema(schema));
-    return new LanceSideTable(table, schema);
+  /** Opens the table, or creates it with `schema` when missing (waits for it where it is created elsewhere). */
+  static async open<S extends SideSchema>(db: LanceDB.Connection, name: string, schema: S, elsewhere?: CreatedElsewhere): Promise<LanceSideTable<S>> {
+    return new LanceSideTable(await openTable(db, name, () => sideTableSchema(schema), elsewhere), schema);
   }
 
   version(): Promise<number> {

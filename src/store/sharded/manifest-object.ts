@@ -45,8 +45,11 @@ export class ManifestObject {
     return m;
   }
 
-  /** Creates the manifest unless another node did first; either way answers the one now stored. */
-  async create(c: NewCollection): Promise<Manifest> {
+  /**
+   * Creates the manifest unless another node did first; either way answers the one now stored,
+   * and whether this call wrote it (the node that did creates the shards' tables).
+   */
+  async create(c: NewCollection): Promise<{ manifest: Manifest; created: boolean }> {
     const m: Manifest = {
       format: 'visor-index',
       schemaVersion: SCHEMA_VERSION,
@@ -57,10 +60,10 @@ export class ManifestObject {
       settings: {},
       shards: c.shards,
     };
-    if (await this.objects.putIfAbsent(this.key, `${JSON.stringify(m, null, 2)}\n`)) return m;
+    if (await this.objects.putIfAbsent(this.key, `${JSON.stringify(m, null, 2)}\n`)) return { manifest: m, created: true };
     const won = await this.read();
     if (!won) throw new VisorError('STORE_UNAVAILABLE', `${this.name} was created by another node but cannot be read back; try again`);
-    return won;
+    return { manifest: won, created: false };
   }
 
   /** Rewrites it (the caller holds the manifest lease). */

@@ -10,6 +10,7 @@ import { ManifestObject } from './manifest-object.js';
 import { Rewrites } from './rewrites.js';
 import { shardName } from './routing.js';
 import { ShardedStore } from './sharded-store.js';
+import { itemsCreatedElsewhere, TableClaims } from './table-claims.js';
 
 export const DEFAULT_SHARDS = 4;
 
@@ -46,6 +47,8 @@ export async function openSharded(loc: S3Location, opts: OpenShardedOptions): Pr
     await objects.checkBucket();
     const mo = new ManifestObject(objects, loc);
     let manifest = await mo.read();
+    // Whether this node wrote the manifest: then it, and no other node, creates the shards' tables.
+    let created = false;
     if (!manifest) {
       if (opts.create === false) throw new VisorError('INDEX_EMPTY', `no Visor collection at ${loc.uri}; create one with 'visor index <folder> --db ${loc.uri}'`);
       const n = opts.shards ?? DEFAULT_SHARDS;
@@ -55,7 +58,8 @@ export async function openSharded(loc: S3Location, opts: OpenShardedOptions): Pr
       // (Unless another node created the collection meanwhile.)
       if (other.length && !(manifest = await mo.read()))
         throw new VisorError('INDEX_INCOMPATIBLE', `${loc.uri} is not empty and holds no Visor collection (${other[0]!.key}, …); choose another --db`);
-      manifest ??= await mo.create({ imageModel: opts.imageModel, dimension: opts.dimension, numClasses: opts.numClasses, shards: n });
+      if (!manifest)
+        ({ manifest, created } = await mo.create({ imageModel: opts.imageModel, dimension: opts.dimension, numClasses: opts.numClasses, shards: n }));
     }
     if (manifest.imageModel !== opts.imageModel || manifest.dimension !== opts.dimension) {
       throw new VisorError(
@@ -86,6 +90,7 @@ export async function openSharded(loc: S3Location, opts: OpenShardedOptions): Pr
             // Each shard holds a copy; the collection's manifest object is the store's to write.
             manifest: structuredClone(found),
             saveManifest: () => undefined,
+            ...(created ? {} : { createdElsewhere: itemsCreatedElsewhere(loc, i) }),
           },
           { ann: opts.ann, kernel },
         ),
@@ -99,7 +104,17 @@ export async function openSharded(loc: S3Location, opts: OpenShardedOptions): Pr
       objects.close();
       await kernel.close();
     };
-    return new ShardedStore(loc.uri, manifest, shards, mo, new Rewrites(opts.leases, loc.uri), notice, release, checkSeconds * 1000);
+    return new ShardedStore(
+      loc.uri,
+      manifest,
+      shards,
+      mo,
+      new TableClaims(objects, loc),
+      new Rewrites(opts.leases, loc.uri),
+      notice,
+      release,
+      checkSeconds * 1000,
+    );
   } catch (e) {
     for (const s of shards) await s.close().catch(() => undefined);
     await kernel.close();

@@ -23,6 +23,7 @@ import { mergeBatches, mergeHits } from './merge.js';
 import { needsQueue, type Rewrites } from './rewrites.js';
 import { groupByShard, shardName } from './routing.js';
 import { ShardedSideTable } from './side-tables.js';
+import type { TableClaims } from './table-claims.js';
 import { JoinedIds, joinScores, StackedMatrix } from './snapshot.js';
 
 /** Keyword candidates asked of each shard beyond k: a shard's own ranking differs a little from the collection's. */
@@ -51,6 +52,7 @@ export class ShardedStore implements VectorStore {
     readonly manifest: Manifest,
     private readonly shards: readonly LanceStore[],
     private readonly manifestObject: ManifestObject,
+    private readonly tableClaims: TableClaims,
     private readonly rewrites: Rewrites,
     private readonly notice: (message: string) => void,
     private readonly release: () => Promise<void>,
@@ -357,7 +359,17 @@ export class ShardedStore implements VectorStore {
   }
 
   async sideTable<S extends SideSchema>(name: string, schema: S): Promise<SideTable<S>> {
-    const table = new ShardedSideTable(await this.all((s) => s.sideTable(name, schema)), schema);
+    // One node creates the table in every shard; the others wait for it (see table-claims.ts).
+    const creates = await this.tableClaims.claim(name);
+    const opened = await Promise.allSettled(this.shards.map((s, i) => s.sideTable(name, schema, creates ? undefined : this.tableClaims.waitFor(name, i))));
+    const parts = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    const failed = opened.find((o) => o.status === 'rejected');
+    if (failed) {
+      for (const p of parts) p.close();
+      if (creates) await this.tableClaims.release(name).catch(() => undefined);
+      throw failed.reason;
+    }
+    const table = new ShardedSideTable(parts, schema);
     this.sideTables.add(table as unknown as SideTable<SideSchema>);
     return table;
   }
