@@ -13,6 +13,9 @@ import { shardOf } from '../../src/store/sharded/routing.js';
 import type { ShardedStore } from '../../src/store/sharded/sharded-store.js';
 import type { ItemWithVectors, MetaRecord, VectorStore } from '../../src/store/port.js';
 import { s3Settings } from '../../src/config.js';
+import { lanceStorageOptions, parseLocation, type S3Location } from '../../src/store/location.js';
+import { S3Objects } from '../../src/store/s3/s3-objects.js';
+import { ManifestObject } from '../../src/store/sharded/manifest-object.js';
 import { lcg, randomUnit, tempDir } from '../fixtures.js';
 import { freshDb, rig, rigEnv } from './rig.js';
 
@@ -128,6 +131,78 @@ describe('ShardedStore on the rig', () => {
     ).rejects.toMatchObject({
       code: 'INDEX_EMPTY',
     });
+  });
+
+  it('nodes creating the same collection at once, then appending, adding a side table and a space at once: every row kept', async () => {
+    // Each node created the shards' tables before, and LanceDB commits a creation as an
+    // Overwrite: one node's create landed on another's first append and failed (or wiped) it.
+    for (let round = 0; round < 2; round++) {
+      const db = freshDb(r0, 'sharded-race-rows');
+      const nodes = await Promise.all([0, 1, 2].map(() => openSharded(db, true, 2)));
+      const r = lcg(20 + round);
+      await Promise.all(
+        nodes.map(async (s, n) => {
+          const items = [item(n * 2, randomUnit(r, DIM)), item(n * 2 + 1, randomUnit(r, DIM))];
+          const [table] = await Promise.all([
+            s.sideTable('race_side', { n: 'float32' }),
+            s.insert(items),
+            s.ensureSpace('race-space', { model: 'm', dimension: 4 }),
+          ]);
+          await Promise.all([
+            table.put(items.map((it) => ({ id: it.id, n }))),
+            s.addSpaceVectors(
+              'race-space',
+              items.map((it) => it.id),
+              new Float32Array(8).fill(n + 1),
+            ),
+          ]);
+        }),
+      );
+      for (const s of nodes) await s.refresh();
+      for (const [n, s] of nodes.entries()) expect(await s.count(), `items seen by node ${n}`).toBe(6);
+      // Side tables and spaces are read as of the consistency interval: a fresh node reads them now.
+      const reader = await openSharded(db, false, 2);
+      expect((await (await reader.sideTable('race_side', { n: 'float32' })).read(['n'])).ids, 'side table rows').toHaveLength(6);
+      expect((await reader.spaceIds('race-space')).size, 'space rows').toBe(6);
+    }
+  });
+
+  it('a node that did not create the collection waits for its tables, never creating them', async () => {
+    const db = freshDb(r0, 'sharded-wait');
+    const loc = parseLocation(db, s3) as S3Location;
+    const objects = new S3Objects(loc);
+    cleanups.push(() => objects.close());
+    // Another node has written the manifest and not yet created the shards' tables.
+    const { manifest, created } = await new ManifestObject(objects, loc).create({ imageModel: 'test-model', dimension: DIM, numClasses: CLASSES, shards: 2 });
+    expect(created).toBe(true);
+    let opened: ShardedStore | null = null;
+    const opening = openSharded(db, false, 2).then((s) => (opened = s));
+    await new Promise((res) => setTimeout(res, 1500));
+    expect(opened).toBeNull();
+    // (Each LanceDB connection writes an empty namespace table, __manifest, that lists no tables.)
+    const keys = (await objects.list(`${loc.prefix}/`)).map((o) => o.key).filter((k) => !k.includes('/__manifest/'));
+    expect(keys).toEqual([`${loc.prefix}/visor.json`]);
+    // The creator makes them: the waiting node opens them and writes at once.
+    for (const shard of [0, 1]) {
+      const at = { uri: `${db}/shards/00${shard}`, storageOptions: lanceStorageOptions(s3), manifest: structuredClone(manifest), saveManifest: () => undefined };
+      await (await LanceStore.openAt(at)).close();
+    }
+    const store = await opening;
+    await store.insert([item(1, randomUnit(lcg(4), DIM))]);
+    expect(await store.count()).toBe(1);
+
+    // A side table another node claimed: waited for the same way, created by the next claimant once the claim is given up.
+    const claim = `${loc.prefix}/tables/waited.json`;
+    await objects.put(claim, '{}');
+    let side: unknown = null;
+    const waiting = store.sideTable('waited', { n: 'float32' }).then((t) => (side = t));
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(side).toBeNull();
+    expect(await store.hasSideTable('waited')).toBe(false);
+    await objects.delete(claim);
+    const other = await openSharded(db, false, 2);
+    await (await other.sideTable('waited', { n: 'float32' })).put([{ id: idOf(1), n: 1 }]);
+    expect((await (await waiting).read(['n'])).n).toEqual(Float32Array.of(1));
   });
 
   it("a node takes in another node's appends, and its deletes and compaction, as a fresh node reads them", async () => {

@@ -4,6 +4,7 @@ import { arrow, fixedSizeList, lancedb, type Arrow, type LanceDB } from './arrow
 import { markOf, sameRows } from './appends.js';
 import { idList } from './filters.js';
 import { GrowingFloats } from './growing.js';
+import { openTable } from './tables.js';
 import { Tracked } from './tracked.js';
 
 /** Space names are model ids: they become table names (`space_<name>`). */
@@ -49,12 +50,11 @@ export class SpaceTable {
 
   static async open(db: LanceDB.Connection, name: string, dimension: number): Promise<SpaceTable> {
     const tableName = spaceTableName(name);
-    const table = (await db.tableNames()).includes(tableName)
-      ? await db.openTable(tableName)
-      : await db.createEmptyTable(
-          tableName,
-          new arrow.Schema([new arrow.Field('id', new arrow.Utf8(), false), new arrow.Field('vector', fixedSizeList(dimension, new arrow.Float32()), false)]),
-        );
+    const table = await openTable(
+      db,
+      tableName,
+      () => new arrow.Schema([new arrow.Field('id', new arrow.Utf8(), false), new arrow.Field('vector', fixedSizeList(dimension, new arrow.Float32()), false)]),
+    );
     return new SpaceTable(name, dimension, table);
   }
 

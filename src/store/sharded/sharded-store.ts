@@ -315,10 +315,21 @@ export class ShardedStore implements VectorStore {
     // The first shard checks the name and, for an existing space, its dimension.
     if (have) return this.shards[0]!.ensureSpace(name, info);
     if (!this.rewrites.available) throw needsQueue(this.uri, `adding the embedding space ${name}`);
-    // Every shard's table exists before the manifest names the space.
-    for (const s of this.shards) await s.ensureSpace(name, info);
-    const created = this.shards[0]!.manifest.spaces![name]!;
-    await this.updateManifest((m) => (m.spaces = { [name]: created, ...m.spaces }));
+    // Under the manifest lease, the tables too: of nodes adding the same space at once, the first
+    // creates its table in every shard and names it in the manifest, the others find it named
+    // there (two creating one table would spoil it, see lance/tables.ts).
+    await this.rewrites.run('manifest', `adding the embedding space ${name} to ${this.manifestObject.name}`, async () => {
+      const fresh = (await this.manifestObject.read()) ?? this.manifest;
+      this.adopt(fresh);
+      if (fresh.spaces?.[name]) return;
+      // Every shard's table exists before the manifest names the space.
+      for (const s of this.shards) await s.ensureSpace(name, info);
+      fresh.spaces = { [name]: this.shards[0]!.manifest.spaces![name]!, ...fresh.spaces };
+      await this.manifestObject.write(fresh);
+      this.adopt(fresh);
+    });
+    // Another node's space of that name: the first shard checks its dimension.
+    return this.shards[0]!.ensureSpace(name, info);
   }
 
   async addSpaceVectors(name: string, ids: readonly string[], matrix: Float32Array): Promise<void> {
