@@ -371,7 +371,8 @@ export class ShardedStore implements VectorStore {
 
   async sideTable<S extends SideSchema>(name: string, schema: S): Promise<SideTable<S>> {
     // One node creates the table in every shard; the others wait for it (see table-claims.ts).
-    const creates = await this.tableClaims.claim(name);
+    // Claimed only while a shard lacks it: a node that only reads an existing table writes nothing.
+    const creates = !(await this.all((s) => s.hasSideTable(name))).every(Boolean) && (await this.tableClaims.claim(name));
     const opened = await Promise.allSettled(this.shards.map((s, i) => s.sideTable(name, schema, creates ? undefined : this.tableClaims.waitFor(name, i))));
     const parts = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
     const failed = opened.find((o) => o.status === 'rejected');
