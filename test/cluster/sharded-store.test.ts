@@ -200,8 +200,11 @@ describe('ShardedStore on the rig', () => {
     expect(await store.hasSideTable('waited')).toBe(false);
     await objects.delete(claim);
     const other = await openSharded(db, false, 2);
-    await (await other.sideTable('waited', { n: 'float32' })).put([{ id: idOf(1), n: 1 }]);
-    expect((await (await waiting).read(['n'])).n).toEqual(Float32Array.of(1));
+    await other.sideTable('waited', { n: 'float32' });
+    // The waiting node writes to the table the other node created (its own write it reads at once).
+    const table = await waiting;
+    await table.put([{ id: idOf(1), n: 1 }]);
+    expect((await table.read(['n'])).n).toEqual(Float32Array.of(1));
   });
 
   it("a node takes in another node's appends, and its deletes and compaction, as a fresh node reads them", async () => {

@@ -84,9 +84,9 @@ export interface LanceAt {
 }
 
 /**
- * The items table at a URI, opened or created (or waited for: LanceAt.createdElsewhere), and migrated to the current schema (the
- * manifest's schemaVersion follows); with `itemsCheckSeconds`, on a connection of its own
- * (`itemsDb`) that never looks for commits by itself.
+ * The items table at a URI, opened or created (or waited for, see LanceAt.createdElsewhere), and
+ * migrated to the current schema (the manifest's schemaVersion follows); with `itemsCheckSeconds`,
+ * on a connection of its own (`itemsDb`) that never looks for commits by itself.
  */
 export async function openItems(at: LanceAt): Promise<{ db: LanceDB.Connection; table: LanceDB.Table; itemsDb?: LanceDB.Connection }> {
   const storage = at.storageOptions ? { storageOptions: at.storageOptions } : {};

@@ -11,7 +11,7 @@ import type { Arrow, LanceDB } from './arrow.js';
 export interface CreatedElsewhere {
   /** How long to wait for it, in milliseconds. */
   timeoutMs: number;
-  /** Where it is, as users name it (e.g. "shard shards/001 of s3://bucket/photos"). */
+  /** Where it is, as users name it (e.g. "shards/001 of s3://bucket/photos"). */
   where: string;
   /** Who creates it and what to do if it never appears, for the error then. */
   hint: string;
