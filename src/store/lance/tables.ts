@@ -41,7 +41,7 @@ export async function openTable(db: LanceDB.Connection, name: string, schema: ()
       if (Date.now() + wait > until)
         throw new VisorError(
           'STORE_UNAVAILABLE',
-          `table ${name} of ${elsewhere.where} did not appear within ${Math.round(elsewhere.timeoutMs / 1000)} s: ${elsewhere.hint}`,
+          `table ${name} of ${elsewhere.where} did not appear within ${elsewhere.timeoutMs / 1000} s: ${elsewhere.hint}`,
           { cause: e },
         );
     }
