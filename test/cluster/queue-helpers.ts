@@ -80,6 +80,16 @@ export async function queuedBatches(queue: string, db: string): Promise<Uint8Arr
   }
 }
 
+/** Batches of a collection delivered to a worker and not yet acked. */
+export async function ackPending(queue: string, db: string): Promise<number> {
+  const nc = await connect({ servers: queue });
+  try {
+    return (await (await nc.jetstreamManager()).consumers.info(BATCH_STREAM, ingestNames(db).consumer)).num_ack_pending;
+  } finally {
+    await nc.close();
+  }
+}
+
 /** Sends messages to a collection's batch subject again, as copies (no message id: not de-duplicated). */
 export async function publishCopies(queue: string, db: string, messages: Uint8Array[]): Promise<void> {
   const nc = await connect({ servers: queue });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyFlickrTestImages, tempDir } from '../fixtures.js';
-import { addDuplicates, contents, start, until, worker } from './queue-helpers.js';
+import { ackPending, addDuplicates, contents, start, until, worker } from './queue-helpers.js';
 import { rig } from './rig.js';
 
 describe('workers stopped mid-job', () => {
@@ -14,14 +14,17 @@ describe('workers stopped mid-job', () => {
     const files = copyFlickrTestImages(150, photos);
     const dups = addDuplicates(files, 30);
     const db = path.join(tmp.dir, 'db');
-    // The survivor waits out the 30 s ack wait of the killed worker's batch.
     const killed = worker(db, r.nats, 60);
+    const coord = start(['--db', db, 'index', photos, '--queue', r.nats, '--batch-files', '10', '--json']);
+    await until(() => killed.lines.some((l) => l.startsWith('{"batch"')), 90_000, 'a first batch from the worker to kill');
+    // Killed while it holds a batch: the only worker yet, it does when the queue counts one
+    // delivered and not acked (its batch just reported, or the next). Killed on its report
+    // alone, it was sometimes between the ack and the next batch, and nothing came again.
+    await until(async () => (await ackPending(r.nats, db)) === 1, 30_000, 'the worker to kill to hold a batch');
+    killed.child.kill('SIGKILL');
+    // The survivor waits out the 30 s ack wait of the killed worker's batch.
     const stopped = worker(db, r.nats, 60);
     const survivor = worker(db, r.nats, 45);
-    const coord = start(['--db', db, 'index', photos, '--queue', r.nats, '--batch-files', '10', '--json']);
-    // After its first batch a worker takes the next one at once: a kill now lands mid-batch.
-    await until(() => killed.lines.some((l) => l.startsWith('{"batch"')), 90_000, 'a first batch from the worker to kill');
-    killed.child.kill('SIGKILL');
     await until(() => stopped.lines.some((l) => l.startsWith('{"batch"')), 90_000, 'a first batch from the worker to stop');
     const batchesBefore = stopped.lines.filter((l) => l.startsWith('{"batch"')).length;
     stopped.child.kill('SIGTERM');
