@@ -44,6 +44,9 @@ const MIN_MATCHES = 8;
 // Under this confidence from the inliers alone, the pair is not a copy whatever the pictures show:
 // their agreement is not measured.
 const AGREEMENT_MIN_CONFIDENCE = 0.1;
+// Agreement above which a better-fitted alignment would change nothing (copies mostly agree on
+// nearly all of their overlap): the full match is spared.
+const SURE_AGREEMENT = 0.95;
 // Greyscale images kept for the agreement test: a pair's two, and a few more an item's next pairs reuse.
 const GREY_CACHE = 32;
 
@@ -135,9 +138,9 @@ async function checkOriented(
   const [ga, gb] = await Promise.all([cache.grey(a), cache.grey(b, mirrored)]);
   if (!ga || !gb) return null;
   let agreement = alignedAgreement(ga, gb, fit.homography).share;
-  // The cheap pass's homography, fitted on few keypoints, can be pixels off: the full match's
-  // alignment decides before a pair is turned down.
-  if (settled && agreement < AGREEMENT_GATE) {
+  // The cheap pass's homography, fitted on few keypoints, can be pixels off: unless the pictures
+  // plainly agree, the full match's alignment is measured too.
+  if (settled && agreement < SURE_AGREEMENT) {
     const full = await checkPair(fa, fb, { minMatches: MIN_MATCHES });
     if (full.homography && inlierConfidence(full.inliers) >= AGREEMENT_MIN_CONFIDENCE) {
       const again = alignedAgreement(ga, gb, full.homography).share;
