@@ -2,7 +2,7 @@ import { VisorError, errorMessage } from '../errors.js';
 import type { BatchHits, VectorSearchOptions } from '../store/types.js';
 import { alignedAgreement } from './agreement.js';
 import { greyPixels, localFeatures, type GreyImage, type LocalFeatures } from './local-features.js';
-import { AGREEMENT_GATE, inlierConfidence, pairConfidence, type PairScore } from './confidence.js';
+import { inlierConfidence, pairConfidence, type PairScore } from './confidence.js';
 import { checkPair, type PairCheck } from './verify.js';
 import { UnionFind } from './union-find.js';
 
