@@ -1,8 +1,9 @@
 import { VisorError, errorMessage } from '../errors.js';
 import type { BatchHits, VectorSearchOptions } from '../store/types.js';
-import { localFeatures, type LocalFeatures } from './local-features.js';
-import { pairConfidence, type PairScore } from './confidence.js';
-import { checkPair } from './verify.js';
+import { alignedAgreement } from './agreement.js';
+import { greyPixels, localFeatures, type GreyImage, type LocalFeatures } from './local-features.js';
+import { inlierConfidence, pairConfidence, type PairScore } from './confidence.js';
+import { checkPair, type PairCheck } from './verify.js';
 import { UnionFind } from './union-find.js';
 
 /** What duplicate finding reads of a collection: its vectors, their nearest neighbours, each item's image. */
@@ -40,6 +41,14 @@ const CHEAP_KEYPOINTS = 150;
 const CHEAP_SURE_INLIERS = 20;
 // Fewer ratio-test matches than this give a confidence under 0.1 at best: no homography is fitted.
 const MIN_MATCHES = 8;
+// Under this confidence from the inliers alone, the pair is not a copy whatever the pictures show:
+// their agreement is not measured.
+const AGREEMENT_MIN_CONFIDENCE = 0.1;
+// Agreement above which a better-fitted alignment would change nothing (copies mostly agree on
+// nearly all of their overlap): the full match is spared.
+const SURE_AGREEMENT = 0.95;
+// Greyscale images kept for the agreement test: a pair's two, and a few more an item's next pairs reuse.
+const GREY_CACHE = 32;
 
 /** A group of copies: item ids, and how sure the weakest link that joined them is. */
 export interface IdGroup {
@@ -67,7 +76,28 @@ export class FeatureCache {
   private readonly mirrored = new Map<string, Promise<LocalFeatures | null>>();
   readonly failures = new Map<string, string>();
 
+  private readonly greys = new Map<string, Promise<GreyImage | null>>();
+
   constructor(private readonly read: (id: string) => Promise<Buffer>) {}
+
+  /** The item's greyscale pixels at the features' scale (a few kept: they are needed only for the pairs that pass the geometric test). */
+  grey(id: string, mirror = false): Promise<GreyImage | null> {
+    const key = `${mirror ? 'm' : 'p'}:${id}`;
+    let g = this.greys.get(key);
+    if (g) {
+      this.greys.delete(key);
+    } else {
+      g = this.read(id)
+        .then((bytes) => greyPixels(bytes, mirror))
+        .catch((e: unknown) => {
+          this.failures.set(id, errorMessage(e));
+          return null;
+        });
+    }
+    this.greys.set(key, g);
+    if (this.greys.size > GREY_CACHE) this.greys.delete(this.greys.keys().next().value!);
+    return g;
+  }
 
   get(id: string, mirror = false): Promise<LocalFeatures | null> {
     const cache = mirror ? this.mirrored : this.plain;
@@ -85,31 +115,56 @@ export class FeatureCache {
   }
 }
 
-/** Inliers of the precise check: the cheap pass first, the full one when it does not settle the pair. */
-async function verifiedMatches(a: LocalFeatures, b: LocalFeatures): Promise<number> {
-  const cheap = await checkPair(a, b, { keypoints: CHEAP_KEYPOINTS, minMatches: CHEAP_SURE_INLIERS });
-  if (cheap.inliers >= CHEAP_SURE_INLIERS) return cheap.inliers;
-  return (await checkPair(a, b, { minMatches: MIN_MATCHES })).inliers;
+/**
+ * The precise check of a and b (b mirrored when asked): matches under one homography — the cheap
+ * pass first, the full one when it does not settle the pair — then, for a pair with enough of
+ * them, the agreement of the two pictures once aligned. A second shot of one scene, taken seconds
+ * apart, matches its unmoved background under one homography too; it is told apart by what
+ * moved. null when an image cannot be read.
+ */
+async function checkOriented(
+  cache: FeatureCache,
+  a: string,
+  b: string,
+  fa: LocalFeatures,
+  fb: LocalFeatures,
+  mirrored: boolean,
+  similarity: number,
+): Promise<PairScore | null> {
+  const cheap = await checkPair(fa, fb, { keypoints: CHEAP_KEYPOINTS, minMatches: CHEAP_SURE_INLIERS });
+  const settled = cheap.inliers >= CHEAP_SURE_INLIERS;
+  let fit: PairCheck = settled ? cheap : await checkPair(fa, fb, { minMatches: MIN_MATCHES });
+  if (!fit.homography || inlierConfidence(fit.inliers) < AGREEMENT_MIN_CONFIDENCE) return pairConfidence({ inliers: fit.inliers, similarity, mirrored });
+  const [ga, gb] = await Promise.all([cache.grey(a), cache.grey(b, mirrored)]);
+  if (!ga || !gb) return null;
+  let agreement = alignedAgreement(ga, gb, fit.homography).share;
+  // The cheap pass's homography, fitted on few keypoints, can be pixels off: unless the pictures
+  // plainly agree, the full match's alignment is measured too.
+  if (settled && agreement < SURE_AGREEMENT) {
+    const full = await checkPair(fa, fb, { minMatches: MIN_MATCHES });
+    if (full.homography && inlierConfidence(full.inliers) >= AGREEMENT_MIN_CONFIDENCE) {
+      const again = alignedAgreement(ga, gb, full.homography).share;
+      if (again > agreement) [agreement, fit] = [again, full];
+    }
+  }
+  return pairConfidence({ inliers: fit.inliers, agreement, similarity, mirrored });
 }
 
 /**
- * The precise check of two items: local features matched under one homography, on the images
- * as they are and, when that fails, with the second mirrored (a flipped copy). null when either
- * image cannot be read.
+ * The precise check of two items (see checkOriented), on the images as they are and, when that
+ * fails, with the second mirrored (a flipped copy). null when either image cannot be read.
  */
 export async function comparePair(cache: FeatureCache, a: string, b: string, similarity: number): Promise<PairScore | null> {
   const [fa, fb] = await Promise.all([cache.get(a), cache.get(b)]);
   if (!fa || !fb) return null;
-  const direct = await verifiedMatches(fa, fb);
-  let best = pairConfidence({ inliers: direct, similarity, mirrored: false });
+  let best = await checkOriented(cache, a, b, fa, fb, false, similarity);
+  if (!best) return null;
   // A mirror image keeps nearly the same global features (the models are trained on flipped
   // images too), so only similar pairs are worth the second check.
   if (best.confidence < 0.9 && similarity >= MIRROR_MIN_SIMILARITY) {
     const fm = await cache.get(b, true);
-    if (fm) {
-      const m = pairConfidence({ inliers: await verifiedMatches(fa, fm), similarity, mirrored: true });
-      if (m.confidence > best.confidence) best = m;
-    }
+    const m = fm ? await checkOriented(cache, a, b, fa, fm, true, similarity) : null;
+    if (m && m.confidence > best.confidence) best = m;
   }
   return best;
 }

@@ -21,8 +21,15 @@ export const FEATURE_SIDE = 320;
 // Enough of the picture's own keypoints survive when overlaid text or a logo (strong corners) takes many; matching cost grows with the square.
 const MAX_KEYPOINTS = 600;
 
+/** One channel of 8-bit pixels, row by row. */
+export interface GreyImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
 /** Greyscale pixels at FEATURE_SIDE on the long side (EXIF-rotated), and their mirror image when asked. */
-async function greyPixels(bytes: Buffer, mirror: boolean): Promise<{ data: Buffer; width: number; height: number }> {
+export async function greyPixels(bytes: Buffer, mirror = false): Promise<GreyImage> {
   try {
     let img = sharp(bytes, { limitInputPixels: DEFAULT_MAX_PIXELS, failOn: 'truncated', autoOrient: true })
       .greyscale()

@@ -1,4 +1,4 @@
-import { loadOpenCv } from './opencv.js';
+import { loadOpenCv, type CvMat } from './opencv.js';
 import type { LocalFeatures } from './local-features.js';
 
 /** What the geometric check of two images found. */
@@ -7,6 +7,8 @@ export interface PairCheck {
   inliers: number;
   /** Matches that passed the ratio test, before geometry. */
   matches: number;
+  /** The homography (row-major 3×3) taking the first image's points to the second's, when one was fitted. */
+  homography?: number[];
 }
 
 export interface CheckOptions {
@@ -79,13 +81,13 @@ export async function checkPair(a: LocalFeatures, b: LocalFeatures, opts: CheckO
   const ms = cv.matFromArray(matches, 1, cv.CV_32FC2, src);
   const md = cv.matFromArray(matches, 1, cv.CV_32FC2, dst);
   const mask = new cv.Mat();
-  let h: { empty(): boolean; delete(): void } | null = null;
+  let h: CvMat | null = null;
   try {
     h = cv.findHomography(ms, md, cv.RANSAC, RANSAC_PX, mask);
     if (h.empty()) return { inliers: 0, matches };
     let inliers = 0;
     for (let i = 0; i < mask.rows; i++) inliers += mask.data[i] ? 1 : 0;
-    return { inliers, matches };
+    return { inliers, matches, homography: Array.from(h.data64F.subarray(0, 9)) };
   } finally {
     h?.delete();
     ms.delete();
