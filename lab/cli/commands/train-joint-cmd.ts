@@ -24,6 +24,9 @@ export interface TrainJointOptions extends GlobalOptions {
   probs?: boolean;
   flip?: boolean;
   bigrams?: boolean;
+  wordVectors?: JointTrainConfig['wordVectors'];
+  extraWords?: number;
+  members?: number;
   progress: ProgressMode;
 }
 
@@ -45,6 +48,8 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
       useProbs: o.probs,
       flip: o.flip,
       bigrams: o.bigrams,
+      wordVectors: o.wordVectors,
+      extraWords: o.extraWords,
     }).filter(([, v]) => v !== undefined),
   );
   const abort = new AbortController();
@@ -64,6 +69,7 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
       out: path.resolve(o.out),
       config,
       losses: o.loss === 'both' ? ['infonce', 'vse'] : undefined,
+      membersPerLoss: o.members,
       onFeatures: (split, done, total) => features.update({ phase: `features ${split}`, done, total }),
       hooks: {
         signal: abort.signal,

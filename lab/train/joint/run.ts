@@ -8,7 +8,7 @@ import { pairedSet, readCaptionsCsv, type PairedSet } from './data.js';
 import { extractImageFeatures, type ExtractStats } from './features.js';
 import { checkpointWriter, jointModelParts } from './checkpoint.js';
 import { buildQueryBanks, type QueryBanks } from './query-banks.js';
-import { trainJoint, type JointTrainConfig, type TrainedJoint, type TrainHooks, type TrainSplit } from './trainer.js';
+import { DEFAULT_JOINT_CONFIG, trainJoint, type JointTrainConfig, type TrainedJoint, type TrainHooks, type TrainSplit } from './trainer.js';
 
 export interface JointTrainingJob {
   /** Training pairs: a captions CSV (and its images folder), or a Flickr8k split by name. */
@@ -21,6 +21,8 @@ export interface JointTrainingJob {
    * Default: the single loss of `config`.
    */
   losses?: Array<JointTrainConfig['loss']>;
+  /** Networks per loss, each from its own seed (seed, seed+1, …); default 1. */
+  membersPerLoss?: number;
   /** Feature cache root (default: under the user cache dir). */
   featureCache?: string;
   onFeatures?: (split: string, done: number, total: number) => void;
@@ -69,14 +71,17 @@ export async function runJointTraining(job: JointTrainingJob): Promise<JointTrai
   const t0 = performance.now();
   const losses = job.losses ?? [job.config?.loss ?? 'infonce'];
   const members: TrainedJoint[] = [];
-  for (const loss of losses) {
+  const perLoss = job.membersPerLoss ?? 1;
+  const runs = losses.flatMap((loss) => Array.from({ length: perLoss }, (_, k) => ({ loss, k })));
+  for (const { loss, k } of runs) {
     if (job.hooks?.signal?.aborted) break;
-    const checkpoint = checkpointWriter(job.out, loss);
+    const checkpoint = checkpointWriter(job.out, k === 0 ? loss : `${loss}-${k + 1}`);
+    const seed = (job.config?.seed ?? DEFAULT_JOINT_CONFIG.seed) + k;
     members.push(
       await trainJoint(
         train,
         dev,
-        { ...job.config, loss },
+        { ...job.config, loss, seed },
         {
           ...job.hooks,
           onCheckpoint: (t, e) => {
@@ -89,7 +94,7 @@ export async function runJointTraining(job: JointTrainingJob): Promise<JointTrai
   }
   const trainingSeconds = (performance.now() - t0) / 1000;
   const name = path.basename(job.out).replace(/\.joint$/, '');
-  const parts = jointModelParts(members, name, { trainPairs: trainSet.captions.length, trainImages: trainSet.images.length, losses });
+  const parts = jointModelParts(members, name, { trainPairs: trainSet.captions.length, trainImages: trainSet.images.length, losses, membersPerLoss: perLoss });
   let devReport = members.length === 1 ? (members[0]!.best ?? null) : null;
   let banks: QueryBanks | null = null;
   const b0 = performance.now();
