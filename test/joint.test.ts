@@ -137,7 +137,17 @@ describe('joint embedding training (smoke, a few hundred pairs)', () => {
 
   it('reads pretrained word vectors beside the learned ones: rare and unseen words get a meaning, frozen ones stay as read', async () => {
     const vectors = await loadWordVectors();
-    const t = await trainJoint(train, null, { epochs: 1, batchSize: 40, dimension: 32, embedDim: 16, minCount: 3, flip: false, seed: 5, wordVectors: 'frozen', extraWords: 3000 });
+    const t = await trainJoint(train, null, {
+      epochs: 1,
+      batchSize: 40,
+      dimension: 32,
+      embedDim: 16,
+      minCount: 3,
+      flip: false,
+      seed: 5,
+      wordVectors: 'frozen',
+      extraWords: 3000,
+    });
     const vocab = t.tokenizer.spec.vocab;
     const counts = new Map<string, number>();
     for (const c of train.set.captions) for (const w of words(c)) counts.set(w, (counts.get(w) ?? 0) + 1);
@@ -213,6 +223,43 @@ describe('visor-lab train joint / visor index --text-model / search text / capti
     expect((header.training.queryBanks as unknown[]).length).toBe(BANK_BETAS.length);
     expect(summary.queryBanks).toEqual({ textToImage: header.queryBanks!.text!.beta, imageToText: header.queryBanks!.image!.beta });
 
+    // Two losses × two seeds, two at a time in child processes: one ensemble of four members.
+    const out4 = path.join(tmp.dir, 'four.joint');
+    const p = run(
+      [
+        'train',
+        'joint',
+        '--captions',
+        csv,
+        '--dev',
+        devCsv,
+        '--out',
+        out4,
+        '--epochs',
+        '1',
+        '--dimension',
+        '32',
+        '--no-flip',
+        '--loss',
+        'both',
+        '--members',
+        '2',
+        '--jobs',
+        '2',
+        '--json',
+        '--progress',
+        'none',
+      ],
+      LAB_CLI,
+    );
+    expect(p.status, p.stderr).toBe(0);
+    const four = JSON.parse(p.stdout);
+    expect(four.members.map((m: { loss: string }) => m.loss)).toEqual(['infonce', 'infonce', 'vse', 'vse']);
+    const h4 = readJointHeader(out4);
+    expect(h4.dimension).toBe(4 * 32);
+    expect(new Set(h4.members.map((m) => (m.training as { config: { seed: number } }).config.seed))).toEqual(new Set([1, 2]));
+    expect(fs.existsSync(path.join(`${out4}.ckpt`, 'vse-2.joint'))).toBe(true);
+
     const db = path.join(tmp.dir, 'db');
     const images = data.slice(0, 20).map((d) => d.path);
     const ix = run(['--db', db, 'index', ...images, '--text-model', out, '--json', '--progress', 'none']);
@@ -257,5 +304,5 @@ describe('visor-lab train joint / visor index --text-model / search text / capti
     expect(report.fused.textToImage.queries).toBe(250);
     expect(report.fused.understood.joint).toBe(250);
     expect(report.fused.textToImage.r10).toBeGreaterThan(20); // chance: 10 of 50 images
-  });
+  }, 300_000);
 });

@@ -82,9 +82,16 @@ train
   .option('--no-probs', 'do not feed the image model class probabilities to the image head')
   .option('--no-flip', 'no mirrored-image augmentation')
   .option('--no-bigrams', 'words only, no word-pair tokens')
-  .addOption(new Option('--word-vectors <how>', 'pretrained word vectors (GloVe 100-d) beside the learned ones: kept as read, or trained too').choices(['none', 'frozen', 'tuned']))
+  .addOption(
+    new Option('--word-vectors <how>', 'pretrained word vectors (GloVe 100-d) beside the learned ones: kept as read, or trained too').choices([
+      'none',
+      'frozen',
+      'tuned',
+    ]),
+  )
   .option('--extra-words <n>', 'with word vectors: the most frequent GloVe words added to the vocabulary though unseen in training', nonNegativeInt)
   .option('--members <n>', 'networks per loss in the ensemble (different seeds)', positiveInt('--members'))
+  .option('--jobs <n>', 'networks trained at once, each in its own process (one core each)', positiveInt('--jobs'))
   .addOption(progressOption())
   .action(async (_o, cmd: Command) => {
     const o = globals(cmd);

@@ -52,7 +52,14 @@ export class WordTokenizer {
    */
   static fit(
     texts: Iterable<string>,
-    opts: { minCount?: number; bigrams?: boolean; bigramMinCount?: number; maxTokens?: number; known?: (word: string) => boolean; extra?: readonly string[] } = {},
+    opts: {
+      minCount?: number;
+      bigrams?: boolean;
+      bigramMinCount?: number;
+      maxTokens?: number;
+      known?: (word: string) => boolean;
+      extra?: readonly string[];
+    } = {},
   ): WordTokenizer {
     const minCount = opts.minCount ?? 3;
     const bigrams = opts.bigrams ?? false;

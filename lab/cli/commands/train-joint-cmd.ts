@@ -27,6 +27,7 @@ export interface TrainJointOptions extends GlobalOptions {
   wordVectors?: JointTrainConfig['wordVectors'];
   extraWords?: number;
   members?: number;
+  jobs?: number;
   progress: ProgressMode;
 }
 
@@ -70,6 +71,7 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
       config,
       losses: o.loss === 'both' ? ['infonce', 'vse'] : undefined,
       membersPerLoss: o.members,
+      jobs: o.jobs,
       onFeatures: (split, done, total) => features.update({ phase: `features ${split}`, done, total }),
       hooks: {
         signal: abort.signal,
@@ -78,7 +80,7 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
           if (p.record) {
             const d = p.record.dev;
             const line =
-              `epoch ${p.epoch}: loss ${p.record.loss.toFixed(4)}, ${p.record.seconds.toFixed(0)} s` +
+              `${p.member ? `${p.member} ` : ''}epoch ${p.epoch}: loss ${p.record.loss.toFixed(4)}, ${p.record.seconds.toFixed(0)} s` +
               (d
                 ? `; dev text→image R@1/5/10 ${f1(d.textToImage.r1)}/${f1(d.textToImage.r5)}/${f1(d.textToImage.r10)}, image→text ${f1(d.imageToText.r1)}/${f1(d.imageToText.r5)}/${f1(d.imageToText.r10)}, R-sum ${f1(d.rsum)}`
                 : '');

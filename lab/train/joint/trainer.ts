@@ -102,6 +102,8 @@ export interface TrainProgress {
   steps: number;
   /** Running mean of the training loss over this epoch. */
   loss: number;
+  /** Which ensemble member, when several train at once. */
+  member?: string;
   record?: EpochRecord;
 }
 
@@ -172,7 +174,12 @@ function imageNormalisation(f: ImageFeatures, useProbs: boolean): { mean: Float3
  * embedding for tokens the training captions never contain: an unseen word then means what
  * its word vector says, not a random direction.
  */
-function placeWordVectors(init: Map<string, { shape: number[]; data: Float32Array }>, tokenizer: WordTokenizer, vectors: WordVectors, captions: readonly string[]): void {
+function placeWordVectors(
+  init: Map<string, { shape: number[]; data: Float32Array }>,
+  tokenizer: WordTokenizer,
+  vectors: WordVectors,
+  captions: readonly string[],
+): void {
   const wordsT = init.get('text.words')!;
   const embed = init.get('text.embed')!;
   const W = vectors.dim;
