@@ -83,15 +83,16 @@ train
   .option('--no-flip', 'no mirrored-image augmentation')
   .option('--no-bigrams', 'words only, no word-pair tokens')
   .addOption(
-    new Option('--word-vectors <how>', 'pretrained word vectors (GloVe 100-d) beside the learned ones: kept as read, or trained too').choices([
+    new Option('--word-vectors <how>', 'pretrained word vectors (GloVe 100-d) beside the learned ones: kept as read, or trained too (default: tuned)').choices([
       'none',
       'frozen',
       'tuned',
     ]),
   )
-  .option('--extra-words <n>', 'with word vectors: the most frequent GloVe words added to the vocabulary though unseen in training', nonNegativeInt)
+  .option('--extra-words <n>', 'with word vectors: the most frequent GloVe words added to the vocabulary though unseen in training (default 10000)', nonNegativeInt)
+  .addOption(new Option('--image-head <kind>', 'image side: one linear projection, or plus a residual two-layer MLP').choices(['linear', 'mlp']))
   .option('--members <n>', 'networks per loss in the ensemble (different seeds)', positiveInt('--members'))
-  .option('--jobs <n>', 'networks trained at once, each in its own process (one core each)', positiveInt('--jobs'))
+  .option('--jobs <n>', 'networks trained at once, each in its own process (one core each; default: the cores)', positiveInt('--jobs'))
   .addOption(progressOption())
   .action(async (_o, cmd: Command) => {
     const o = globals(cmd);

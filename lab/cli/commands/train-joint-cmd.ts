@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { VisorError } from '../../../src/errors.js';
 import type { JointTrainConfig } from '../../train/joint/trainer.js';
@@ -27,6 +28,7 @@ export interface TrainJointOptions extends GlobalOptions {
   wordVectors?: JointTrainConfig['wordVectors'];
   extraWords?: number;
   members?: number;
+  imageHead?: JointTrainConfig['imageHead'];
   jobs?: number;
   progress: ProgressMode;
 }
@@ -50,6 +52,7 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
       flip: o.flip,
       bigrams: o.bigrams,
       wordVectors: o.wordVectors,
+      imageHead: o.imageHead,
       extraWords: o.extraWords,
     }).filter(([, v]) => v !== undefined),
   );
@@ -71,7 +74,8 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
       config,
       losses: o.loss === 'both' ? ['infonce', 'vse'] : undefined,
       membersPerLoss: o.members,
-      jobs: o.jobs,
+      // tfjs-wasm computes on one core: one member per core by default.
+      jobs: o.jobs ?? os.availableParallelism(),
       onFeatures: (split, done, total) => features.update({ phase: `features ${split}`, done, total }),
       hooks: {
         signal: abort.signal,
