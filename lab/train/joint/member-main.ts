@@ -10,6 +10,11 @@ import { trainJoint } from './trainer.js';
 const job = JSON.parse(process.argv[2]!) as MemberJob;
 const abort = new AbortController();
 process.on('SIGINT', () => abort.abort());
+// A member whose parent died has no one to hand its result to: stop rather than hold a core.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(1);
+}, 2000).unref();
 const { train, dev } = await loadTrainingSplits({ train: job.train, dev: job.dev, config: job.config, featureCache: job.featureCache } as Parameters<
   typeof loadTrainingSplits
 >[0]);
