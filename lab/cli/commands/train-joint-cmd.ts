@@ -27,7 +27,7 @@ export interface TrainJointOptions extends GlobalOptions {
   bigrams?: boolean;
   wordVectors?: JointTrainConfig['wordVectors'];
   extraWords?: number;
-  members?: number;
+  members?: number | Partial<Record<JointTrainConfig['loss'], number>>;
   imageHead?: JointTrainConfig['imageHead'];
   jobs?: number;
   progress: ProgressMode;

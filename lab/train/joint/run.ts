@@ -9,7 +9,7 @@ import { extractImageFeatures, type ExtractStats } from './features.js';
 import { checkpointWriter, jointModelParts } from './checkpoint.js';
 import { buildQueryBanks, type QueryBanks } from './query-banks.js';
 import { trainMemberInProcess } from './member-process.js';
-import { DEFAULT_JOINT_CONFIG, trainJoint, type JointTrainConfig, type TrainedJoint, type TrainHooks, type TrainSplit } from './trainer.js';
+import { DEFAULT_JOINT_CONFIG, LOSS_EPOCHS, trainJoint, type JointTrainConfig, type TrainedJoint, type TrainHooks, type TrainSplit } from './trainer.js';
 
 export interface JointTrainingJob {
   /** Training pairs: a captions CSV (and its images folder), or a Flickr8k split by name. */
@@ -22,8 +22,8 @@ export interface JointTrainingJob {
    * Default: the single loss of `config`.
    */
   losses?: Array<JointTrainConfig['loss']>;
-  /** Networks per loss, each from its own seed (seed, seed+1, …); default 1. */
-  membersPerLoss?: number;
+  /** Networks per loss, each from its own seed (seed, seed+1, …): one number for every loss, or per loss; default 1. */
+  membersPerLoss?: number | Partial<Record<JointTrainConfig['loss'], number>>;
   /** Members trained at once, each in its own process (tfjs-wasm uses one core); default 1. */
   jobs?: number;
   /** Feature cache root (default: under the user cache dir). */
@@ -56,10 +56,13 @@ async function trainMembersInParallel(
   const dir = `${job.out}.ckpt`;
   fs.mkdirSync(dir, { recursive: true });
   const out: TrainedJoint[] = new Array(runs.length);
+  // Longest schedules first, so that the last member to start is a short one.
+  const epochsOf = (loss: JointTrainConfig['loss']) => job.config?.epochs ?? LOSS_EPOCHS[loss];
+  const order = runs.map((_, i) => i).sort((a, b) => epochsOf(runs[b]!.loss) - epochsOf(runs[a]!.loss) || a - b);
   let next = 0;
   const worker = async () => {
-    while (next < runs.length && !job.hooks?.signal?.aborted) {
-      const i = next++;
+    while (next < order.length && !job.hooks?.signal?.aborted) {
+      const i = order[next++]!;
       const { loss, k, tag } = runs[i]!;
       const seed = (job.config?.seed ?? DEFAULT_JOINT_CONFIG.seed) + k;
       out[i] = await trainMemberInProcess(
@@ -110,8 +113,8 @@ export async function runJointTraining(job: JointTrainingJob): Promise<JointTrai
   const t0 = performance.now();
   const losses = job.losses ?? [job.config?.loss ?? 'infonce'];
   const members: TrainedJoint[] = [];
-  const perLoss = job.membersPerLoss ?? 1;
-  const runs = losses.flatMap((loss) => Array.from({ length: perLoss }, (_, k) => ({ loss, k, tag: k === 0 ? loss : `${loss}-${k + 1}` })));
+  const perLoss = (loss: JointTrainConfig['loss']) => (typeof job.membersPerLoss === 'number' ? job.membersPerLoss : (job.membersPerLoss?.[loss] ?? 1));
+  const runs = losses.flatMap((loss) => Array.from({ length: perLoss(loss) }, (_, k) => ({ loss, k, tag: k === 0 ? loss : `${loss}-${k + 1}` })));
   const jobs = Math.min(job.jobs ?? 1, runs.length);
   if (jobs > 1) {
     members.push(...(await trainMembersInParallel(job, runs, jobs)));
@@ -137,7 +140,12 @@ export async function runJointTraining(job: JointTrainingJob): Promise<JointTrai
     }
   const trainingSeconds = (performance.now() - t0) / 1000;
   const name = path.basename(job.out).replace(/\.joint$/, '');
-  const parts = jointModelParts(members, name, { trainPairs: trainSet.captions.length, trainImages: trainSet.images.length, losses, membersPerLoss: perLoss });
+  const parts = jointModelParts(members, name, {
+    trainPairs: trainSet.captions.length,
+    trainImages: trainSet.images.length,
+    losses,
+    membersPerLoss: Object.fromEntries(losses.map((l) => [l, perLoss(l)])),
+  });
   let devReport = members.length === 1 ? (members[0]!.best ?? null) : null;
   let banks: QueryBanks | null = null;
   const b0 = performance.now();
