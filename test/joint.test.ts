@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFlickr8k } from '../lab/eval/datasets.js';
 import { Collection } from '../src/collection.js';
 import { JointModel } from '../src/models/joint-model.js';
+import { loadWordVectors } from '../src/models/word-vectors.js';
 import { JOINT_QUERY_WEIGHT, JointTextSignal } from '../src/search/signals/joint.js';
 import { readJointHeader } from '../src/models/joint-format.js';
 import { resolveJointModel } from '../src/models/resolve.js';
@@ -134,6 +135,51 @@ describe('joint embedding training (smoke, a few hundred pairs)', () => {
     ]);
   });
 
+  it('reads pretrained word vectors beside the learned ones: rare and unseen words get a meaning, frozen ones stay as read', async () => {
+    const vectors = await loadWordVectors();
+    const t = await trainJoint(train, null, {
+      epochs: 1,
+      batchSize: 40,
+      dimension: 32,
+      embedDim: 16,
+      minCount: 3,
+      flip: false,
+      seed: 5,
+      wordVectors: 'frozen',
+      extraWords: 3000,
+    });
+    const vocab = t.tokenizer.spec.vocab;
+    const counts = new Map<string, number>();
+    for (const c of train.set.captions) for (const w of words(c)) counts.set(w, (counts.get(w) ?? 0) + 1);
+    // A word seen once is kept when it has a vector, dropped when it has none.
+    const once = [...counts].filter(([, n]) => n === 1).map(([w]) => w);
+    expect(once.filter((w) => vectors.has(w)).every((w) => vocab.includes(w))).toBe(true);
+    expect(once.filter((w) => !vectors.has(w)).some((w) => vocab.includes(w))).toBe(false);
+    const unseen = vocab.filter((w, i) => i > 1 && !w.includes('_') && !counts.has(w));
+    expect(unseen.length).toBeGreaterThan(1000);
+    expect(t.architecture.text.wordDim).toBe(vectors.dim);
+    const W = vectors.dim;
+    const E = t.architecture.text.embedDim;
+    const table = t.tensors.get('text.words')!.data;
+    const embed = t.tensors.get('text.embed')!.data;
+    for (const w of ['dog', once.find((x) => vectors.has(x))!, unseen[0]!]) {
+      const id = vocab.indexOf(w);
+      // Frozen: exactly the word's vector after training.
+      expect(Array.from(table.subarray(id * W, (id + 1) * W))).toEqual(Array.from(vectors.vector(w)!));
+    }
+    // An unseen word has no learned part: only its word vector speaks for it.
+    const u = vocab.indexOf(unseen[0]!);
+    expect(embed.subarray(u * E, (u + 1) * E).every((x) => x === 0)).toBe(true);
+    const f = path.join(tmp.dir, 'words.joint');
+    saveJoint(f, t, 'words');
+    const model = await JointModel.load(f);
+    expect(model.knows(unseen[0]!)).toBe(true);
+    const inMemory = await JointModel.fromTensors(readJointHeader(f), new Map([...t.tensors].map(([k, v]) => [`m0.${k}`, v.data])));
+    expect(Array.from(model.encodeText([`a dog and a ${unseen[0]}`]))).toEqual(Array.from(inMemory.encodeText([`a dog and a ${unseen[0]}`])));
+    model.close();
+    inMemory.close();
+  });
+
   it('is reproducible: the same seed gives the same weights', async () => {
     const small = { epochs: 1, batchSize: 40, dimension: 32, embedDim: 16, minCount: 2, flip: false, seed: 11 };
     const a = await trainJoint(train, null, small);
@@ -176,6 +222,43 @@ describe('visor-lab train joint / visor index --text-model / search text / capti
     expect(header.tensors.find((x) => x.name === 'bank.image')?.shape).toEqual([80, 64]);
     expect((header.training.queryBanks as unknown[]).length).toBe(BANK_BETAS.length);
     expect(summary.queryBanks).toEqual({ textToImage: header.queryBanks!.text!.beta, imageToText: header.queryBanks!.image!.beta });
+
+    // Two losses × two seeds, two at a time in child processes: one ensemble of four members.
+    const out4 = path.join(tmp.dir, 'four.joint');
+    const p = run(
+      [
+        'train',
+        'joint',
+        '--captions',
+        csv,
+        '--dev',
+        devCsv,
+        '--out',
+        out4,
+        '--epochs',
+        '1',
+        '--dimension',
+        '32',
+        '--no-flip',
+        '--loss',
+        'both',
+        '--members',
+        '2',
+        '--jobs',
+        '2',
+        '--json',
+        '--progress',
+        'none',
+      ],
+      LAB_CLI,
+    );
+    expect(p.status, p.stderr).toBe(0);
+    const four = JSON.parse(p.stdout);
+    expect(four.members.map((m: { loss: string }) => m.loss)).toEqual(['infonce', 'infonce', 'vse', 'vse']);
+    const h4 = readJointHeader(out4);
+    expect(h4.dimension).toBe(4 * 32);
+    expect(new Set(h4.members.map((m) => (m.training as { config: { seed: number } }).config.seed))).toEqual(new Set([1, 2]));
+    expect(fs.existsSync(path.join(`${out4}.ckpt`, 'vse-2.joint'))).toBe(true);
 
     const db = path.join(tmp.dir, 'db');
     const images = data.slice(0, 20).map((d) => d.path);
@@ -221,5 +304,5 @@ describe('visor-lab train joint / visor index --text-model / search text / capti
     expect(report.fused.textToImage.queries).toBe(250);
     expect(report.fused.understood.joint).toBe(250);
     expect(report.fused.textToImage.r10).toBeGreaterThan(20); // chance: 10 of 50 images
-  });
+  }, 300_000);
 });

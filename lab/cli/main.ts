@@ -1,11 +1,26 @@
 #!/usr/bin/env node
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { globals, nonNegativeInt, nonNegativeNumber, parseProgram, positiveInt, positiveNumber, progressOption, visorProgram } from '../../src/cli/program.js';
 import { runCommand } from '../../src/cli/run.js';
 
 // `visor-lab`: the research side of Visor — evaluation benchmarks and model training. It runs
 // the product's own index and search code (src/), which never imports anything from lab/.
+
+/** `--members`: "2" (every loss), or per loss, e.g. "infonce=2,vse=1". */
+function membersPerLoss(v: string): number | Record<string, number> {
+  const whole = Number(v);
+  if (/^\d+$/.test(v) && whole >= 1) return whole;
+  const out: Record<string, number> = {};
+  for (const part of v.split(',')) {
+    const m = /^(infonce|vse)=(\d+)$/.exec(part.trim());
+    if (!m || Number(m[2]) < 1) throw new InvalidArgumentError('--members takes a positive integer, or loss=count pairs such as infonce=2,vse=1');
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
 // Each command's module loads only when that command runs.
+
 const program = visorProgram('visor-lab', "Visor's lab: evaluation benchmarks and model training, through the product's own index and search code.");
 
 program
@@ -82,6 +97,21 @@ train
   .option('--no-probs', 'do not feed the image model class probabilities to the image head')
   .option('--no-flip', 'no mirrored-image augmentation')
   .option('--no-bigrams', 'words only, no word-pair tokens')
+  .addOption(
+    new Option('--word-vectors <how>', 'pretrained word vectors (GloVe 100-d) beside the learned ones: kept as read, or trained too (default: tuned)').choices([
+      'none',
+      'frozen',
+      'tuned',
+    ]),
+  )
+  .option(
+    '--extra-words <n>',
+    'with word vectors: the most frequent GloVe words added to the vocabulary though unseen in training (default 10000)',
+    nonNegativeInt,
+  )
+  .addOption(new Option('--image-head <kind>', 'image side: one linear projection, or plus a residual two-layer MLP').choices(['linear', 'mlp']))
+  .option('--members <n>', 'networks per loss in the ensemble (different seeds): a number, or per loss, e.g. infonce=2,vse=1', membersPerLoss)
+  .option('--jobs <n>', 'networks trained at once, each in its own process (one core each; default: the cores)', positiveInt('--jobs'))
   .addOption(progressOption())
   .action(async (_o, cmd: Command) => {
     const o = globals(cmd);

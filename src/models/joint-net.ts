@@ -20,6 +20,12 @@ export interface JointArchitecture {
   text: {
     vocabSize: number;
     embedDim: number;
+    /**
+     * Pretrained word vectors per token (`text.words`, vocabSize × wordDim), concatenated with
+     * the learned `text.embed`; 0 or absent: none. They give rare and unseen-in-training words
+     * the meaning a large corpus gave them.
+     */
+    wordDim?: number;
     /** How token vectors become one vector: mean, learned attention weights, or a GRU. */
     encoder: 'mean' | 'attn' | 'gru';
     /** GRU state size (the pooled size for 'mean'/'attn' is embedDim). */
@@ -49,7 +55,8 @@ export function parameterShapes(a: JointArchitecture): Record<string, number[]> 
     s['image.mlp.w2'] = [a.image.hidden, D];
     s['image.mlp.b2'] = [D];
   }
-  const E = a.text.embedDim;
+  const E = tokenDim(a);
+  if (a.text.wordDim) s['text.words'] = [a.text.vocabSize, a.text.wordDim];
   let pooled = E;
   if (a.text.encoder === 'attn') s['text.attn.w'] = [E, 1];
   if (a.text.encoder === 'gru') {
@@ -68,6 +75,11 @@ export function parameterShapes(a: JointArchitecture): Record<string, number[]> 
     s['text.mlp.b2'] = [D];
   }
   return s;
+}
+
+/** Width of one token's vector: the learned embedding plus the pretrained word vector. */
+export function tokenDim(a: JointArchitecture): number {
+  return a.text.embedDim + (a.text.wordDim ?? 0);
 }
 
 /** Which parameters are fixed statistics rather than learned. */
@@ -119,8 +131,11 @@ export function encodeImageInput(tf: Tf, p: Params, a: JointArchitecture, x: TF.
 /** Padded token ids (n × width) and lengths → unit vectors in the joint space. */
 export function encodeTokens(tf: Tf, p: Params, a: JointArchitecture, ids: TF.Tensor2D, lengths: TF.Tensor1D, o: ForwardOptions = {}): TF.Tensor2D {
   const [n, width] = ids.shape;
-  const E = a.text.embedDim;
-  const emb = tf.reshape(tf.gather(p.get('text.embed')!, tf.reshape(ids, [-1])), [n, width, E]) as TF.Tensor3D;
+  const E = tokenDim(a);
+  const flat = tf.reshape(ids, [-1]);
+  const learned = tf.gather(p.get('text.embed')!, flat);
+  const tokens = a.text.wordDim ? tf.concat([learned, tf.gather(p.get('text.words')!, flat)], 1) : learned;
+  const emb = tf.reshape(tokens, [n, width, E]) as TF.Tensor3D;
   // mask[i, t] = 1 for real tokens, 0 for padding.
   const mask = tf.cast(tf.less(tf.range(0, width, 1, 'int32').expandDims(0), lengths.expandDims(1)), 'float32') as TF.Tensor2D;
   let pooled: TF.Tensor2D;

@@ -45,8 +45,22 @@ export class WordTokenizer {
     return this.spec.vocab.length;
   }
 
-  /** Builds the vocabulary: words (and bigrams) seen at least `minCount` times, most frequent first. */
-  static fit(texts: Iterable<string>, opts: { minCount?: number; bigrams?: boolean; bigramMinCount?: number; maxTokens?: number } = {}): WordTokenizer {
+  /**
+   * Builds the vocabulary: words (and bigrams) seen at least `minCount` times, most frequent
+   * first. Words that `known` accepts (e.g. ones with a pretrained vector) are kept from one
+   * occurrence, and `extra` words (never seen in `texts`) follow at the end.
+   */
+  static fit(
+    texts: Iterable<string>,
+    opts: {
+      minCount?: number;
+      bigrams?: boolean;
+      bigramMinCount?: number;
+      maxTokens?: number;
+      known?: (word: string) => boolean;
+      extra?: readonly string[];
+    } = {},
+  ): WordTokenizer {
     const minCount = opts.minCount ?? 3;
     const bigrams = opts.bigrams ?? false;
     const counts = new Map<string, number>();
@@ -55,11 +69,14 @@ export class WordTokenizer {
       for (const w of bigrams ? withBigrams(ws) : ws) counts.set(w, (counts.get(w) ?? 0) + 1);
     }
     const keep = [...counts]
-      .filter(([w, c]) => c >= (w.includes('_') ? (opts.bigramMinCount ?? minCount) : minCount))
+      .filter(([w, c]) => c >= (w.includes('_') ? (opts.bigramMinCount ?? minCount) : opts.known?.(w) ? 1 : minCount))
       // Ties broken by the token itself: the same captions always give the same ids.
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
       .map(([w]) => w);
-    return new WordTokenizer({ type: 'word', vocab: [...RESERVED, ...keep], bigrams, maxTokens: opts.maxTokens ?? 64 });
+    const seen = new Set(keep);
+    // Only words the tokenizer can produce (GloVe also lists punctuation, e.g. ",").
+    const extra = (opts.extra ?? []).filter((w) => !seen.has(w) && !RESERVED.includes(w) && words(w).join(' ') === w && (seen.add(w), true));
+    return new WordTokenizer({ type: 'word', vocab: [...RESERVED, ...keep, ...extra], bigrams, maxTokens: opts.maxTokens ?? 64 });
   }
 
   /** Token ids of one text; unknown words map to UNK, unknown bigrams are dropped. */

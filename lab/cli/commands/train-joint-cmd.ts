@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { VisorError } from '../../../src/errors.js';
 import type { JointTrainConfig } from '../../train/joint/trainer.js';
@@ -24,6 +25,11 @@ export interface TrainJointOptions extends GlobalOptions {
   probs?: boolean;
   flip?: boolean;
   bigrams?: boolean;
+  wordVectors?: JointTrainConfig['wordVectors'];
+  extraWords?: number;
+  members?: number | Partial<Record<JointTrainConfig['loss'], number>>;
+  imageHead?: JointTrainConfig['imageHead'];
+  jobs?: number;
   progress: ProgressMode;
 }
 
@@ -45,6 +51,9 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
       useProbs: o.probs,
       flip: o.flip,
       bigrams: o.bigrams,
+      wordVectors: o.wordVectors,
+      imageHead: o.imageHead,
+      extraWords: o.extraWords,
     }).filter(([, v]) => v !== undefined),
   );
   const abort = new AbortController();
@@ -64,6 +73,9 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
       out: path.resolve(o.out),
       config,
       losses: o.loss === 'both' ? ['infonce', 'vse'] : undefined,
+      membersPerLoss: o.members,
+      // tfjs-wasm computes on one core: one member per core by default.
+      jobs: o.jobs ?? os.availableParallelism(),
       onFeatures: (split, done, total) => features.update({ phase: `features ${split}`, done, total }),
       hooks: {
         signal: abort.signal,
@@ -72,7 +84,7 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
           if (p.record) {
             const d = p.record.dev;
             const line =
-              `epoch ${p.epoch}: loss ${p.record.loss.toFixed(4)}, ${p.record.seconds.toFixed(0)} s` +
+              `${p.member ? `${p.member} ` : ''}epoch ${p.epoch}: loss ${p.record.loss.toFixed(4)}, ${p.record.seconds.toFixed(0)} s` +
               (d
                 ? `; dev text→image R@1/5/10 ${f1(d.textToImage.r1)}/${f1(d.textToImage.r5)}/${f1(d.textToImage.r10)}, image→text ${f1(d.imageToText.r1)}/${f1(d.imageToText.r5)}/${f1(d.imageToText.r10)}, R-sum ${f1(d.rsum)}`
                 : '');

@@ -92,7 +92,9 @@ export async function extractImageFeatures(files: readonly string[], opts: Extra
   const t0 = performance.now();
   const featureDim = 1280;
   const numClasses = 1000;
-  const variant = MobileNetV2.spec.id + (opts.flip ? '-flip' : '');
+  // '-exact': features from the exact int8 kernel (src/models/int8-precision.ts). Caches written
+  // before it hold saturated features on AVX2 CPUs without VNNI and must not be reused.
+  const variant = MobileNetV2.spec.id + '-exact' + (opts.flip ? '-flip' : '');
   const cache = new FeatureCache(path.join(opts.cacheDir ?? defaultFeatureCacheDir(), variant), featureDim, numClasses);
   const n = files.length;
   const features = new Float32Array(n * featureDim);

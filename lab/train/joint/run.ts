@@ -8,7 +8,8 @@ import { pairedSet, readCaptionsCsv, type PairedSet } from './data.js';
 import { extractImageFeatures, type ExtractStats } from './features.js';
 import { checkpointWriter, jointModelParts } from './checkpoint.js';
 import { buildQueryBanks, type QueryBanks } from './query-banks.js';
-import { trainJoint, type JointTrainConfig, type TrainedJoint, type TrainHooks, type TrainSplit } from './trainer.js';
+import { trainMemberInProcess } from './member-process.js';
+import { DEFAULT_JOINT_CONFIG, LOSS_EPOCHS, trainJoint, type JointTrainConfig, type TrainedJoint, type TrainHooks, type TrainSplit } from './trainer.js';
 
 export interface JointTrainingJob {
   /** Training pairs: a captions CSV (and its images folder), or a Flickr8k split by name. */
@@ -21,6 +22,10 @@ export interface JointTrainingJob {
    * Default: the single loss of `config`.
    */
   losses?: Array<JointTrainConfig['loss']>;
+  /** Networks per loss, each from its own seed (seed, seed+1, …): one number for every loss, or per loss; default 1. */
+  membersPerLoss?: number | Partial<Record<JointTrainConfig['loss'], number>>;
+  /** Members trained at once, each in its own process (tfjs-wasm uses one core); default 1. */
+  jobs?: number;
   /** Feature cache root (default: under the user cache dir). */
   featureCache?: string;
   onFeatures?: (split: string, done: number, total: number) => void;
@@ -42,6 +47,35 @@ export interface JointTrainingSummary {
   seconds: { features: number; training: number; queryBanks: number };
 }
 
+/** Members trained `jobs` at a time in child processes, in `runs` order in the result. */
+async function trainMembersInParallel(
+  job: JointTrainingJob,
+  runs: Array<{ loss: JointTrainConfig['loss']; k: number; tag: string }>,
+  jobs: number,
+): Promise<TrainedJoint[]> {
+  const dir = `${job.out}.ckpt`;
+  fs.mkdirSync(dir, { recursive: true });
+  const out: TrainedJoint[] = new Array(runs.length);
+  // Longest schedules first, so that the last member to start is a short one.
+  const epochsOf = (loss: JointTrainConfig['loss']) => job.config?.epochs ?? LOSS_EPOCHS[loss];
+  const order = runs.map((_, i) => i).sort((a, b) => epochsOf(runs[b]!.loss) - epochsOf(runs[a]!.loss) || a - b);
+  let next = 0;
+  const worker = async () => {
+    while (next < order.length && !job.hooks?.signal?.aborted) {
+      const i = order[next++]!;
+      const { loss, k, tag } = runs[i]!;
+      const seed = (job.config?.seed ?? DEFAULT_JOINT_CONFIG.seed) + k;
+      out[i] = await trainMemberInProcess(
+        { train: job.train, dev: job.dev, config: { ...job.config, loss, seed }, out: path.join(dir, `${tag}.joint`), featureCache: job.featureCache },
+        (p) => job.hooks?.onProgress?.({ ...p, member: tag }),
+        job.hooks?.signal,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, worker));
+  return out.filter(Boolean);
+}
+
 function loadPairs(src: JointTrainingJob['train'] | NonNullable<JointTrainingJob['dev']>): PairedSet {
   return 'flickr8k' in src ? pairedSet(loadFlickr8k(src.flickr8k).images) : pairedSet(readCaptionsCsv(src.captions, src.images));
 }
@@ -50,7 +84,10 @@ function loadPairs(src: JointTrainingJob['train'] | NonNullable<JointTrainingJob
  * The whole `visor-lab train joint` job: read captions, extract (or reuse cached) image features,
  * train with checkpoints, save the model. Feature extraction and training are timed apart.
  */
-export async function runJointTraining(job: JointTrainingJob): Promise<JointTrainingSummary> {
+/** The training pairs with their image features (extracted, or read from the feature cache). */
+export async function loadTrainingSplits(
+  job: Pick<JointTrainingJob, 'train' | 'dev' | 'config' | 'featureCache' | 'onFeatures'>,
+): Promise<{ train: TrainSplit; dev: TrainSplit | null; stats: Record<string, ExtractStats> }> {
   const trainSet = loadPairs(job.train);
   const devSet = job.dev ? loadPairs(job.dev) : null;
   const flip = job.config?.flip ?? true;
@@ -60,36 +97,55 @@ export async function runJointTraining(job: JointTrainingJob): Promise<JointTrai
     stats[name] = f.stats;
     return f;
   };
-  const f0 = performance.now();
   const train: TrainSplit = { set: trainSet, features: await extract('train', trainSet, false) };
   if (flip) train.flipped = await extract('train (mirrored)', trainSet, true);
   const dev: TrainSplit | null = devSet ? { set: devSet, features: await extract('dev', devSet, false) } : null;
+  return { train, dev, stats };
+}
+
+export async function runJointTraining(job: JointTrainingJob): Promise<JointTrainingSummary> {
+  const f0 = performance.now();
+  const { train, dev, stats } = await loadTrainingSplits(job);
+  const trainSet = train.set;
+  const devSet = dev?.set ?? null;
   const featureSeconds = (performance.now() - f0) / 1000;
 
   const t0 = performance.now();
   const losses = job.losses ?? [job.config?.loss ?? 'infonce'];
   const members: TrainedJoint[] = [];
-  for (const loss of losses) {
-    if (job.hooks?.signal?.aborted) break;
-    const checkpoint = checkpointWriter(job.out, loss);
-    members.push(
-      await trainJoint(
-        train,
-        dev,
-        { ...job.config, loss },
-        {
-          ...job.hooks,
-          onCheckpoint: (t, e) => {
-            checkpoint(t, e);
-            job.hooks?.onCheckpoint?.(t, e);
+  const perLoss = (loss: JointTrainConfig['loss']) => (typeof job.membersPerLoss === 'number' ? job.membersPerLoss : (job.membersPerLoss?.[loss] ?? 1));
+  const runs = losses.flatMap((loss) => Array.from({ length: perLoss(loss) }, (_, k) => ({ loss, k, tag: k === 0 ? loss : `${loss}-${k + 1}` })));
+  const jobs = Math.min(job.jobs ?? 1, runs.length);
+  if (jobs > 1) {
+    members.push(...(await trainMembersInParallel(job, runs, jobs)));
+  } else
+    for (const { loss, k, tag } of runs) {
+      if (job.hooks?.signal?.aborted) break;
+      const checkpoint = checkpointWriter(job.out, tag);
+      const seed = (job.config?.seed ?? DEFAULT_JOINT_CONFIG.seed) + k;
+      members.push(
+        await trainJoint(
+          train,
+          dev,
+          { ...job.config, loss, seed },
+          {
+            ...job.hooks,
+            onCheckpoint: (t, e) => {
+              checkpoint(t, e);
+              job.hooks?.onCheckpoint?.(t, e);
+            },
           },
-        },
-      ),
-    );
-  }
+        ),
+      );
+    }
   const trainingSeconds = (performance.now() - t0) / 1000;
   const name = path.basename(job.out).replace(/\.joint$/, '');
-  const parts = jointModelParts(members, name, { trainPairs: trainSet.captions.length, trainImages: trainSet.images.length, losses });
+  const parts = jointModelParts(members, name, {
+    trainPairs: trainSet.captions.length,
+    trainImages: trainSet.images.length,
+    losses,
+    membersPerLoss: Object.fromEntries(losses.map((l) => [l, perLoss(l)])),
+  });
   let devReport = members.length === 1 ? (members[0]!.best ?? null) : null;
   let banks: QueryBanks | null = null;
   const b0 = performance.now();
