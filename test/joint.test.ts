@@ -180,6 +180,18 @@ describe('joint embedding training (smoke, a few hundred pairs)', () => {
     inMemory.close();
   });
 
+  it('stops after `stopAfter` epochs of its schedule, as the full schedule would have been at that epoch', async () => {
+    const small = { epochs: 3, batchSize: 40, dimension: 32, embedDim: 16, minCount: 2, flip: false, seed: 13 };
+    const full = await trainJoint(train, null, small);
+    const stopped = await trainJoint(train, null, { ...small, stopAfter: 2 });
+    const shorter = await trainJoint(train, null, { ...small, epochs: 2 });
+    expect(full.history).toHaveLength(3);
+    expect(stopped.history).toHaveLength(2);
+    // The learning rate still decays over three epochs: the same steps as the full run's first two.
+    expect(stopped.history.map((h) => h.loss)).toEqual(full.history.slice(0, 2).map((h) => h.loss));
+    expect(shorter.history[1]!.loss).not.toBe(stopped.history[1]!.loss);
+  });
+
   it('is reproducible: the same seed gives the same weights', async () => {
     const small = { epochs: 1, batchSize: 40, dimension: 32, embedDim: 16, minCount: 2, flip: false, seed: 11 };
     const a = await trainJoint(train, null, small);

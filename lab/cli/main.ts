@@ -85,6 +85,7 @@ train
   .option('--dev <file>', 'dev captions CSV: settings and the stopping epoch are chosen on it')
   .option('--dev-images <dir>', 'folder of the dev images (default: --images)')
   .option('--flickr8k', 'train on the Flickr8k train split and select on its dev split (data sets search path)')
+  .option('--final', "with --flickr8k: fit on train and dev together with dev's choices (stopping epochs, query-bank temperatures)")
   .requiredOption('--out <file>', 'the model file to write (.joint)')
   .option('--epochs <n>', 'most epochs (early stopping on dev may end sooner)', positiveInt('--epochs'))
   .option('--patience <n>', 'stop after this many epochs without a better dev score', positiveInt('--patience'))

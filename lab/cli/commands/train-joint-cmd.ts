@@ -13,6 +13,8 @@ export interface TrainJointOptions extends GlobalOptions {
   devImages?: string;
   /** Train on the Flickr8k train split, select on dev (the data sets search path). */
   flickr8k?: boolean;
+  /** With --flickr8k: fit the chosen recipe on train and dev together (no early stopping, dev's choices kept). */
+  final?: boolean;
   out: string;
   epochs?: number;
   patience?: number;
@@ -37,7 +39,10 @@ const f1 = (x: number) => x.toFixed(1);
 
 export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
   if (!o.flickr8k && !o.captions) throw new VisorError('QUERY_INVALID', 'give --captions <file.csv> (and --images <dir>), or --flickr8k');
+  if (o.final && !o.flickr8k) throw new VisorError('QUERY_INVALID', '--final fits the Flickr8k recipe on its train and dev splits: it needs --flickr8k');
   const { runJointTraining } = await import('../../train/joint/run.js');
+  const { LOSS_STOP_AFTER_FINAL } = await import('../../train/joint/trainer.js');
+  const { FLICKR8K_BANK_BETAS } = await import('../../train/joint/query-banks.js');
   const config: Partial<JointTrainConfig> = Object.fromEntries(
     Object.entries({
       epochs: o.epochs,
@@ -68,8 +73,11 @@ export async function trainJointCommand(o: TrainJointOptions): Promise<number> {
   const lines: string[] = [];
   try {
     const s = await runJointTraining({
-      train: o.flickr8k ? { flickr8k: 'train' } : { captions: o.captions!, images: o.images },
-      dev: o.flickr8k ? { flickr8k: 'dev' } : o.dev ? { captions: o.dev, images: o.devImages ?? o.images } : undefined,
+      train: o.flickr8k ? { flickr8k: o.final ? 'train+dev' : 'train' } : { captions: o.captions!, images: o.images },
+      dev: o.flickr8k ? (o.final ? undefined : { flickr8k: 'dev' }) : o.dev ? { captions: o.dev, images: o.devImages ?? o.images } : undefined,
+      // Fitting on train and dev leaves no dev to choose on: each loss stops, and the query banks'
+      // temperatures are set, where dev chose in the selection run (docs/joint.md).
+      ...(o.final ? { stopAfter: LOSS_STOP_AFTER_FINAL, queryBankBetas: FLICKR8K_BANK_BETAS } : {}),
       out: path.resolve(o.out),
       config,
       losses: o.loss === 'both' ? ['infonce', 'vse'] : undefined,

@@ -7,13 +7,13 @@ import { JointModel } from '../../../src/models/joint-model.js';
 import { pairedSet, readCaptionsCsv, type PairedSet } from './data.js';
 import { extractImageFeatures, type ExtractStats } from './features.js';
 import { checkpointWriter, jointModelParts } from './checkpoint.js';
-import { buildQueryBanks, type QueryBanks } from './query-banks.js';
+import { buildQueryBanks, queryBankTensors, type QueryBanks } from './query-banks.js';
 import { trainMemberInProcess } from './member-process.js';
 import { DEFAULT_JOINT_CONFIG, LOSS_EPOCHS, trainJoint, type JointTrainConfig, type TrainedJoint, type TrainHooks, type TrainSplit } from './trainer.js';
 
 export interface JointTrainingJob {
   /** Training pairs: a captions CSV (and its images folder), or a Flickr8k split by name. */
-  train: { captions: string; images?: string } | { flickr8k: 'train' };
+  train: { captions: string; images?: string } | { flickr8k: 'train' | 'train+dev' };
   dev?: { captions: string; images?: string } | { flickr8k: 'dev' };
   out: string;
   config?: Partial<JointTrainConfig>;
@@ -26,6 +26,10 @@ export interface JointTrainingJob {
   membersPerLoss?: number | Partial<Record<JointTrainConfig['loss'], number>>;
   /** Members trained at once, each in its own process (tfjs-wasm uses one core); default 1. */
   jobs?: number;
+  /** Per loss, stop after this many epochs of its schedule (training without a dev split to stop on). */
+  stopAfter?: Partial<Record<JointTrainConfig['loss'], number>>;
+  /** Without a dev split: the query banks' temperatures, as chosen on dev by an earlier run (none: no banks). */
+  queryBankBetas?: { text: number; image: number };
   /** Feature cache root (default: under the user cache dir). */
   featureCache?: string;
   onFeatures?: (split: string, done: number, total: number) => void;
@@ -66,7 +70,7 @@ async function trainMembersInParallel(
       const { loss, k, tag } = runs[i]!;
       const seed = (job.config?.seed ?? DEFAULT_JOINT_CONFIG.seed) + k;
       out[i] = await trainMemberInProcess(
-        { train: job.train, dev: job.dev, config: { ...job.config, loss, seed }, out: path.join(dir, `${tag}.joint`), featureCache: job.featureCache },
+        { train: job.train, dev: job.dev, config: memberConfig(job, loss, seed), out: path.join(dir, `${tag}.joint`), featureCache: job.featureCache },
         (p) => job.hooks?.onProgress?.({ ...p, member: tag }),
         job.hooks?.signal,
       );
@@ -76,8 +80,16 @@ async function trainMembersInParallel(
   return out.filter(Boolean);
 }
 
+/** One member's settings: the job's, its loss and seed, and where that loss stops. */
+function memberConfig(job: JointTrainingJob, loss: JointTrainConfig['loss'], seed: number): Partial<JointTrainConfig> {
+  const stopAfter = job.stopAfter?.[loss];
+  return { ...job.config, loss, seed, ...(stopAfter ? { stopAfter } : {}) };
+}
+
 function loadPairs(src: JointTrainingJob['train'] | NonNullable<JointTrainingJob['dev']>): PairedSet {
-  return 'flickr8k' in src ? pairedSet(loadFlickr8k(src.flickr8k).images) : pairedSet(readCaptionsCsv(src.captions, src.images));
+  if (!('flickr8k' in src)) return pairedSet(readCaptionsCsv(src.captions, src.images));
+  if (src.flickr8k === 'train+dev') return pairedSet([...loadFlickr8k('train').images, ...loadFlickr8k('dev').images]);
+  return pairedSet(loadFlickr8k(src.flickr8k).images);
 }
 
 /**
@@ -124,18 +136,13 @@ export async function runJointTraining(job: JointTrainingJob): Promise<JointTrai
       const checkpoint = checkpointWriter(job.out, tag);
       const seed = (job.config?.seed ?? DEFAULT_JOINT_CONFIG.seed) + k;
       members.push(
-        await trainJoint(
-          train,
-          dev,
-          { ...job.config, loss, seed },
-          {
-            ...job.hooks,
-            onCheckpoint: (t, e) => {
-              checkpoint(t, e);
-              job.hooks?.onCheckpoint?.(t, e);
-            },
+        await trainJoint(train, dev, memberConfig(job, loss, seed), {
+          ...job.hooks,
+          onCheckpoint: (t, e) => {
+            checkpoint(t, e);
+            job.hooks?.onCheckpoint?.(t, e);
           },
-        ),
+        }),
       );
     }
   const trainingSeconds = (performance.now() - t0) / 1000;
@@ -163,6 +170,18 @@ export async function runJointTraining(job: JointTrainingJob): Promise<JointTrai
     for (const [k, v] of banks.tensors) parts.tensors.set(k, v);
     parts.header.queryBanks = banks.header;
     devReport = banks.dev;
+  } else if (job.queryBankBetas) {
+    const model = await JointModel.fromTensors(
+      { ...parts.header, format: 'visor-joint', version: 1, tensors: [], weightsSha256: '' },
+      new Map([...parts.tensors].map(([k, v]) => [k, v.data])),
+    );
+    try {
+      const fixed = queryBankTensors(model, train);
+      for (const [k, v] of fixed) parts.tensors.set(k, v);
+      parts.header.queryBanks = { text: { beta: job.queryBankBetas.text }, image: { beta: job.queryBankBetas.image } };
+    } finally {
+      model.close();
+    }
   }
   const bankSeconds = (performance.now() - b0) / 1000;
   parts.header.training = { ...parts.header.training, dev: devReport, ...(banks ? { queryBanks: banks.tried } : {}) };
@@ -175,7 +194,7 @@ export async function runJointTraining(job: JointTrainingJob): Promise<JointTrai
     dev: devReport,
     pairs: { train: trainSet.captions.length, dev: devSet?.captions.length ?? 0 },
     features: stats,
-    queryBanks: banks ? { textToImage: banks.header.text.beta, imageToText: banks.header.image.beta } : null,
+    queryBanks: parts.header.queryBanks ? { textToImage: parts.header.queryBanks.text?.beta ?? 0, imageToText: parts.header.queryBanks.image?.beta ?? 0 } : null,
     seconds: { features: featureSeconds, training: trainingSeconds, queryBanks: bankSeconds },
   };
 }
