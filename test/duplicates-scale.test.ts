@@ -3,6 +3,7 @@ import { pairwiseFigures } from '../lab/eval/duplicates.js';
 import { extraDistractors } from '../lab/eval/duplicates-scale.js';
 import { parseScales, planScaleSizes, shortMessage } from '../lab/eval/duplicates-scale-plan.js';
 import { loadFlickr8k } from '../lab/eval/datasets.js';
+import { visorLab } from './fixtures.js';
 
 // The benchmark's own collection: 1,000 originals, 1,000 copies, 7,000 Flickr8k distractors (9,000 images, 1×).
 const base = { originals: 1000, copies: 1000, flickrDistractors: 7000 };
@@ -14,6 +15,12 @@ describe('duplicates benchmark sizes (--scale)', () => {
     expect(parseScales('4,1,2,2')).toEqual([1, 2, 4]);
     expect(parseScales(' 1.5 ')).toEqual([1.5]);
     for (const bad of ['', '0.5', '1,,2', 'two', '1,-2']) expect(() => parseScales(bad), bad).toThrow(/--scale/);
+  });
+
+  it('turns down a size below the benchmark collection on the command line, before any work', () => {
+    const r = visorLab(['eval', 'duplicates', '--scale', '1,0.5']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--scale takes multiples of the benchmark collection, 1 or more/);
   });
 
   it('keeps the benchmark collection whole and adds LFW, then CIFAR-10, in that order', () => {
