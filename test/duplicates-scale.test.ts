@@ -3,6 +3,7 @@ import { pairwiseFigures } from '../lab/eval/duplicates.js';
 import { extraDistractors } from '../lab/eval/duplicates-scale.js';
 import { parseScales, planScaleSizes, shortMessage } from '../lab/eval/duplicates-scale-plan.js';
 import { loadFlickr8k } from '../lab/eval/datasets.js';
+import { wrongPairsBySource } from '../lab/cli/commands/eval-duplicates-scale-cmd.js';
 import { visorLab } from './fixtures.js';
 
 // The benchmark's own collection: 1,000 originals, 1,000 copies, 7,000 Flickr8k distractors (9,000 images, 1×).
@@ -99,5 +100,22 @@ describe('pairwise figures of duplicate groups', () => {
     expect(pairwiseFigures(groups, picture, kindOf)).toEqual({ precision: 1 / 4, recall: 1 / 2, predicted: 4, relevant: 2, correct: 1 });
     const noSmallCrops = pairwiseFigures(groups, picture, kindOf, (k1, k2) => k1 !== 'crop-small' && k2 !== 'crop-small');
     expect(noSmallCrops).toEqual({ precision: 1 / 4, recall: 1, predicted: 4, relevant: 1, correct: 1 });
+  });
+});
+
+describe('wrong pairs by source', () => {
+  it('counts the pairs found wrong by the data sets of their two images, the most first', () => {
+    const lfw = (n: string) => `/s/datasets/lfw-deepfunneled/images/${n}.jpg`;
+    const flickr = (n: string) => `/s/datasets/flickr8k-trainval/images/${n}.jpg`;
+    const copy = '/tmp/visor-eval-duplicates-s1/copies/crop/1-crop.jpg';
+    expect(
+      wrongPairsBySource([
+        [lfw('a'), lfw('b')],
+        [flickr('c'), lfw('d')],
+        [lfw('e'), lfw('f')],
+        [copy, flickr('g')],
+      ]),
+    ).toBe('2 LFW–LFW, 1 Flickr8k–LFW, 1 Flickr8k–copy');
+    expect(wrongPairsBySource([])).toBe('none');
   });
 });

@@ -21,6 +21,8 @@ export interface ScalePoint extends ScaleSize {
   /** Pairwise precision and recall of the groups at this size (true pairs: copy–original). */
   overall: PairwiseFigures;
   overallWithoutSmallCrops: PairwiseFigures;
+  /** The pairs found that are not copy and original (paths), to look at: a distractor set may hold copies of its own. */
+  wrongPairs: Array<[string, string]>;
 }
 
 export interface DuplicatesScaleReport {
@@ -83,7 +85,9 @@ export async function evalDuplicatesScale(o: DuplicatesScaleOptions): Promise<Du
     if (largest) await c.index([...originals, ...copies.map((x) => x.file), ...distractorsOf(largest)], { facts: [], onProgress: o.onIndexProgress });
     const indexSeconds = (performance.now() - t0) / 1000;
 
-    const idOf = new Map((await c.store.fileStates()).map((s) => [s.path, s.id]));
+    const states = await c.store.fileStates();
+    const idOf = new Map(states.map((s) => [s.path, s.id]));
+    const pathOf = new Map(states.map((s) => [s.id, s.path]));
     const kindOf = new Map<string, EditKind>();
     const picture = new Map<string, string>();
     for (const p of originals) if (idOf.has(p)) picture.set(idOf.get(p)!, p);
@@ -118,6 +122,14 @@ export async function evalDuplicatesScale(o: DuplicatesScaleOptions): Promise<Du
         skipped: found.skipped.length,
         overall: pairwiseFigures(groups, picture, kindOf),
         overallWithoutSmallCrops: pairwiseFigures(groups, picture, kindOf, (k1, k2) => k1 !== 'crop-small' && k2 !== 'crop-small'),
+        wrongPairs: groups.flatMap((g) =>
+          g.flatMap((a, i) =>
+            g
+              .slice(i + 1)
+              .filter((b) => picture.get(a) !== picture.get(b))
+              .map((b): [string, string] => [pathOf.get(a)!, pathOf.get(b)!]),
+          ),
+        ),
       };
       points.push(point);
       o.onPoint?.(point);

@@ -16,12 +16,32 @@ export function composition(s: ScaleSize, originals: number, copies: number): st
   return parts.join(' + ');
 }
 
+/** Where a path comes from, by its data set's folder: the pairs found wrong, by source, say which distractors confuse the check. */
+const sourceOf = (file: string) =>
+  file.includes('lfw-deepfunneled') ? 'LFW' : file.includes('cifar10-test') ? 'CIFAR-10' : file.includes('flickr8k') ? 'Flickr8k' : 'copy';
+
+/** The pairs found wrong by the sources of their two images, e.g. "12 Flickr8k–Flickr8k, 3 LFW–LFW". */
+export function wrongPairsBySource(pairs: ReadonlyArray<readonly [string, string]>): string {
+  const counts = new Map<string, number>();
+  for (const [a, b] of pairs) {
+    const key = [sourceOf(a), sourceOf(b)].sort().join('–');
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return (
+    [...counts]
+      .sort((x, y) => y[1] - x[1])
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ') || 'none'
+  );
+}
+
 /** One measured size as a line of the log (printed as soon as it is known: the run is long). */
 function pointLine(p: ScalePoint): string {
   return (
     `${p.allAvailable ? `all here (${p.scale.toFixed(2)}×)` : `${p.scale}×`}: ${n(p.grouped)} images, ${p.seconds.toFixed(1)} s, ` +
     `${n(p.candidates)} candidate pairs, ${n(p.checked)} checked; pair precision ${f(p.overall.precision)}, recall ${f(p.overall.recall)} ` +
-    `(${p.overall.correct} of ${p.overall.predicted} pairs found true, ${p.overall.relevant} true pairs); ${p.groups} groups, ${p.skipped} images skipped\n`
+    `(${p.overall.correct} of ${p.overall.predicted} pairs found true, ${p.overall.relevant} true pairs; wrong pairs by source: ${wrongPairsBySource(p.wrongPairs)}); ` +
+    `${p.groups} groups, ${p.skipped} images skipped\n`
   );
 }
 
