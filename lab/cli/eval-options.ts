@@ -39,4 +39,6 @@ export interface EvalCommandOptions extends GlobalOptions {
   ranked?: number;
   /** duplicates: also time grouping on smaller shares of the collection. */
   growth?: boolean;
+  /** duplicates: multiples of the collection to group, more distractors added (lab/eval/duplicates-scale.ts). */
+  scale?: number[];
 }

@@ -2,6 +2,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { globals, nonNegativeInt, nonNegativeNumber, parseProgram, positiveInt, positiveNumber, progressOption, visorProgram } from '../../src/cli/program.js';
 import { runCommand } from '../../src/cli/run.js';
+import { parseScales } from '../eval/duplicates-scale-plan.js';
 
 // `visor-lab`: the research side of Visor — evaluation benchmarks and model training. It runs
 // the product's own index and search code (src/), which never imports anything from lab/.
@@ -17,6 +18,15 @@ function membersPerLoss(v: string): number | Record<string, number> {
     out[m[1]!] = Number(m[2]);
   }
   return out;
+}
+
+/** `--scale`: multiples of the duplicates benchmark's collection, e.g. "1,2,4". */
+function scaleList(v: string): number[] {
+  try {
+    return parseScales(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 // Each command's module loads only when that command runs.
@@ -67,6 +77,11 @@ program
   )
   .option('--ranked <n>', 'cifar10: rank the first n results of each query only (mAP@1000 and P@10 need 1000; mAP@all is then left out)', positiveInt('--ranked'))
   .option('--growth', 'duplicates: also time grouping on a quarter and a half of the collection')
+  .option(
+    '--scale <list>',
+    'duplicates: time grouping at these multiples of the collection (e.g. 1,2,4), adding LFW then CIFAR-10 images as distractors',
+    scaleList,
+  )
   .option('--out <file>', 'also write the report as JSON to this file')
   .addOption(progressOption())
   .action(async (dataset: string, _o, cmd: Command) => {

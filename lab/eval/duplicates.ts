@@ -71,38 +71,7 @@ const ratio = (a: number, b: number) => (b === 0 ? 1 : a / b);
 export async function evalDuplicates(o: DuplicatesEvalOptions = {}): Promise<DuplicatesEvalReport> {
   const seed = o.seed ?? 1;
   const split = o.split ?? 'test';
-  let originals = loadFlickr8k(split).images.map((i) => i.path);
-  let distractors = [...loadFlickr8k('train').images, ...(split === 'test' ? loadFlickr8k('dev').images : [])].map((i) => i.path);
-  if (o.limit) {
-    originals = originals.slice(0, o.limit);
-    distractors = distractors.slice(0, o.limit * 7);
-  }
-  // Kinds in equal numbers over the originals, in a seeded order.
-  const order = originals.map((_, i) => i);
-  const shuffle = new Rng(seed);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = shuffle.int(i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  const tag = `s${seed}${split === 'dev' ? '-dev' : ''}`;
-  const copiesDir = path.join(os.tmpdir(), `visor-eval-duplicates-${tag}`, 'copies');
-  const copies: Array<{ file: string; original: string; kind: EditKind }> = [];
-  for (const [n, i] of order.entries()) {
-    const original = originals[i]!;
-    const kind = EDIT_KINDS[n % EDIT_KINDS.length]!;
-    const base = path.join(copiesDir, kind, `${path.basename(original, path.extname(original))}-${kind}`);
-    const existing = ['jpg', 'webp'].map((e) => `${base}.${e}`).find((f) => fs.existsSync(f));
-    let file = existing;
-    if (!file) {
-      // Each copy's own generator: the same copy whatever else was generated before.
-      const edit = await editImage(fs.readFileSync(original), kind, new Rng(seed * 1_000_003 + i));
-      file = `${base}.${edit.ext}`;
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, edit.bytes);
-    }
-    copies.push({ file, original, kind });
-    if (n % 100 === 0) o.onProgress?.('editing', n, originals.length);
-  }
+  const { originals, distractors, copies, tag } = await benchmarkPictures({ seed, split, limit: o.limit, onProgress: o.onProgress });
 
   const db = o.db ?? path.join(os.tmpdir(), `visor-eval-duplicates-${tag}${o.limit ? `-l${o.limit}` : ''}-db`);
   const c = await Collection.open({ db, create: true });
@@ -134,22 +103,8 @@ export async function evalDuplicates(o: DuplicatesEvalOptions = {}): Promise<Dup
     const groupSeconds = (performance.now() - t1) / 1000;
 
     // Pairwise figures: every pair inside a predicted group is predicted; true pairs are copy–original.
-    const count = (filter: (kind: EditKind | undefined, kind2: EditKind | undefined) => boolean) => {
-      let predicted = 0;
-      let correct = 0;
-      for (const g of found.groups) {
-        const ids = g.items.map((i) => i.id);
-        for (let a = 0; a < ids.length; a++)
-          for (let b = a + 1; b < ids.length; b++) {
-            if (!filter(kindOf.get(ids[a]!), kindOf.get(ids[b]!))) continue;
-            predicted++;
-            if (picture.get(ids[a]!) === picture.get(ids[b]!)) correct++;
-          }
-      }
-      let relevant = 0;
-      for (const kind of kindOf.values()) if (filter(kind, undefined)) relevant++;
-      return { precision: ratio(correct, predicted), recall: ratio(correct, relevant), predicted, relevant, correct };
-    };
+    const groups = found.groups.map((g) => g.items.map((i) => i.id));
+    const count = (filter: (kind: EditKind | undefined, kind2: EditKind | undefined) => boolean) => pairwiseFigures(groups, picture, kindOf, filter);
     const overall = count(() => true);
     const overallWithoutSmallCrops = count((k1, k2) => k1 !== 'crop-small' && k2 !== 'crop-small');
 
@@ -228,4 +183,78 @@ export async function groupingGrowth(c: Collection, shares: number[], onProgress
     onProgress?.(`growth: ${n} images ${out.at(-1)!.seconds.toFixed(1)} s, ${found.candidates} candidate pairs`, 1, 1);
   }
   return out;
+}
+
+/** The benchmark's pictures: originals, their seeded edited copies (made once, kept under the temporary folder), and distractors. */
+export async function benchmarkPictures(o: {
+  seed: number;
+  split: 'test' | 'dev';
+  limit?: number;
+  onProgress?: DuplicatesEvalOptions['onProgress'];
+}): Promise<{ originals: string[]; distractors: string[]; copies: BenchmarkCopy[]; tag: string }> {
+  const { seed, split } = o;
+  let originals = loadFlickr8k(split).images.map((i) => i.path);
+  let distractors = [...loadFlickr8k('train').images, ...(split === 'test' ? loadFlickr8k('dev').images : [])].map((i) => i.path);
+  if (o.limit) {
+    originals = originals.slice(0, o.limit);
+    distractors = distractors.slice(0, o.limit * 7);
+  }
+  // Kinds in equal numbers over the originals, in a seeded order.
+  const order = originals.map((_, i) => i);
+  const shuffle = new Rng(seed);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = shuffle.int(i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const tag = `s${seed}${split === 'dev' ? '-dev' : ''}`;
+  const copiesDir = path.join(os.tmpdir(), `visor-eval-duplicates-${tag}`, 'copies');
+  const copies: BenchmarkCopy[] = [];
+  for (const [n, i] of order.entries()) {
+    const original = originals[i]!;
+    const kind = EDIT_KINDS[n % EDIT_KINDS.length]!;
+    const base = path.join(copiesDir, kind, `${path.basename(original, path.extname(original))}-${kind}`);
+    const existing = ['jpg', 'webp'].map((e) => `${base}.${e}`).find((f) => fs.existsSync(f));
+    let file = existing;
+    if (!file) {
+      // Each copy's own generator: the same copy whatever else was generated before.
+      const edit = await editImage(fs.readFileSync(original), kind, new Rng(seed * 1_000_003 + i));
+      file = `${base}.${edit.ext}`;
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, edit.bytes);
+    }
+    copies.push({ file, original, kind });
+    if (n % 100 === 0) o.onProgress?.('editing', n, originals.length);
+  }
+  return { originals, distractors, copies, tag };
+}
+
+export interface BenchmarkCopy {
+  file: string;
+  original: string;
+  kind: EditKind;
+}
+
+/**
+ * Pairwise figures of groups (item ids): every pair inside a group is predicted, and true when
+ * both items show one picture; the true pairs are copy–original, one per copy. `filter` picks
+ * the pairs counted by the copies' edit kinds (undefined: not a copy).
+ */
+export function pairwiseFigures(
+  groups: readonly string[][],
+  picture: ReadonlyMap<string, string>,
+  kindOf: ReadonlyMap<string, EditKind>,
+  filter: (kind: EditKind | undefined, kind2: EditKind | undefined) => boolean = () => true,
+): PairwiseFigures {
+  let predicted = 0;
+  let correct = 0;
+  for (const ids of groups)
+    for (let a = 0; a < ids.length; a++)
+      for (let b = a + 1; b < ids.length; b++) {
+        if (!filter(kindOf.get(ids[a]!), kindOf.get(ids[b]!))) continue;
+        predicted++;
+        if (picture.get(ids[a]!) === picture.get(ids[b]!)) correct++;
+      }
+  let relevant = 0;
+  for (const kind of kindOf.values()) if (filter(kind, undefined)) relevant++;
+  return { precision: ratio(correct, predicted), recall: ratio(correct, relevant), predicted, relevant, correct };
 }

@@ -8,6 +8,7 @@ const f = (x: number) => x.toFixed(4);
 
 /** `visor-lab eval duplicates`: near-duplicate groups on seeded edits of the Flickr8k test photos among 7,000 distractors. */
 export async function evalDuplicatesCommand(o: EvalCommandOptions): Promise<void> {
+  if (o.scale) return (await import('./eval-duplicates-scale-cmd.js')).evalDuplicatesScaleCommand(o, o.scale);
   const { evalDuplicates } = await import('../../eval/duplicates.js');
   const indexing = createProgress(o.progress);
   const working = createProgress(o.progress, 'steps');
