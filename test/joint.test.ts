@@ -206,6 +206,13 @@ describe('visor-lab train joint / visor index --text-model / search text / capti
   const run = (args: string[], cli = CLI) =>
     spawnSync(process.execPath, [cli, ...args], { cwd: ROOT, env: { ...process.env, VISOR_CACHE_DIR: path.join(tmp.dir, 'cache') }, encoding: 'utf8' });
 
+  it('turns down --final without --flickr8k, before any work', () => {
+    const r = run(['train', 'joint', '--captions', path.join(tmp.dir, 'none.csv'), '--final', '--out', path.join(tmp.dir, 'f.joint')], LAB_CLI);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/--final fits the Flickr8k recipe.*needs --flickr8k/);
+    expect(fs.existsSync(path.join(tmp.dir, 'f.joint'))).toBe(false);
+  });
+
   it('trains from a captions CSV, then searches an index by sentence and captions a photo', async () => {
     const data = loadFlickr8k('train').images.slice(0, 80);
     const csv = path.join(tmp.dir, 'captions.csv');
