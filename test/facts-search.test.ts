@@ -9,7 +9,7 @@ import { compileCounts } from '../src/search/fact-filter.js';
 import { readFactsQuery } from '../src/search/facts-query.js';
 import { splitAnd, splitWhere, type RowFilter } from '../src/search/filter.js';
 import { objectScore, scoreReading } from '../src/search/signals/objects.js';
-import { printedScores } from '../src/search/signals/printed.js';
+import { printedLines, printedScores } from '../src/search/signals/printed.js';
 import { FUNCTION_WORDS } from '../src/text/words.js';
 import sharp from 'sharp';
 import { FLICKR_TEST_IMAGES, tempDir } from './fixtures.js';
@@ -111,6 +111,30 @@ describe('scoring images by their facts', () => {
     expect(phrase[0]).toBeGreaterThan(0);
     expect(phrase[1]).toBe(0);
     expect(printedScores(rows, ['zebra'])).toBeNull();
+  });
+
+  it('ranks a word read as typed first, then another form of it, then a near miss; short words and numbers need the exact read', () => {
+    const line = (text: string) => ({ text, score: 0.9, box });
+    // The reader lost a faint first letter of "feeder" in the third image.
+    const rows = [
+      facts([], [], [line('parks')]),
+      facts([], [], [line('park')]),
+      facts([], [], [line('eeder')]),
+      facts([], [], [line('feeder')]),
+      facts([], [], [line('feeler')]),
+    ];
+    const park = printedScores(rows, ['park'])!;
+    expect(park[1]).toBeGreaterThan(park[0]!);
+    expect(park[0]).toBeGreaterThan(0);
+    const feeder = printedScores(rows, ['feeder'])!;
+    expect(feeder[3]).toBeGreaterThan(feeder[2]!);
+    expect(feeder[2]).toBeGreaterThan(0);
+    expect(feeder[4]).toBeGreaterThan(0); // "feeler" is one letter off too
+    expect(printedScores(rows, ['feeder'], false)![2]).toBe(0);
+    expect(printedLines(rows[2], ['feeder'])).toEqual(["'eeder' ≈ feeder"]);
+    // Four letters allow no edit ("parks" is not a near miss of "pans"), nor do numbers.
+    expect(printedScores(rows, ['pans'])).toBeNull();
+    expect(printedScores([facts([], [], [line('85234')])], ['85235'])).toBeNull();
   });
 });
 

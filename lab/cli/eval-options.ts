@@ -25,11 +25,10 @@ export interface EvalCommandOptions extends GlobalOptions {
   classNames?: string;
   split?: 'test' | 'dev';
   k?: number;
-  /** ocr: distractor photos, confidence threshold, detector enlargement, ranking through search. */
+  /** ocr: distractor photos, confidence threshold, detector enlargement, readings kept in a file. */
   distractors?: number;
   minScore?: number;
   minSide?: number;
-  viaSearch?: boolean;
   reads?: string;
   /** faces: also sweep the grouping thresholds on the development people. */
   sweep?: boolean;

@@ -65,7 +65,6 @@ program
   .option('--min-score <x>', "ocr: recognition confidence a line needs (default: the text reader's)", nonNegativeNumber('--min-score'))
   .option('--min-side <px>', 'ocr: small images are enlarged to this longest side for the detector', positiveInt('--min-side'))
   .option('--reads <file>', "ocr: keep each image's reading in this JSON-lines file, reused by the next run with the same settings")
-  .option('--via-search', 'ocr: rank photos for a word through Collection.search instead of token matching')
   .option('--sweep', 'faces: also sweep the grouping thresholds on the development people')
   .addOption(
     new Option('--rerank <method>', "cifar10, cifar10-zeroshot, flickr8k --zero-shot: re-rank with this rather than the collection's default").choices([

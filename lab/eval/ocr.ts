@@ -8,9 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { VisorError } from '../../src/errors.js';
 import { PaddleOcr, type PaddleOcrOptions } from '../../src/models/ocr/paddle-ocr.js';
 import { keepTextLine, TEXT_MIN_SCORE } from '../../src/facts/text-reader.js';
+import { printedScores } from '../../src/search/signals/printed.js';
+import { editDistance } from '../../src/text/edit-distance.js';
 import { loadFlickr8k } from './datasets.js';
 import { generateOcrBenchmark, SIZE_BANDS, type RenderedWord } from './ocr-bench.js';
 
@@ -48,7 +49,7 @@ export interface OcrEvalOptions extends PaddleOcrOptions {
   keep?: string;
   /** Keep every image's reading in this file (JSON lines) and reuse it on the next run with the same settings. */
   readsCache?: string;
-  /** How photos are ranked for a word (default: exact token match, BM25 tie break). */
+  /** How photos are ranked for a word (default: search's printed-text scoring, printedRanker). */
   ranker?: RankerFactory;
   onProgress?: (phase: string, done: number, total: number) => void;
 }
@@ -75,6 +76,8 @@ export interface OcrEvalReport {
   all: Figures;
   /** Words 20 px and larger: the target is R@1 ≥ 0.90. */
   atLeast20px: Figures;
+  /** R@1 when only a token read exactly matches the word (no stemming, no near misses), for comparison. */
+  exactTokens: { r1: number; r1AtLeast20px: number };
   /** Share of distractor photos with any text kept: real text in them counts too (the target ≤ 0.02 is for invented text). */
   falseTextRate: number;
   /** The most confident text read on distractors, for looking at. */
@@ -98,21 +101,7 @@ export function tokens(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
-export function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length]!;
-}
-
-/** The default ranking: photos whose text has the word as a token, BM25 (shorter texts first) among them. */
+/** Exact token matching (for comparison): photos whose text has the word as a token, BM25 (shorter texts first) among them. */
 export const tokenRanker: RankerFactory = async (texts) => {
   const docs = new Map<string, string[]>();
   const df = new Map<string, number>();
@@ -148,9 +137,23 @@ export const tokenRanker: RankerFactory = async (texts) => {
   };
 };
 
-/** `--via-search`: the printed-text signal of Collection.search, once search reads the text facts. */
-export const searchRanker: RankerFactory = async () => {
-  throw new VisorError('QUERY_INVALID', '--via-search: search does not use the text read in images yet; rank with the default token matching');
+/** The default ranking: the printed-text signal of search (stemmed BM25, near misses of a word at a lower score) over the kept text. */
+export const printedRanker: RankerFactory = async (texts) => {
+  const ids = [...texts.keys()];
+  const rows = ids.map((id) => ({
+    stages: { text: 'ppocr-v4' },
+    width: 0,
+    height: 0,
+    text: texts.get(id)!.map((t) => ({ text: t, score: 1, box: [0, 0, 0, 0] as [number, number, number, number] })),
+  }));
+  return async (word) => {
+    const scores = printedScores(rows, [word]);
+    if (!scores) return [];
+    return ids
+      .map((id, i) => ({ id, score: scores[i]! }))
+      .filter((h) => h.score > 0)
+      .sort((a, b) => b.score - a.score);
+  };
 };
 
 function quantile(xs: number[], q: number): number {
@@ -270,8 +273,9 @@ export async function evalOcr(opts: OcrEvalOptions = {}): Promise<OcrEvalReport>
       await ocr.close();
     }
     const read = performance.now();
-    const ranker = opts.ranker ?? tokenRanker;
+    const ranker = opts.ranker ?? printedRanker;
     const head = await scoreReads(truth, reads, minScore, ranker);
+    const tokens = await scoreReads(truth, reads, minScore, tokenRanker);
     const sweep = [];
     for (const s of SWEEP) {
       const f = await scoreReads(truth, reads, s, ranker);
@@ -295,6 +299,7 @@ export async function evalOcr(opts: OcrEvalOptions = {}): Promise<OcrEvalReport>
       testImages: truth.length,
       distractors: nDistract,
       ...head,
+      exactTokens: { r1: tokens.all.r1, r1AtLeast20px: tokens.atLeast20px.r1 },
       falseTextExamples: examples,
       sweep,
       ms: {

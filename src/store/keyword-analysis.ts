@@ -56,14 +56,20 @@ function fold(token: string): string {
 
 const encoder = new TextEncoder();
 
-/** The terms of a text, as the index sees them. */
-export function analyze(text: string): string[] {
-  const out: string[] = [];
+/** Each word of a text as written (lower-case, accents folded) with the term the index makes of it; stop words and over-long tokens are left out. */
+export function analyzeWords(text: string): Array<{ word: string; term: string }> {
+  const out: Array<{ word: string; term: string }> = [];
   for (const [raw] of text.matchAll(/[\p{L}\p{N}]+/gu)) {
     if (encoder.encode(raw).length >= 40) continue;
-    const term = stem(raw.toLowerCase());
+    const lower = raw.toLowerCase();
+    const term = stem(lower);
     if (STOP_WORDS.has(term)) continue;
-    out.push(fold(term));
+    out.push({ word: fold(lower), term: fold(term) });
   }
   return out;
+}
+
+/** The terms of a text, as the index sees them. */
+export function analyze(text: string): string[] {
+  return analyzeWords(text).map((w) => w.term);
 }

@@ -7,7 +7,7 @@ const f3 = (x: number) => x.toFixed(3);
 
 /** `visor-lab eval ocr`: the text reader on words rendered onto photos, and on photos with none. */
 export async function evalOcrCommand(o: EvalCommandOptions): Promise<void> {
-  const { evalOcr, searchRanker } = await import('../../eval/ocr.js');
+  const { evalOcr } = await import('../../eval/ocr.js');
   const progress = createProgress(o.progress, 'images');
   const r = await evalOcr({
     limit: o.limit,
@@ -16,7 +16,6 @@ export async function evalOcrCommand(o: EvalCommandOptions): Promise<void> {
     minSide: o.minSide,
     keep: o.keep,
     readsCache: o.reads,
-    ranker: o.viaSearch ? searchRanker : undefined,
     onProgress: (phase, done, total) => progress.update({ phase, done, total }),
   });
   progress.stop();
@@ -38,6 +37,7 @@ export async function evalOcrCommand(o: EvalCommandOptions): Promise<void> {
         row('≥ 20 px (target R@1 ≥ 0.90)', r.atLeast20px),
         row('all', r.all),
       ])}\n\n` +
+      `R@1 with exact tokens only (no stemming, no near misses): ${f3(r.exactTokens.r1AtLeast20px)} for words ≥ 20 px, ${f3(r.exactTokens.r1)} for all\n` +
       `distractors with text kept: ${f3(r.falseTextRate)} (real text in the photos counts too: look at the examples in the JSON report; target for invented text ≤ 0.02)\n\n` +
       `${table([
         ['min score', 'distractors with text', 'R@1', 'R@1 ≥ 20 px', 'char accuracy'],

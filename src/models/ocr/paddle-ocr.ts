@@ -105,6 +105,7 @@ export class PaddleOcr {
           width,
           height,
           boxes.map((b) => b.rect),
+          this.cropMargin,
         )
       : [];
     const c2 = process.cpuUsage();
