@@ -15,6 +15,7 @@ import { NeighboursStage } from '../../src/search/stages/neighbours.js';
 import { fillGraph, type GraphFillSummary } from '../../src/search/neighbours/graph-fill.js';
 import { GraphTable } from '../../src/search/neighbours/graph-table.js';
 import { buildGraph, GRAPH_K } from '../../src/search/neighbours/knn-graph.js';
+import { DEFAULT_RERANK_PARAMS } from '../../src/search/neighbours/rerankers.js';
 import { VisorError } from '../../src/errors.js';
 
 export interface GraphBenchRow {
@@ -103,7 +104,9 @@ export async function graphBench(
   opts.log(
     `  graph (k=${GRAPH_K}, ANN): build ${buildS.toFixed(1)} s${sampled ? ` (estimated from ${sampled.toLocaleString('en-US')} items' searches)` : ''}, ` +
       `${(bytes / 2 ** 20).toFixed(0)} MiB; image query p50 ${p50Without.toFixed(1)} ms without the stage` +
-      (sampled ? '' : `, ${p50With.toFixed(1)} ms with diffusion over the first ${opts.depth ?? 1000} hits (${(p50With / p50Without).toFixed(2)}×)`) +
+      (sampled
+        ? ''
+        : `, ${p50With.toFixed(1)} ms with diffusion over the first ${opts.depth ?? DEFAULT_RERANK_PARAMS.depth} hits (${(p50With / p50Without).toFixed(2)}×)`) +
       (added
         ? `; +${added.added} items: update ${addS!.toFixed(1)} s (${((100 * addS!) / buildS).toFixed(1)} % of the build), ${added.rowsWritten} rows written`
         : ''),

@@ -63,6 +63,8 @@ async function withIndex<T>(images: readonly string[], opts: ZeroShotOptions, ru
   try {
     const t0 = performance.now();
     await c.index([catalogue], { onProgress: opts.onIndexProgress, facts: opts.facts ?? BUILT_READERS });
+    // A collection keeps a neighbour graph only when its defaults read one: build it for the re-ranking asked for.
+    if (opts.rerank === 'dba' || opts.rerank === 'diffusion') await (await c.neighbourGraph()).refresh({ force: true });
     const indexSeconds = (performance.now() - t0) / 1000;
     return { result: await run(c), indexSeconds };
   } finally {

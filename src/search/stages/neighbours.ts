@@ -66,8 +66,10 @@ export class NeighboursStage implements Stage {
     return { ...DEFAULT_RERANK_PARAMS, ...given };
   }
 
+  /** The hits re-ranked: `depth` of them, or the whole page asked for when it reaches further (k + offset). */
   depth(ctx: QueryContext): number {
-    return this.params(ctx.query).depth;
+    const q = ctx.query;
+    return Math.max(this.params(q).depth, (q.k ?? 10) + (q.offset ?? 0));
   }
 
   async rerank(ctx: QueryContext, candidates: Candidate[], state: StageState): Promise<void> {
@@ -90,15 +92,15 @@ export class NeighboursStage implements Stage {
     const { matrix } = await ctx.store.vectors();
     const dim = ctx.ids.length ? matrix.length / ctx.ids.length : 0;
     const image = ctx.encoded.toward;
-    // The first `depth` hits are re-ranked; any further ones (a caller asking for more) keep their order after them.
-    const head = candidates.slice(0, p.depth);
+    // The first hits are re-ranked (see depth); any further ones (another stage asked for more) keep their order after them.
+    const head = candidates.slice(0, this.depth(ctx));
     const hits = { rows: Int32Array.from(head, (c) => c.row), scores: Float32Array.from(head, (c) => c.score) };
     // Words or a composition: the first hits stand for the query (their mean is the query vector),
     // and the fused scores are no cosines — each of the first hits seeds equally, none is kept first.
     const query = image && !ctx.composeText && ctx.text.positive.length === 0 ? image : meanOf(hits.rows, Math.min(p.qeTop, hits.rows.length), matrix, dim);
     const pseudo = query !== image;
     if (pseudo) hits.scores = Float32Array.from(hits.rows, (_, i) => (i < p.seeds ? 1 : 0));
-    const scores = rerankScores(method, query, hits, { matrix, dim }, graph, p);
+    const scores = rerankScores(method, query, hits, { matrix, dim }, graph, p, !pseudo);
     const order = reorder(hits, scores, pseudo ? Infinity : p.keepAbove);
     candidates.splice(0, head.length, ...order.map((i) => ({ ...head[i]!, why: { ...head[i]!.why, [method]: scores[i] } })));
     state.report.neighbours = { method };
