@@ -157,31 +157,15 @@ export async function runJointTraining(job: JointTrainingJob): Promise<JointTrai
   let banks: QueryBanks | null = null;
   const b0 = performance.now();
   if (dev) {
-    const model = await JointModel.fromTensors(
-      { ...parts.header, format: 'visor-joint', version: 1, tensors: [], weightsSha256: '' },
-      new Map([...parts.tensors].map(([k, v]) => [k, v.data])),
-    );
-    try {
-      // Querybank normalisation, its temperatures chosen on dev; β = 0 (off) is one of the choices.
-      banks = buildQueryBanks(model, train, dev);
-    } finally {
-      model.close();
-    }
+    // Querybank normalisation, its temperatures chosen on dev; β = 0 (off) is one of the choices.
+    banks = await withTrainedModel(parts, (model) => buildQueryBanks(model, train, dev));
     for (const [k, v] of banks.tensors) parts.tensors.set(k, v);
     parts.header.queryBanks = banks.header;
     devReport = banks.dev;
   } else if (job.queryBankBetas) {
-    const model = await JointModel.fromTensors(
-      { ...parts.header, format: 'visor-joint', version: 1, tensors: [], weightsSha256: '' },
-      new Map([...parts.tensors].map(([k, v]) => [k, v.data])),
-    );
-    try {
-      const fixed = queryBankTensors(model, train);
-      for (const [k, v] of fixed) parts.tensors.set(k, v);
-      parts.header.queryBanks = { text: { beta: job.queryBankBetas.text }, image: { beta: job.queryBankBetas.image } };
-    } finally {
-      model.close();
-    }
+    const fixed = await withTrainedModel(parts, (model) => queryBankTensors(model, train));
+    for (const [k, v] of fixed) parts.tensors.set(k, v);
+    parts.header.queryBanks = { text: { beta: job.queryBankBetas.text }, image: { beta: job.queryBankBetas.image } };
   }
   const bankSeconds = (performance.now() - b0) / 1000;
   parts.header.training = { ...parts.header.training, dev: devReport, ...(banks ? { queryBanks: banks.tried } : {}) };
@@ -197,4 +181,17 @@ export async function runJointTraining(job: JointTrainingJob): Promise<JointTrai
     queryBanks: parts.header.queryBanks ? { textToImage: parts.header.queryBanks.text?.beta ?? 0, imageToText: parts.header.queryBanks.image?.beta ?? 0 } : null,
     seconds: { features: featureSeconds, training: trainingSeconds, queryBanks: bankSeconds },
   };
+}
+
+/** Runs `use` on the model the trained parts make (in memory, before the file is written), then closes it. */
+async function withTrainedModel<T>(parts: ReturnType<typeof jointModelParts>, use: (model: JointModel) => T | Promise<T>): Promise<T> {
+  const model = await JointModel.fromTensors(
+    { ...parts.header, format: 'visor-joint', version: 1, tensors: [], weightsSha256: '' },
+    new Map([...parts.tensors].map(([k, v]) => [k, v.data])),
+  );
+  try {
+    return await use(model); // awaited, so the model outlives an async use
+  } finally {
+    model.close();
+  }
 }
