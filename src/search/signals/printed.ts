@@ -120,13 +120,22 @@ export function printedScores(rows: ReadonlyArray<ImageFacts | undefined>, terms
   const scores = new Float32Array(rows.length);
   let any = false;
   for (const unit of terms.flatMap(unitsOf)) {
+    const exact = unit.terms.every((w) => ix.df.has(w));
+    const near = typos && unit.word !== undefined ? nearWords(ix, unit.word) : [];
+    if (!exact && !near.length) continue;
+    // One pass: a row holding the unit counts for it; a row holding only near misses counts for them.
     const tf = new Map<number, number>();
-    if (unit.terms.every((w) => ix.df.has(w))) {
-      for (let r = 0; r < rows.length; r++) {
-        if (!ix.lines[r]!.length) continue;
-        const n = occurrences(ix.lines[r]!, unit.terms);
-        if (n) tf.set(r, n);
+    const fuzzy = new Map<number, number>();
+    for (let r = 0; r < rows.length; r++) {
+      if (!ix.lines[r]!.length) continue;
+      const n = exact ? occurrences(ix.lines[r]!, unit.terms) : 0;
+      if (n) {
+        tf.set(r, n);
+        continue;
       }
+      let m = 0;
+      for (const v of near) m += ix.words[r]!.get(v) ?? 0;
+      if (m) fuzzy.set(r, m);
     }
     if (tf.size) {
       any = true;
@@ -134,20 +143,12 @@ export function printedScores(rows: ReadonlyArray<ImageFacts | undefined>, terms
       for (const [r, n] of tf)
         scores[r]! += (unit.word === undefined || ix.words[r]!.has(unit.word) ? 1 : OTHER_FORM_WEIGHT) * bm25(idf, n, ix.length[r]!, ix.avgLength);
     }
-    const near = typos && unit.word !== undefined ? nearWords(ix, unit.word) : [];
-    if (!near.length) continue;
-    const fuzzy = new Map<number, number>();
-    for (let r = 0; r < rows.length; r++) {
-      if (tf.has(r)) continue;
-      let n = 0;
-      for (const v of near) n += ix.words[r]!.get(v) ?? 0;
-      if (n) fuzzy.set(r, n);
+    if (fuzzy.size) {
+      any = true;
+      // Counted over the rows holding the word or a near miss: a near miss never weighs more than the word itself.
+      const idf = idfOf(tf.size + fuzzy.size, ix.read);
+      for (const [r, n] of fuzzy) scores[r]! += TYPO_WEIGHT * bm25(idf, n, ix.length[r]!, ix.avgLength);
     }
-    if (!fuzzy.size) continue;
-    any = true;
-    // Counted over the rows holding the word or a near miss: a near miss never weighs more than the word itself.
-    const idf = idfOf(tf.size + fuzzy.size, ix.read);
-    for (const [r, n] of fuzzy) scores[r]! += TYPO_WEIGHT * bm25(idf, n, ix.length[r]!, ix.avgLength);
   }
   return any ? scores : null;
 }
