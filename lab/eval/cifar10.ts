@@ -5,7 +5,7 @@ import { Collection } from '../../src/collection.js';
 import type { IndexProgress } from '../../src/ingest/indexer.js';
 import { loadCifar10, type LabelledImage } from './datasets.js';
 import { evaluateLabels, type Ranker } from '../../src/quality/labels-eval.js';
-import type { RerankMethod } from '../../src/search/neighbours/rerankers.js';
+import { readsGraph, type RerankMethod } from '../../src/search/neighbours/rerankers.js';
 
 export interface Cifar10Options {
   /** Keep the index here (re-runs then skip embedding); default: a temporary folder. */
@@ -75,7 +75,7 @@ export async function evalCifar10(opts: Cifar10Options = {}): Promise<Cifar10Rep
 
     const t1 = performance.now();
     // An index made before the graph, or by a collection whose default uses none, gets it now.
-    if (opts.rerank === 'dba' || opts.rerank === 'diffusion') await (await collection.neighbourGraph()).refresh({ force: true });
+    if (readsGraph(opts.rerank)) await (await collection.neighbourGraph()).refresh({ force: true });
     const rerank = opts.rerank ?? (await collection.neighbourGraph()).defaults().image;
     const partial = opts.ranked !== undefined && opts.ranked < images.length;
     const rank = rerank === 'none' && !partial ? undefined : searchRanker(collection, opts.rerank, opts.ranked);

@@ -11,6 +11,7 @@ import type { IndexProgress } from '../../src/ingest/indexer.js';
 import { ConceptSignal, type Calibration, type ConceptSignalOptions } from '../../src/search/signals/concepts.js';
 import type { SignalWeights } from '../../src/search/query.js';
 import { BUILT_READERS } from '../../src/facts/readers.js';
+import { readsGraph } from '../../src/search/neighbours/rerankers.js';
 import { loadCifar10, loadFlickr8k } from './datasets.js';
 import { summarizeRanks, type CrossModalMetrics } from './cross-modal.js';
 import { summarize, type RankedQuery } from './metrics.js';
@@ -64,7 +65,7 @@ async function withIndex<T>(images: readonly string[], opts: ZeroShotOptions, ru
     const t0 = performance.now();
     await c.index([catalogue], { onProgress: opts.onIndexProgress, facts: opts.facts ?? BUILT_READERS });
     // A collection keeps a neighbour graph only when its defaults read one: build it for the re-ranking asked for.
-    if (opts.rerank === 'dba' || opts.rerank === 'diffusion') await (await c.neighbourGraph()).refresh({ force: true });
+    if (readsGraph(opts.rerank)) await (await c.neighbourGraph()).refresh({ force: true });
     const indexSeconds = (performance.now() - t0) / 1000;
     return { result: await run(c), indexSeconds };
   } finally {

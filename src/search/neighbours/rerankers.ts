@@ -10,6 +10,9 @@ import type { KnnGraph } from './knn-graph.js';
 export const RERANK_METHODS = ['none', 'qe', 'dba', 'diffusion'] as const;
 export type RerankMethod = (typeof RERANK_METHODS)[number];
 
+/** Whether a method reads the neighbour graph (αQE and none do not). */
+export const readsGraph = (method: RerankMethod | undefined): boolean => method === 'dba' || method === 'diffusion';
+
 export interface RerankParams {
   /**
    * First hits re-ranked (the rest keep their order after them); a query asking for a longer

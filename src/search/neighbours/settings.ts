@@ -1,5 +1,5 @@
 import type { VectorStore } from '../../store/port.js';
-import { RERANK_METHODS, type RerankMethod } from './rerankers.js';
+import { readsGraph, RERANK_METHODS, type RerankMethod } from './rerankers.js';
 import type { RerankDefaults } from '../stages/neighbours.js';
 
 /** The collection setting (visor.json) holding what queries re-rank with when they do not say. */
@@ -29,5 +29,5 @@ export function saveRerankDefaults(store: Pick<VectorStore, 'manifest' | 'saveSe
 
 /** Whether the collection keeps a neighbour graph: one of its defaults reads it (αQE alone does not). */
 export function wantsGraph(d: RerankDefaults): boolean {
-  return [d.image, d.text].some((m) => m === 'dba' || m === 'diffusion');
+  return [d.image, d.text].some(readsGraph);
 }

@@ -1,6 +1,6 @@
 import { VisorError } from '../../errors.js';
 import type { GraphRows } from '../neighbours/rerankers.js';
-import { DEFAULT_RERANK_PARAMS, RERANK_METHODS, reorder, rerankScores, type RerankMethod, type RerankParams } from '../neighbours/rerankers.js';
+import { DEFAULT_RERANK_PARAMS, readsGraph, RERANK_METHODS, reorder, rerankScores, type RerankMethod, type RerankParams } from '../neighbours/rerankers.js';
 import type { Candidate, QueryContext, Stage, StageState } from '../signal.js';
 import type { Query } from '../query.js';
 
@@ -81,8 +81,8 @@ export class NeighboursStage implements Stage {
       state.report.neighbours = { method: 'none', note: `no neighbour graph in the ${ctx.encoded.space} space` };
       return;
     }
-    const graph = method === 'qe' ? null : await this.deps.graph(ctx.ids);
-    if (method !== 'qe' && !graph) {
+    const graph = readsGraph(method) ? await this.deps.graph(ctx.ids) : null;
+    if (readsGraph(method) && !graph) {
       state.report.neighbours = {
         method: 'none',
         note: "the collection keeps no neighbour graph: set its default re-ranking to dba or diffusion (docs/reranking.md), then run 'visor index'",
