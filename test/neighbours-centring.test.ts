@@ -71,16 +71,41 @@ describe('centred re-ranking', () => {
     const direct = rerankDiffusion({ rows, scores: Float32Array.from(rows, (r) => dot(centred, 0, centred, r * DIM)) }, knn(centred), p);
     viaCentring.forEach((s, i) => expect(s).toBeCloseTo(direct[i]!, 4));
   });
+
+  it('walks again from its own best hits only in a ranking long enough', () => {
+    const k = 10;
+    const g = { k, rows: new Int32Array(N * k), sims: new Float32Array(N * k) };
+    for (let r = 0; r < N; r++) {
+      const order = Array.from({ length: N }, (_, j) => j)
+        .filter((j) => j !== r)
+        .sort((a, b) => dot(matrix, r * DIM, matrix, b * DIM) - dot(matrix, r * DIM, matrix, a * DIM))
+        .slice(0, k);
+      order.forEach((j, e) => ((g.rows[r * k + e] = j), (g.sims[r * k + e] = dot(matrix, r * DIM, matrix, j * DIM))));
+    }
+    const hits = { rows, scores: Float32Array.from(rows, (r) => dot(query, 0, matrix, r * DIM)) };
+    const p = { ...DEFAULT_RERANK_PARAMS, graphK: k, seeds: 3, reseeds: 15 };
+    const once = rerankDiffusion(hits, g, { ...p, rounds: 1 });
+    expect(Array.from(rerankDiffusion(hits, g, { ...p, roundsFrom: N }))).toEqual(Array.from(once));
+    const again = rerankDiffusion(hits, g, { ...p, roundsFrom: N - 1 });
+    expect(Array.from(again)).not.toEqual(Array.from(once));
+  });
 });
 
 describe('re-ranking depth', () => {
   const stage = new NeighboursStage({ defaults: () => ({ image: 'diffusion', text: 'none' }), graph: async () => null });
-  const ctx = (query: object) => ({ query: { images: [{ id: 'x' }], ...query } }) as unknown as QueryContext;
+  const ctx = (query: object, filtered = true) => ({ query: { images: [{ id: 'x' }], ...query }, filtered, encoded: {} }) as unknown as QueryContext;
 
   it('re-ranks its default depth, or the whole page asked for when that reaches further', () => {
     expect(stage.depth(ctx({}))).toBe(DEFAULT_RERANK_PARAMS.depth);
     expect(stage.depth(ctx({ k: 1000 }))).toBe(1000);
     expect(stage.depth(ctx({ k: 10, offset: 995 }))).toBe(1005);
     expect(stage.depth(ctx({ stages: { neighbours: { depth: 50 } } }))).toBe(50);
+    expect(stage.depth(ctx({ stages: { neighbours: { method: 'qe' } } }, false))).toBe(DEFAULT_RERANK_PARAMS.depth);
+  });
+
+  it('asks only for the hits it widens with their graph neighbours when the query is unfiltered', () => {
+    expect(stage.depth(ctx({}, false))).toBe(DEFAULT_RERANK_PARAMS.expandFrom);
+    expect(stage.depth(ctx({ k: 1000 }, false))).toBe(1000);
+    expect(stage.depth(ctx({ stages: { neighbours: { expandFrom: 0 } } }, false))).toBe(DEFAULT_RERANK_PARAMS.depth);
   });
 });

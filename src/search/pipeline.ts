@@ -76,7 +76,7 @@ export class SearchPipeline {
       stages.every((s) => s.onHits) &&
       where.filters.length === 0
     ) {
-      const onHits = stages.length ? await queryContext(query, v, encoded, store) : null;
+      const onHits = stages.length ? await queryContext(query, v, encoded, store, Boolean(where.store)) : null;
       const depth = Math.max(k + offset, ...stages.map((s) => (onHits && s.depth?.(onHits)) || 0));
       const opts = { k: depth, where: where.store, exact: query.exact, exclude: encoded.exclude };
       let hits: Array<{ id: string; score: number; why?: Record<string, unknown> }> =
@@ -96,7 +96,7 @@ export class SearchPipeline {
     }
 
     // Otherwise every item is scored: one snapshot of the rows for every score array.
-    const ctx = await queryContext(query, v, encoded, store);
+    const ctx = await queryContext(query, v, encoded, store, Boolean(where.store) || where.filters.length > 0);
     const { ids, stageState: state } = ctx;
     const n = ids.length;
     for (const stage of stages) await stage.prepare?.(ctx, state);
@@ -200,7 +200,13 @@ function leanPage(hits: ReadonlyArray<{ id: string; score: number }>, offset: nu
 }
 
 /** The context a query's signals and stages share: one snapshot of the rows (the fast path of an image query too). */
-async function queryContext(query: Query, v: ReturnType<typeof validateQuery>, encoded: QueryContext['encoded'], store: SearchStore): Promise<QueryContext> {
+async function queryContext(
+  query: Query,
+  v: ReturnType<typeof validateQuery>,
+  encoded: QueryContext['encoded'],
+  store: SearchStore,
+  filtered: boolean,
+): Promise<QueryContext> {
   const { ids } = await store.vectors();
   return {
     query,
@@ -211,6 +217,7 @@ async function queryContext(query: Query, v: ReturnType<typeof validateQuery>, e
     encoded,
     ids,
     rowOf: rowIndex(ids),
+    filtered,
     stageState: { report: {} },
   };
 }

@@ -67,6 +67,8 @@ export interface QueryContext {
   /** Row order of every score array: the store's ids. */
   readonly ids: readonly string[];
   readonly rowOf: ReadonlyMap<string, number>;
+  /** Whether a filter (where, colour, people…) limits which items may be returned: a stage then adds no item the first ranking did not hold. */
+  readonly filtered: boolean;
   /** What the query's stages prepared (e.g. object scores replacing whole-image ones). */
   readonly stageState: StageState;
 }

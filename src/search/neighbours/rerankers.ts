@@ -20,6 +20,12 @@ export interface RerankParams {
    * the tuning queries) at a fraction of the cost: the store answers 200 hits, not 1,000.
    */
   depth: number;
+  /**
+   * An unfiltered image query with a graph asks the store for only its first `expandFrom` hits;
+   * their graph neighbours join them, and the `depth` best of those by cosine are re-ranked.
+   * The store then answers a short top-k, as without the stage (0: the store's top `depth`).
+   */
+  expandFrom: number;
   /** αQE: hits averaged into the query, and the power their cosines are weighted by. */
   qeTop: number;
   qeAlpha: number;
@@ -31,6 +37,16 @@ export interface RerankParams {
   graphK: number;
   gamma: number;
   alpha: number;
+  /**
+   * Diffusion: walks in all. Each after the first starts again from its predecessor's best
+   * `reseeds` hits, weighted by their scores: the walk's own ranking, better than the cosine's,
+   * then chooses where it starts (more so for the later, less similar relevant hits). Only
+   * rankings of at least `roundsFrom` hits take more than one: in a shorter one the later walks
+   * drift and the first ten suffer (docs/reranking.md).
+   */
+  rounds: number;
+  reseeds: number;
+  roundsFrom: number;
   /** Conjugate-gradient steps (the walk's linear system). */
   iterations: number;
   /** Diffusion: share of the cosine in the final score (the rest is the diffusion score, scaled to its maximum). */
@@ -51,6 +67,7 @@ export interface RerankParams {
 /** Chosen on 1,000 CIFAR-10 tuning queries that the reported figures leave out (docs/reranking.md). */
 export const DEFAULT_RERANK_PARAMS: RerankParams = {
   depth: 200,
+  expandFrom: 20,
   qeTop: 10,
   qeAlpha: 3,
   dbaTop: 10,
@@ -59,8 +76,11 @@ export const DEFAULT_RERANK_PARAMS: RerankParams = {
   graphK: 50,
   gamma: 3,
   alpha: 0.9,
+  rounds: 4,
+  reseeds: 100,
+  roundsFrom: 1000,
   iterations: 20,
-  cosineWeight: 0.1,
+  cosineWeight: 0.2,
   keepAbove: 0.95,
   centre: true,
 };
@@ -190,13 +210,15 @@ export function rerankDba(query: Float32Array, hits: FirstHits, v: Vectors, grap
   return Float32Array.from(hits.rows, (r) => dotRows(q, 0, augmented(r, v, graph, p.dbaTop, p.dbaAlpha, buf), 0, v.dim));
 }
 
-/**
- * Diffusion on the graph of the hits: edges between mutual neighbours (each among the other's
- * first `graphK`), weighted cosine^γ and symmetrically normalised (S = D^-½ W D^-½); the query's
- * first `seeds` hits, weighted cosine^γ, are the start y; the ranking is f solving
- * (I − αS) f = y (conjugate gradient). Hits the walk never reaches score 0.
- */
-export function rerankDiffusion(hits: FirstHits, graph: GraphRows, p: RerankParams, centring?: Centring): Float32Array {
+/** The walk's operator on the hits: S = D^-½ W D^-½ over mutual graph neighbours, in CSR form. */
+interface HitGraph {
+  n: number;
+  start: Int32Array;
+  to: Int32Array;
+  weight: Float64Array;
+}
+
+function hitGraph(hits: FirstHits, graph: GraphRows, p: RerankParams, centring?: Centring): HitGraph {
   const n = hits.rows.length;
   const local = new Map<number, number>();
   hits.rows.forEach((r, i) => local.set(r, i));
@@ -236,18 +258,21 @@ export function rerankDiffusion(hits: FirstHits, graph: GraphRows, p: RerankPara
   }
   const inv = Float64Array.from(deg, (d) => (d > 0 ? 1 / Math.sqrt(d) : 0));
   const edgeTo = Int32Array.from(to);
-  const edgeW = Float64Array.from(w);
-  for (let i = 0; i < n; i++) for (let e = start[i]!; e < start[i + 1]!; e++) edgeW[e] = edgeW[e]! * inv[i]! * inv[edgeTo[e]!]!;
-  const y = new Float64Array(n);
-  for (let i = 0; i < Math.min(p.seeds, n); i++) y[i] = Math.max(0, hits.scores[i]!) ** p.gamma;
+  const weight = Float64Array.from(w);
+  for (let i = 0; i < n; i++) for (let e = start[i]!; e < start[i + 1]!; e++) weight[e] = weight[e]! * inv[i]! * inv[edgeTo[e]!]!;
+  return { n, start, to: edgeTo, weight };
+}
+
+/** f solving (I − αS) f = y by conjugate gradient (I − αS is symmetric positive-definite), from f = y; scaled to its maximum, negatives 0. */
+function walk(g: HitGraph, y: Float64Array, p: RerankParams): Float64Array {
+  const { n, start, to, weight } = g;
   const apply = (x: Float64Array, into: Float64Array) => {
     for (let i = 0; i < n; i++) {
       let s = 0;
-      for (let e = start[i]!; e < start[i + 1]!; e++) s += edgeW[e]! * x[edgeTo[e]!]!;
+      for (let e = start[i]!; e < start[i + 1]!; e++) s += weight[e]! * x[to[e]!]!;
       into[i] = x[i]! - p.alpha * s;
     }
   };
-  // Conjugate gradient on the symmetric positive-definite I − αS, from f = y.
   const f = Float64Array.from(y);
   const ap = new Float64Array(n);
   apply(f, ap);
@@ -271,8 +296,32 @@ export function rerankDiffusion(hits: FirstHits, graph: GraphRows, p: RerankPara
   }
   let max = 0;
   for (const v of f) max = Math.max(max, v);
+  return f.map((v) => (max > 0 ? Math.max(0, v) / max : 0));
+}
+
+/**
+ * Diffusion on the graph of the hits: edges between mutual neighbours (each among the other's
+ * first `graphK`), weighted cosine^γ and symmetrically normalised (S = D^-½ W D^-½); the query's
+ * first `seeds` hits, weighted cosine^γ, are the start y; the ranking is f solving
+ * (I − αS) f = y. In a long ranking, later rounds start from the previous walk's best `reseeds`
+ * hits, weighted by its scores. Hits the walk never reaches score 0.
+ */
+export function rerankDiffusion(hits: FirstHits, graph: GraphRows, p: RerankParams, centring?: Centring): Float32Array {
+  const g = hitGraph(hits, graph, p, centring);
+  const y = new Float64Array(g.n);
+  for (let i = 0; i < Math.min(p.seeds, g.n); i++) y[i] = Math.max(0, hits.scores[i]!) ** p.gamma;
+  let f = walk(g, y, p);
+  const rounds = g.n >= p.roundsFrom ? p.rounds : 1;
+  for (let round = 1; round < rounds; round++) {
+    const best = Array.from(f, (_, i) => i)
+      .sort((a, b) => f[b]! - f[a]!)
+      .slice(0, p.reseeds);
+    y.fill(0);
+    for (const i of best) y[i] = f[i]!;
+    f = walk(g, y, p);
+  }
   const mix = p.cosineWeight;
-  return Float32Array.from(f, (v, i) => (1 - mix) * (max > 0 ? Math.max(0, v) / max : 0) + mix * hits.scores[i]!);
+  return Float32Array.from(f, (v, i) => (1 - mix) * v + mix * hits.scores[i]!);
 }
 
 /**

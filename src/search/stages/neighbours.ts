@@ -67,14 +67,26 @@ export class NeighboursStage implements Stage {
   }
 
   /** The hits re-ranked: `depth` of them, or the whole page asked for when it reaches further (k + offset). */
+  private reranked(q: Query, p: RerankParams): number {
+    return Math.max(p.depth, (q.k ?? 10) + (q.offset ?? 0));
+  }
+
+  /** Whether the first hits are widened with their graph neighbours: an unfiltered image query, by a method with a graph. */
+  private expands(ctx: QueryContext, p: RerankParams): boolean {
+    const method = this.options(ctx.query)?.method;
+    return p.expandFrom > 0 && readsGraph(method) && isImageQuery(ctx.query) && !ctx.filtered && !ctx.encoded.space;
+  }
+
+  /** The first hits the stage needs: the whole re-ranked head, or only the hits whose neighbours widen it. */
   depth(ctx: QueryContext): number {
     const q = ctx.query;
-    return Math.max(this.params(q).depth, (q.k ?? 10) + (q.offset ?? 0));
+    const p = this.params(q);
+    return this.expands(ctx, p) ? Math.max(p.expandFrom, (q.k ?? 10) + (q.offset ?? 0)) : this.reranked(q, p);
   }
 
   async rerank(ctx: QueryContext, candidates: Candidate[], state: StageState): Promise<void> {
     const opts = this.options(ctx.query);
-    if (!opts || candidates.length < 2) return;
+    if (!opts || candidates.length < 1) return;
     const method = opts.method!;
     const p = this.params(ctx.query);
     if (ctx.encoded.space) {
@@ -92,8 +104,10 @@ export class NeighboursStage implements Stage {
     const { matrix } = await ctx.store.vectors();
     const dim = ctx.ids.length ? matrix.length / ctx.ids.length : 0;
     const image = ctx.encoded.toward;
-    // The first hits are re-ranked (see depth); any further ones (another stage asked for more) keep their order after them.
-    const head = candidates.slice(0, this.depth(ctx));
+    const added = graph && image && this.expands(ctx, p) ? widen(ctx, candidates, graph, p.expandFrom, image, matrix, dim) : 0;
+    if (candidates.length < 2) return;
+    // The first hits are re-ranked; any further ones (another stage asked for more) keep their order after them.
+    const head = candidates.slice(0, this.reranked(ctx.query, p));
     const hits = { rows: Int32Array.from(head, (c) => c.row), scores: Float32Array.from(head, (c) => c.score) };
     // Words or a composition: the first hits stand for the query (their mean is the query vector),
     // and the fused scores are no cosines — each of the first hits seeds equally, none is kept first.
@@ -103,8 +117,41 @@ export class NeighboursStage implements Stage {
     const scores = rerankScores(method, query, hits, { matrix, dim }, graph, p, !pseudo);
     const order = reorder(hits, scores, pseudo ? Infinity : p.keepAbove);
     candidates.splice(0, head.length, ...order.map((i) => ({ ...head[i]!, why: { ...head[i]!.why, [method]: scores[i] } })));
-    state.report.neighbours = { method };
+    state.report.neighbours = { method, ...(added ? { widened: added } : {}) };
   }
+}
+
+/**
+ * Adds the graph neighbours of the first `from` hits to the candidates, scored by their cosine
+ * to the query (items the query excludes stay out), and sorts all by score; returns how many
+ * were added. Relevant images that the first hits link to are then re-ranked without a deep
+ * search of the store.
+ */
+function widen(ctx: QueryContext, candidates: Candidate[], graph: GraphRows, from: number, image: Float32Array, matrix: Float32Array, dim: number): number {
+  const seen = new Set(candidates.map((c) => c.row));
+  for (const id of ctx.encoded.exclude) {
+    const r = ctx.rowOf.get(id);
+    if (r !== undefined) seen.add(r);
+  }
+  let norm = 0;
+  for (let i = 0; i < dim; i++) norm += image[i]! * image[i]!;
+  const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  const firsts = candidates.slice(0, from).map((c) => c.row);
+  let added = 0;
+  for (const r of firsts) {
+    for (let j = 0; j < graph.k; j++) {
+      const g = graph.rows[r * graph.k + j]!;
+      if (g < 0) break;
+      if (seen.has(g)) continue;
+      seen.add(g);
+      let dot = 0;
+      for (let i = 0, o = g * dim; i < dim; i++) dot += image[i]! * matrix[o + i]!;
+      candidates.push({ row: g, score: dot * inv });
+      added++;
+    }
+  }
+  candidates.sort((a, b) => b.score - a.score);
+  return added;
 }
 
 function meanOf(rows: Int32Array, n: number, matrix: Float32Array, dim: number): Float32Array {
