@@ -357,9 +357,11 @@ export function rerankScores(
   if (method === 'qe') return rerankQe(query, hits, v, p);
   if (method === 'dba' && graph) return rerankDba(query, hits, v, graph, p);
   if (method === 'diffusion' && graph) {
-    if (!p.centre) return rerankDiffusion(hits, graph, p);
+    // Words' first hits are often wrong (pseudo-relevance feedback): walking again from the walk's own best drifts further (docs/reranking.md).
+    const walks = cosines ? p : { ...p, rounds: 1 };
+    if (!p.centre) return rerankDiffusion(hits, graph, walks);
     const c = centringOf(v);
-    return rerankDiffusion(cosines ? { rows: hits.rows, scores: centredScores(c, query, hits) } : hits, graph, p, c);
+    return rerankDiffusion(cosines ? { rows: hits.rows, scores: centredScores(c, query, hits) } : hits, graph, walks, c);
   }
   return hits.scores;
 }

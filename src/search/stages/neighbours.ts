@@ -23,6 +23,9 @@ export interface NeighboursDeps {
   graph: (ids: readonly string[]) => Promise<GraphRows | null>;
 }
 
+/** Hits up to the end of the page asked for (k + offset). */
+const pageEnd = (q: Query): number => (q.k ?? 10) + (q.offset ?? 0);
+
 /** A query of images or items alone (no words, no composition): what the image default covers. */
 function isImageQuery(q: Query): boolean {
   return !q.text?.trim() && !q.compose && Boolean(q.images?.length || q.like?.length);
@@ -36,7 +39,8 @@ export function parseRerankMethod(value: unknown): RerankMethod {
 /**
  * Re-ranks a query's first hits with the collection's own neighbour graph: αQE, DBA or
  * diffusion (neighbours/rerankers.ts, docs/reranking.md). It works on the store's top hits, so
- * an image query keeps its fast path (the store's top `depth` rather than top k); for words
+ * an image query keeps its fast path: unfiltered, the store's first `expandFrom` hits and their
+ * graph neighbours; filtered, the store's top `depth` (a neighbour may not pass the filter). For words
  * and composed queries it re-ranks the fused head by the images found first (pseudo-relevance
  * feedback). Without a graph (an index made before it) the ranking is left as it is.
  */
@@ -66,9 +70,9 @@ export class NeighboursStage implements Stage {
     return { ...DEFAULT_RERANK_PARAMS, ...given };
   }
 
-  /** The hits re-ranked: `depth` of them, or the whole page asked for when it reaches further (k + offset). */
+  /** The hits re-ranked: `depth` of them, or the whole page asked for when it reaches further. */
   private reranked(q: Query, p: RerankParams): number {
-    return Math.max(p.depth, (q.k ?? 10) + (q.offset ?? 0));
+    return Math.max(p.depth, pageEnd(q));
   }
 
   /** Whether the first hits are widened with their graph neighbours: an unfiltered image query, by a method with a graph. */
@@ -81,7 +85,7 @@ export class NeighboursStage implements Stage {
   depth(ctx: QueryContext): number {
     const q = ctx.query;
     const p = this.params(q);
-    return this.expands(ctx, p) ? Math.max(p.expandFrom, (q.k ?? 10) + (q.offset ?? 0)) : this.reranked(q, p);
+    return this.expands(ctx, p) ? Math.max(p.expandFrom, pageEnd(q)) : this.reranked(q, p);
   }
 
   async rerank(ctx: QueryContext, candidates: Candidate[], state: StageState): Promise<void> {
