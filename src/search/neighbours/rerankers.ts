@@ -47,6 +47,8 @@ export interface RerankParams {
   rounds: number;
   reseeds: number;
   roundsFrom: number;
+  /** The first walk's share of the diffusion score after further rounds: it keeps the head, which the later walks blur. */
+  firstShare: number;
   /** Conjugate-gradient steps (the walk's linear system). */
   iterations: number;
   /** Diffusion: share of the cosine in the final score (the rest is the diffusion score, scaled to its maximum). */
@@ -76,9 +78,10 @@ export const DEFAULT_RERANK_PARAMS: RerankParams = {
   graphK: 50,
   gamma: 3,
   alpha: 0.9,
-  rounds: 4,
+  rounds: 6,
   reseeds: 100,
   roundsFrom: 1000,
+  firstShare: 0.3,
   iterations: 20,
   cosineWeight: 0.2,
   keepAbove: 0.95,
@@ -304,13 +307,14 @@ function walk(g: HitGraph, y: Float64Array, p: RerankParams): Float64Array {
  * first `graphK`), weighted cosine^γ and symmetrically normalised (S = D^-½ W D^-½); the query's
  * first `seeds` hits, weighted cosine^γ, are the start y; the ranking is f solving
  * (I − αS) f = y. In a long ranking, later rounds start from the previous walk's best `reseeds`
- * hits, weighted by its scores. Hits the walk never reaches score 0.
+ * hits, weighted by its scores, and the score mixes the first walk and the last. Hits the walk never reaches score 0.
  */
 export function rerankDiffusion(hits: FirstHits, graph: GraphRows, p: RerankParams, centring?: Centring): Float32Array {
   const g = hitGraph(hits, graph, p, centring);
   const y = new Float64Array(g.n);
   for (let i = 0; i < Math.min(p.seeds, g.n); i++) y[i] = Math.max(0, hits.scores[i]!) ** p.gamma;
   let f = walk(g, y, p);
+  const first = f;
   const rounds = g.n >= p.roundsFrom ? p.rounds : 1;
   for (let round = 1; round < rounds; round++) {
     const best = Array.from(f, (_, i) => i)
@@ -321,7 +325,7 @@ export function rerankDiffusion(hits: FirstHits, graph: GraphRows, p: RerankPara
     f = walk(g, y, p);
   }
   const mix = p.cosineWeight;
-  return Float32Array.from(f, (v, i) => (1 - mix) * v + mix * hits.scores[i]!);
+  return Float32Array.from(f, (v, i) => (1 - mix) * ((1 - p.firstShare) * v + p.firstShare * first[i]!) + mix * hits.scores[i]!);
 }
 
 /**
