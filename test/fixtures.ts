@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import type { ItemWithVectors } from '../src/store/port.js';
 
 /** Paths into ../shared, which tests read and never modify. */
 export const ROOT = path.resolve(import.meta.dirname, '..');
@@ -130,4 +131,22 @@ export function randomUnit(r: () => number, dim: number): Float32Array {
   const v = Float32Array.from({ length: dim }, () => r() - 0.5);
   const n = Math.hypot(...v);
   return v.map((x) => x / n);
+}
+
+/** An item of vectors alone (no image behind it), for store and graph tests. */
+export function vectorItem(id: string, file: string, vector: Float32Array): ItemWithVectors {
+  return {
+    id,
+    path: file,
+    paths: [file],
+    fileSizes: [1],
+    fileMtimes: [1],
+    width: 1,
+    height: 1,
+    format: 'jpeg',
+    indexedAt: 1,
+    meta: {},
+    vector,
+    probs: new Float32Array(0),
+  };
 }

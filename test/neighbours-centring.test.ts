@@ -28,6 +28,19 @@ const dot = (a: Float32Array, ao: number, b: Float32Array, bo: number) => {
   return s;
 };
 
+/** Each row's k nearest by `by`, with their cosines in `sims` (which may be another version of the vectors). */
+function knnOf(by: Float32Array, sims: Float32Array, k: number) {
+  const g = { k, rows: new Int32Array(N * k), sims: new Float32Array(N * k) };
+  for (let r = 0; r < N; r++) {
+    const order = Array.from({ length: N }, (_, j) => j)
+      .filter((j) => j !== r)
+      .sort((a, b) => dot(by, r * DIM, by, b * DIM) - dot(by, r * DIM, by, a * DIM))
+      .slice(0, k);
+    order.forEach((j, e) => ((g.rows[r * k + e] = j), (g.sims[r * k + e] = dot(sims, r * DIM, sims, j * DIM))));
+  }
+  return g;
+}
+
 describe('centred re-ranking', () => {
   const matrix = matrixOf(7);
   const mean = new Float32Array(DIM);
@@ -53,17 +66,7 @@ describe('centred re-ranking', () => {
 
   it('diffuses over the centred graph exactly as over centred vectors', () => {
     const k = 10;
-    const knn = (m: Float32Array) => {
-      const g = { k, rows: new Int32Array(N * k), sims: new Float32Array(N * k) };
-      for (let r = 0; r < N; r++) {
-        const order = Array.from({ length: N }, (_, j) => j)
-          .filter((j) => j !== r)
-          .sort((a, b) => dot(matrix, r * DIM, matrix, b * DIM) - dot(matrix, r * DIM, matrix, a * DIM))
-          .slice(0, k);
-        order.forEach((j, e) => ((g.rows[r * k + e] = j), (g.sims[r * k + e] = dot(m, r * DIM, m, j * DIM))));
-      }
-      return g;
-    };
+    const knn = (m: Float32Array) => knnOf(matrix, m, k);
     const p = { ...DEFAULT_RERANK_PARAMS, graphK: k, seeds: 5 };
     const plainScores = Float32Array.from(rows, (r) => dot(query, 0, matrix, r * DIM));
     const c = centringOf({ matrix, dim: DIM });
@@ -74,14 +77,7 @@ describe('centred re-ranking', () => {
 
   it('walks again from its own best hits only in a ranking long enough', () => {
     const k = 10;
-    const g = { k, rows: new Int32Array(N * k), sims: new Float32Array(N * k) };
-    for (let r = 0; r < N; r++) {
-      const order = Array.from({ length: N }, (_, j) => j)
-        .filter((j) => j !== r)
-        .sort((a, b) => dot(matrix, r * DIM, matrix, b * DIM) - dot(matrix, r * DIM, matrix, a * DIM))
-        .slice(0, k);
-      order.forEach((j, e) => ((g.rows[r * k + e] = j), (g.sims[r * k + e] = dot(matrix, r * DIM, matrix, j * DIM))));
-    }
+    const g = knnOf(matrix, matrix, k);
     const hits = { rows, scores: Float32Array.from(rows, (r) => dot(query, 0, matrix, r * DIM)) };
     const p = { ...DEFAULT_RERANK_PARAMS, graphK: k, seeds: 3, reseeds: 15 };
     const once = rerankDiffusion(hits, g, { ...p, rounds: 1 });

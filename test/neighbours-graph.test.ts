@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
-import type { ItemWithVectors } from '../src/store/port.js';
 import { fillGraph } from '../src/search/neighbours/graph-fill.js';
 import { GraphTable } from '../src/search/neighbours/graph-table.js';
 import { offerNeighbour } from '../src/search/neighbours/knn-graph.js';
 import { DEFAULT_RERANK_PARAMS, reorder, rerankScores, type RerankMethod } from '../src/search/neighbours/rerankers.js';
-import { lcg, randomUnit } from './fixtures.js';
+import { lcg, randomUnit, vectorItem } from './fixtures.js';
 
 const DIM = 16;
 const K = 8;
@@ -24,22 +23,7 @@ function vectors(n: number, seed: number): Float32Array[] {
   });
 }
 
-function item(i: number, vector: Float32Array): ItemWithVectors {
-  return {
-    id: idOf(i),
-    path: `/p/${i}.jpg`,
-    paths: [`/p/${i}.jpg`],
-    fileSizes: [1],
-    fileMtimes: [1],
-    width: 1,
-    height: 1,
-    format: 'jpeg',
-    indexedAt: 1,
-    meta: {},
-    vector,
-    probs: new Float32Array(0),
-  };
-}
+const item = (i: number, vector: Float32Array) => vectorItem(idOf(i), `/p/${i}.jpg`, vector);
 
 async function graphOf(store: MemoryStore) {
   const { ids } = await store.vectors();

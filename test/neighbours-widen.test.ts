@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
-import type { ItemWithVectors } from '../src/store/port.js';
 import { fillGraph } from '../src/search/neighbours/graph-fill.js';
 import { GraphTable } from '../src/search/neighbours/graph-table.js';
 import { SearchPipeline } from '../src/search/pipeline.js';
 import { NeighboursStage } from '../src/search/stages/neighbours.js';
 import { VisorError } from '../src/errors.js';
-import { lcg, randomUnit } from './fixtures.js';
+import { lcg, randomUnit, vectorItem } from './fixtures.js';
 
 const DIM = 16;
 const K = 12;
@@ -28,22 +27,7 @@ function vectors(n: number, seed: number): Float32Array[] {
   });
 }
 
-function item(i: number, vector: Float32Array): ItemWithVectors {
-  return {
-    id: idOf(i),
-    path: `/p/${i % 2 ? 'odd' : 'even'}/${i}.jpg`,
-    paths: [`/p/${i % 2 ? 'odd' : 'even'}/${i}.jpg`],
-    fileSizes: [1],
-    fileMtimes: [1],
-    width: 1,
-    height: 1,
-    format: 'jpeg',
-    indexedAt: 1,
-    meta: {},
-    vector,
-    probs: new Float32Array(0),
-  };
-}
+const item = (i: number, vector: Float32Array) => vectorItem(idOf(i), `/p/${i % 2 ? 'odd' : 'even'}/${i}.jpg`, vector);
 
 describe('re-ranking widened by the graph', () => {
   it("asks the store for the first few hits only, adds their graph neighbours, and ranks as well as re-ranking the store's deeper list", async () => {
