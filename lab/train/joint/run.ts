@@ -60,8 +60,12 @@ async function trainMembersInParallel(
   const dir = `${job.out}.ckpt`;
   fs.mkdirSync(dir, { recursive: true });
   const out: TrainedJoint[] = new Array(runs.length);
-  // Longest schedules first, so that the last member to start is a short one.
-  const epochsOf = (loss: JointTrainConfig['loss']) => job.config?.epochs ?? LOSS_EPOCHS[loss];
+  // Longest runs first (a schedule's epochs, or where it stops), so that the last member to start is a short one.
+  const epochsOf = (loss: JointTrainConfig['loss']) => {
+    const epochs = job.config?.epochs ?? LOSS_EPOCHS[loss];
+    const stop = job.stopAfter?.[loss];
+    return stop ? Math.min(stop, epochs) : epochs;
+  };
   const order = runs.map((_, i) => i).sort((a, b) => epochsOf(runs[b]!.loss) - epochsOf(runs[a]!.loss) || a - b);
   let next = 0;
   const worker = async () => {
