@@ -100,7 +100,8 @@ export interface Vectors {
   dim: number;
 }
 
-function dotRows(a: Float32Array, ao: number, b: Float32Array, bo: number, dim: number): number {
+/** The dot product of a's vector at offset ao and b's at bo. */
+export function dotRows(a: Float32Array, ao: number, b: Float32Array, bo: number, dim: number): number {
   let s = 0;
   for (let i = 0; i < dim; i++) s += a[ao + i]! * b[bo + i]!;
   return s;

@@ -1,6 +1,15 @@
 import { VisorError } from '../../errors.js';
 import type { GraphRows } from '../neighbours/rerankers.js';
-import { DEFAULT_RERANK_PARAMS, readsGraph, RERANK_METHODS, reorder, rerankScores, type RerankMethod, type RerankParams } from '../neighbours/rerankers.js';
+import {
+  DEFAULT_RERANK_PARAMS,
+  dotRows,
+  readsGraph,
+  RERANK_METHODS,
+  reorder,
+  rerankScores,
+  type RerankMethod,
+  type RerankParams,
+} from '../neighbours/rerankers.js';
 import type { Candidate, QueryContext, Stage, StageState } from '../signal.js';
 import type { Query } from '../query.js';
 
@@ -76,8 +85,7 @@ export class NeighboursStage implements Stage {
   }
 
   /** Whether the first hits are widened with their graph neighbours: an unfiltered image query, by a method with a graph. */
-  private expands(ctx: QueryContext, p: RerankParams): boolean {
-    const method = this.options(ctx.query)?.method;
+  private expands(ctx: QueryContext, p: RerankParams, method: RerankMethod | undefined): boolean {
     return p.expandFrom > 0 && readsGraph(method) && isImageQuery(ctx.query) && !ctx.filtered && !ctx.encoded.space;
   }
 
@@ -85,7 +93,7 @@ export class NeighboursStage implements Stage {
   depth(ctx: QueryContext): number {
     const q = ctx.query;
     const p = this.params(q);
-    return this.expands(ctx, p) ? Math.max(p.expandFrom, pageEnd(q)) : this.reranked(q, p);
+    return this.expands(ctx, p, this.options(q)?.method) ? Math.max(p.expandFrom, pageEnd(q)) : this.reranked(q, p);
   }
 
   async rerank(ctx: QueryContext, candidates: Candidate[], state: StageState): Promise<void> {
@@ -108,7 +116,7 @@ export class NeighboursStage implements Stage {
     const { matrix } = await ctx.store.vectors();
     const dim = ctx.ids.length ? matrix.length / ctx.ids.length : 0;
     const image = ctx.encoded.toward;
-    const added = graph && image && this.expands(ctx, p) ? widen(ctx, candidates, graph, p.expandFrom, image, matrix, dim) : 0;
+    const added = graph && image && this.expands(ctx, p, method) ? widen(ctx, candidates, graph, p.expandFrom, image, matrix, dim) : 0;
     if (candidates.length < 2) return;
     // The first hits are re-ranked; any further ones (another stage asked for more) keep their order after them.
     const head = candidates.slice(0, this.reranked(ctx.query, p));
@@ -137,8 +145,7 @@ function widen(ctx: QueryContext, candidates: Candidate[], graph: GraphRows, fro
     const r = ctx.rowOf.get(id);
     if (r !== undefined) seen.add(r);
   }
-  let norm = 0;
-  for (let i = 0; i < dim; i++) norm += image[i]! * image[i]!;
+  const norm = dotRows(image, 0, image, 0, dim);
   const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
   const firsts = candidates.slice(0, from).map((c) => c.row);
   let added = 0;
@@ -148,9 +155,7 @@ function widen(ctx: QueryContext, candidates: Candidate[], graph: GraphRows, fro
       if (g < 0) break;
       if (seen.has(g)) continue;
       seen.add(g);
-      let dot = 0;
-      for (let i = 0, o = g * dim; i < dim; i++) dot += image[i]! * matrix[o + i]!;
-      candidates.push({ row: g, score: dot * inv });
+      candidates.push({ row: g, score: dotRows(image, 0, matrix, g * dim, dim) * inv });
       added++;
     }
   }
