@@ -85,6 +85,23 @@ describe('centred re-ranking', () => {
     const again = rerankDiffusion(hits, g, { ...p, roundsFrom: N - 1 });
     expect(Array.from(again)).not.toEqual(Array.from(once));
   });
+
+  it('orders the first places of a long ranking by its first walks, the rest by the last walk', () => {
+    const k = 10;
+    const g = knnOf(matrix, matrix, k);
+    const hits = { rows, scores: Float32Array.from(rows, (r) => dot(query, 0, matrix, r * DIM)) };
+    const p = { ...DEFAULT_RERANK_PARAMS, graphK: k, seeds: 3, reseeds: 15, roundsFrom: N - 1, rounds: 4, head: 5, headWalks: 1 };
+    const best = (s: Float32Array, m: number) =>
+      Array.from(s, (_, i) => i)
+        .sort((a, b) => s[b]! - s[a]!)
+        .slice(0, m);
+    const long = rerankDiffusion(hits, g, p);
+    // One walk averaged is the first walk, which alone is a short ranking's score.
+    const head = best(long, 5);
+    expect(head).toEqual(best(rerankDiffusion(hits, g, { ...p, rounds: 1 }), 5));
+    const rest = rerankDiffusion(hits, g, { ...p, head: 0 });
+    long.forEach((s, i) => (head.includes(i) ? expect(s).toBeGreaterThan(Math.max(...rest)) : expect(s).toBe(rest[i])));
+  });
 });
 
 describe('re-ranking depth', () => {

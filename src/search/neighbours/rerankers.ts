@@ -49,6 +49,13 @@ export interface RerankParams {
   roundsFrom: number;
   /** The first walk's share of the diffusion score after further rounds: it keeps the head, which the later walks blur. */
   firstShare: number;
+  /**
+   * After further rounds, the first `head` places go by the mean of the first `headWalks`
+   * walks' scores (with the cosine share): averaged walks order the first hits better than the
+   * last walk does, which orders the rest of a long ranking better.
+   */
+  head: number;
+  headWalks: number;
   /** Conjugate-gradient steps (the walk's linear system). */
   iterations: number;
   /** Diffusion: share of the cosine in the final score (the rest is the diffusion score, scaled to its maximum). */
@@ -78,10 +85,12 @@ export const DEFAULT_RERANK_PARAMS: RerankParams = {
   graphK: 50,
   gamma: 3,
   alpha: 0.9,
-  rounds: 6,
+  rounds: 10,
   reseeds: 100,
   roundsFrom: 1000,
-  firstShare: 0.3,
+  firstShare: 0.2,
+  head: 10,
+  headWalks: 6,
   iterations: 20,
   cosineWeight: 0.2,
   keepAbove: 0.95,
@@ -215,14 +224,14 @@ export function rerankDba(query: Float32Array, hits: FirstHits, v: Vectors, grap
 }
 
 /** The walk's operator on the hits: S = D^-½ W D^-½ over mutual graph neighbours, in CSR form. */
-interface HitGraph {
+export interface HitGraph {
   n: number;
   start: Int32Array;
   to: Int32Array;
   weight: Float64Array;
 }
 
-function hitGraph(hits: FirstHits, graph: GraphRows, p: RerankParams, centring?: Centring): HitGraph {
+export function hitGraph(hits: FirstHits, graph: GraphRows, p: RerankParams, centring?: Centring): HitGraph {
   const n = hits.rows.length;
   const local = new Map<number, number>();
   hits.rows.forEach((r, i) => local.set(r, i));
@@ -268,7 +277,7 @@ function hitGraph(hits: FirstHits, graph: GraphRows, p: RerankParams, centring?:
 }
 
 /** f solving (I − αS) f = y by conjugate gradient (I − αS is symmetric positive-definite), from f = y; scaled to its maximum, negatives 0. */
-function walk(g: HitGraph, y: Float64Array, p: RerankParams): Float64Array {
+export function walk(g: HitGraph, y: Float64Array, p: RerankParams): Float64Array {
   const { n, start, to, weight } = g;
   const apply = (x: Float64Array, into: Float64Array) => {
     for (let i = 0; i < n; i++) {
@@ -308,25 +317,36 @@ function walk(g: HitGraph, y: Float64Array, p: RerankParams): Float64Array {
  * first `graphK`), weighted cosine^γ and symmetrically normalised (S = D^-½ W D^-½); the query's
  * first `seeds` hits, weighted cosine^γ, are the start y; the ranking is f solving
  * (I − αS) f = y. In a long ranking, later rounds start from the previous walk's best `reseeds`
- * hits, weighted by its scores, and the score mixes the first walk and the last. Hits the walk never reaches score 0.
+ * hits, weighted by its scores; the score mixes the first walk and the last, except in the
+ * first `head` places, which the mean of the first `headWalks` walks orders. Hits the walk never
+ * reaches score 0.
  */
 export function rerankDiffusion(hits: FirstHits, graph: GraphRows, p: RerankParams, centring?: Centring): Float32Array {
   const g = hitGraph(hits, graph, p, centring);
   const y = new Float64Array(g.n);
   for (let i = 0; i < Math.min(p.seeds, g.n); i++) y[i] = Math.max(0, hits.scores[i]!) ** p.gamma;
-  let f = walk(g, y, p);
-  const first = f;
+  const walks = [walk(g, y, p)];
   const rounds = g.n >= p.roundsFrom ? p.rounds : 1;
-  for (let round = 1; round < rounds; round++) {
-    const best = Array.from(f, (_, i) => i)
+  const best = (f: ArrayLike<number>, m: number) =>
+    Array.from(f, (_, i) => i)
       .sort((a, b) => f[b]! - f[a]!)
-      .slice(0, p.reseeds);
+      .slice(0, m);
+  for (let round = 1; round < rounds; round++) {
+    const f = walks[round - 1]!;
     y.fill(0);
-    for (const i of best) y[i] = f[i]!;
-    f = walk(g, y, p);
+    for (const i of best(f, p.reseeds)) y[i] = f[i]!;
+    walks.push(walk(g, y, p));
   }
   const mix = p.cosineWeight;
-  return Float32Array.from(f, (v, i) => (1 - mix) * ((1 - p.firstShare) * v + p.firstShare * first[i]!) + mix * hits.scores[i]!);
+  const first = walks[0]!;
+  const last = walks.at(-1)!;
+  if (rounds === 1) return Float32Array.from(first, (v, i) => (1 - mix) * v + mix * hits.scores[i]!);
+  const scores = Float32Array.from(last, (v, i) => (1 - mix) * ((1 - p.firstShare) * v + p.firstShare * first[i]!) + mix * hits.scores[i]!);
+  const lead = walks.slice(0, p.headWalks);
+  const headScore = Float32Array.from(first, (_, i) => (1 - mix) * (lead.reduce((s, w) => s + w[i]!, 0) / lead.length) + mix * hits.scores[i]!);
+  // Both scores lie in [−1, 1]: lifted by 2, the head's places come first, in its order.
+  for (const i of best(headScore, p.head)) scores[i] = 2 + headScore[i]!;
+  return scores;
 }
 
 /**
