@@ -44,6 +44,7 @@ import type { FactsFillSummary } from './ingest/facts-fill.js';
 import type { DuplicateOptions, DuplicateSource } from './duplicates/find-duplicates.js';
 import type { DuplicateItem, DuplicateReport, KeepRule, RemovalStep } from './duplicates/groups.js';
 import type { LabelsEvalReport } from './quality/labels-eval.js';
+import type { RerankMethod } from './search/neighbours/rerankers.js';
 
 export interface CollectionIndexOptions extends IndexOptions {
   /** Embedding worker threads (default: one per core). */
@@ -64,6 +65,11 @@ export interface CollectionIndexOptions extends IndexOptions {
    * does): [] switches facts off. Left out: the stages it has, or the defaults.
    */
   facts?: readonly string[];
+  /**
+   * How this collection's image queries re-rank from now on (saved with it, as the neighbour
+   * graph's setDefaults does); 'none' or 'qe' (with words' default none) keeps no graph.
+   */
+  imageRerank?: RerankMethod;
 }
 
 export interface CollectionIndexSummary extends IndexSummary {
@@ -383,7 +389,11 @@ export class Collection {
         if (stages) summary.stages = stages;
         summary.facts = await this.fillFacts(opts);
         summary.interrupted ||= summary.facts.interrupted;
-        if (!summary.interrupted) summary.graph = await (await this.neighbourGraph()).refresh();
+        if (!summary.interrupted) {
+          const graph = await this.neighbourGraph();
+          if (opts.imageRerank) graph.setDefaults({ image: opts.imageRerank });
+          summary.graph = await graph.refresh({ onProgress: (p) => opts.onStageProgress?.({ stage: 'neighbour graph', ...p }) });
+        }
       }
       return summary;
     } finally {

@@ -25,8 +25,8 @@ describe('re-ranking and near-duplicate search', () => {
   beforeAll(async () => {
     originals = copyFlickrTestImages(120, path.join(t.dir, 'images'));
     collection = await Collection.open({ db: path.join(t.dir, 'db'), create: true });
-    (await collection.neighbourGraph()).setDefaults({ image: 'diffusion' });
-    const summary = await collection.index([path.join(t.dir, 'images')]);
+    // The collection's image queries re-rank by diffusion from now on: indexing builds the graph.
+    const summary = await collection.index([path.join(t.dir, 'images')], { imageRerank: 'diffusion' });
     expect(summary.graph).toMatchObject({ how: 'built', items: 120 });
   }, 300_000);
 
@@ -73,5 +73,17 @@ describe('re-ranking and near-duplicate search', () => {
     // Words are not re-ranked unless asked (pseudo-relevance feedback is off by default).
     const words = await collection.search({ text: 'dog', k: 5 });
     expect(words.stages).toBeUndefined();
+  }, 120_000);
+
+  it('a collection set to no re-ranking ranks image queries by cosine, and back', async () => {
+    const q = { images: [originals[5]!], k: 20 };
+    await collection.index([path.join(t.dir, 'images')], { imageRerank: 'none' });
+    expect((await collection.neighbourGraph()).defaults()).toEqual({ image: 'none', text: 'none' });
+    const plain = await collection.search(q);
+    expect(plain.stages).toBeUndefined();
+    const scores = plain.results.map((r) => r.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    await collection.index([path.join(t.dir, 'images')], { imageRerank: 'diffusion' });
+    expect((await collection.search(q)).stages).toMatchObject({ neighbours: { method: 'diffusion' } });
   }, 120_000);
 });

@@ -25,6 +25,10 @@ program
   .option('--space <id|folder>', 'also embed with a vision–language model into a further space beside the main features (e.g. clip-vit-b32, or a model folder)')
   .option('--facts <stages>', 'what to read in each image, kept for this index: objects,colours,text, all or none (default: colours)')
   .option('--no-facts', 'compute no facts for this index (same as --facts none; stored facts are kept)')
+  .option(
+    '--image-rerank <method>',
+    'how image queries of this index re-rank from now on: none (default), diffusion, dba or qe; diffusion and dba keep a neighbour graph (docs/reranking.md)',
+  )
   .option('--shards <n>', 'with --db s3://bucket/prefix: shards of a new collection (default 4)', positiveInt('--shards'))
   .option('--queue [url]', "queue the images on NATS JetStream (nats://host:4222; alone: VISOR_QUEUE or the config's) for 'visor worker' processes to embed")
   .option('--batch-files <n>', 'with --queue: files per queued batch (default 48)', positiveInt('--batch-files'))

@@ -1,4 +1,5 @@
 import { Collection } from '../../collection.js';
+import { parseRerankMethod } from '../../search/stages/neighbours.js';
 import { displayPath, printJson } from '../output.js';
 import { checkSourcesExist, printSummary, type IndexCommandOptions } from './index-common.js';
 
@@ -49,6 +50,7 @@ export async function indexCommand(sources: string[], o: IndexCommandOptions): P
       signal: abort.signal,
       space: o.space,
       facts: o.facts === false ? [] : o.facts?.split(','),
+      imageRerank: o.imageRerank === undefined ? undefined : parseRerankMethod(o.imageRerank),
       onStageProgress: (p) => progress.update({ phase: p.stage, done: p.done, total: p.total }),
       onProgress: (p) =>
         p.phase === 'embedding' && progress.update({ phase: 'indexing', done: p.done, total: p.total, detail: { duplicates: p.duplicates, skipped: p.skipped } }),

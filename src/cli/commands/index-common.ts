@@ -19,6 +19,8 @@ export interface IndexCommandOptions extends GlobalOptions {
   space?: string;
   /** Fact stages to compute from now on ("objects,colours"; false: --no-facts). */
   facts?: string | false;
+  /** How image queries re-rank from now on (diffusion, dba, qe, none). */
+  imageRerank?: string;
   /** Shards of a new collection in object storage. */
   shards?: number;
   /** Index through this queue (`--queue` alone: the configured one) with `visor worker` processes doing the embedding. */
@@ -64,6 +66,12 @@ export function printSummary(s: CollectionIndexSummary, db: string): void {
         `People: ${p.faces} face${p.faces === 1 ? '' : 's'} (${p.added} new) in ${p.persons} person${p.persons === 1 ? '' : 's'} ('visor people' lists them)`,
       );
   }
+  const g = s.graph;
+  if (g && g.how !== 'unchanged')
+    lines.push(
+      `Neighbour graph: ${g.how} (${g.search} search) for ${g.items} image${g.items === 1 ? '' : 's'} in ${g.seconds.toFixed(1)} s` +
+        (g.how === 'updated' ? `: ${g.added} added, ${g.removed} removed, ${g.rowsWritten} rows written` : ''),
+    );
   if (s.scanned === 0 && s.skipped.length === 0) {
     // Nothing that looked like an image: say why rather than leave an empty index unexplained.
     lines.push(

@@ -7,8 +7,9 @@ export const RERANK_SETTING = 'rerank';
 
 /**
  * What a collection re-ranks with unless it says otherwise: nothing. Diffusion helps image
- * queries on CIFAR-10 (docs/reranking.md), but its scores are no longer in cosine order and a
- * filter or exclusion changes the hits it re-ranks, so a collection turns it on (setDefaults).
+ * queries on CIFAR-10 (docs/reranking.md), but a result's score (its cosine) is then out of
+ * order, and excluding the query itself changes the walk's start, so a collection opts in
+ * (setDefaults, `visor index --image-rerank diffusion`).
  */
 export const DEFAULT_RERANK: RerankDefaults = { image: 'none', text: 'none' };
 

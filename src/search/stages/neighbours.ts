@@ -109,7 +109,7 @@ export class NeighboursStage implements Stage {
     if (readsGraph(method) && !graph) {
       state.report.neighbours = {
         method: 'none',
-        note: "the collection keeps no neighbour graph: set its default re-ranking to dba or diffusion (docs/reranking.md), then run 'visor index'",
+        note: "the collection keeps no neighbour graph yet: 'visor index --image-rerank diffusion' builds it (docs/reranking.md)",
       };
       return;
     }
