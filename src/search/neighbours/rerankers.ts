@@ -5,6 +5,7 @@
  * takes the first ranking (rows of the matrix, best first, with their cosines) and returns new
  * scores for the same rows. docs/reranking.md says what each costs and when it hurts.
  */
+import { topIndices } from '../fusion.js';
 import type { KnnGraph } from './knn-graph.js';
 
 export const RERANK_METHODS = ['none', 'qe', 'dba', 'diffusion'] as const;
@@ -224,14 +225,14 @@ export function rerankDba(query: Float32Array, hits: FirstHits, v: Vectors, grap
 }
 
 /** The walk's operator on the hits: S = D^-½ W D^-½ over mutual graph neighbours, in CSR form. */
-export interface HitGraph {
+interface HitGraph {
   n: number;
   start: Int32Array;
   to: Int32Array;
   weight: Float64Array;
 }
 
-export function hitGraph(hits: FirstHits, graph: GraphRows, p: RerankParams, centring?: Centring): HitGraph {
+function hitGraph(hits: FirstHits, graph: GraphRows, p: RerankParams, centring?: Centring): HitGraph {
   const n = hits.rows.length;
   const local = new Map<number, number>();
   hits.rows.forEach((r, i) => local.set(r, i));
@@ -277,7 +278,7 @@ export function hitGraph(hits: FirstHits, graph: GraphRows, p: RerankParams, cen
 }
 
 /** f solving (I − αS) f = y by conjugate gradient (I − αS is symmetric positive-definite), from f = y; scaled to its maximum, negatives 0. */
-export function walk(g: HitGraph, y: Float64Array, p: RerankParams): Float64Array {
+function walk(g: HitGraph, y: Float64Array, p: RerankParams): Float64Array {
   const { n, start, to, weight } = g;
   const apply = (x: Float64Array, into: Float64Array) => {
     for (let i = 0; i < n; i++) {
@@ -327,14 +328,13 @@ export function rerankDiffusion(hits: FirstHits, graph: GraphRows, p: RerankPara
   for (let i = 0; i < Math.min(p.seeds, g.n); i++) y[i] = Math.max(0, hits.scores[i]!) ** p.gamma;
   const walks = [walk(g, y, p)];
   const rounds = g.n >= p.roundsFrom ? p.rounds : 1;
-  const best = (f: ArrayLike<number>, m: number) =>
-    Array.from(f, (_, i) => i)
-      .sort((a, b) => f[b]! - f[a]!)
-      .slice(0, m);
   for (let round = 1; round < rounds; round++) {
     const f = walks[round - 1]!;
+    const best = Array.from(f, (_, i) => i)
+      .sort((a, b) => f[b]! - f[a]!)
+      .slice(0, p.reseeds);
     y.fill(0);
-    for (const i of best(f, p.reseeds)) y[i] = f[i]!;
+    for (const i of best) y[i] = f[i]!;
     walks.push(walk(g, y, p));
   }
   const mix = p.cosineWeight;
@@ -345,7 +345,7 @@ export function rerankDiffusion(hits: FirstHits, graph: GraphRows, p: RerankPara
   const lead = walks.slice(0, p.headWalks);
   const headScore = Float32Array.from(first, (_, i) => (1 - mix) * (lead.reduce((s, w) => s + w[i]!, 0) / lead.length) + mix * hits.scores[i]!);
   // Both scores lie in [−1, 1]: lifted by 2, the head's places come first, in its order.
-  for (const i of best(headScore, p.head)) scores[i] = 2 + headScore[i]!;
+  for (const i of topIndices(headScore, p.head)) scores[i] = 2 + headScore[i]!;
   return scores;
 }
 
